@@ -1,0 +1,64 @@
+"""Who may see and act: roles and agency scoping (domain.md, "Who uses it")."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .definitions import Procedure, Transition
+from .errors import Forbidden
+
+ROLE_TITLES = {
+    "clerk": "执法机关（起草单位）经办人员",
+    "reviewer": "县司法局审查人员",
+    "supervisor": "行政执法监督人员",
+    "system": "对接系统",
+    "admin": "系统管理员",
+    "timer": "系统（期限届满）",
+}
+
+# Roles that see every agency's cases; the others see their own agency's only.
+COUNTY_WIDE = frozenset({"reviewer", "supervisor", "admin"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+    agency: str | None = None
+    token_id: int | None = None
+
+    @property
+    def scope(self) -> str:
+        """The namespace of this caller's idempotency keys."""
+        return f"token:{self.token_id}" if self.token_id is not None else f"actor:{self.name}"
+
+    def sees(self, agency: str) -> bool:
+        if self.role in COUNTY_WIDE:
+            return True
+        if self.role == "system" and self.agency is None:
+            return True  # an integration for the whole county
+        return self.agency == agency
+
+    def check_sees(self, agency: str) -> None:
+        if not self.sees(agency):
+            raise Forbidden("该案件属于其他单位，您无权查看或办理。", agency=agency)
+
+
+TIMER_ACTOR = Actor(name="系统（期限届满自动处理）", role="timer")
+
+
+def check_may_fire(actor: Actor, proc: Procedure, candidates: tuple[Transition, ...], agency: str) -> None:
+    roles = {r for t in candidates for r in t.roles}
+    if actor.role not in roles:
+        allowed = "、".join(ROLE_TITLES.get(r, r) for r in sorted(roles - {"timer"})) or "系统自动处理"
+        title = candidates[0].title
+        raise Forbidden(f"“{title}”只能由{allowed}办理，您的角色（{ROLE_TITLES.get(actor.role, actor.role)}）无权办理。",
+                        trigger=candidates[0].trigger)
+    actor.check_sees(agency)
+
+
+def check_may_open(actor: Actor, proc: Procedure, agency: str) -> None:
+    if actor.role not in proc.opened_by:
+        allowed = "、".join(ROLE_TITLES.get(r, r) for r in sorted(proc.opened_by))
+        raise Forbidden(f"“{proc.title}”案件只能由{allowed}发起，您的角色（{ROLE_TITLES.get(actor.role, actor.role)}）无权发起。")
+    if actor.role not in COUNTY_WIDE and actor.agency != agency:
+        raise Forbidden("只能以本单位名义发起案件，不能替其他单位发起。", agency=agency)

@@ -1,0 +1,350 @@
+"""Declarations of procedures: states, transitions, deadlines, documents, each with its legal basis.
+
+A procedure module in `workflows/` builds one `Procedure` with `procedure(...)`; the
+definition is checked as it is built and every problem is reported at once. Nothing
+here touches a database or a clock.
+"""
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema
+
+from .errors import DefinitionError
+
+ROLES = frozenset({"clerk", "reviewer", "supervisor", "system", "admin"})
+TIMER = "timer"  # the pseudo-role of transitions fired by a lapsing deadline
+
+
+@dataclass(frozen=True)
+class Basis:
+    """Where a state, transition or deadline comes from: a rule and an article."""
+
+    source: str
+    article: str = ""
+    note: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.source}{self.article}"
+        return f"{text}（{self.note}）" if self.note else text
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule whose articles are cited, e.g. `Rule("《秀山自治县行政执法监督制度》").art(13)`."""
+
+    title: str
+
+    def art(self, number: int | str, item: int | str | None = None, *, note: str = "") -> Basis:
+        article = f"第{number}条" + (f"第（{item}）项" if item is not None else "")
+        return Basis(self.title, article, note)
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    title: str
+    basis: Basis | None
+    terminal: bool = False
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition on (case data, payload); `refusal` tells the clerk why it failed."""
+
+    test: Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
+    refusal: str
+
+
+Effect = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str | None  # None: stays in the state (an internal transition)
+    roles: frozenset[str]
+    basis: Basis | None
+    title: str
+    payload: type[Schema] | None = None
+    guard: Guard | None = None
+    effect: Effect | None = None  # returns the case data after the transition
+    issues: tuple[str, ...] = ()
+    cancels_deadlines: bool = False  # leaving by this transition cancels, not meets, deadlines
+
+    @property
+    def automatic(self) -> bool:
+        return TIMER in self.roles
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A period that runs while the case stays in `while_in`, counted from the entering event.
+
+    A statutory deadline fires `on_lapse` when it lapses; a service-level deadline
+    (`on_lapse=None`, period from configuration) only makes the case overdue.
+    """
+
+    name: str
+    title: str
+    while_in: frozenset[str]
+    basis: Basis | None
+    working_days: int | None = None
+    days: int | None = None
+    on_lapse: str | None = None
+    service_level: bool = False
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    name: str
+    title: str
+    prefix: str  # 机关代字, e.g. 秀山司监 → 秀山司监〔2026〕12号
+    basis: Basis | None
+
+
+@dataclass(frozen=True)
+class Procedure:
+    name: str
+    version: int
+    title: str
+    initial: str
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...]
+    deadlines: tuple[Deadline, ...]
+    documents: tuple[DocumentKind, ...]
+    opened_by: frozenset[str]
+    basis: Basis | None
+    effective_from: date | None = None
+    correlation_field: str = "reference"
+    _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def state(self, name: str) -> State:
+        return self._index["states"][name]
+
+    def document(self, name: str) -> DocumentKind:
+        return self._index["documents"][name]
+
+    def deadline(self, name: str) -> Deadline:
+        return self._index["deadlines"][name]
+
+    def transitions_for(self, trigger: str) -> tuple[Transition, ...]:
+        return self._index["triggers"].get(trigger, ())
+
+    def triggers_from(self, state: str) -> list[str]:
+        """Triggers a person may fire in `state`, in declaration order, without duplicates."""
+        seen: dict[str, None] = {}
+        for t in self.transitions:
+            if state in t.sources and not t.automatic:
+                seen.setdefault(t.trigger, None)
+        return list(seen)
+
+    def deadlines_entered(self, source: str | None, dest: str) -> list[Deadline]:
+        """Deadlines that start when a case moves from `source` (None: opening) to `dest`."""
+        return [d for d in self.deadlines if dest in d.while_in and (source is None or source not in d.while_in)]
+
+    def deadlines_left(self, source: str, dest: str) -> list[Deadline]:
+        return [d for d in self.deadlines if source in d.while_in and dest not in d.while_in]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, self.version)
+
+
+# --- declaration helpers: keyword arguments so a procedure reads like its rule -------------
+
+
+def state(name: str, title: str, *, basis: Basis | None, terminal: bool = False) -> State:
+    return State(str(name), title, basis, terminal)
+
+
+def transition(
+    trigger: str,
+    source: str | Iterable[str],
+    dest: str | None,
+    *,
+    role: str | Iterable[str],
+    basis: Basis | None,
+    title: str,
+    payload: type[Schema] | None = None,
+    guard: Guard | None = None,
+    effect: Effect | None = None,
+    issues: str | Iterable[str] = (),
+    cancels_deadlines: bool = False,
+) -> Transition:
+    sources = (str(source),) if isinstance(source, str) else tuple(str(s) for s in source)
+    dest = str(dest) if dest is not None else None
+    roles = frozenset((role,) if isinstance(role, str) else role)
+    issued = (issues,) if isinstance(issues, str) else tuple(issues)
+    return Transition(trigger, sources, dest, roles, basis, title, payload, guard, effect, issued,
+                      cancels_deadlines)
+
+
+def deadline(
+    name: str,
+    *,
+    title: str,
+    while_in: str | Iterable[str],
+    basis: Basis | None,
+    working_days: int | None = None,
+    days: int | None = None,
+    on_lapse: str | None = None,
+) -> Deadline:
+    return Deadline(name, title, _names(while_in), basis, working_days, days, on_lapse)
+
+
+def service_level(
+    name: str,
+    *,
+    title: str,
+    while_in: str | Iterable[str],
+    setting: Mapping[str, Any],
+) -> Deadline:
+    """A review period from configuration (`settings` of service_levels.toml), never a constant."""
+    basis = Basis(str(setting.get("source", ""))) if setting.get("source") else None
+    return Deadline(name, title, _names(while_in), basis, setting.get("working_days"), setting.get("days"),
+                    None, service_level=True)
+
+
+def _names(states: str | Iterable[str]) -> frozenset[str]:
+    """State names as plain strings: a StrEnum member and its value are the same name."""
+    return frozenset((str(states),) if isinstance(states, str) else (str(s) for s in states))
+
+
+def document(name: str, *, title: str, prefix: str, basis: Basis | None) -> DocumentKind:
+    return DocumentKind(name, title, prefix, basis)
+
+
+def procedure(
+    name: str,
+    *,
+    version: int,
+    title: str,
+    initial: str,
+    states: Iterable[State],
+    transitions: Iterable[Transition],
+    deadlines: Iterable[Deadline] = (),
+    documents: Iterable[DocumentKind] = (),
+    opened_by: str | Iterable[str],
+    basis: Basis | None,
+    effective_from: date | None = None,
+    correlation_field: str = "reference",
+) -> Procedure:
+    """Builds and checks a procedure; raises DefinitionError listing every problem."""
+    proc = Procedure(
+        name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
+        tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
+        basis, effective_from, correlation_field,
+    )
+    problems = check(proc)
+    if problems:
+        raise DefinitionError(f"{name} v{version}", problems)
+    triggers: dict[str, tuple[Transition, ...]] = {}
+    for t in proc.transitions:
+        triggers[t.trigger] = triggers.get(t.trigger, ()) + (t,)
+    proc._index.update(
+        states={s.name: s for s in proc.states},
+        documents={d.name: d for d in proc.documents},
+        deadlines={d.name: d for d in proc.deadlines},
+        triggers=triggers,
+    )
+    return proc
+
+
+def check(proc: Procedure) -> list[str]:
+    """Every problem of a definition, so that one load shows them all."""
+    problems: list[str] = []
+    names = [s.name for s in proc.states]
+    known = set(names)
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"state {dup!r} is declared twice")
+    if proc.basis is None:
+        problems.append("the procedure has no legal basis")
+    if proc.initial not in known:
+        problems.append(f"initial state {proc.initial!r} is not declared")
+    for s in proc.states:
+        if s.basis is None:
+            problems.append(f"state {s.name!r} has no legal basis")
+    unknown_roles = proc.opened_by - ROLES
+    if unknown_roles:
+        problems.append(f"opened_by names unknown roles {sorted(unknown_roles)}")
+    kinds = {d.name for d in proc.documents}
+    for d in proc.documents:
+        if d.basis is None:
+            problems.append(f"document {d.name!r} has no legal basis")
+    triggers = {t.trigger for t in proc.transitions}
+    for t in proc.transitions:
+        where = f"transition {t.trigger!r}"
+        for src in t.sources:
+            if src not in known:
+                problems.append(f"{where} starts from unknown state {src!r}")
+        if t.dest is not None and t.dest not in known:
+            problems.append(f"{where} leads to unknown state {t.dest!r}")
+        if t.basis is None:
+            problems.append(f"{where} has no legal basis")
+        if not t.roles:
+            problems.append(f"{where} names no role")
+        bad = t.roles - ROLES - {TIMER}
+        if bad:
+            problems.append(f"{where} names unknown roles {sorted(bad)}")
+        for kind in t.issues:
+            if kind not in kinds:
+                problems.append(f"{where} issues undeclared document {kind!r}")
+        for src in t.sources:
+            if _terminal(proc, src):
+                problems.append(f"{where} leaves terminal state {src!r}")
+    for d in proc.deadlines:
+        where = f"deadline {d.name!r}"
+        if d.basis is None:
+            problems.append(f"{where} has no legal basis")
+        for s in sorted(d.while_in - known):
+            problems.append(f"{where} runs in unknown state {s!r}")
+        if (d.working_days is None) == (d.days is None):
+            problems.append(f"{where} needs exactly one of working_days or days")
+        for n in (d.working_days, d.days):
+            if n is not None and n < 1:
+                problems.append(f"{where} has a period of {n}, which is not at least 1")
+        if d.service_level:
+            continue
+        if d.on_lapse is None:
+            problems.append(f"{where} has no lapse transition")
+        elif d.on_lapse not in triggers:
+            problems.append(f"{where} lapses into undeclared trigger {d.on_lapse!r}")
+        else:
+            lapse = [t for t in proc.transitions if t.trigger == d.on_lapse]
+            if not all(t.automatic for t in lapse):
+                problems.append(f"{where}: lapse trigger {d.on_lapse!r} must be fired by the timer only")
+            uncovered = d.while_in - {s for t in lapse for s in t.sources}
+            for s in sorted(uncovered & known):
+                problems.append(f"{where}: lapse trigger {d.on_lapse!r} cannot fire from {s!r}")
+    problems.extend(_reachability(proc, known))
+    return problems
+
+
+def _terminal(proc: Procedure, name: str) -> bool:
+    return any(s.terminal for s in proc.states if s.name == name)
+
+
+def _reachability(proc: Procedure, known: set[str]) -> list[str]:
+    if proc.initial not in known:
+        return []
+    edges: dict[str, set[str]] = {s: set() for s in known}
+    for t in proc.transitions:
+        for src in t.sources:
+            if src in edges and t.dest in known:
+                edges[src].add(t.dest)
+    seen, todo = {proc.initial}, deque([proc.initial])
+    while todo:
+        for nxt in edges[todo.popleft()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    problems = [f"state {s!r} cannot be reached from {proc.initial!r}" for s in sorted(known - seen)]
+    for s in proc.states:
+        if not s.terminal and s.name in edges and not edges[s.name] and s.name in seen:
+            problems.append(f"state {s.name!r} is not terminal but no transition leaves it")
+    return problems

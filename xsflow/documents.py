@@ -1,0 +1,41 @@
+"""Issuing documents: numbers per prefix and year with no gap and no duplicate.
+
+The counter row is incremented inside the transition's own transaction, so a transition
+that rolls back gives its number back and concurrent transitions queue on the row lock.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .definitions import DocumentKind
+from .store.schema import document_sequences, documents
+
+
+def document_number(prefix: str, year: int, seq: int) -> str:
+    """`秀山司监〔2026〕12号`: U+3014/U+3015 brackets, no padding, no 第 (GB/T 9704-2012 7.2.4)."""
+    return f"{prefix}〔{year}〕{seq}号"
+
+
+def next_sequence(conn: Connection, prefix: str, year: int) -> int:
+    """The next number for (prefix, year); the row stays locked until the transaction ends."""
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = dialect_insert(document_sequences).values(prefix=prefix, year=year, last=1).on_conflict_do_update(
+        index_elements=["prefix", "year"], set_={"last": document_sequences.c.last + 1},
+    ).returning(document_sequences.c.last)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def issue(conn: Connection, *, case_id: int, kind: DocumentKind, issued_at: datetime, year: int,
+          legal_instant: datetime | None, facts: dict[str, Any], history_seq: int) -> dict[str, Any]:
+    seq = next_sequence(conn, kind.prefix, year)
+    row = {
+        "case_id": case_id, "kind": kind.name, "title": kind.title, "prefix": kind.prefix, "year": year,
+        "seq": seq, "number": document_number(kind.prefix, year, seq), "issued_at": issued_at,
+        "legal_instant": legal_instant, "basis": str(kind.basis), "facts": facts, "history_seq": history_seq,
+    }
+    row["id"] = conn.execute(insert(documents).values(**row).returning(documents.c.id)).scalar_one()
+    return row

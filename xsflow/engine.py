@@ -1,0 +1,358 @@
+"""Opening cases and firing transitions: each one database transaction, all of it or nothing.
+
+A transition reads the case under a row lock, checks who may fire it and what it carries,
+steps the shared machine, then in the same transaction closes and starts deadlines,
+issues documents, appends the hash-chained history entry and bumps the case version.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Connection, insert, select, update
+
+from . import documents as docs
+from .access import Actor, check_may_fire, check_may_open
+from .audit import GENESIS, canonical_json, entry_hash
+from .calendar import OfficialCalendar, local_date
+from .calendars import CalendarStore
+from .clock import Clock
+from .definitions import Deadline, Procedure, Transition
+from .errors import (BadRequest, CalendarNotLoaded, IdempotencyConflict, InvalidPayload, NotFound,
+                     TriggerNotAllowed, VersionConflict)
+from .machine import Step
+from .registry import Registry
+from .store.db import Database
+from .store.schema import agencies, cases, deadlines, documents, history, idempotency_keys
+from .views import case_view, instant
+
+
+@dataclass
+class LoadedCase:
+    """A case row with its deadlines and documents, read under the case's row lock."""
+
+    row: dict[str, Any]
+    proc: Procedure
+    deadlines: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+    new_history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, db: Database, registry: Registry, *, clock: Clock,
+                 calendars: CalendarStore | None = None) -> None:
+        self.db = db
+        self.registry = registry
+        self.clock = clock
+        self.calendars = calendars or CalendarStore()
+
+    # --- public operations ----------------------------------------------------------------
+
+    def open_case(self, actor: Actor, *, procedure: str, agency: str, title: str,
+                  data: Mapping[str, Any] | None = None, occurred_at: datetime | None = None,
+                  idempotency_key: str | None = None) -> dict[str, Any]:
+        now = self.clock.now()
+        occurred = self._occurred(occurred_at, now)
+        request = {"op": "open", "procedure": procedure, "agency": agency, "title": title,
+                   "data": data or {}, "occurred_at": instant(occurred_at)}
+        with self.db.write() as conn:
+            replay = self._replay(conn, actor, idempotency_key, request)
+            if replay is not None:
+                return replay
+            proc = self.registry.current(procedure, local_date(occurred))
+            check_may_open(actor, proc, agency)
+            if conn.execute(select(agencies.c.code).where(agencies.c.code == agency)).first() is None:
+                raise InvalidPayload("单位代码有误。", {"agency": [f"没有代码为“{agency}”的单位，请从单位名录中选择。"]})
+            if not title or not title.strip():
+                raise InvalidPayload("案件名称不能为空。", {"title": ["请填写案件名称（如规范性文件草案名称）。"]})
+            data = dict(data or {})
+            key = data.get(proc.correlation_field)
+            row = {
+                "procedure": proc.name, "definition_version": proc.version, "agency_code": agency,
+                "title": title.strip(), "state": proc.initial, "version": 1, "data": data,
+                "correlation_key": str(key) if key is not None else None, "opened_at": now,
+                "last_occurred_at": occurred, "history_seq": 0, "history_hash": GENESIS,
+            }
+            if row["correlation_key"] and conn.execute(select(cases.c.id).where(
+                    cases.c.procedure == proc.name, cases.c.correlation_key == row["correlation_key"])).first():
+                raise InvalidPayload("关联编号重复。", {f"data.{proc.correlation_field}": [
+                    f"已有“{proc.title}”案件使用编号“{row['correlation_key']}”。"]})
+            row["id"] = conn.execute(insert(cases).values(**row).returning(cases.c.id)).scalar_one()
+            case = LoadedCase(row, proc, [], [])
+            self._append_history(conn, case, trigger="open", actor=actor, payload={"title": row["title"], "data": data},
+                                 source=None, dest=proc.initial, occurred=occurred, now=now)
+            self._start_deadlines(conn, case, proc.deadlines_entered(None, proc.initial), occurred)
+            conn.execute(update(cases).where(cases.c.id == row["id"]).values(
+                history_seq=row["history_seq"], history_hash=row["history_hash"]))
+            view = case_view(case.row, proc, case.deadlines, case.documents, actor)
+            self._remember(conn, actor, idempotency_key, request, 201, view)
+            return view
+
+    def fire(self, actor: Actor, case_id: int, trigger: str, payload: Mapping[str, Any] | None = None, *,
+             occurred_at: datetime | None = None, expected_version: int | None = None,
+             idempotency_key: str | None = None) -> dict[str, Any]:
+        """Fires `trigger` on a case for a person or system; raises an XsflowError and changes nothing when refused."""
+        now = self.clock.now()
+        occurred = self._occurred(occurred_at, now)
+        payload = dict(payload or {})
+        request = {"op": "fire", "case": case_id, "trigger": trigger, "payload": payload,
+                   "occurred_at": instant(occurred_at), "version": expected_version}
+        with self.db.write() as conn:
+            replay = self._replay(conn, actor, idempotency_key, request)
+            if replay is not None:
+                return replay
+            case = self.load_case(conn, case_id, lock=True)
+            view = self._fire_loaded(conn, case, actor, trigger, payload, occurred, now, expected_version)
+            self._remember(conn, actor, idempotency_key, request, 200, view)
+            return view
+
+    def fire_by_key(self, conn: Connection, actor: Actor, *, procedure: str, correlation_key: str, trigger: str,
+                    payload: Mapping[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
+        """Fires on the one case of `procedure` whose correlation key matches, inside `conn`."""
+        now = self.clock.now()
+        occurred = self._occurred(occurred_at, now)
+        self.registry.versions(procedure)
+        ids = conn.execute(select(cases.c.id).where(cases.c.procedure == procedure,
+                                                    cases.c.correlation_key == correlation_key)).scalars().all()
+        if not ids:
+            raise NotFound(f"没有关联编号为“{correlation_key}”的“{procedure}”案件。", correlation_key=correlation_key)
+        case = self.load_case(conn, ids[0], lock=True)
+        return self._fire_loaded(conn, case, actor, trigger, dict(payload), occurred, now, None)
+
+    # --- loading --------------------------------------------------------------------------
+
+    def load_case(self, conn: Connection, case_id: int, *, lock: bool = False) -> LoadedCase:
+        stmt = select(cases).where(cases.c.id == case_id)
+        row = conn.execute(stmt.with_for_update() if lock else stmt).mappings().first()
+        if row is None:
+            raise NotFound(f"没有编号为 {case_id} 的案件。", case_id=case_id)
+        proc = self.registry.get(row["procedure"], row["definition_version"])
+        dls = conn.execute(select(deadlines).where(deadlines.c.case_id == case_id)
+                           .order_by(deadlines.c.id)).mappings().all()
+        ds = conn.execute(select(documents).where(documents.c.case_id == case_id)
+                          .order_by(documents.c.id)).mappings().all()
+        return LoadedCase(dict(row), proc, [dict(d) for d in dls], [dict(d) for d in ds])
+
+    # --- the transition -------------------------------------------------------------------
+
+    def _fire_loaded(self, conn: Connection, case: LoadedCase, actor: Actor, trigger: str,
+                     payload: dict[str, Any], occurred: datetime, now: datetime,
+                     expected_version: int | None) -> dict[str, Any]:
+        proc, row = case.proc, case.row
+        candidates = tuple(t for t in proc.transitions_for(trigger) if not t.automatic)
+        if not candidates:
+            known = "、".join(proc.triggers_from(row["state"])) or "无"
+            raise TriggerNotAllowed(f"“{proc.title}”没有可由人工办理的“{trigger}”操作；当前可办理：{known}。",
+                                    trigger=trigger, state=row["state"])
+        check_may_fire(actor, proc, candidates, row["agency_code"])
+        if expected_version is not None and expected_version != row["version"]:
+            raise VersionConflict(
+                f"案件已被他人更新（您看到的是第 {expected_version} 版，现在是第 {row['version']} 版），请刷新后重新办理。",
+                case_id=row["id"], version=row["version"])
+        payload = _validated(candidates[0], payload)
+        if occurred < row["last_occurred_at"]:
+            raise InvalidPayload("发生时间早于本案上一事项。", {"occurred_at": [
+                f"不能早于本案上一事项的发生时间（{local_text(row['last_occurred_at'])}）。"]})
+        for d in case.deadlines:
+            if d["status"] == "pending" and not d["service_level"] and d["lapses_at"] <= occurred:
+                raise TriggerNotAllowed(
+                    f"“{proc.deadline(d['name']).title}”已于{d['due_date']:%Y年%-m月%-d日}24时届满，"
+                    f"不能再办理“{candidates[0].title}”；届满后的处理由系统依法自动进行。",
+                    trigger=trigger, state=row["state"])
+        step = self.registry.machine(proc).step(row["state"], trigger, row["data"], payload)
+        self.apply(conn, case, step, actor=actor, payload=payload, occurred=occurred, now=now)
+        return case_view(case.row, proc, case.deadlines, case.documents, actor)
+
+    def apply(self, conn: Connection, case: LoadedCase, step: Step, *, actor: Actor, payload: dict[str, Any],
+              occurred: datetime, now: datetime, lapsed: dict[str, Any] | None = None) -> None:
+        """Writes one step: data, deadlines, documents, history and the version bump."""
+        row, proc, t = case.row, case.proc, step.transition
+        old_version = row["version"]
+        if t.effect is not None:
+            row["data"] = t.effect(row["data"], payload)
+        started: list[dict[str, Any]] = []
+        if step.changes_state:
+            self._close_deadlines(conn, case, step, now)
+            started = self._start_deadlines(conn, case, proc.deadlines_entered(step.source, step.dest), occurred)
+        entry = self._append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
+                                     source=step.source, dest=step.dest, occurred=occurred, now=now)
+        if t.issues:
+            self._issue_documents(conn, case, t, payload, started, lapsed, entry, now)
+        row["state"], row["version"], row["last_occurred_at"] = step.dest, old_version + 1, occurred
+        result = conn.execute(update(cases).where(cases.c.id == row["id"], cases.c.version == old_version).values(
+            state=row["state"], version=row["version"], data=row["data"], last_occurred_at=occurred,
+            history_seq=row["history_seq"], history_hash=row["history_hash"]))
+        if result.rowcount != 1:
+            raise VersionConflict("案件刚被他人更新，请刷新后重新办理。", case_id=row["id"])
+
+    # --- pieces of a step -----------------------------------------------------------------
+
+    def _close_deadlines(self, conn: Connection, case: LoadedCase, step: Step, now: datetime) -> None:
+        left = {d.name for d in case.proc.deadlines_left(step.source, step.dest)}
+        t = step.transition
+        for d in case.deadlines:
+            if d["status"] != "pending" or d["name"] not in left:
+                continue
+            lapse = case.proc.deadline(d["name"]).on_lapse == t.trigger
+            status = "lapsed" if lapse else "cancelled" if t.cancels_deadlines else "met"
+            conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(status=status, closed_at=now))
+            d["status"], d["closed_at"] = status, now
+
+    def _start_deadlines(self, conn: Connection, case: LoadedCase, entered: list[Deadline],
+                         occurred: datetime) -> list[dict[str, Any]]:
+        if not entered:
+            return []
+        calendar = self.calendars.current(conn)
+        started = []
+        for d in entered:
+            row = deadline_row(calendar, case.row["id"], d, occurred)
+            row["id"] = conn.execute(insert(deadlines).values(**row).returning(deadlines.c.id)).scalar_one()
+            case.deadlines.append(row)
+            started.append(row)
+        return started
+
+    def _append_history(self, conn: Connection, case: LoadedCase, *, trigger: str, actor: Actor,
+                        payload: dict[str, Any], source: str | None, dest: str, occurred: datetime,
+                        now: datetime) -> dict[str, Any]:
+        row = case.row
+        entry = {
+            "case_id": row["id"], "seq": row["history_seq"] + 1, "trigger": trigger, "actor": actor.name,
+            "actor_role": actor.role, "payload": payload, "occurred_at": occurred, "recorded_at": now,
+            "from_state": source, "to_state": dest, "prev_hash": row["history_hash"],
+        }
+        entry["hash"] = entry_hash(entry)
+        conn.execute(insert(history).values(**entry))
+        row["history_seq"], row["history_hash"] = entry["seq"], entry["hash"]
+        case.new_history.append(entry)
+        return entry
+
+    def _issue_documents(self, conn: Connection, case: LoadedCase, t: Transition, payload: dict[str, Any],
+                         started: list[dict[str, Any]], lapsed: dict[str, Any] | None,
+                         entry: dict[str, Any], now: datetime) -> None:
+        guessed = [d for d in started + ([lapsed] if lapsed else []) if d["provisional"]]
+        if guessed:
+            d = guessed[0]
+            raise CalendarNotLoaded(
+                f"“{case.proc.deadline(d['name']).title}”的计算涉及尚未载入国务院节假日安排通知的年份，"
+                f"届满日（暂按{d['due_date']:%Y年%-m月%-d日}推定）不能确定，不能据此出具法律文书。"
+                "请系统管理员载入该年度的节假日安排通知（xsflow calendar load）后再办理。")
+        calendar = self.calendars.current(conn)
+        agency = conn.execute(select(agencies.c.code, agencies.c.name)
+                              .where(agencies.c.code == case.row["agency_code"])).mappings().one()
+        facts = {
+            "case": {"id": case.row["id"], "title": case.row["title"], "procedure": case.proc.title},
+            "recipient": dict(agency), "transition": t.title, "basis": str(t.basis),
+            "payload": payload, "data": case.row["data"],
+            "deadlines_started": [deadline_facts(calendar, case.proc, d) for d in started],
+            "deadline_lapsed": deadline_facts(calendar, case.proc, lapsed) if lapsed else None,
+        }
+        issued_on = local_date(now)
+        for kind in t.issues:
+            doc = docs.issue(conn, case_id=case.row["id"], kind=case.proc.document(kind), issued_at=now,
+                             year=issued_on.year, legal_instant=lapsed["lapses_at"] if lapsed else None,
+                             facts=facts, history_seq=entry["seq"])
+            case.documents.append(doc)
+
+    # --- requests -------------------------------------------------------------------------
+
+    def _occurred(self, occurred_at: datetime | None, now: datetime) -> datetime:
+        if occurred_at is None:
+            return now
+        if occurred_at.tzinfo is None:
+            raise InvalidPayload("发生时间缺少时区。", {"occurred_at": ["请写明时区，例如 2025-03-03T10:00:00+08:00。"]})
+        if occurred_at > now:
+            raise InvalidPayload("发生时间不能晚于当前时间。", {"occurred_at": [
+                f"{local_text(occurred_at)}晚于当前时间{local_text(now)}：只能登记已经发生的事项。"]})
+        return occurred_at
+
+    def _replay(self, conn: Connection, actor: Actor, key: str | None, request: dict[str, Any]) -> dict[str, Any] | None:
+        if key is None:
+            return None
+        if not key or len(key) > 200:
+            raise BadRequest("Idempotency-Key 须为 1 至 200 个字符。")
+        found = conn.execute(select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+            idempotency_keys.c.scope == actor.scope, idempotency_keys.c.key == key)).first()
+        if found is None:
+            return None
+        if found.request_hash != _request_hash(request):
+            raise IdempotencyConflict(f"Idempotency-Key“{key}”已用于另一个不同的请求；请为新的请求使用新的键。")
+        return found.response
+
+    def _remember(self, conn: Connection, actor: Actor, key: str | None, request: dict[str, Any],
+                  status: int, view: dict[str, Any]) -> None:
+        if key is not None:
+            conn.execute(insert(idempotency_keys).values(
+                scope=actor.scope, key=key, request_hash=_request_hash(request), status=status,
+                response=view, created_at=self.clock.now()))
+
+
+def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime) -> dict[str, Any]:
+    """A new pending deadline counted from the local date of the event that started it."""
+    start = local_date(occurred)
+    if d.working_days is not None:
+        period, kind, length = calendar.add_working_days(start, d.working_days), "working_days", d.working_days
+    else:
+        assert d.days is not None
+        period, kind, length = calendar.add_days(start, d.days), "days", d.days
+    return {
+        "case_id": case_id, "name": d.name, "period_kind": kind, "period": length, "start_date": start,
+        "due_date": period.last_day, "lapses_at": period.lapses_at, "provisional": period.provisional,
+        "service_level": d.service_level, "basis": str(d.basis), "status": "pending", "closed_at": None,
+    }
+
+
+def recount(calendar: OfficialCalendar, row: Mapping[str, Any]):
+    """The period of a stored deadline, counted again on `calendar`."""
+    if row["period_kind"] == "working_days":
+        return calendar.add_working_days(row["start_date"], row["period"])
+    return calendar.add_days(row["start_date"], row["period"])
+
+
+def deadline_facts(calendar: OfficialCalendar, proc: Procedure, row: Mapping[str, Any]) -> dict[str, Any]:
+    """What a document says of a deadline: its last day and how it was counted."""
+    return {
+        "name": row["name"], "title": proc.deadline(row["name"]).title, "basis": row["basis"],
+        "start_date": row["start_date"].isoformat(), "due_date": row["due_date"].isoformat(),
+        "lapses_at": instant(row["lapses_at"]), "explanation": str(calendar.explain(recount(calendar, row))),
+    }
+
+
+def local_text(value: datetime) -> str:
+    from .calendar import SHANGHAI
+
+    return value.astimezone(SHANGHAI).strftime("%Y年%-m月%-d日%H时%M分")
+
+
+def _validated(t: Transition, payload: dict[str, Any]) -> dict[str, Any]:
+    if t.payload is None:
+        if payload:
+            raise InvalidPayload("该操作不需要附带内容。", {name: ["不认识的字段。"] for name in payload})
+        return {}
+    try:
+        t.payload().load(payload)
+    except ValidationError as err:
+        raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。", _flatten(err.messages)) from None
+    return payload
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for k, v in messages.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out[prefix or "_schema"] = list(messages)
+    else:
+        out[prefix or "_schema"] = [str(messages)]
+    return out
+
+
+def _request_hash(request: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(request).encode()).hexdigest()
+
+
+__all__ = ["Engine", "LoadedCase", "deadline_row", "recount", "timedelta"]

@@ -1,0 +1,197 @@
+"""The tables. History is append-only and hash-chained; deadlines, documents, idempotency
+keys and inbound events are rows too, so nothing lives only in a process's memory."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
+                        MetaData, String, Table, Text, UniqueConstraint)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# SQLite gets BIGINT autoincrement wrong; INTEGER there is the 64-bit rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTC(TypeDecorator):
+    """An aware datetime stored as UTC; SQLite keeps no zone, so it is normalised here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: every stored instant must carry its zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+agencies = Table(
+    "agencies", metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("basis", String(200), nullable=False, server_default=""),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("agency_code", String(40), ForeignKey("agencies.code"), nullable=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTC, nullable=False),
+    Column("expires_at", UTC, nullable=True),
+    Column("revoked_at", UTC, nullable=True),
+)
+
+calendar_notices = Table(
+    "calendar_notices", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("year", Integer, nullable=True),
+    Column("number", String(120), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("loaded_at", UTC, nullable=False),
+    UniqueConstraint("kind", "number"),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("procedure", String(60), nullable=False),
+    Column("definition_version", Integer, nullable=False),
+    Column("agency_code", String(40), ForeignKey("agencies.code"), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("state", String(60), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("correlation_key", String(200), nullable=True),
+    Column("opened_at", UTC, nullable=False),
+    Column("last_occurred_at", UTC, nullable=False),
+    Column("history_seq", Integer, nullable=False),
+    Column("history_hash", String(64), nullable=False),
+    UniqueConstraint("procedure", "correlation_key"),
+    Index(None, "agency_code", "procedure", "state"),
+    Index(None, "procedure", "state"),
+)
+
+history = Table(
+    "history", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("trigger", String(60), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("actor_role", String(20), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("occurred_at", UTC, nullable=False),
+    Column("recorded_at", UTC, nullable=False),
+    Column("from_state", String(60), nullable=True),
+    Column("to_state", String(60), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("case_id", "seq"),
+)
+
+deadlines = Table(
+    "deadlines", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("period_kind", String(20), nullable=False),  # working_days | days
+    Column("period", Integer, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("lapses_at", UTC, nullable=False),
+    Column("provisional", Boolean, nullable=False),
+    Column("service_level", Boolean, nullable=False),
+    Column("basis", String(300), nullable=False),
+    Column("status", String(20), nullable=False),  # pending | met | lapsed | cancelled
+    Column("closed_at", UTC, nullable=True),
+    Index(None, "status", "lapses_at"),
+    Index(None, "case_id"),
+)
+
+documents = Table(
+    "documents", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(60), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("prefix", String(40), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("number", String(80), nullable=False, unique=True),
+    Column("issued_at", UTC, nullable=False),
+    Column("legal_instant", UTC, nullable=True),  # the lapse instant, for a lapse-issued document
+    Column("basis", String(300), nullable=False),
+    Column("facts", JSON, nullable=False),
+    Column("history_seq", Integer, nullable=False),
+    Column("corrects_id", Id, ForeignKey("documents.id"), nullable=True),
+    UniqueConstraint("prefix", "year", "seq"),
+    Index(None, "case_id"),
+)
+
+document_sequences = Table(
+    "document_sequences", metadata,
+    Column("prefix", String(40), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("scope", String(200), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTC, nullable=False),
+    UniqueConstraint("scope", "key"),
+)
+
+inbound_events = Table(
+    "inbound_events", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", String(200), nullable=False, unique=True),
+    Column("sender", String(200), nullable=False),
+    Column("procedure", String(60), nullable=False),
+    Column("correlation_key", String(200), nullable=False),
+    Column("trigger", String(60), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("received_at", UTC, nullable=False),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=True),
+    Column("outcome", String(20), nullable=False),  # applied | rejected
+    Column("status", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+)
+
+incidents = Table(
+    "incidents", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=True),
+    Column("deadline_id", Id, ForeignKey("deadlines.id"), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("created_at", UTC, nullable=False),
+    Column("resolved_at", UTC, nullable=True),
+    UniqueConstraint("deadline_id", "kind"),
+)
+

@@ -1,0 +1,139 @@
+"""The sweep: fires every due deadline exactly once, in the transaction that marks it lapsed.
+
+A worker claims a case with a due deadline by locking the case row (PostgreSQL: FOR UPDATE
+SKIP LOCKED, so concurrent workers take different cases). The case is locked before its
+deadlines, the same order a person's transition takes, so the two never deadlock.
+A deadline still counted on a guessed calendar does not fire: it becomes an incident.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from .access import TIMER_ACTOR
+from .engine import Engine, LoadedCase, recount
+from .errors import XsflowError
+from .store.schema import cases, deadlines, incidents
+
+
+@dataclass
+class SweepReport:
+    fired: int = 0  # lapse transitions fired
+    overdue: int = 0  # service-level deadlines that became overdue
+    recounted: int = 0  # provisional deadlines counted again on a newer calendar
+    incidents: list[str] = field(default_factory=list)  # deadlines held back, why
+
+
+def sweep(engine: Engine, now: datetime, *, limit: int | None = None) -> SweepReport:
+    """Processes every deadline due at `now`; `limit` caps the number of cases taken."""
+    report = SweepReport()
+    with engine.db.write() as conn:
+        report.recounted = recount_provisional(engine, conn, now, only_due=True)
+        report.incidents = hold_provisional(conn, engine, now)
+    failed: set[int] = set()
+    taken = 0
+    while limit is None or taken < limit:
+        try:
+            with engine.db.write() as conn:
+                case_id = _claim(conn, now, failed)
+                if case_id is None:
+                    break
+                _lapse_due(engine, conn, engine.load_case(conn, case_id), now, report)
+        except XsflowError as err:
+            # One broken case must not hold back the others: record it and go on.
+            failed.add(case_id)
+            with engine.db.write() as conn:
+                report.incidents.append(_raise_incident(conn, case_id, "lapse_failed", now,
+                                                        f"案件 {case_id} 的期限届满处理失败：{err.message}"))
+        taken += 1
+    return report
+
+
+def _due(now: datetime):
+    return and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now, deadlines.c.provisional.is_(False))
+
+
+def _claim(conn: Connection, now: datetime, skip: set[int]) -> int | None:
+    """Locks and returns one case with a due deadline that no other worker holds.
+
+    Driven by the (status, lapses_at) index, so the cost follows the due deadlines, not
+    the pending ones.
+    """
+    stmt = (select(cases.c.id).join(deadlines, deadlines.c.case_id == cases.c.id)
+            .where(_due(now), cases.c.id.not_in(skip) if skip else True)
+            .order_by(deadlines.c.lapses_at).limit(1)
+            .with_for_update(skip_locked=True, of=cases))
+    return conn.execute(stmt).scalar()
+
+
+def _lapse_due(engine: Engine, conn: Connection, case: LoadedCase, now: datetime, report: SweepReport) -> None:
+    due = sorted((d for d in case.deadlines if d["status"] == "pending" and not d["provisional"]
+                  and d["lapses_at"] <= now), key=lambda d: d["lapses_at"])
+    for d in due:
+        if d["status"] != "pending":  # closed by an earlier lapse in this same case
+            continue
+        definition = case.proc.deadline(d["name"])
+        if definition.service_level:
+            conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(status="lapsed", closed_at=now))
+            d["status"], d["closed_at"] = "lapsed", now
+            report.overdue += 1
+            continue
+        assert definition.on_lapse is not None
+        step = engine.registry.machine(case.proc).step(case.row["state"], definition.on_lapse, case.row["data"], {})
+        payload = {"deadline": d["name"], "due_date": d["due_date"].isoformat()}
+        engine.apply(conn, case, step, actor=TIMER_ACTOR, payload=payload, occurred=d["lapses_at"], now=now,
+                     lapsed=d)
+        report.fired += 1
+
+
+def recount_provisional(engine: Engine, conn: Connection, now: datetime, *, only_due: bool = False) -> int:
+    """Counts provisional pending deadlines again on the current calendar; resolves their incidents."""
+    calendar = engine.calendars.current(conn)
+    stmt = select(deadlines).where(deadlines.c.status == "pending", deadlines.c.provisional.is_(True))
+    if only_due:
+        stmt = stmt.where(deadlines.c.lapses_at <= now)
+    changed = 0
+    for row in conn.execute(stmt).mappings().all():
+        period = recount(calendar, row)
+        if period.provisional and period.last_day == row["due_date"]:
+            continue
+        conn.execute(update(deadlines).where(deadlines.c.id == row["id"]).values(
+            due_date=period.last_day, lapses_at=period.lapses_at, provisional=period.provisional))
+        if not period.provisional:
+            conn.execute(update(incidents).where(incidents.c.deadline_id == row["id"],
+                                                 incidents.c.resolved_at.is_(None)).values(resolved_at=now))
+        changed += 1
+    return changed
+
+
+def hold_provisional(conn: Connection, engine: Engine, now: datetime) -> list[str]:
+    """Raises one incident per due deadline that still rests on a guessed calendar."""
+    rows = conn.execute(select(deadlines.c.id, deadlines.c.case_id, deadlines.c.name, deadlines.c.due_date)
+                        .where(deadlines.c.status == "pending", deadlines.c.provisional.is_(True),
+                               deadlines.c.lapses_at <= now)).all()
+    raised = []
+    for r in rows:
+        known = conn.execute(select(incidents.c.id).where(incidents.c.deadline_id == r.id,
+                                                          incidents.c.kind == "provisional_deadline_due")).first()
+        if known is not None:
+            continue
+        message = (f"案件 {r.case_id} 的期限“{r.name}”按推定日历应于{r.due_date:%Y年%-m月%-d日}届满，"
+                   "但所涉年份的国务院节假日安排通知尚未载入，系统未作届满处理。"
+                   "请载入该年度通知（xsflow calendar load），系统将重新计算并在届满时处理。")
+        raised.append(_raise_incident(conn, r.case_id, "provisional_deadline_due", now, message, deadline_id=r.id))
+    return raised
+
+
+def _raise_incident(conn: Connection, case_id: int, kind: str, now: datetime, message: str,
+                    deadline_id: int | None = None) -> str:
+    conn.execute(insert(incidents).values(kind=kind, case_id=case_id, deadline_id=deadline_id,
+                                          message=message, created_at=now))
+    return message
+
+
+def open_incidents(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(select(incidents).where(incidents.c.resolved_at.is_(None))
+                                          .order_by(incidents.c.id)).mappings()]

@@ -1,0 +1,72 @@
+"""JSON-ready views of cases, deadlines, documents and history, as the contract shapes them.
+
+Pure functions over rows; the HTTP adapter sends them as they are, and an idempotent
+replay returns the very same dict.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timezone
+from typing import Any
+
+from .access import Actor
+from .definitions import Procedure
+
+
+def instant(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def deadline_view(row: Mapping[str, Any], proc: Procedure) -> dict[str, Any]:
+    d = proc.deadline(row["name"])
+    return {
+        "id": row["id"], "name": row["name"], "title": d.title,
+        "period": {"kind": row["period_kind"], "length": row["period"], "start_date": day(row["start_date"])},
+        "due_date": day(row["due_date"]), "lapses_at": instant(row["lapses_at"]),
+        "status": row["status"], "provisional": bool(row["provisional"]),
+        "service_level": bool(row["service_level"]), "basis": row["basis"],
+    }
+
+
+def document_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"], "kind": row["kind"], "title": row["title"], "number": row["number"],
+        "issued_at": instant(row["issued_at"]), "legal_instant": instant(row.get("legal_instant")),
+        "basis": row["basis"],
+    }
+
+
+def available_triggers(proc: Procedure, state: str, actor: Actor | None) -> list[str]:
+    triggers = proc.triggers_from(state)
+    if actor is None or actor.role == "admin":
+        return triggers
+    return [t for t in triggers if any(actor.role in tr.roles for tr in proc.transitions_for(t))]
+
+
+def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapping[str, Any]],
+              documents: Sequence[Mapping[str, Any]], actor: Actor | None) -> dict[str, Any]:
+    state = proc.state(case["state"])
+    return {
+        "id": case["id"], "procedure": case["procedure"], "procedure_title": proc.title,
+        "definition_version": case["definition_version"], "agency": case["agency_code"],
+        "title": case["title"], "state": case["state"], "state_title": state.title,
+        "closed": state.terminal, "version": case["version"], "data": case["data"],
+        "opened_at": instant(case["opened_at"]),
+        "overdue": not state.terminal and any(d["status"] == "lapsed" for d in deadlines),
+        "deadlines": [deadline_view(d, proc) for d in deadlines],
+        "available_triggers": [] if state.terminal else available_triggers(proc, case["state"], actor),
+        "documents": [document_view(d) for d in documents],
+    }
+
+
+def history_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "seq": row["seq"], "trigger": row["trigger"], "actor": row["actor"], "actor_role": row["actor_role"],
+        "payload": row["payload"], "occurred_at": instant(row["occurred_at"]),
+        "recorded_at": instant(row["recorded_at"]), "from_state": row["from_state"],
+        "to_state": row["to_state"], "hash": row["hash"],
+    }
