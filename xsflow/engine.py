@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -73,7 +73,7 @@ class Engine:
             key = data.get(proc.correlation_field)
             row = {
                 "procedure": proc.name, "definition_version": proc.version, "agency_code": agency,
-                "title": title.strip(), "state": proc.initial, "version": 1, "data": data,
+                "title": title.strip(), "state": proc.initial, "closed": False, "version": 1, "data": data,
                 "correlation_key": str(key) if key is not None else None, "opened_at": now,
                 "last_occurred_at": occurred, "history_seq": 0, "history_hash": GENESIS,
             }
@@ -183,8 +183,9 @@ class Engine:
         if t.issues:
             self._issue_documents(conn, case, t, payload, started, lapsed, entry, now)
         row["state"], row["version"], row["last_occurred_at"] = step.dest, old_version + 1, occurred
+        row["closed"] = proc.state(step.dest).terminal
         result = conn.execute(update(cases).where(cases.c.id == row["id"], cases.c.version == old_version).values(
-            state=row["state"], version=row["version"], data=row["data"], last_occurred_at=occurred,
+            state=row["state"], closed=row["closed"], version=row["version"], data=row["data"], last_occurred_at=occurred,
             history_seq=row["history_seq"], history_hash=row["history_hash"]))
         if result.rowcount != 1:
             raise VersionConflict("案件刚被他人更新，请刷新后重新办理。", case_id=row["id"])
@@ -355,4 +356,3 @@ def _request_hash(request: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(request).encode()).hexdigest()
 
 
-__all__ = ["Engine", "LoadedCase", "deadline_row", "recount", "timedelta"]

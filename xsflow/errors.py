@@ -70,3 +70,24 @@ class DefinitionError(XsflowError):
 
 class CalendarNotLoaded(XsflowError):
     code = "calendar_not_loaded"
+
+
+# The one table from error to HTTP status (contract.md, "Errors").
+HTTP_STATUS: dict[type[XsflowError], int] = {
+    BadRequest: 400,
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    TriggerNotAllowed: 409,
+    VersionConflict: 409,
+    CalendarNotLoaded: 409,
+    IdempotencyConflict: 422,
+    InvalidPayload: 422,
+}
+
+
+def http_status(err: XsflowError) -> int:
+    for cls in type(err).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]  # type: ignore[index]
+    return 500

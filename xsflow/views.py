@@ -70,3 +70,26 @@ def history_view(row: Mapping[str, Any]) -> dict[str, Any]:
         "recorded_at": instant(row["recorded_at"]), "from_state": row["from_state"],
         "to_state": row["to_state"], "hash": row["hash"],
     }
+
+
+def procedure_view(proc: Procedure) -> dict[str, Any]:
+    """A definition as data: every state, transition, deadline and document with its basis."""
+    return {
+        "name": proc.name, "version": proc.version, "title": proc.title, "basis": str(proc.basis),
+        "effective_from": day(proc.effective_from), "initial": proc.initial, "opened_by": sorted(proc.opened_by),
+        "states": [{"name": s.name, "title": s.title, "terminal": s.terminal, "basis": str(s.basis)}
+                   for s in proc.states],
+        "transitions": [{
+            "trigger": t.trigger, "title": t.title, "sources": list(t.sources), "dest": t.dest or None,
+            "roles": sorted(t.roles), "automatic": t.automatic, "issues": list(t.issues), "basis": str(t.basis),
+            "guard": t.guard.refusal if t.guard else None,
+            "payload": sorted(t.payload().fields) if t.payload else [],
+        } for t in proc.transitions],
+        "deadlines": [{
+            "name": d.name, "title": d.title, "while_in": sorted(d.while_in),
+            "period": {"working_days": d.working_days} if d.working_days else {"days": d.days},
+            "on_lapse": d.on_lapse, "service_level": d.service_level, "basis": str(d.basis),
+        } for d in proc.deadlines],
+        "documents": [{"kind": d.name, "title": d.title, "prefix": d.prefix, "basis": str(d.basis)}
+                      for d in proc.documents],
+    }

@@ -79,6 +79,7 @@ cases = Table(
     Column("agency_code", String(40), ForeignKey("agencies.code"), nullable=False),
     Column("title", String(500), nullable=False),
     Column("state", String(60), nullable=False),
+    Column("closed", Boolean, nullable=False),  # in a terminal state
     Column("version", Integer, nullable=False),
     Column("data", JSON, nullable=False),
     Column("correlation_key", String(200), nullable=True),
@@ -89,6 +90,7 @@ cases = Table(
     UniqueConstraint("procedure", "correlation_key"),
     Index(None, "agency_code", "procedure", "state"),
     Index(None, "procedure", "state"),
+    Index(None, "closed", "agency_code"),
 )
 
 history = Table(

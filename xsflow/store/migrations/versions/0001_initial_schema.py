@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 18:51:18.351618
+Create Date: 2026-11-25
 
 """
 from typing import Sequence, Union
@@ -20,7 +20,6 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-
     op.create_table('agencies',
     sa.Column('code', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -63,6 +62,7 @@ def upgrade() -> None:
     sa.Column('agency_code', sa.String(length=40), nullable=False),
     sa.Column('title', sa.String(length=500), nullable=False),
     sa.Column('state', sa.String(length=60), nullable=False),
+    sa.Column('closed', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('correlation_key', sa.String(length=200), nullable=True),
@@ -76,6 +76,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_agency_code_procedure_state'), ['agency_code', 'procedure', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_closed_agency_code'), ['closed', 'agency_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_procedure_state'), ['procedure', 'state'], unique=False)
 
     op.create_table('tokens',
@@ -186,10 +187,8 @@ def upgrade() -> None:
     )
 
 
-
 def downgrade() -> None:
     """Downgrade schema."""
-
     op.drop_table('incidents')
     op.drop_table('inbound_events')
     op.drop_table('history')
@@ -205,6 +204,7 @@ def downgrade() -> None:
     op.drop_table('tokens')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_procedure_state'))
+        batch_op.drop_index(batch_op.f('ix_cases_closed_agency_code'))
         batch_op.drop_index(batch_op.f('ix_cases_agency_code_procedure_state'))
 
     op.drop_table('cases')
@@ -212,4 +212,3 @@ def downgrade() -> None:
     op.drop_table('document_sequences')
     op.drop_table('calendar_notices')
     op.drop_table('agencies')
-

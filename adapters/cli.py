@@ -1,0 +1,227 @@
+"""The `xsflow` command (contract.md, "Command line")."""
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from xsflow.clock import FixedClock, SystemClock
+from xsflow.errors import XsflowError
+
+EXIT_PROVISIONAL = 3
+
+
+def _system(ctx: click.Context, clock=None):
+    from xsflow.system import Xsflow
+
+    return Xsflow(ctx.obj["database_url"], clock=clock)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.option("--database-url", envvar="XSFLOW_DATABASE_URL", default=None,
+              help="SQLAlchemy URL; default a SQLite file xsflow.db in the working folder.")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """xsflow：秀山自治县行政执法监督工作流引擎。"""
+    ctx.obj = {"database_url": database_url}
+
+
+@main.command()
+@click.option("--reference", "reference_files", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Extra agency files (TOML, [[agency]] entries), e.g. an edited township list.")
+@click.pass_context
+def init(ctx: click.Context, reference_files: tuple[Path, ...]) -> None:
+    """Create or migrate the schema and load reference data; safe to run twice."""
+    try:
+        report = _system(ctx).init(reference_files)
+    except ValueError as err:
+        _fail(str(err))
+    click.echo(f"数据库已是最新结构；单位新增 {report.agencies_added} 个、更新 {report.agencies_updated} 个；"
+               f"节假日安排通知新载入 {report.notices_added} 份。")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="HTTP worker processes.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the timer sweep in this process.")
+@click.option("--interval", default=60, show_default=True, type=int, help="Seconds between timer sweeps.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool, interval: int) -> None:
+    """Serve the HTTP API on gunicorn, with the timer scheduler unless --no-scheduler."""
+    from .server import run_server
+
+    run_server(ctx.obj["database_url"], host=host, port=port, workers=workers,
+               scheduler_interval=None if no_scheduler else interval)
+
+
+@main.command()
+@click.option("--interval", default=60, show_default=True, type=int, help="Seconds between timer sweeps.")
+@click.pass_context
+def worker(ctx: click.Context, interval: int) -> None:
+    """Run the timer scheduler alone; several may share one PostgreSQL database."""
+    from .scheduler import run_worker
+
+    run_worker(ctx.obj["database_url"], interval=interval)
+
+
+def _parse_instant(value: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} 不是 ISO 8601 时间，例如 2025-03-11T00:00:30+08:00") from None
+    if instant.tzinfo is None:
+        raise click.BadParameter("时间须写明时区，例如 2025-03-11T00:00:30+08:00")
+    return instant
+
+
+@main.command()
+@click.option("--now", "now_text", default=None, help="Sweep as of this instant (ISO 8601 with zone).")
+@click.pass_context
+def tick(ctx: click.Context, now_text: str | None) -> None:
+    """Fire every timer due at or before now, then exit; prints how many fired."""
+    real = SystemClock().now()
+    now = _parse_instant(now_text) if now_text else real
+    if now > real + timedelta(seconds=1) and os.environ.get("XSFLOW_ALLOW_TIME_TRAVEL") != "1":
+        _fail("--now 晚于当前时间：只有设置 XSFLOW_ALLOW_TIME_TRAVEL=1（测试环境）时才允许。", 2)
+    report = _system(ctx, FixedClock(now)).tick(now)
+    click.echo(f"fired {report.fired}")
+    if report.overdue:
+        click.echo(f"超过办理时限 {report.overdue} 件")
+    if report.recounted:
+        click.echo(f"按新载入的节假日安排重新计算期限 {report.recounted} 个")
+    for message in report.incidents:
+        click.echo(f"待处理事件：{message}", err=True)
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for people and systems."""
+
+
+@token.command("create")
+@click.option("--name", required=True, help="Who or what uses the token.")
+@click.option("--role", required=True, type=click.Choice(["clerk", "reviewer", "supervisor", "system", "admin"]))
+@click.option("--agency", default=None, help="Agency code; required for clerks.")
+@click.option("--expires-in-days", type=int, default=None, help="Expire after this many days.")
+@click.pass_context
+def token_create(ctx: click.Context, name: str, role: str, agency: str | None, expires_in_days: int | None) -> None:
+    """Print a new bearer token, and nothing else, on stdout."""
+    from xsflow.tokens import create_token
+
+    x = _system(ctx)
+    now = x.clock.now()
+    expires = now + timedelta(days=expires_in_days) if expires_in_days else None
+    try:
+        with x.db.write() as conn:
+            secret = create_token(conn, name=name, role=role, agency=agency, now=now, expires_at=expires)
+    except XsflowError as err:
+        details = "；".join(m for ms in getattr(err, "fields", {}).values() for m in ms)
+        _fail(f"{err.message}{details}")
+    click.echo(secret)
+
+
+@token.command("revoke")
+@click.argument("name_or_id")
+@click.pass_context
+def token_revoke(ctx: click.Context, name_or_id: str) -> None:
+    """Revoke the live tokens with this name (or this id)."""
+    from xsflow.tokens import revoke_token
+
+    x = _system(ctx)
+    try:
+        with x.db.write() as conn:
+            count = revoke_token(conn, name_or_id, x.clock.now())
+    except XsflowError as err:
+        _fail(err.message)
+    click.echo(f"已吊销 {count} 个令牌。")
+
+
+@main.group()
+def calendar() -> None:
+    """The official holiday calendar and legal periods."""
+
+
+def _calendar_for(ctx: click.Context):
+    """The database's calendar when there is a database, else the bundled notices."""
+    from xsflow.calendar import OfficialCalendar, bundled_notices
+    from xsflow.store.db import database_url
+
+    url = database_url(ctx.obj["database_url"])
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return OfficialCalendar(bundled_notices())
+    x = _system(ctx)
+    try:
+        with x.db.read() as conn:
+            return x.calendars.current(conn)
+    except Exception:  # no schema yet: the bundled notices are the answer
+        return OfficialCalendar(bundled_notices())
+
+
+@calendar.command("deadline")
+@click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--working-days", type=click.IntRange(min=1), default=None)
+@click.option("--days", type=click.IntRange(min=1), default=None)
+@click.option("--explain", is_flag=True, help="Add the counted and skipped days.")
+@click.pass_context
+def calendar_deadline(ctx: click.Context, start: datetime, working_days: int | None, days: int | None,
+                      explain: bool) -> None:
+    """Print the last day of a period as YYYY-MM-DD; exit 3 when it is provisional."""
+    if (working_days is None) == (days is None):
+        _fail("请给出 --working-days N（工作日）或 --days N（日）二者之一。", 2)
+    cal = _calendar_for(ctx)
+    first = date(start.year, start.month, start.day)
+    period = cal.add_working_days(first, working_days) if working_days else cal.add_days(first, days)
+    click.echo(period.last_day.isoformat())
+    if explain:
+        click.echo(str(cal.explain(period)))
+    if period.provisional:
+        click.echo("注意：该结果为推定结果。" + "；".join(period.assumptions), err=True)
+        sys.exit(EXIT_PROVISIONAL)
+
+
+@calendar.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def calendar_load(ctx: click.Context, file: Path) -> None:
+    """Load a year's holiday notice or a county rest-day decision (TOML; see docs/calendar.md)."""
+    from xsflow.calendar import NoticeFormatError, parse_notice
+
+    try:
+        notice = parse_notice(file.read_text(encoding="utf-8"), source=str(file))
+    except (NoticeFormatError, UnicodeDecodeError) as err:
+        _fail(f"{file} 未载入：\n{err}")
+    stored, recounted = _system(ctx).load_notice(notice)
+    if not stored:
+        click.echo(f"{notice.number}（{notice.title}）已载入过，未作改动。")
+        return
+    click.echo(f"已载入 {notice.number}（{notice.title}）；重新计算了 {recounted} 个推定期限。")
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained case history."""
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Exit 0 when every case history verifies, else name the first broken entry."""
+    problem = _system(ctx).audit()
+    if problem:
+        _fail(f"审计校验未通过：{problem}")
+    click.echo("审计校验通过：全部案件历史记录完整、未被改动。")
+
+
+if __name__ == "__main__":
+    main()
+
+

@@ -1,0 +1,37 @@
+"""The Flask application: the JSON API under /api/v1 with its OpenAPI document."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from xsflow.system import Xsflow
+
+from . import errors
+from .routes import api
+from .schemas import Error
+
+
+class XsflowApi(Api):
+    ERROR_SCHEMA = Error
+
+    def _register_error_handlers(self) -> None:
+        errors.register(self._app)
+
+
+def create_app(system: Xsflow | None = None, *, database_url: str | None = None) -> Flask:
+    app = Flask("xsflow")
+    app.config.update(
+        API_TITLE="xsflow — 秀山自治县行政执法监督工作流",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # Chinese stays readable in answers
+    app.extensions["xsflow"] = system or Xsflow(database_url)
+    smorest = XsflowApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    smorest.register_blueprint(api)
+    return app

@@ -1,0 +1,225 @@
+"""The endpoints of contract.md: thin calls into the engine and the read side."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from xsflow import queries
+from xsflow.access import Actor
+from xsflow.calendar import SHANGHAI
+from xsflow.errors import BadRequest
+from xsflow.inbound import post_event
+from xsflow.system import Xsflow
+from xsflow.tokens import authenticate
+from xsflow.views import instant, procedure_view
+
+from . import schemas as s
+
+api = Blueprint("api", __name__, url_prefix="/api/v1", description="xsflow API")
+
+ERRORS = {400: "请求格式有误", 401: "缺少或无效的访问令牌", 403: "角色或单位无权",
+          404: "对象不存在", 409: "当前状态不允许或版本冲突", 422: "内容有误（逐项说明）"}
+
+
+def xs() -> Xsflow:
+    return current_app.extensions["xsflow"]
+
+
+def caller() -> Actor:
+    x = xs()
+    with x.db.read() as conn:
+        return authenticate(conn, request.headers.get("Authorization"), x.clock.now())
+
+
+def documented(*statuses: int):
+    """Documents the error answers an endpoint can give."""
+    def wrap(fn):
+        for status in statuses:
+            fn = api.alt_response(status, schema=s.Error, description=ERRORS[status])(fn)
+        return fn
+    return wrap
+
+
+def if_match() -> int | None:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise BadRequest(f"If-Match 应为带引号的案件版本号，例如 \"3\"；收到的是 {raw[:40]!r}。")
+    return int(value)
+
+
+@api.route("/procedures")
+class Procedures(MethodView):
+    @api.response(200, s.ProcedurePage)
+    @documented(401)
+    def get(self):
+        """Every procedure and version, with states, transitions and deadlines and their legal basis."""
+        caller()
+        return {"items": [procedure_view(p) for p in xs().registry.all()], "next": None}
+
+
+@api.route("/procedures/<string:name>")
+class ProcedureDetail(MethodView):
+    @api.arguments(s.ProcedureQuery, location="query")
+    @api.response(200, s.ProcedureOut)
+    @documented(401, 404)
+    def get(self, args, name):
+        """One procedure: the newest version, or `?version=`."""
+        caller()
+        registry = xs().registry
+        if args.get("version") is not None:
+            return procedure_view(registry.get(name, args["version"]))
+        return procedure_view(registry.versions(name)[-1])
+
+
+@api.route("/cases")
+class Cases(MethodView):
+    @api.arguments(s.CaseQuery, location="query")
+    @api.response(200, s.CasePage)
+    @documented(400, 401, 404)
+    def get(self, args):
+        """Cases the caller may see, filtered, oldest first."""
+        actor = caller()
+        x = xs()
+        with x.db.read() as conn:
+            return queries.list_cases(conn, x.registry, actor, now=x.clock.now(), **args).as_json()
+
+    @api.arguments(s.CaseCreate)
+    @api.response(201, s.CaseOut)
+    @documented(400, 401, 403, 404, 422)
+    def post(self, body):
+        """Opens a case; `Idempotency-Key` makes a retry safe."""
+        actor = caller()
+        return xs().engine.open_case(actor, idempotency_key=request.headers.get("Idempotency-Key"), **body)
+
+
+@api.route("/cases/<int:case_id>")
+class Case(MethodView):
+    @api.response(200, s.CaseOut)
+    @documented(401, 403, 404)
+    def get(self, case_id):
+        """The case with its deadlines, documents and the triggers the caller may fire."""
+        actor = caller()
+        x = xs()
+        with x.db.read() as conn:
+            return queries.get_case(x.engine, conn, actor, case_id)
+
+
+@api.route("/cases/<int:case_id>/history")
+class CaseHistory(MethodView):
+    @api.arguments(s.PageQuery, location="query")
+    @api.response(200, s.HistoryPage)
+    @documented(400, 401, 403, 404)
+    def get(self, args, case_id):
+        """Every event of the case: who, what, when it happened, when it was recorded."""
+        actor = caller()
+        with xs().db.read() as conn:
+            return queries.case_history(conn, actor, case_id, **args).as_json()
+
+
+@api.route("/cases/<int:case_id>/events")
+class CaseEvents(MethodView):
+    @api.arguments(s.CaseEvent)
+    @api.response(200, s.CaseOut)
+    @documented(400, 401, 403, 404, 409, 422)
+    def post(self, body, case_id):
+        """Fires a trigger. `If-Match: "<version>"` refuses a stale view; `Idempotency-Key` a repeat."""
+        actor = caller()
+        return xs().engine.fire(actor, case_id, body["trigger"], body["payload"], occurred_at=body["occurred_at"],
+                                expected_version=if_match(),
+                                idempotency_key=request.headers.get("Idempotency-Key"))
+
+
+@api.route("/events")
+class Events(MethodView):
+    @api.arguments(s.ExternalEvent)
+    @api.response(200, s.CaseOut)
+    @documented(400, 401, 403, 404, 409, 422)
+    def post(self, body):
+        """For other systems: a trigger for the case found by correlation key; `event_id` makes it idempotent."""
+        actor = caller()
+        return post_event(xs().engine, actor, **body)
+
+
+@api.route("/overdue")
+class Overdue(MethodView):
+    @api.arguments(s.OverdueQuery, location="query")
+    @api.response(200, s.OverduePage)
+    @documented(400, 401)
+    def get(self, args):
+        """Lapsed deadlines of open cases the caller may see, oldest first, with working days overdue."""
+        actor = caller()
+        x = xs()
+        with x.db.read() as conn:
+            calendar = x.calendars.current(conn)
+            return queries.overdue(conn, x.registry, calendar, actor, now=x.clock.now(), **args).as_json()
+
+
+@api.route("/incidents")
+class Incidents(MethodView):
+    @api.response(200, s.IncidentPage)
+    @documented(401)
+    def get(self):
+        """Open incidents: deadlines held back on a guessed calendar, lapses that failed."""
+        actor = caller()
+        with xs().db.read() as conn:
+            return queries.open_incidents(conn, actor).as_json()
+
+
+@api.route("/documents/<int:document_id>")
+class Document(MethodView):
+    @api.response(200, s.DocumentOut)
+    @documented(401, 403, 404)
+    def get(self, document_id):
+        """An issued document's record: number, kind, basis, and the facts it states."""
+        actor = caller()
+        with xs().db.read() as conn:
+            return queries.document_record(conn, actor, document_id)
+
+
+@api.route("/agencies")
+class Agencies(MethodView):
+    @api.arguments(s.PageQuery, location="query")
+    @api.response(200, s.AgencyPage)
+    @documented(400, 401)
+    def get(self, args):
+        """The member units of attachment 1 art. 3 and the township teams, by stable code."""
+        caller()
+        with xs().db.read() as conn:
+            return queries.list_agencies(conn, **args).as_json()
+
+
+@api.route("/calendar/deadline")
+class CalendarDeadline(MethodView):
+    @api.arguments(s.DeadlineQuery, location="query")
+    @api.response(200, s.DeadlineAnswer)
+    @documented(400, 401, 422)
+    def get(self, args):
+        """The last day of a period on the official calendar, as `xsflow calendar deadline` prints it."""
+        caller()
+        x = xs()
+        with x.db.read() as conn:
+            calendar = x.calendars.current(conn)
+        return deadline_answer(calendar, args)
+
+
+def deadline_answer(calendar: Any, args: dict[str, Any]) -> dict[str, Any]:
+    if (args.get("working_days") is None) == (args.get("days") is None):
+        raise BadRequest("请给出 working_days（工作日）或 days（日）二者之一。")
+    if args.get("working_days") is not None:
+        period = calendar.add_working_days(args["start"], args["working_days"])
+    else:
+        period = calendar.add_days(args["start"], args["days"])
+    return {
+        "start": args["start"].isoformat(), "kind": period.kind, "length": period.n,
+        "last_day": period.last_day.isoformat(), "lapses_at": instant(period.lapses_at.astimezone(SHANGHAI)),
+        "provisional": period.provisional, "assumptions": list(period.assumptions),
+        "explanation": str(calendar.explain(period)) if args.get("explain") else None,
+    }
+
+

@@ -1,0 +1,60 @@
+"""Events posted by other systems, correlated to a case by key and made idempotent by event id.
+
+Every event is kept: an applied one so that a repeat returns the same answer without a
+second transition, a refused one so that the operator sees what came in and why it failed.
+A refused event may be sent again with the same id (say, once its case exists).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from .access import Actor
+from .engine import Engine
+from .errors import IdempotencyConflict, XsflowError, http_status
+from .store.schema import inbound_events
+
+
+def post_event(engine: Engine, actor: Actor, *, event_id: str, procedure: str, correlation_key: str,
+               trigger: str, payload: dict[str, Any] | None, occurred_at: datetime | None) -> dict[str, Any]:
+    payload = payload or {}
+    record = {"sender": actor.name, "procedure": procedure, "correlation_key": correlation_key,
+              "trigger": trigger, "payload": payload}
+    refused: XsflowError | None = None
+    with engine.db.write() as conn:
+        prior = conn.execute(select(inbound_events).where(inbound_events.c.event_id == event_id)).mappings().first()
+        if prior is not None and prior["outcome"] == "applied":
+            if any(prior[k] != v for k, v in record.items()):
+                raise IdempotencyConflict(f"事件编号“{event_id}”已用于另一个内容不同的事件；新事件请使用新的编号。")
+            return prior["response"]
+        try:
+            with conn.begin_nested():
+                view = engine.fire_by_key(conn, actor, procedure=procedure, correlation_key=correlation_key,
+                                          trigger=trigger, payload=payload, occurred_at=occurred_at)
+        except XsflowError as err:
+            refused = err
+            outcome, status, response = "rejected", http_status(err), {"error": {"code": err.code, "message": err.message}}
+            case_id = None
+        else:
+            outcome, status, response, case_id = "applied", 200, view, view["id"]
+        _keep(conn, prior, event_id, record, outcome, status, response, case_id, engine.clock.now())
+    if refused is not None:
+        raise refused
+    return response
+
+
+def _keep(conn: Connection, prior: Any, event_id: str, record: dict[str, Any], outcome: str, status: int,
+          response: dict[str, Any], case_id: int | None, now: datetime) -> None:
+    values = {**record, "outcome": outcome, "status": status, "response": response, "case_id": case_id,
+              "received_at": now}
+    if prior is None:
+        conn.execute(insert(inbound_events).values(event_id=event_id, **values))
+    else:
+        conn.execute(update(inbound_events).where(inbound_events.c.id == prior["id"]).values(**values))
+
+
+def rejected_events(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(select(inbound_events).where(inbound_events.c.outcome == "rejected")
+                                          .order_by(inbound_events.c.id.desc()).limit(limit)).mappings()]

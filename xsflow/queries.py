@@ -1,0 +1,201 @@
+"""The read side: lists and records a caller may see, paged by an opaque cursor."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, or_, select
+
+from .access import COUNTY_WIDE, Actor
+from .calendar import OfficialCalendar, local_date
+from .errors import BadRequest, NotFound
+from .registry import Registry
+from .store.schema import agencies, cases, deadlines, documents, history, incidents
+from .views import case_view, day, document_view, history_view, instant
+
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"items": self.items, "next": self.next}
+
+
+def encode_cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    if not cursor:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        raise BadRequest("翻页参数 cursor 无效：请使用上一页答复中的 next 值。") from None
+
+
+def check_limit(limit: int | None, default: int = 50) -> int:
+    if limit is None:
+        return default
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"每页条数 limit 应在 1 至 {MAX_LIMIT} 之间。")
+    return limit
+
+
+def _scoped(actor: Actor, column):
+    """Restricts a query to the agencies the caller may see."""
+    if actor.role in COUNTY_WIDE or (actor.role == "system" and actor.agency is None):
+        return True
+    return column == actor.agency
+
+
+def _overdue_condition(now: datetime):
+    # A deadline past its lapse instant is overdue even before a sweep has marked it.
+    return and_(deadlines.c.case_id == cases.c.id, or_(
+        deadlines.c.status == "lapsed",
+        and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now)))
+
+
+def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datetime, procedure: str | None = None,
+               state: str | None = None, agency: str | None = None, overdue: bool | None = None,
+               cursor: str | None = None, limit: int | None = None) -> Page:
+    limit = check_limit(limit)
+    after = decode_cursor(cursor)
+    stmt = select(cases).where(_scoped(actor, cases.c.agency_code)).order_by(cases.c.id).limit(limit + 1)
+    if procedure:
+        registry.versions(procedure)  # 404 with the known names
+        stmt = stmt.where(cases.c.procedure == procedure)
+    if state:
+        stmt = stmt.where(cases.c.state == state)
+    if agency:
+        stmt = stmt.where(cases.c.agency_code == agency)
+    if overdue is not None:
+        cond = and_(cases.c.closed.is_(False), exists().where(_overdue_condition(now)))
+        stmt = stmt.where(cond if overdue else ~cond)
+    if after is not None:
+        if not isinstance(after, int):
+            raise BadRequest("翻页参数 cursor 无效：请使用上一页答复中的 next 值。")
+        stmt = stmt.where(cases.c.id > after)
+    rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    page, more = rows[:limit], len(rows) > limit
+    ids = [r["id"] for r in page]
+    dls = _group(conn.execute(select(deadlines).where(deadlines.c.case_id.in_(ids)).order_by(deadlines.c.id)))
+    docs = _group(conn.execute(select(documents).where(documents.c.case_id.in_(ids)).order_by(documents.c.id)))
+    items = [case_view(r, registry.get(r["procedure"], r["definition_version"]), dls.get(r["id"], []),
+                       docs.get(r["id"], []), actor) for r in page]
+    return Page(items, encode_cursor(page[-1]["id"]) if more else None)
+
+
+def _group(result) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in result.mappings():
+        out.setdefault(r["case_id"], []).append(dict(r))
+    return out
+
+
+def case_history(conn: Connection, actor: Actor, case_id: int, *, cursor: str | None = None,
+                 limit: int | None = None) -> Page:
+    agency = conn.execute(select(cases.c.agency_code).where(cases.c.id == case_id)).scalar()
+    if agency is None:
+        raise NotFound(f"没有编号为 {case_id} 的案件。", case_id=case_id)
+    actor.check_sees(agency)
+    limit = check_limit(limit, default=MAX_LIMIT)
+    after = decode_cursor(cursor) or 0
+    rows = conn.execute(select(history).where(history.c.case_id == case_id, history.c.seq > after)
+                        .order_by(history.c.seq).limit(limit + 1)).mappings().all()
+    page = rows[:limit]
+    return Page([history_view(r) for r in page], encode_cursor(page[-1]["seq"]) if len(rows) > limit else None)
+
+
+def document_record(conn: Connection, actor: Actor, document_id: int) -> dict[str, Any]:
+    row = conn.execute(select(documents, cases.c.agency_code).join(cases, cases.c.id == documents.c.case_id)
+                       .where(documents.c.id == document_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"没有编号为 {document_id} 的文书。", document_id=document_id)
+    actor.check_sees(row["agency_code"])
+    return {**document_view(row), "case_id": row["case_id"], "agency": row["agency_code"], "facts": row["facts"]}
+
+
+def working_days_after(calendar: OfficialCalendar, due: date, today: date) -> int:
+    """Working days in (due, today]: how many working days a lapsed deadline is overdue."""
+    if today <= due:
+        return 0
+    count, d = 0, due
+    while d < today:
+        d = date.fromordinal(d.toordinal() + 1)
+        count += calendar.is_working_day(d)
+    return count
+
+
+def overdue(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
+            agency: str | None = None, procedure: str | None = None, cursor: str | None = None,
+            limit: int | None = None) -> Page:
+    """Lapsed deadlines of open cases, oldest first, with working days overdue."""
+    limit = check_limit(limit)
+    stmt = (select(deadlines, cases.c.procedure, cases.c.definition_version, cases.c.agency_code,
+                   cases.c.title.label("case_title"), cases.c.state)
+            .join(cases, cases.c.id == deadlines.c.case_id)
+            .where(cases.c.closed.is_(False), _scoped(actor, cases.c.agency_code),
+                   or_(deadlines.c.status == "lapsed",
+                       and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now)))
+            .order_by(deadlines.c.lapses_at, deadlines.c.id).limit(limit + 1))
+    if agency:
+        stmt = stmt.where(cases.c.agency_code == agency)
+    if procedure:
+        stmt = stmt.where(cases.c.procedure == procedure)
+    after = decode_cursor(cursor)
+    if after is not None:
+        try:
+            at, last_id = datetime.fromisoformat(after[0]), int(after[1])
+        except (TypeError, ValueError, IndexError):
+            raise BadRequest("翻页参数 cursor 无效：请使用上一页答复中的 next 值。") from None
+        stmt = stmt.where(or_(deadlines.c.lapses_at > at,
+                              and_(deadlines.c.lapses_at == at, deadlines.c.id > last_id)))
+    rows = conn.execute(stmt).mappings().all()
+    today = local_date(now)
+    items = []
+    for r in rows[:limit]:
+        proc = registry.get(r["procedure"], r["definition_version"])
+        items.append({
+            "case_id": r["case_id"], "procedure": r["procedure"], "agency": r["agency_code"],
+            "case_title": r["case_title"], "state": r["state"], "state_title": proc.state(r["state"]).title,
+            "deadline": r["name"], "deadline_title": proc.deadline(r["name"]).title,
+            "due_date": day(r["due_date"]), "lapses_at": instant(r["lapses_at"]),
+            "provisional": bool(r["provisional"]), "basis": r["basis"],
+            "working_days_overdue": working_days_after(calendar, r["due_date"], today),
+        })
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return Page(items, encode_cursor([instant(last["lapses_at"]), last["id"]]) if last else None)
+
+
+def list_agencies(conn: Connection, *, cursor: str | None = None, limit: int | None = None) -> Page:
+    limit = check_limit(limit, default=MAX_LIMIT)
+    after = decode_cursor(cursor) or ""
+    rows = conn.execute(select(agencies.c.code, agencies.c.name, agencies.c.kind)
+                        .where(agencies.c.code > after).order_by(agencies.c.code).limit(limit + 1)).mappings().all()
+    page = [dict(r) for r in rows[:limit]]
+    return Page(page, encode_cursor(page[-1]["code"]) if len(rows) > limit else None)
+
+
+def open_incidents(conn: Connection, actor: Actor) -> Page:
+    stmt = (select(incidents, cases.c.agency_code).join(cases, cases.c.id == incidents.c.case_id, isouter=True)
+            .where(incidents.c.resolved_at.is_(None)).order_by(incidents.c.id))
+    if not (actor.role in COUNTY_WIDE or (actor.role == "system" and actor.agency is None)):
+        stmt = stmt.where(cases.c.agency_code == actor.agency)
+    items = [{"id": r["id"], "kind": r["kind"], "case_id": r["case_id"], "message": r["message"],
+              "created_at": instant(r["created_at"])} for r in conn.execute(stmt).mappings()]
+    return Page(items, None)
+
+
+def get_case(engine: Any, conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
+    case = engine.load_case(conn, case_id)
+    actor.check_sees(case.row["agency_code"])
+    return case_view(case.row, case.proc, case.deadlines, case.documents, actor)

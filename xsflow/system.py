@@ -1,0 +1,75 @@
+"""One process's xsflow: database, procedures, calendar and engine, wired together."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from .audit import verify_chain
+from .calendar import Notice, bundled_notices
+from .calendars import CalendarStore, store_notice
+from .clock import Clock, SystemClock
+from .engine import Engine
+from .reference import BUNDLED, load_agencies, read_agencies
+from .registry import Registry, default_registry
+from .store import Database, database_url, upgrade
+from .store.schema import cases, history
+from .timers import SweepReport, recount_provisional, sweep
+
+
+@dataclass
+class InitReport:
+    agencies_added: int
+    agencies_updated: int
+    notices_added: int
+
+
+class Xsflow:
+    def __init__(self, url: str | None = None, *, clock: Clock | None = None,
+                 registry: Registry | None = None) -> None:
+        self.db = Database(database_url(url))
+        self.registry = registry or default_registry()
+        self.clock = clock or SystemClock()
+        self.calendars = CalendarStore()
+        self.engine = Engine(self.db, self.registry, clock=self.clock, calendars=self.calendars)
+
+    def init(self, reference_files: Iterable[Path] = ()) -> InitReport:
+        """Creates or migrates the schema and loads reference data; safe to run again."""
+        upgrade(self.db)
+        entries = read_agencies([*BUNDLED, *reference_files])
+        now = self.clock.now()
+        with self.db.write() as conn:
+            added, updated = load_agencies(conn, entries)
+            notices = sum(store_notice(conn, n, now) for n in bundled_notices())
+        return InitReport(added, updated, notices)
+
+    def load_notice(self, notice: Notice) -> tuple[bool, int]:
+        """Stores a notice and counts the provisional deadlines of open cases again: (stored, recounted)."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            stored = store_notice(conn, notice, now)
+            recounted = recount_provisional(self.engine, conn, now)
+        return stored, recounted
+
+    def tick(self, now: datetime | None = None) -> SweepReport:
+        return sweep(self.engine, now or self.clock.now())
+
+    def audit(self) -> str | None:
+        """None when every case's history verifies, else the first broken entry, named."""
+        with self.db.read() as conn:
+            heads = conn.execute(select(cases.c.id, cases.c.history_seq, cases.c.history_hash)
+                                 .order_by(cases.c.id)).all()
+            for case_id, seq, head in heads:
+                entries = conn.execute(select(history).where(history.c.case_id == case_id)
+                                       .order_by(history.c.seq, history.c.id)).mappings()
+                problem = verify_chain(case_id, entries, (seq, head))
+                if problem:
+                    return problem
+            orphans = conn.execute(select(history.c.case_id).where(history.c.case_id.not_in(
+                select(cases.c.id))).limit(1)).scalar()
+            if orphans is not None:
+                return f"历史记录指向不存在的案件 {orphans}：案件记录被删除"
+        return None
