@@ -207,6 +207,34 @@ def calendar_load(ctx: click.Context, file: Path) -> None:
 
 
 @main.group()
+def document() -> None:
+    """Issued documents."""
+
+
+@document.command("render")
+@click.argument("document_id", type=int)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the .docx; default its number and title in the working folder.")
+@click.pass_context
+def document_render(ctx: click.Context, document_id: int, output: Path | None) -> None:
+    """Write an issued document's .docx file."""
+    from xsflow.access import Actor
+    from xsflow.documents import docx_file
+    from xsflow.queries import document_record
+
+    x = _system(ctx)
+    try:
+        with x.db.read() as conn:
+            record = document_record(conn, Actor("operator", "admin"), document_id)
+    except XsflowError as err:
+        _fail(err.message)
+    name, content = docx_file(record)
+    target = output or Path(name)
+    target.write_bytes(content)
+    click.echo(str(target))
+
+
+@main.group()
 def audit() -> None:
     """The hash-chained case history."""
 

@@ -75,6 +75,28 @@ def note_conclusion(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict
     return {**data, "conclusion": payload["conclusion"]}
 
 
+def titles(codes: list[str]) -> list[str]:
+    return [MATERIALS[c] for c in codes]
+
+
+def notice_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    return {"missing_titles": titles(facts["payload"]["missing"])}
+
+
+def termination_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    data = facts["data"]
+    notices = [d for d in facts["earlier_documents"] if d["kind"] == "supplement_notice"]
+    return {
+        "notice": notices[-1] if notices else None,
+        "requested_titles": titles(data.get("missing", [])),
+        "outstanding_titles": titles(still_missing(data, {})),
+    }
+
+
+def opinion_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    return {"conclusion_title": CONCLUSIONS[facts["payload"]["conclusion"]]}
+
+
 ALL_SUPPLIED = Guard(lambda data, payload: not still_missing(data, payload),
                      refusal="补正材料尚未齐全")
 
@@ -116,8 +138,11 @@ legality_review = procedure(
                       setting=service_level_setting("legality_review", "review")),
     ],
     documents=[
-        document("supplement_notice", title="补正通知", prefix="秀山司补", basis=RULE.art(13)),
-        document("termination_opinion", title="终止审核意见书", prefix="秀山司终", basis=RULE.art(13)),
-        document("legality_review_opinion", title="合法性审查意见书", prefix="秀山司审", basis=RULE.art(10)),
+        document("supplement_notice", title="补正通知", prefix="秀山司补", basis=RULE.art(13),
+                 facts=notice_facts),
+        document("termination_opinion", title="终止审核意见书", prefix="秀山司终", basis=RULE.art(13),
+                 facts=termination_facts),
+        document("legality_review_opinion", title="合法性审查意见书", prefix="秀山司审", basis=RULE.art(10),
+                 facts=opinion_facts),
     ],
 )

@@ -100,12 +100,20 @@ class Deadline:
     service_level: bool = False
 
 
+Facts = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class DocumentKind:
+    """A document a transition issues: its number prefix, its wording template, and the facts
+    the template needs beyond the common ones (recipient, case, deadlines, earlier documents)."""
+
     name: str
     title: str
     prefix: str  # 机关代字, e.g. 秀山司监 → 秀山司监〔2026〕12号
     basis: Basis | None
+    template: str = ""  # file name under the procedure's templates folder
+    facts: Facts | None = None
 
 
 @dataclass(frozen=True)
@@ -216,8 +224,9 @@ def _names(states: str | Iterable[str]) -> frozenset[str]:
     return frozenset((str(states),) if isinstance(states, str) else (str(s) for s in states))
 
 
-def document(name: str, *, title: str, prefix: str, basis: Basis | None) -> DocumentKind:
-    return DocumentKind(name, title, prefix, basis)
+def document(name: str, *, title: str, prefix: str, basis: Basis | None, template: str = "",
+             facts: Facts | None = None) -> DocumentKind:
+    return DocumentKind(name, title, prefix, basis, template or f"{name}.txt", facts)
 
 
 def procedure(

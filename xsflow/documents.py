@@ -39,3 +39,12 @@ def issue(conn: Connection, *, case_id: int, kind: DocumentKind, issued_at: date
     }
     row["id"] = conn.execute(insert(documents).values(**row).returning(documents.c.id)).scalar_one()
     return row
+
+
+def docx_file(row: dict[str, Any]) -> tuple[str, bytes]:
+    """The file name and .docx bytes of an issued document, laid out from its stored wording."""
+    from .docx_layout import render_docx
+    from .wording import Wording
+
+    wording = Wording(**row["facts"]["wording"])
+    return f"{row['number']}{row['title']}.docx", render_docx(row["number"], wording)

@@ -29,6 +29,7 @@ from .registry import Registry
 from .store.db import Database
 from .store.schema import agencies, cases, deadlines, documents, history, idempotency_keys
 from .views import case_view, instant
+from .wording import Templates
 
 
 @dataclass
@@ -43,11 +44,12 @@ class LoadedCase:
 
 
 class Engine:
-    def __init__(self, db: Database, registry: Registry, *, clock: Clock,
+    def __init__(self, db: Database, registry: Registry, *, clock: Clock, templates: Templates,
                  calendars: CalendarStore | None = None) -> None:
         self.db = db
         self.registry = registry
         self.clock = clock
+        self.templates = templates
         self.calendars = calendars or CalendarStore()
 
     # --- public operations ----------------------------------------------------------------
@@ -74,7 +76,7 @@ class Engine:
             row = {
                 "procedure": proc.name, "definition_version": proc.version, "agency_code": agency,
                 "title": title.strip(), "state": proc.initial, "closed": False, "version": 1, "data": data,
-                "correlation_key": str(key) if key is not None else None, "opened_at": now,
+                "correlation_key": str(key) if key is not None else None, "opened_at": occurred,
                 "last_occurred_at": occurred, "history_seq": 0, "history_hash": GENESIS,
             }
             if row["correlation_key"] and conn.execute(select(cases.c.id).where(
@@ -241,21 +243,31 @@ class Engine:
                 f"“{case.proc.deadline(d['name']).title}”的计算涉及尚未载入国务院节假日安排通知的年份，"
                 f"届满日（暂按{d['due_date']:%Y年%-m月%-d日}推定）不能确定，不能据此出具法律文书。"
                 "请系统管理员载入该年度的节假日安排通知（xsflow calendar load）后再办理。")
+        # A person's act is dated when it took effect in the world; a lapse, when it is processed.
+        dated = local_date(now if lapsed else entry["occurred_at"])
         calendar = self.calendars.current(conn)
         agency = conn.execute(select(agencies.c.code, agencies.c.name)
                               .where(agencies.c.code == case.row["agency_code"])).mappings().one()
-        facts = {
-            "case": {"id": case.row["id"], "title": case.row["title"], "procedure": case.proc.title},
+        common = {
+            "case": {"id": case.row["id"], "title": case.row["title"], "procedure": case.proc.title,
+                     "opened_on": local_date(case.row["opened_at"]).isoformat()},
             "recipient": dict(agency), "transition": t.title, "basis": str(t.basis),
+            "occurred_on": local_date(entry["occurred_at"]).isoformat(), "issued_on": dated.isoformat(),
             "payload": payload, "data": case.row["data"],
             "deadlines_started": [deadline_facts(calendar, case.proc, d) for d in started],
             "deadline_lapsed": deadline_facts(calendar, case.proc, lapsed) if lapsed else None,
+            "earlier_documents": [{"kind": d["kind"], "title": d["title"], "number": d["number"],
+                                   "issued_on": local_date(d["issued_at"]).isoformat()} for d in case.documents],
         }
-        issued_on = local_date(now)
-        for kind in t.issues:
-            doc = docs.issue(conn, case_id=case.row["id"], kind=case.proc.document(kind), issued_at=now,
-                             year=issued_on.year, legal_instant=lapsed["lapses_at"] if lapsed else None,
-                             facts=facts, history_seq=entry["seq"])
+        for name in t.issues:
+            kind = case.proc.document(name)
+            facts = {**common, "document": {"kind": kind.name, "title": kind.title, "basis": str(kind.basis)}}
+            if kind.facts is not None:
+                facts.update(kind.facts(facts))
+            facts["wording"] = self.templates.render(kind.template, facts, default_title=kind.title).as_json()
+            doc = docs.issue(conn, case_id=case.row["id"], kind=kind, issued_at=now, year=dated.year,
+                             legal_instant=lapsed["lapses_at"] if lapsed else None, facts=facts,
+                             history_seq=entry["seq"])
             case.documents.append(doc)
 
     # --- requests -------------------------------------------------------------------------
@@ -315,10 +327,13 @@ def recount(calendar: OfficialCalendar, row: Mapping[str, Any]):
 
 def deadline_facts(calendar: OfficialCalendar, proc: Procedure, row: Mapping[str, Any]) -> dict[str, Any]:
     """What a document says of a deadline: its last day and how it was counted."""
+    explanation = str(calendar.explain(recount(calendar, row)))
     return {
         "name": row["name"], "title": proc.deadline(row["name"]).title, "basis": row["basis"],
+        "period_kind": row["period_kind"], "period": row["period"],
         "start_date": row["start_date"].isoformat(), "due_date": row["due_date"].isoformat(),
-        "lapses_at": instant(row["lapses_at"]), "explanation": str(calendar.explain(recount(calendar, row))),
+        "lapses_at": instant(row["lapses_at"]), "explanation": explanation,
+        "explanation_lines": [line for line in explanation.splitlines()[1:] if line.strip()],
     }
 
 

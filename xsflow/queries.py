@@ -120,7 +120,8 @@ def document_record(conn: Connection, actor: Actor, document_id: int) -> dict[st
     if row is None:
         raise NotFound(f"没有编号为 {document_id} 的文书。", document_id=document_id)
     actor.check_sees(row["agency_code"])
-    return {**document_view(row), "case_id": row["case_id"], "agency": row["agency_code"], "facts": row["facts"]}
+    return {**document_view(row), "case_id": row["case_id"], "agency": row["agency_code"], "facts": row["facts"],
+            "corrects_id": row["corrects_id"]}
 
 
 def working_days_after(calendar: OfficialCalendar, due: date, today: date) -> int:

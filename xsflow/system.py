@@ -1,6 +1,7 @@
 """One process's xsflow: database, procedures, calendar and engine, wired together."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,16 @@ from .registry import Registry, default_registry
 from .store import Database, database_url, upgrade
 from .store.schema import cases, history
 from .timers import SweepReport, recount_provisional, sweep
+from .wording import Templates
+
+
+def template_folders() -> list[Path]:
+    """The operator's edited templates (XSFLOW_TEMPLATE_DIR) before the bundled ones."""
+    import workflows
+
+    bundled = Path(workflows.__file__).with_name("templates")
+    override = os.environ.get("XSFLOW_TEMPLATE_DIR")
+    return [Path(override), bundled] if override else [bundled]
 
 
 @dataclass
@@ -34,7 +45,9 @@ class Xsflow:
         self.registry = registry or default_registry()
         self.clock = clock or SystemClock()
         self.calendars = CalendarStore()
-        self.engine = Engine(self.db, self.registry, clock=self.clock, calendars=self.calendars)
+        self.templates = Templates(template_folders())
+        self.engine = Engine(self.db, self.registry, clock=self.clock, templates=self.templates,
+                             calendars=self.calendars)
 
     def init(self, reference_files: Iterable[Path] = ()) -> InitReport:
         """Creates or migrates the schema and loads reference data; safe to run again."""

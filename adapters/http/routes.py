@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from urllib.parse import quote
+
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -11,6 +13,7 @@ from xsflow import queries
 from xsflow.access import Actor
 from xsflow.calendar import SHANGHAI
 from xsflow.errors import BadRequest
+from xsflow.documents import docx_file
 from xsflow.inbound import post_event
 from xsflow.system import Xsflow
 from xsflow.tokens import authenticate
@@ -20,6 +23,7 @@ from . import schemas as s
 
 api = Blueprint("api", __name__, url_prefix="/api/v1", description="xsflow API")
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ERRORS = {400: "请求格式有误", 401: "缺少或无效的访问令牌", 403: "角色或单位无权",
           404: "对象不存在", 409: "当前状态不允许或版本冲突", 422: "内容有误（逐项说明）"}
 
@@ -180,6 +184,23 @@ class Document(MethodView):
         actor = caller()
         with xs().db.read() as conn:
             return queries.document_record(conn, actor, document_id)
+
+
+@api.route("/documents/<int:document_id>/file")
+class DocumentFile(MethodView):
+    @api.response(200, description="The .docx file, laid out after GB/T 9704-2012",
+                  content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    @documented(401, 403, 404)
+    def get(self, document_id):
+        """The issued document as .docx, ready to print, seal and send."""
+        actor = caller()
+        with xs().db.read() as conn:
+            record = queries.document_record(conn, actor, document_id)
+        name, content = docx_file(record)
+        response = Response(content, mimetype=DOCX)
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=\"document-{document_id}.docx\"; filename*=UTF-8''{quote(name)}")
+        return response
 
 
 @api.route("/agencies")

@@ -121,6 +121,7 @@ class DocumentRef(Schema):
 
 class DocumentOut(DocumentRef):
     case_id = fields.Integer()
+    corrects_id = fields.Integer(allow_none=True)
     agency = fields.String()
     facts = fields.Dict()
 
