@@ -207,6 +207,26 @@ def calendar_load(ctx: click.Context, file: Path) -> None:
 
 
 @main.group()
+def procedures() -> None:
+    """The procedure definitions."""
+
+
+@procedures.command("doc")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of stdout (docs/procedures.md).")
+def procedures_doc(output: Path | None) -> None:
+    """Print every procedure's state diagram and articles as Markdown."""
+    from xsflow.diagram import markdown
+    from xsflow.registry import default_registry
+
+    text = markdown(default_registry().all())
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@main.group()
 def document() -> None:
     """Issued documents."""
 

@@ -1,6 +1,7 @@
 """Who may see and act: roles and agency scoping (domain.md, "Who uses it")."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .definitions import Procedure, Transition
@@ -31,29 +32,31 @@ class Actor:
         """The namespace of this caller's idempotency keys."""
         return f"token:{self.token_id}" if self.token_id is not None else f"actor:{self.name}"
 
-    def sees(self, agency: str) -> bool:
-        if self.role in COUNTY_WIDE:
-            return True
-        if self.role == "system" and self.agency is None:
-            return True  # an integration for the whole county
-        return self.agency == agency
+    @property
+    def county_wide(self) -> bool:
+        # A system token without an agency is an integration for the whole county.
+        return self.role in COUNTY_WIDE or (self.role == "system" and self.agency is None)
 
-    def check_sees(self, agency: str) -> None:
-        if not self.sees(agency):
-            raise Forbidden("该案件属于其他单位，您无权查看或办理。", agency=agency)
+    def sees(self, agencies: Iterable[str]) -> bool:
+        """Whether the caller sees a case whose owner and parties are `agencies`."""
+        return self.county_wide or self.agency in set(agencies)
+
+    def check_sees(self, agencies: Iterable[str]) -> None:
+        if not self.sees(agencies):
+            raise Forbidden("该案件属于其他单位，您无权查看或办理。")
 
 
 TIMER_ACTOR = Actor(name="系统（期限届满自动处理）", role="timer")
 
 
-def check_may_fire(actor: Actor, proc: Procedure, candidates: tuple[Transition, ...], agency: str) -> None:
+def check_may_fire(actor: Actor, proc: Procedure, candidates: tuple[Transition, ...], agencies: Iterable[str]) -> None:
     roles = {r for t in candidates for r in t.roles}
     if actor.role not in roles:
         allowed = "、".join(ROLE_TITLES.get(r, r) for r in sorted(roles - {"timer"})) or "系统自动处理"
         title = candidates[0].title
         raise Forbidden(f"“{title}”只能由{allowed}办理，您的角色（{ROLE_TITLES.get(actor.role, actor.role)}）无权办理。",
                         trigger=candidates[0].trigger)
-    actor.check_sees(agency)
+    actor.check_sees(agencies)
 
 
 def check_may_open(actor: Actor, proc: Procedure, agency: str) -> None:

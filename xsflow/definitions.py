@@ -98,6 +98,19 @@ class Deadline:
     days: int | None = None
     on_lapse: str | None = None
     service_level: bool = False
+    set_by: str | None = None  # a payload field of the entering transition that sets the period (限期)
+    set_unit: str = "days"  # the unit of `set_by`: days | working_days
+    fixed: Callable[[date], date] | None = None  # a date deadline (每年12月31日之前) from the entering date
+
+    @property
+    def period_text(self) -> str:
+        if self.working_days is not None:
+            return f"{self.working_days}个工作日"
+        if self.days is not None:
+            return f"{self.days}日"
+        if self.set_by is not None:
+            return f"按“{self.set_by}”所定期限（{'工作日' if self.set_unit == 'working_days' else '日'}）"
+        return "指定日期"
 
 
 Facts = Callable[[Mapping[str, Any]], dict[str, Any]]
@@ -130,6 +143,9 @@ class Procedure:
     basis: Basis | None
     effective_from: date | None = None
     correlation_field: str = "reference"
+    data: type[Schema] | None = None  # what a case carries when opened
+    parties_field: str | None = None  # data field listing further agencies that see the case
+    opening_event: str | None = None  # the trigger name another system opens a case with
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -201,9 +217,15 @@ def deadline(
     basis: Basis | None,
     working_days: int | None = None,
     days: int | None = None,
+    set_by: str | None = None,
+    set_unit: str = "days",
+    fixed: Callable[[date], date] | None = None,
     on_lapse: str | None = None,
 ) -> Deadline:
-    return Deadline(name, title, _names(while_in), basis, working_days, days, on_lapse)
+    """A statutory deadline: N working days, N days (rolled over a rest day), a period the entering
+    transition sets (`set_by`, e.g. 责令限期改正), or a fixed date computed from the entering date."""
+    return Deadline(name, title, _names(while_in), basis, working_days, days, on_lapse,
+                    set_by=set_by, set_unit=set_unit, fixed=fixed)
 
 
 def service_level(
@@ -243,12 +265,15 @@ def procedure(
     basis: Basis | None,
     effective_from: date | None = None,
     correlation_field: str = "reference",
+    data: type[Schema] | None = None,
+    parties_field: str | None = None,
+    opening_event: str | None = None,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
         name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
-        basis, effective_from, correlation_field,
+        basis, effective_from, correlation_field, data, parties_field, opening_event,
     )
     problems = check(proc)
     if problems:
@@ -313,8 +338,17 @@ def check(proc: Procedure) -> list[str]:
             problems.append(f"{where} has no legal basis")
         for s in sorted(d.while_in - known):
             problems.append(f"{where} runs in unknown state {s!r}")
-        if (d.working_days is None) == (d.days is None):
-            problems.append(f"{where} needs exactly one of working_days or days")
+        kinds_given = [k for k in (d.working_days, d.days, d.set_by, d.fixed) if k is not None]
+        if len(kinds_given) != 1:
+            problems.append(f"{where} needs exactly one of working_days, days, set_by or fixed")
+        if d.set_unit not in ("days", "working_days"):
+            problems.append(f"{where} has set_unit {d.set_unit!r}, not days or working_days")
+        if d.set_by is not None:
+            setters = [t for t in proc.transitions if t.dest in d.while_in and not set(t.sources) & d.while_in]
+            for t in setters:
+                if t.payload is None or d.set_by not in t.payload().fields:
+                    problems.append(f"{where} is set by payload field {d.set_by!r}, "
+                                    f"which transition {t.trigger!r} does not carry")
         for n in (d.working_days, d.days):
             if n is not None and n < 1:
                 problems.append(f"{where} has a period of {n}, which is not at least 1")
@@ -331,6 +365,10 @@ def check(proc: Procedure) -> list[str]:
             uncovered = d.while_in - {s for t in lapse for s in t.sources}
             for s in sorted(uncovered & known):
                 problems.append(f"{where}: lapse trigger {d.on_lapse!r} cannot fire from {s!r}")
+    if proc.opening_event is not None and proc.opening_event in triggers:
+        problems.append(f"opening event {proc.opening_event!r} is also a transition trigger")
+    if proc.parties_field is not None and (proc.data is None or proc.parties_field not in proc.data().fields):
+        problems.append(f"parties field {proc.parties_field!r} is not a field of the data schema")
     problems.extend(_reachability(proc, known))
     return problems
 

@@ -27,7 +27,7 @@ from .errors import (BadRequest, CalendarNotLoaded, IdempotencyConflict, Invalid
 from .machine import Step
 from .registry import Registry
 from .store.db import Database
-from .store.schema import agencies, cases, deadlines, documents, history, idempotency_keys
+from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, idempotency_keys
 from .views import case_view, instant
 from .wording import Templates
 
@@ -40,6 +40,7 @@ class LoadedCase:
     proc: Procedure
     deadlines: list[dict[str, Any]]
     documents: list[dict[str, Any]]
+    agencies: list[str]  # the owner first, then the parties
     new_history: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -57,49 +58,68 @@ class Engine:
     def open_case(self, actor: Actor, *, procedure: str, agency: str, title: str,
                   data: Mapping[str, Any] | None = None, occurred_at: datetime | None = None,
                   idempotency_key: str | None = None) -> dict[str, Any]:
+        """Opens a case for a person or system; raises an XsflowError and changes nothing when refused."""
         now = self.clock.now()
-        occurred = self._occurred(occurred_at, now)
         request = {"op": "open", "procedure": procedure, "agency": agency, "title": title,
                    "data": data or {}, "occurred_at": instant(occurred_at)}
         with self.db.write() as conn:
             replay = self._replay(conn, actor, idempotency_key, request)
             if replay is not None:
                 return replay
-            proc = self.registry.current(procedure, local_date(occurred))
-            check_may_open(actor, proc, agency)
-            if conn.execute(select(agencies.c.code).where(agencies.c.code == agency)).first() is None:
-                raise InvalidPayload("单位代码有误。", {"agency": [f"没有代码为“{agency}”的单位，请从单位名录中选择。"]})
-            if not title or not title.strip():
-                raise InvalidPayload("案件名称不能为空。", {"title": ["请填写案件名称（如规范性文件草案名称）。"]})
-            data = dict(data or {})
-            key = data.get(proc.correlation_field)
-            row = {
-                "procedure": proc.name, "definition_version": proc.version, "agency_code": agency,
-                "title": title.strip(), "state": proc.initial, "closed": False, "version": 1, "data": data,
-                "correlation_key": str(key) if key is not None else None, "opened_at": occurred,
-                "last_occurred_at": occurred, "history_seq": 0, "history_hash": GENESIS,
-            }
-            if row["correlation_key"] and conn.execute(select(cases.c.id).where(
-                    cases.c.procedure == proc.name, cases.c.correlation_key == row["correlation_key"])).first():
-                raise InvalidPayload("关联编号重复。", {f"data.{proc.correlation_field}": [
-                    f"已有“{proc.title}”案件使用编号“{row['correlation_key']}”。"]})
-            row["id"] = conn.execute(insert(cases).values(**row).returning(cases.c.id)).scalar_one()
-            case = LoadedCase(row, proc, [], [])
-            self._append_history(conn, case, trigger="open", actor=actor, payload={"title": row["title"], "data": data},
-                                 source=None, dest=proc.initial, occurred=occurred, now=now)
-            self._start_deadlines(conn, case, proc.deadlines_entered(None, proc.initial), occurred)
-            conn.execute(update(cases).where(cases.c.id == row["id"]).values(
-                history_seq=row["history_seq"], history_hash=row["history_hash"]))
-            view = case_view(case.row, proc, case.deadlines, case.documents, actor)
+            view = self.open_in(conn, actor, procedure=procedure, agency=agency, title=title, data=data,
+                                occurred=self.occurred(occurred_at, now), now=now)
             self._remember(conn, actor, idempotency_key, request, 201, view)
             return view
+
+    def open_in(self, conn: Connection, actor: Actor, *, procedure: str, agency: str, title: str,
+                data: Mapping[str, Any] | None, occurred: datetime, now: datetime,
+                correlation_key: str | None = None) -> dict[str, Any]:
+        """Opens a case inside `conn`: the case row, its parties, the first history entry, its deadlines."""
+        proc = self.registry.current(procedure, local_date(occurred))
+        check_may_open(actor, proc, agency)
+        data = _validated_data(proc, dict(data or {}))
+        problems: dict[str, list[str]] = {}
+        parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
+        known = set(conn.execute(select(agencies.c.code).where(agencies.c.code.in_([agency, *parties]))).scalars())
+        if agency not in known:
+            problems["agency"] = [f"没有代码为“{agency}”的单位，请从单位名录中选择。"]
+        unknown = [p for p in parties if p not in known]
+        if unknown:
+            problems[f"data.{proc.parties_field}"] = [f"没有代码为“{'、'.join(unknown)}”的单位。"]
+        if not title or not title.strip():
+            problems["title"] = ["请填写案件名称（如规范性文件草案名称）。"]
+        key = correlation_key if correlation_key is not None else data.get(proc.correlation_field)
+        if key is not None and conn.execute(select(cases.c.id).where(
+                cases.c.procedure == proc.name, cases.c.correlation_key == str(key))).first():
+            problems[f"data.{proc.correlation_field}"] = [f"已有“{proc.title}”案件使用编号“{key}”。"]
+        if problems:
+            raise InvalidPayload("立案信息有误，请逐项修改。", problems)
+        if key is not None:
+            data[proc.correlation_field] = key
+        row = {
+            "procedure": proc.name, "definition_version": proc.version, "agency_code": agency,
+            "title": title.strip(), "state": proc.initial, "closed": False, "version": 1, "data": data,
+            "correlation_key": str(key) if key is not None else None, "opened_at": occurred,
+            "last_occurred_at": occurred, "history_seq": 0, "history_hash": GENESIS,
+        }
+        row["id"] = conn.execute(insert(cases).values(**row).returning(cases.c.id)).scalar_one()
+        others = [p for p in parties if p != agency]
+        if others:
+            conn.execute(insert(case_agencies), [{"case_id": row["id"], "agency_code": p} for p in others])
+        case = LoadedCase(row, proc, [], [], [agency, *others])
+        self._append_history(conn, case, trigger="open", actor=actor, payload={"title": row["title"], "data": data},
+                             source=None, dest=proc.initial, occurred=occurred, now=now)
+        self._start_deadlines(conn, case, proc.deadlines_entered(None, proc.initial), occurred, data)
+        conn.execute(update(cases).where(cases.c.id == row["id"]).values(
+            history_seq=row["history_seq"], history_hash=row["history_hash"]))
+        return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:])
 
     def fire(self, actor: Actor, case_id: int, trigger: str, payload: Mapping[str, Any] | None = None, *,
              occurred_at: datetime | None = None, expected_version: int | None = None,
              idempotency_key: str | None = None) -> dict[str, Any]:
         """Fires `trigger` on a case for a person or system; raises an XsflowError and changes nothing when refused."""
         now = self.clock.now()
-        occurred = self._occurred(occurred_at, now)
+        occurred = self.occurred(occurred_at, now)
         payload = dict(payload or {})
         request = {"op": "fire", "case": case_id, "trigger": trigger, "payload": payload,
                    "occurred_at": instant(occurred_at), "version": expected_version}
@@ -116,8 +136,8 @@ class Engine:
                     payload: Mapping[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
         """Fires on the one case of `procedure` whose correlation key matches, inside `conn`."""
         now = self.clock.now()
-        occurred = self._occurred(occurred_at, now)
-        self.registry.versions(procedure)
+        occurred = self.occurred(occurred_at, now)
+        self.registry.versions(procedure)  # 404 naming the known procedures
         ids = conn.execute(select(cases.c.id).where(cases.c.procedure == procedure,
                                                     cases.c.correlation_key == correlation_key)).scalars().all()
         if not ids:
@@ -137,7 +157,10 @@ class Engine:
                            .order_by(deadlines.c.id)).mappings().all()
         ds = conn.execute(select(documents).where(documents.c.case_id == case_id)
                           .order_by(documents.c.id)).mappings().all()
-        return LoadedCase(dict(row), proc, [dict(d) for d in dls], [dict(d) for d in ds])
+        parties = [] if proc.parties_field is None else list(conn.execute(
+            select(case_agencies.c.agency_code).where(case_agencies.c.case_id == case_id)).scalars())
+        return LoadedCase(dict(row), proc, [dict(d) for d in dls], [dict(d) for d in ds],
+                          [row["agency_code"], *parties])
 
     # --- the transition -------------------------------------------------------------------
 
@@ -150,7 +173,7 @@ class Engine:
             known = "、".join(proc.triggers_from(row["state"])) or "无"
             raise TriggerNotAllowed(f"“{proc.title}”没有可由人工办理的“{trigger}”操作；当前可办理：{known}。",
                                     trigger=trigger, state=row["state"])
-        check_may_fire(actor, proc, candidates, row["agency_code"])
+        check_may_fire(actor, proc, candidates, case.agencies)
         if expected_version is not None and expected_version != row["version"]:
             raise VersionConflict(
                 f"案件已被他人更新（您看到的是第 {expected_version} 版，现在是第 {row['version']} 版），请刷新后重新办理。",
@@ -167,7 +190,7 @@ class Engine:
                     trigger=trigger, state=row["state"])
         step = self.registry.machine(proc).step(row["state"], trigger, row["data"], payload)
         self.apply(conn, case, step, actor=actor, payload=payload, occurred=occurred, now=now)
-        return case_view(case.row, proc, case.deadlines, case.documents, actor)
+        return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:])
 
     def apply(self, conn: Connection, case: LoadedCase, step: Step, *, actor: Actor, payload: dict[str, Any],
               occurred: datetime, now: datetime, lapsed: dict[str, Any] | None = None) -> None:
@@ -179,7 +202,8 @@ class Engine:
         started: list[dict[str, Any]] = []
         if step.changes_state:
             self._close_deadlines(conn, case, step, now)
-            started = self._start_deadlines(conn, case, proc.deadlines_entered(step.source, step.dest), occurred)
+            started = self._start_deadlines(conn, case, proc.deadlines_entered(step.source, step.dest), occurred,
+                                            payload)
         entry = self._append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
                                      source=step.source, dest=step.dest, occurred=occurred, now=now)
         if t.issues:
@@ -206,13 +230,13 @@ class Engine:
             d["status"], d["closed_at"] = status, now
 
     def _start_deadlines(self, conn: Connection, case: LoadedCase, entered: list[Deadline],
-                         occurred: datetime) -> list[dict[str, Any]]:
+                         occurred: datetime, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not entered:
             return []
         calendar = self.calendars.current(conn)
         started = []
         for d in entered:
-            row = deadline_row(calendar, case.row["id"], d, occurred)
+            row = deadline_row(calendar, case.row["id"], d, occurred, payload)
             row["id"] = conn.execute(insert(deadlines).values(**row).returning(deadlines.c.id)).scalar_one()
             case.deadlines.append(row)
             started.append(row)
@@ -272,7 +296,7 @@ class Engine:
 
     # --- requests -------------------------------------------------------------------------
 
-    def _occurred(self, occurred_at: datetime | None, now: datetime) -> datetime:
+    def occurred(self, occurred_at: datetime | None, now: datetime) -> datetime:
         if occurred_at is None:
             return now
         if occurred_at.tzinfo is None:
@@ -303,14 +327,20 @@ class Engine:
                 response=view, created_at=self.clock.now()))
 
 
-def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime) -> dict[str, Any]:
+def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime,
+                 payload: Mapping[str, Any]) -> dict[str, Any]:
     """A new pending deadline counted from the local date of the event that started it."""
     start = local_date(occurred)
-    if d.working_days is not None:
-        period, kind, length = calendar.add_working_days(start, d.working_days), "working_days", d.working_days
+    if d.fixed is not None:
+        period, kind, length = calendar.fixed_date(d.fixed(start)), "fixed_date", 0
     else:
-        assert d.days is not None
-        period, kind, length = calendar.add_days(start, d.days), "days", d.days
+        if d.set_by is not None:
+            length, kind = int(payload[d.set_by]), d.set_unit
+        elif d.working_days is not None:
+            length, kind = d.working_days, "working_days"
+        else:
+            length, kind = int(d.days or 0), "days"
+        period = calendar.add_working_days(start, length) if kind == "working_days" else calendar.add_days(start, length)
     return {
         "case_id": case_id, "name": d.name, "period_kind": kind, "period": length, "start_date": start,
         "due_date": period.last_day, "lapses_at": period.lapses_at, "provisional": period.provisional,
@@ -322,6 +352,8 @@ def recount(calendar: OfficialCalendar, row: Mapping[str, Any]):
     """The period of a stored deadline, counted again on `calendar`."""
     if row["period_kind"] == "working_days":
         return calendar.add_working_days(row["start_date"], row["period"])
+    if row["period_kind"] == "fixed_date":
+        return calendar.fixed_date(row["due_date"])
     return calendar.add_days(row["start_date"], row["period"])
 
 
@@ -341,6 +373,15 @@ def local_text(value: datetime) -> str:
     from .calendar import SHANGHAI
 
     return value.astimezone(SHANGHAI).strftime("%Y年%-m月%-d日%H时%M分")
+
+
+def _validated_data(proc: Procedure, data: dict[str, Any]) -> dict[str, Any]:
+    if proc.data is None:
+        return data
+    try:
+        return proc.data().dump(proc.data().load(data))
+    except ValidationError as err:
+        raise InvalidPayload("立案信息有误，请逐项修改。", _flatten(err.messages, "data")) from None
 
 
 def _validated(t: Transition, payload: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from .access import Actor
 from .engine import Engine
-from .errors import IdempotencyConflict, XsflowError, http_status
+from .errors import IdempotencyConflict, InvalidPayload, XsflowError, http_status
 from .store.schema import inbound_events
 
 
@@ -31,8 +31,8 @@ def post_event(engine: Engine, actor: Actor, *, event_id: str, procedure: str, c
             return prior["response"]
         try:
             with conn.begin_nested():
-                view = engine.fire_by_key(conn, actor, procedure=procedure, correlation_key=correlation_key,
-                                          trigger=trigger, payload=payload, occurred_at=occurred_at)
+                view = _apply(engine, conn, actor, procedure=procedure, correlation_key=correlation_key,
+                              trigger=trigger, payload=payload, occurred_at=occurred_at)
         except XsflowError as err:
             refused = err
             outcome, status, response = "rejected", http_status(err), {"error": {"code": err.code, "message": err.message}}
@@ -43,6 +43,25 @@ def post_event(engine: Engine, actor: Actor, *, event_id: str, procedure: str, c
     if refused is not None:
         raise refused
     return response
+
+
+def _apply(engine: Engine, conn: Connection, actor: Actor, *, procedure: str, correlation_key: str, trigger: str,
+           payload: dict[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
+    """Opens a case when the trigger is the procedure's opening event, else fires on the case of that key."""
+    proc = engine.registry.versions(procedure)[-1]
+    if proc.opening_event is None or trigger != proc.opening_event:
+        return engine.fire_by_key(conn, actor, procedure=procedure, correlation_key=correlation_key,
+                                  trigger=trigger, payload=payload, occurred_at=occurred_at)
+    problems = {f"payload.{k}": ["必须填写。"] for k in ("agency", "title") if not payload.get(k)}
+    unknown = set(payload) - {"agency", "title", "data"}
+    problems.update({f"payload.{k}": ["不认识的字段，请删除。"] for k in sorted(unknown)})
+    if problems:
+        raise InvalidPayload(f"“{proc.title}”立案事件的内容有误。", problems)
+    now = engine.clock.now()
+    occurred = engine.occurred(occurred_at, now)
+    return engine.open_in(conn, actor, procedure=procedure, agency=payload["agency"], title=payload["title"],
+                          data=payload.get("data") or {}, occurred=occurred, now=now,
+                          correlation_key=correlation_key)
 
 
 def _keep(conn: Connection, prior: Any, event_id: str, record: dict[str, Any], outcome: str, status: int,

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select
+from sqlalchemy import Connection, and_, exists, or_, select, true
 
-from .access import COUNTY_WIDE, Actor
+from .access import Actor
 from .calendar import OfficialCalendar, local_date
 from .errors import BadRequest, NotFound
 from .registry import Registry
-from .store.schema import agencies, cases, deadlines, documents, history, incidents
+from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, incidents
 from .views import case_view, day, document_view, history_view, instant
 
 MAX_LIMIT = 200
@@ -49,11 +49,19 @@ def check_limit(limit: int | None, default: int = 50) -> int:
     return limit
 
 
-def _scoped(actor: Actor, column):
-    """Restricts a query to the agencies the caller may see."""
-    if actor.role in COUNTY_WIDE or (actor.role == "system" and actor.agency is None):
-        return True
-    return column == actor.agency
+def _scoped(actor: Actor):
+    """Restricts a query over `cases` to the cases the caller may see: owned or taken part in."""
+    if actor.county_wide:
+        return true()
+    return or_(cases.c.agency_code == actor.agency,
+               exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code == actor.agency))
+
+
+def _check_sees_case(conn: Connection, actor: Actor, case_id: int, owner: str) -> None:
+    if actor.county_wide or actor.agency == owner:
+        return
+    parties = conn.execute(select(case_agencies.c.agency_code).where(case_agencies.c.case_id == case_id)).scalars()
+    actor.check_sees([owner, *parties])
 
 
 def _overdue_condition(now: datetime):
@@ -68,7 +76,7 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
                cursor: str | None = None, limit: int | None = None) -> Page:
     limit = check_limit(limit)
     after = decode_cursor(cursor)
-    stmt = select(cases).where(_scoped(actor, cases.c.agency_code)).order_by(cases.c.id).limit(limit + 1)
+    stmt = select(cases).where(_scoped(actor)).order_by(cases.c.id).limit(limit + 1)
     if procedure:
         registry.versions(procedure)  # 404 with the known names
         stmt = stmt.where(cases.c.procedure == procedure)
@@ -87,9 +95,13 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
     page, more = rows[:limit], len(rows) > limit
     ids = [r["id"] for r in page]
     dls = _group(conn.execute(select(deadlines).where(deadlines.c.case_id.in_(ids)).order_by(deadlines.c.id)))
+    parties: dict[int, list[str]] = {}
+    for case_id, code in conn.execute(select(case_agencies.c.case_id, case_agencies.c.agency_code)
+                                      .where(case_agencies.c.case_id.in_(ids))):
+        parties.setdefault(case_id, []).append(code)
     docs = _group(conn.execute(select(documents).where(documents.c.case_id.in_(ids)).order_by(documents.c.id)))
     items = [case_view(r, registry.get(r["procedure"], r["definition_version"]), dls.get(r["id"], []),
-                       docs.get(r["id"], []), actor) for r in page]
+                       docs.get(r["id"], []), actor, parties.get(r["id"], [])) for r in page]
     return Page(items, encode_cursor(page[-1]["id"]) if more else None)
 
 
@@ -105,7 +117,7 @@ def case_history(conn: Connection, actor: Actor, case_id: int, *, cursor: str | 
     agency = conn.execute(select(cases.c.agency_code).where(cases.c.id == case_id)).scalar()
     if agency is None:
         raise NotFound(f"没有编号为 {case_id} 的案件。", case_id=case_id)
-    actor.check_sees(agency)
+    _check_sees_case(conn, actor, case_id, agency)
     limit = check_limit(limit, default=MAX_LIMIT)
     after = decode_cursor(cursor) or 0
     rows = conn.execute(select(history).where(history.c.case_id == case_id, history.c.seq > after)
@@ -119,7 +131,7 @@ def document_record(conn: Connection, actor: Actor, document_id: int) -> dict[st
                        .where(documents.c.id == document_id)).mappings().first()
     if row is None:
         raise NotFound(f"没有编号为 {document_id} 的文书。", document_id=document_id)
-    actor.check_sees(row["agency_code"])
+    _check_sees_case(conn, actor, row["case_id"], row["agency_code"])
     return {**document_view(row), "case_id": row["case_id"], "agency": row["agency_code"], "facts": row["facts"],
             "corrects_id": row["corrects_id"]}
 
@@ -143,7 +155,7 @@ def overdue(conn: Connection, registry: Registry, calendar: OfficialCalendar, ac
     stmt = (select(deadlines, cases.c.procedure, cases.c.definition_version, cases.c.agency_code,
                    cases.c.title.label("case_title"), cases.c.state)
             .join(cases, cases.c.id == deadlines.c.case_id)
-            .where(cases.c.closed.is_(False), _scoped(actor, cases.c.agency_code),
+            .where(cases.c.closed.is_(False), _scoped(actor),
                    or_(deadlines.c.status == "lapsed",
                        and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now)))
             .order_by(deadlines.c.lapses_at, deadlines.c.id).limit(limit + 1))
@@ -189,8 +201,8 @@ def list_agencies(conn: Connection, *, cursor: str | None = None, limit: int | N
 def open_incidents(conn: Connection, actor: Actor) -> Page:
     stmt = (select(incidents, cases.c.agency_code).join(cases, cases.c.id == incidents.c.case_id, isouter=True)
             .where(incidents.c.resolved_at.is_(None)).order_by(incidents.c.id))
-    if not (actor.role in COUNTY_WIDE or (actor.role == "system" and actor.agency is None)):
-        stmt = stmt.where(cases.c.agency_code == actor.agency)
+    if not actor.county_wide:
+        stmt = stmt.where(_scoped(actor))
     items = [{"id": r["id"], "kind": r["kind"], "case_id": r["case_id"], "message": r["message"],
               "created_at": instant(r["created_at"])} for r in conn.execute(stmt).mappings()]
     return Page(items, None)
@@ -198,5 +210,5 @@ def open_incidents(conn: Connection, actor: Actor) -> Page:
 
 def get_case(engine: Any, conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
     case = engine.load_case(conn, case_id)
-    actor.check_sees(case.row["agency_code"])
-    return case_view(case.row, case.proc, case.deadlines, case.documents, actor)
+    actor.check_sees(case.agencies)
+    return case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:])

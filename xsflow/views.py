@@ -48,12 +48,13 @@ def available_triggers(proc: Procedure, state: str, actor: Actor | None) -> list
 
 
 def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapping[str, Any]],
-              documents: Sequence[Mapping[str, Any]], actor: Actor | None) -> dict[str, Any]:
+              documents: Sequence[Mapping[str, Any]], actor: Actor | None,
+              parties: Sequence[str] = ()) -> dict[str, Any]:
     state = proc.state(case["state"])
     return {
         "id": case["id"], "procedure": case["procedure"], "procedure_title": proc.title,
         "definition_version": case["definition_version"], "agency": case["agency_code"],
-        "title": case["title"], "state": case["state"], "state_title": state.title,
+        "parties": list(parties), "title": case["title"], "state": case["state"], "state_title": state.title,
         "closed": state.terminal, "version": case["version"], "data": case["data"],
         "opened_at": instant(case["opened_at"]),
         "overdue": not state.terminal and any(d["status"] == "lapsed" for d in deadlines),
@@ -77,6 +78,8 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
     return {
         "name": proc.name, "version": proc.version, "title": proc.title, "basis": str(proc.basis),
         "effective_from": day(proc.effective_from), "initial": proc.initial, "opened_by": sorted(proc.opened_by),
+        "data": sorted(proc.data().fields) if proc.data else [], "parties_field": proc.parties_field,
+        "correlation_field": proc.correlation_field, "opening_event": proc.opening_event,
         "states": [{"name": s.name, "title": s.title, "terminal": s.terminal, "basis": str(s.basis)}
                    for s in proc.states],
         "transitions": [{
@@ -87,7 +90,7 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
         } for t in proc.transitions],
         "deadlines": [{
             "name": d.name, "title": d.title, "while_in": sorted(d.while_in),
-            "period": {"working_days": d.working_days} if d.working_days else {"days": d.days},
+            "period": d.period_text,
             "on_lapse": d.on_lapse, "service_level": d.service_level, "basis": str(d.basis),
         } for d in proc.deadlines],
         "documents": [{"kind": d.name, "title": d.title, "prefix": d.prefix, "basis": str(d.basis)}

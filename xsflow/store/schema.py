@@ -93,6 +93,14 @@ cases = Table(
     Index(None, "closed", "agency_code"),
 )
 
+# Every agency that sees a case: its owner and, for procedures between agencies, the parties.
+case_agencies = Table(
+    "case_agencies", metadata,
+    Column("case_id", Id, ForeignKey("cases.id"), primary_key=True),
+    Column("agency_code", String(40), ForeignKey("agencies.code"), primary_key=True),
+    Index(None, "agency_code", "case_id"),
+)
+
 history = Table(
     "history", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),

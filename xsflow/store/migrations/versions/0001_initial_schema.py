@@ -92,6 +92,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_tokens_token_hash'))
     )
+    op.create_table('case_agencies',
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('agency_code', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['agency_code'], ['agencies.code'], name=op.f('fk_case_agencies_agency_code_agencies')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_agencies_case_id_cases')),
+    sa.PrimaryKeyConstraint('case_id', 'agency_code', name=op.f('pk_case_agencies'))
+    )
+    with op.batch_alter_table('case_agencies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_agencies_agency_code_case_id'), ['agency_code', 'case_id'], unique=False)
+
     op.create_table('deadlines',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -201,6 +211,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_deadlines_case_id'))
 
     op.drop_table('deadlines')
+    with op.batch_alter_table('case_agencies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_agencies_agency_code_case_id'))
+
+    op.drop_table('case_agencies')
     op.drop_table('tokens')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_procedure_state'))

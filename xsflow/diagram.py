@@ -1,0 +1,48 @@
+"""State diagrams generated from definitions (Mermaid), for docs/procedures.md and the web pages."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .definitions import Procedure
+
+
+def mermaid(proc: Procedure, *, current: str | None = None) -> str:
+    """A Mermaid stateDiagram of `proc`; `current` is highlighted."""
+    lines = ["stateDiagram-v2", f"    [*] --> {proc.initial}"]
+    for s in proc.states:
+        lines.append(f"    {s.name} : {s.name}<br/>{s.title}")
+    for t in proc.transitions:
+        for src in t.sources:
+            dest = t.dest or src
+            who = "期限届满" if t.automatic else "/".join(sorted(t.roles))
+            lines.append(f"    {src} --> {dest} : {t.trigger}（{who}，{t.basis.article if t.basis else ''}）")
+    for s in proc.states:
+        if s.terminal:
+            lines.append(f"    {s.name} --> [*]")
+    if current:
+        lines += ["    classDef current fill:#fde68a,stroke:#b45309,stroke-width:2px", f"    class {current} current"]
+    return "\n".join(lines)
+
+
+def markdown(procedures: Iterable[Procedure]) -> str:
+    """docs/procedures.md: every procedure's diagram with the articles behind it."""
+    out = ["# Procedures", "",
+           "Generated from the definitions by `xsflow procedures doc`; do not edit by hand.", ""]
+    for proc in procedures:
+        since = f"，自{proc.effective_from:%Y-%m-%d}起适用于新立案件" if proc.effective_from else ""
+        out += [f"## {proc.title} — `{proc.name}` 第 {proc.version} 版", "",
+                f"依据：{proc.basis}{since}。", "", "```mermaid", mermaid(proc), "```", "",
+                "| 状态 | 名称 | 依据 |", "|---|---|---|"]
+        out += [f"| `{s.name}` | {s.title}{'（终结）' if s.terminal else ''} | {s.basis} |" for s in proc.states]
+        out += ["", "| 操作 | 从 → 到 | 办理人 | 出具文书 | 依据 |", "|---|---|---|---|---|"]
+        for t in proc.transitions:
+            who = "系统（期限届满）" if t.automatic else "、".join(sorted(t.roles))
+            out.append(f"| `{t.trigger}` {t.title} | {'、'.join(t.sources)} → {t.dest or '（不变）'} | {who} | "
+                       f"{'、'.join(t.issues) or '—'} | {t.basis} |")
+        if proc.deadlines:
+            out += ["", "| 期限 | 期间 | 计算期间的状态 | 届满后 | 依据 |", "|---|---|---|---|---|"]
+            for d in proc.deadlines:
+                after = f"`{d.on_lapse}`" if d.on_lapse else "列为逾期（办理时限）"
+                out.append(f"| `{d.name}` {d.title} | {d.period_text} | {'、'.join(sorted(d.while_in))} | {after} | {d.basis} |")
+        out.append("")
+    return "\n".join(out)
