@@ -172,6 +172,9 @@ class Procedure:
         """Deadlines that start when a case moves from `source` (None: opening) to `dest`."""
         return [d for d in self.deadlines if dest in d.while_in and (source is None or source not in d.while_in)]
 
+    def deadlines_in(self, state: str) -> list[Deadline]:
+        return [d for d in self.deadlines if state in d.while_in]
+
     def deadlines_left(self, source: str, dest: str) -> list[Deadline]:
         return [d for d in self.deadlines if source in d.while_in and dest not in d.while_in]
 

@@ -200,10 +200,14 @@ class Engine:
         if t.effect is not None:
             row["data"] = t.effect(row["data"], payload)
         started: list[dict[str, Any]] = []
-        if step.changes_state:
-            self._close_deadlines(conn, case, step, now)
-            started = self._start_deadlines(conn, case, proc.deadlines_entered(step.source, step.dest), occurred,
-                                            payload)
+        if step.changes_state or step.reenters:
+            self._clear_overdue(conn, case, step)
+            if step.changes_state:
+                left, entered = proc.deadlines_left(step.source, step.dest), proc.deadlines_entered(step.source, step.dest)
+            else:  # leaving and entering the same state starts its deadlines afresh (a yearly check)
+                left = entered = proc.deadlines_in(step.source)
+            self._close_deadlines(conn, case, {d.name for d in left}, t, now)
+            started = self._start_deadlines(conn, case, entered, occurred, payload)
         entry = self._append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
                                      source=step.source, dest=step.dest, occurred=occurred, now=now)
         if t.issues:
@@ -218,16 +222,28 @@ class Engine:
 
     # --- pieces of a step -----------------------------------------------------------------
 
-    def _close_deadlines(self, conn: Connection, case: LoadedCase, step: Step, now: datetime) -> None:
-        left = {d.name for d in case.proc.deadlines_left(step.source, step.dest)}
-        t = step.transition
+    def _close_deadlines(self, conn: Connection, case: LoadedCase, left: set[str], t: Transition,
+                         now: datetime) -> None:
         for d in case.deadlines:
             if d["status"] != "pending" or d["name"] not in left:
                 continue
             lapse = case.proc.deadline(d["name"]).on_lapse == t.trigger
             status = "lapsed" if lapse else "cancelled" if t.cancels_deadlines else "met"
-            conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(status=status, closed_at=now))
-            d["status"], d["closed_at"] = status, now
+            conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(
+                status=status, overdue=lapse, closed_at=now))
+            d["status"], d["overdue"], d["closed_at"] = status, lapse, now
+
+    def _clear_overdue(self, conn: Connection, case: LoadedCase, step: Step) -> None:
+        """A lapse stays on the overdue list until the case moves on from what the lapse left behind:
+        for a service level, until the case leaves the states it ran in; for a statutory lapse, until
+        the next change of state (e.g. the late filing is received)."""
+        for d in case.deadlines:
+            if not d.get("overdue"):
+                continue
+            definition = case.proc.deadline(d["name"])
+            if not definition.service_level or step.dest not in definition.while_in:
+                conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(overdue=False))
+                d["overdue"] = False
 
     def _start_deadlines(self, conn: Connection, case: LoadedCase, entered: list[Deadline],
                          occurred: datetime, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -344,7 +360,8 @@ def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred
     return {
         "case_id": case_id, "name": d.name, "period_kind": kind, "period": length, "start_date": start,
         "due_date": period.last_day, "lapses_at": period.lapses_at, "provisional": period.provisional,
-        "service_level": d.service_level, "basis": str(d.basis), "status": "pending", "closed_at": None,
+        "service_level": d.service_level, "basis": str(d.basis), "status": "pending", "overdue": False,
+        "closed_at": None,
     }
 
 

@@ -36,6 +36,11 @@ class Step:
     def changes_state(self) -> bool:
         return self.dest != self.source
 
+    @property
+    def reenters(self) -> bool:
+        """A declared self-transition (dest named, equal to the source), not an internal one."""
+        return self.transition.dest is not None and self.dest == self.source
+
 
 class ProcedureMachine:
     def __init__(self, procedure: Procedure) -> None:

@@ -66,9 +66,11 @@ def _check_sees_case(conn: Connection, actor: Actor, case_id: int, owner: str) -
 
 def _overdue_condition(now: datetime):
     # A deadline past its lapse instant is overdue even before a sweep has marked it.
-    return and_(deadlines.c.case_id == cases.c.id, or_(
-        deadlines.c.status == "lapsed",
-        and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now)))
+    return and_(deadlines.c.case_id == cases.c.id, _overdue_deadline(now))
+
+
+def _overdue_deadline(now: datetime):
+    return or_(deadlines.c.overdue.is_(True), and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now))
 
 
 def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datetime, procedure: str | None = None,
@@ -155,9 +157,7 @@ def overdue(conn: Connection, registry: Registry, calendar: OfficialCalendar, ac
     stmt = (select(deadlines, cases.c.procedure, cases.c.definition_version, cases.c.agency_code,
                    cases.c.title.label("case_title"), cases.c.state)
             .join(cases, cases.c.id == deadlines.c.case_id)
-            .where(cases.c.closed.is_(False), _scoped(actor),
-                   or_(deadlines.c.status == "lapsed",
-                       and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now)))
+            .where(cases.c.closed.is_(False), _scoped(actor), _overdue_deadline(now))
             .order_by(deadlines.c.lapses_at, deadlines.c.id).limit(limit + 1))
     if agency:
         stmt = stmt.where(cases.c.agency_code == agency)

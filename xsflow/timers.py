@@ -77,8 +77,9 @@ def _lapse_due(engine: Engine, conn: Connection, case: LoadedCase, now: datetime
             continue
         definition = case.proc.deadline(d["name"])
         if definition.service_level:
-            conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(status="lapsed", closed_at=now))
-            d["status"], d["closed_at"] = "lapsed", now
+            conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(
+                status="lapsed", overdue=True, closed_at=now))
+            d["status"], d["overdue"], d["closed_at"] = "lapsed", True, now
             report.overdue += 1
             continue
         assert definition.on_lapse is not None

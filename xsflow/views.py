@@ -27,7 +27,7 @@ def deadline_view(row: Mapping[str, Any], proc: Procedure) -> dict[str, Any]:
         "id": row["id"], "name": row["name"], "title": d.title,
         "period": {"kind": row["period_kind"], "length": row["period"], "start_date": day(row["start_date"])},
         "due_date": day(row["due_date"]), "lapses_at": instant(row["lapses_at"]),
-        "status": row["status"], "provisional": bool(row["provisional"]),
+        "status": row["status"], "overdue": bool(row["overdue"]), "provisional": bool(row["provisional"]),
         "service_level": bool(row["service_level"]), "basis": row["basis"],
     }
 
@@ -57,7 +57,7 @@ def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapp
         "parties": list(parties), "title": case["title"], "state": case["state"], "state_title": state.title,
         "closed": state.terminal, "version": case["version"], "data": case["data"],
         "opened_at": instant(case["opened_at"]),
-        "overdue": not state.terminal and any(d["status"] == "lapsed" for d in deadlines),
+        "overdue": not state.terminal and any(d["overdue"] for d in deadlines),
         "deadlines": [deadline_view(d, proc) for d in deadlines],
         "available_triggers": [] if state.terminal else available_triggers(proc, case["state"], actor),
         "documents": [document_view(d) for d in documents],

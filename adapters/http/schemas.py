@@ -104,6 +104,7 @@ class DeadlineOut(Schema):
     due_date = fields.String(metadata={"format": "date"})
     lapses_at = fields.String(metadata=_INSTANT)
     status = fields.String(validate=validate.OneOf(["pending", "met", "lapsed", "cancelled"]))
+    overdue = fields.Boolean(metadata={"description": "lapsed and not yet dealt with"})
     provisional = fields.Boolean()
     service_level = fields.Boolean()
     basis = fields.String()

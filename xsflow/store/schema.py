@@ -133,6 +133,7 @@ deadlines = Table(
     Column("service_level", Boolean, nullable=False),
     Column("basis", String(300), nullable=False),
     Column("status", String(20), nullable=False),  # pending | met | lapsed | cancelled
+    Column("overdue", Boolean, nullable=False),  # lapsed and not yet dealt with: on the overdue list
     Column("closed_at", UTC, nullable=True),
     Index(None, "status", "lapses_at"),
     Index(None, "case_id"),

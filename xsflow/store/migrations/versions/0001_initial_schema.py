@@ -115,6 +115,7 @@ def upgrade() -> None:
     sa.Column('service_level', sa.Boolean(), nullable=False),
     sa.Column('basis', sa.String(length=300), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('overdue', sa.Boolean(), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_deadlines_case_id_cases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadlines'))
