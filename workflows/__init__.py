@@ -1,6 +1,21 @@
-"""The county's procedures, one module each, reading like the rule it encodes."""
-from .legality_review import legality_review
+"""The county's procedures, one module each, reading like the rule it encodes.
 
-ALL_PROCEDURES = [legality_review]
+Every module here that defines `PROCEDURES` (its definition versions) is loaded.
+"""
+from __future__ import annotations
 
-__all__ = ["ALL_PROCEDURES", "legality_review"]
+import importlib
+import pkgutil
+
+from xsflow.definitions import Procedure
+
+
+def _discover() -> list[Procedure]:
+    found: list[Procedure] = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found.extend(getattr(module, "PROCEDURES", ()))
+    return found
+
+
+ALL_PROCEDURES = _discover()

@@ -146,3 +146,5 @@ legality_review = procedure(
                  facts=opinion_facts),
     ],
 )
+
+PROCEDURES = [legality_review]

@@ -1,4 +1,8 @@
-"""Configuration the procedures read: service-level periods, each with its source."""
+"""Configuration the procedures read: service-level periods, each with its source.
+
+One TOML file per procedure in `workflows/service_levels/`; a file of the same name in the
+folder named by XSFLOW_SERVICE_LEVELS (the operator's) takes its place.
+"""
 from __future__ import annotations
 
 import os
@@ -7,19 +11,23 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-DEFAULT = Path(__file__).with_name("service_levels.toml")
+BUNDLED = Path(__file__).with_name("service_levels")
 
 
 @cache
-def service_levels() -> dict[str, Any]:
-    """The service-level table: XSFLOW_SERVICE_LEVELS if set, else the bundled file."""
-    path = Path(os.environ.get("XSFLOW_SERVICE_LEVELS") or DEFAULT)
-    with path.open("rb") as f:
-        return tomllib.load(f)
+def service_levels(procedure: str) -> dict[str, Any]:
+    folders = [Path(os.environ["XSFLOW_SERVICE_LEVELS"])] if os.environ.get("XSFLOW_SERVICE_LEVELS") else []
+    for folder in [*folders, BUNDLED]:
+        path = folder / f"{procedure}.toml"
+        if path.exists():
+            with path.open("rb") as f:
+                return tomllib.load(f)
+    return {}
 
 
 def service_level_setting(procedure: str, name: str) -> dict[str, Any]:
+    """The setting `[name]` of the procedure's service-level file, e.g. {working_days, source}."""
     try:
-        return service_levels()[procedure][name]
+        return service_levels(procedure)[name]
     except KeyError:
-        raise KeyError(f"service level [{procedure}.{name}] is missing from the service-level file") from None
+        raise KeyError(f"service level [{name}] is missing from service_levels/{procedure}.toml") from None

@@ -73,7 +73,3 @@ def _keep(conn: Connection, prior: Any, event_id: str, record: dict[str, Any], o
     else:
         conn.execute(update(inbound_events).where(inbound_events.c.id == prior["id"]).values(**values))
 
-
-def rejected_events(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(select(inbound_events).where(inbound_events.c.outcome == "rejected")
-                                          .order_by(inbound_events.c.id.desc()).limit(limit)).mappings()]

@@ -13,7 +13,7 @@ from .access import Actor
 from .calendar import OfficialCalendar, local_date
 from .errors import BadRequest, NotFound
 from .registry import Registry
-from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, incidents
+from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, inbound_events, incidents
 from .views import case_view, day, document_view, history_view, instant
 
 MAX_LIMIT = 200
@@ -212,3 +212,20 @@ def get_case(engine: Any, conn: Connection, actor: Actor, case_id: int) -> dict[
     case = engine.load_case(conn, case_id)
     actor.check_sees(case.agencies)
     return case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:])
+
+
+def inbound(conn: Connection, *, outcome: str | None = None, cursor: str | None = None,
+            limit: int | None = None) -> Page:
+    """Events other systems posted, newest first; a refused one carries the error it got."""
+    limit = check_limit(limit)
+    stmt = select(inbound_events).order_by(inbound_events.c.id.desc()).limit(limit + 1)
+    if outcome:
+        stmt = stmt.where(inbound_events.c.outcome == outcome)
+    before = decode_cursor(cursor)
+    if before is not None:
+        stmt = stmt.where(inbound_events.c.id < int(before))
+    rows = conn.execute(stmt).mappings().all()
+    items = [{**{k: r[k] for k in ("id", "event_id", "sender", "procedure", "correlation_key", "trigger",
+                                    "payload", "case_id", "outcome", "status", "response")},
+              "received_at": instant(r["received_at"])} for r in rows[:limit]]
+    return Page(items, encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None)

@@ -6,7 +6,7 @@ from flask_smorest import Api
 
 from xsflow.system import Xsflow
 
-from . import errors
+from . import certificates, errors, register
 from .routes import api
 from .schemas import Error
 
@@ -33,5 +33,6 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
     app.extensions["xsflow"] = system or Xsflow(database_url)
     smorest = XsflowApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    smorest.register_blueprint(api)
+    for blueprint in (api, register.blp, certificates.blp):
+        smorest.register_blueprint(blueprint)
     return app

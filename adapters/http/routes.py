@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from xsflow import queries
 from xsflow.access import Actor
 from xsflow.calendar import SHANGHAI
-from xsflow.errors import BadRequest
+from xsflow.errors import BadRequest, Forbidden
 from xsflow.documents import docx_file
 from xsflow.inbound import post_event
 from xsflow.system import Xsflow
@@ -141,11 +141,25 @@ class CaseEvents(MethodView):
 
 @api.route("/events")
 class Events(MethodView):
+    @api.arguments(s.EventQuery, location="query")
+    @api.response(200, s.InboundPage)
+    @documented(400, 401, 403)
+    def get(self, args):
+        """Events other systems posted, newest first (`?outcome=rejected`: those refused, and why)."""
+        actor = caller()
+        if actor.role not in ("supervisor", "admin"):
+            raise Forbidden("只有监督人员或系统管理员可以查看对接系统推送的事件。")
+        with xs().db.read() as conn:
+            return queries.inbound(conn, **args).as_json()
+
     @api.arguments(s.ExternalEvent)
     @api.response(200, s.CaseOut)
     @documented(400, 401, 403, 404, 409, 422)
     def post(self, body):
-        """For other systems: a trigger for the case found by correlation key; `event_id` makes it idempotent."""
+        """For other systems: a trigger for the case found by correlation key; `event_id` makes it idempotent.
+
+        The procedure's opening event (e.g. `publish` for filing_review) opens a case with that key.
+        """
         actor = caller()
         return post_event(xs().engine, actor, **body)
 

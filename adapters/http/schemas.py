@@ -73,6 +73,8 @@ CaseQuery = Query.from_dict({
 }, name="CaseQuery")
 OverdueQuery = Query.from_dict({**_page_args(), "procedure": fields.String(), "agency": fields.String()},
                                name="OverdueQuery")
+EventQuery = Query.from_dict({**_page_args(), "outcome": fields.String(
+    validate=validate.OneOf(["applied", "rejected"], error="outcome 应为 applied 或 rejected。"))}, name="EventQuery")
 ProcedureQuery = Query.from_dict({"version": fields.Integer(error_messages={"invalid": "版本应为整数。"})},
                                  name="ProcedureQuery")
 DeadlineQuery = Query.from_dict({
@@ -190,6 +192,21 @@ class IncidentOut(Schema):
     created_at = fields.String(metadata=_INSTANT)
 
 
+class InboundOut(Schema):
+    id = fields.Integer()
+    event_id = fields.String()
+    sender = fields.String()
+    procedure = fields.String()
+    correlation_key = fields.String()
+    trigger = fields.String()
+    payload = fields.Dict()
+    received_at = fields.String(metadata=_INSTANT)
+    case_id = fields.Integer(allow_none=True)
+    outcome = fields.String()
+    status = fields.Integer()
+    response = fields.Dict()
+
+
 class ProcedureOut(Schema):
     name = fields.String()
     version = fields.Integer()
@@ -230,3 +247,4 @@ OverduePage = page_of(OverdueOut, "OverduePage")
 AgencyPage = page_of(AgencyOut, "AgencyPage")
 ProcedurePage = page_of(ProcedureOut, "ProcedurePage")
 IncidentPage = page_of(IncidentOut, "IncidentPage")
+InboundPage = page_of(InboundOut, "InboundPage")
