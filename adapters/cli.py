@@ -193,17 +193,18 @@ def calendar_deadline(ctx: click.Context, start: datetime, working_days: int | N
 @click.pass_context
 def calendar_load(ctx: click.Context, file: Path) -> None:
     """Load a year's holiday notice or a county rest-day decision (TOML; see docs/calendar.md)."""
-    from xsflow.calendar import NoticeFormatError, parse_notice
+    from xsflow.calendar import CalendarConflictError, NoticeFormatError, parse_notice
 
     try:
         notice = parse_notice(file.read_text(encoding="utf-8"), source=str(file))
-    except (NoticeFormatError, UnicodeDecodeError) as err:
+        outcome, recounted = _system(ctx).load_notice(notice)
+    except (NoticeFormatError, CalendarConflictError, UnicodeDecodeError) as err:
         _fail(f"{file} 未载入：\n{err}")
-    stored, recounted = _system(ctx).load_notice(notice)
-    if not stored:
-        click.echo(f"{notice.number}（{notice.title}）已载入过，未作改动。")
+    if outcome == "unchanged":
+        click.echo(f"{notice.number}（{notice.title}）已载入过，内容相同，未作改动。")
         return
-    click.echo(f"已载入 {notice.number}（{notice.title}）；重新计算了 {recounted} 个推定期限。")
+    verb = "已更正" if outcome == "replaced" else "已载入"
+    click.echo(f"{verb} {notice.number}（{notice.title}）；重新计算了 {recounted} 个推定期限。")
 
 
 @main.group()
@@ -268,6 +269,10 @@ def audit_verify(ctx: click.Context) -> None:
         _fail(f"审计校验未通过：{problem}")
     click.echo("审计校验通过：全部案件历史记录完整、未被改动。")
 
+
+from .cli_users import user  # noqa: E402  (its own module: accounts are the web pages' concern)
+
+main.add_command(user)
 
 if __name__ == "__main__":
     main()

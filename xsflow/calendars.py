@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from .calendar import Notice, OfficialCalendar, bundled_notices, parse_notice
 from .store.schema import calendar_notices
@@ -30,15 +30,26 @@ class CalendarStore:
             return self._calendar
 
 
-def stored_numbers(conn: Connection) -> set[tuple[str, str]]:
-    return {(k, n) for k, n in conn.execute(select(calendar_notices.c.kind, calendar_notices.c.number))}
+def store_notice(conn: Connection, notice: Notice, now: datetime, *, replace: bool = True) -> str:
+    """Stores a notice: "added", "replaced" (same number, corrected text) or "unchanged".
 
+    `xsflow init` passes replace=False, so an operator's corrected copy of a bundled notice stays.
 
-def store_notice(conn: Connection, notice: Notice, now: datetime) -> bool:
-    """Stores a notice unless one with the same kind and number is there; True when stored."""
-    if (notice.kind, notice.number) in stored_numbers(conn):
-        return False
+    The calendar it would make is built first, so a notice that contradicts the loaded ones
+    (CalendarConflictError) is refused before anything is written.
+    """
+    stored = conn.execute(select(calendar_notices.c.id, calendar_notices.c.text).where(
+        calendar_notices.c.kind == notice.kind, calendar_notices.c.number == notice.number)).first()
+    if stored is not None and (stored.text == notice.text or not replace):
+        return "unchanged"
+    others = [parse_notice(t, source=f"数据库：{n}") for t, n in conn.execute(
+        select(calendar_notices.c.text, calendar_notices.c.number).where(calendar_notices.c.number != notice.number)
+        .order_by(calendar_notices.c.id))]
+    OfficialCalendar([*others, notice])
+    if stored is not None:
+        # A new id makes every process see a new revision and rebuild its calendar.
+        conn.execute(delete(calendar_notices).where(calendar_notices.c.id == stored.id))
     conn.execute(insert(calendar_notices).values(
         kind=notice.kind, year=notice.year, number=notice.number, title=notice.title,
         text=notice.text, loaded_at=now))
-    return True
+    return "replaced" if stored is not None else "added"

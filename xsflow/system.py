@@ -56,16 +56,18 @@ class Xsflow:
         now = self.clock.now()
         with self.db.write() as conn:
             added, updated = load_agencies(conn, entries)
-            notices = sum(store_notice(conn, n, now) for n in bundled_notices())
+            notices = sum(store_notice(conn, n, now, replace=False) == "added" for n in bundled_notices())
         return InitReport(added, updated, notices)
 
-    def load_notice(self, notice: Notice) -> tuple[bool, int]:
-        """Stores a notice and counts the provisional deadlines of open cases again: (stored, recounted)."""
+    def load_notice(self, notice: Notice) -> tuple[str, int]:
+        """Stores a notice and counts the provisional deadlines of open cases again: (outcome, recounted).
+
+        Raises CalendarConflictError, changing nothing, when it contradicts the loaded notices."""
         now = self.clock.now()
         with self.db.write() as conn:
-            stored = store_notice(conn, notice, now)
-            recounted = recount_provisional(self.engine, conn, now)
-        return stored, recounted
+            outcome = store_notice(conn, notice, now)
+            recounted = recount_provisional(self.engine, conn, now) if outcome != "unchanged" else 0
+        return outcome, recounted
 
     def tick(self, now: datetime | None = None) -> SweepReport:
         return sweep(self.engine, now or self.clock.now())

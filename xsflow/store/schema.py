@@ -59,6 +59,21 @@ tokens = Table(
     Column("revoked_at", UTC, nullable=True),
 )
 
+# People who sign in to the web pages (systems use tokens). Passwords are argon2 hashes.
+users = Table(
+    "users", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("agency_code", String(40), ForeignKey("agencies.code"), nullable=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTC, nullable=True),
+    Column("created_at", UTC, nullable=False),
+    Column("disabled_at", UTC, nullable=True),
+)
+
 calendar_notices = Table(
     "calendar_notices", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),

@@ -92,6 +92,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_tokens_token_hash'))
     )
+    op.create_table('users',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('username', sa.String(length=80), nullable=False),
+    sa.Column('display_name', sa.String(length=200), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('agency_code', sa.String(length=40), nullable=True),
+    sa.Column('password_hash', sa.String(length=200), nullable=False),
+    sa.Column('failed_attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('disabled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['agency_code'], ['agencies.code'], name=op.f('fk_users_agency_code_agencies')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('username', name=op.f('uq_users_username'))
+    )
     op.create_table('case_agencies',
     sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('agency_code', sa.String(length=40), nullable=False),
@@ -216,6 +231,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_case_agencies_agency_code_case_id'))
 
     op.drop_table('case_agencies')
+    op.drop_table('users')
     op.drop_table('tokens')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_procedure_state'))
