@@ -6,6 +6,7 @@ from flask_smorest import Api
 
 from xsflow.system import Xsflow
 
+from ..web.pages import init_web
 from . import certificates, errors, register
 from .routes import api
 from .schemas import Error
@@ -35,4 +36,5 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     for blueprint in (api, register.blp, certificates.blp):
         smorest.register_blueprint(blueprint)
+    init_web(app)
     return app
