@@ -368,6 +368,12 @@ def check(proc: Procedure) -> list[str]:
             uncovered = d.while_in - {s for t in lapse for s in t.sources}
             for s in sorted(uncovered & known):
                 problems.append(f"{where}: lapse trigger {d.on_lapse!r} cannot fire from {s!r}")
+    by_trigger: dict[str, list[Transition]] = {}
+    for t in proc.transitions:
+        by_trigger.setdefault(t.trigger, []).append(t)
+    for trig, group in by_trigger.items():
+        if len({(t.payload, t.roles) for t in group}) > 1:
+            problems.append(f"transitions sharing trigger {trig!r} differ in payload schema or roles")
     if proc.opening_event is not None and proc.opening_event in triggers:
         problems.append(f"opening event {proc.opening_event!r} is also a transition trigger")
     if proc.parties_field is not None and (proc.data is None or proc.parties_field not in proc.data().fields):
