@@ -255,6 +255,34 @@ def document_render(ctx: click.Context, document_id: int, output: Path | None) -
     click.echo(str(target))
 
 
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup_command(ctx: click.Context, file: Path) -> None:
+    """Write a consistent logical backup of the whole database (gzip JSON lines) to FILE."""
+    from xsflow.backup import backup
+
+    x = _system(ctx)
+    counts = backup(x.db, file, now=x.clock.now())
+    click.echo(f"已备份到 {file}：案件 {counts.get('cases', 0)} 件、历史记录 {counts.get('history', 0)} 条、"
+               f"文书 {counts.get('documents', 0)} 份。")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def restore_command(ctx: click.Context, file: Path) -> None:
+    """Restore a backup into a new, empty database (the one --database-url names)."""
+    from xsflow.backup import RestoreRefused, restore
+
+    try:
+        counts = restore(_system(ctx).db, file)
+    except RestoreRefused as err:
+        _fail(f"未恢复：{err}")
+    click.echo(f"已从 {file} 恢复：案件 {counts.get('cases', 0)} 件、历史记录 {counts.get('history', 0)} 条。"
+               "请运行 xsflow audit verify 核对。")
+
+
 @main.group()
 def audit() -> None:
     """The hash-chained case history."""

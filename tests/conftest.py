@@ -41,20 +41,33 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def pg_url():
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+def new_pg_url():
+    """A factory of PostgreSQL URLs, each on a fresh schema; all dropped after the test."""
     base = pg_base_url()
     if not base:
         pytest.skip(f"PostgreSQL test: set {PG_ENV} (CI sets it to postgresql+psycopg://postgres@127.0.0.1:5432/test)")
-    schema = f"xs_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def make() -> str:
+        schema = f"xs_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        made.append(schema)
+        sep = "&" if "?" in base else "?"
+        return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+
+    yield make
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        for schema in made:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def pg_url(new_pg_url) -> str:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+    return new_pg_url()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
