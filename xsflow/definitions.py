@@ -146,6 +146,7 @@ class Procedure:
     data: type[Schema] | None = None  # what a case carries when opened
     parties_field: str | None = None  # data field listing further agencies that see the case
     opening_event: str | None = None  # the trigger name another system opens a case with
+    min_parties: int = 0  # distinct agencies (the owner and the listed parties) a case must have
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -271,12 +272,13 @@ def procedure(
     data: type[Schema] | None = None,
     parties_field: str | None = None,
     opening_event: str | None = None,
+    min_parties: int = 0,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
         name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
-        basis, effective_from, correlation_field, data, parties_field, opening_event,
+        basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
     )
     problems = check(proc)
     if problems:
@@ -378,6 +380,8 @@ def check(proc: Procedure) -> list[str]:
         problems.append(f"opening event {proc.opening_event!r} is also a transition trigger")
     if proc.parties_field is not None and (proc.data is None or proc.parties_field not in proc.data().fields):
         problems.append(f"parties field {proc.parties_field!r} is not a field of the data schema")
+    if proc.min_parties > 1 and proc.parties_field is None:
+        problems.append(f"min_parties {proc.min_parties} needs a parties field")
     problems.extend(_reachability(proc, known))
     return problems
 

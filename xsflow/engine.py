@@ -86,6 +86,9 @@ class Engine:
         unknown = [p for p in parties if p not in known]
         if unknown:
             problems[f"data.{proc.parties_field}"] = [f"没有代码为“{'、'.join(unknown)}”的单位。"]
+        elif proc.min_parties and len({agency, *parties}) < proc.min_parties:
+            problems[f"data.{proc.parties_field}"] = [
+                f"“{proc.title}”须有{proc.min_parties}个以上单位参加：除本单位外，还须列出至少{proc.min_parties - 1}个其他单位。"]
         if not title or not title.strip():
             problems["title"] = ["请填写案件名称（如规范性文件草案名称）。"]
         key = correlation_key if correlation_key is not None else data.get(proc.correlation_field)
@@ -286,18 +289,21 @@ class Engine:
         # A person's act is dated when it took effect in the world; a lapse, when it is processed.
         dated = local_date(now if lapsed else entry["occurred_at"])
         calendar = self.calendars.current(conn)
-        agency = conn.execute(select(agencies.c.code, agencies.c.name)
-                              .where(agencies.c.code == case.row["agency_code"])).mappings().one()
+        names = dict(conn.execute(select(agencies.c.code, agencies.c.name)
+                                  .where(agencies.c.code.in_(case.agencies))).all())
+        agency = {"code": case.row["agency_code"], "name": names[case.row["agency_code"]]}
         common = {
             "case": {"id": case.row["id"], "title": case.row["title"], "procedure": case.proc.title,
                      "opened_on": local_date(case.row["opened_at"]).isoformat()},
-            "recipient": dict(agency), "transition": t.title, "basis": str(t.basis),
+            "recipient": dict(agency), "parties": [{"code": c, "name": names[c]} for c in case.agencies],
+            "transition": t.title, "basis": str(t.basis),
             "occurred_on": local_date(entry["occurred_at"]).isoformat(), "issued_on": dated.isoformat(),
             "payload": payload, "data": case.row["data"],
             "deadlines_started": [deadline_facts(calendar, case.proc, d) for d in started],
             "deadline_lapsed": deadline_facts(calendar, case.proc, lapsed) if lapsed else None,
             "earlier_documents": [{"kind": d["kind"], "title": d["title"], "number": d["number"],
-                                   "issued_on": local_date(d["issued_at"]).isoformat()} for d in case.documents],
+                                   "issued_on": d["facts"].get("issued_on") or local_date(d["issued_at"]).isoformat()}
+                                  for d in case.documents],
         }
         for name in t.issues:
             kind = case.proc.document(name)
