@@ -63,5 +63,5 @@ def check_may_open(actor: Actor, proc: Procedure, agency: str) -> None:
     if actor.role not in proc.opened_by:
         allowed = "、".join(ROLE_TITLES.get(r, r) for r in sorted(proc.opened_by))
         raise Forbidden(f"“{proc.title}”案件只能由{allowed}发起，您的角色（{ROLE_TITLES.get(actor.role, actor.role)}）无权发起。")
-    if actor.role not in COUNTY_WIDE and actor.agency != agency:
+    if not actor.county_wide and actor.agency != agency:
         raise Forbidden("只能以本单位名义发起案件，不能替其他单位发起。", agency=agency)

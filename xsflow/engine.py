@@ -77,7 +77,10 @@ class Engine:
         """Opens a case inside `conn`: the case row, its parties, the first history entry, its deadlines."""
         proc = self.registry.current(procedure, local_date(occurred))
         check_may_open(actor, proc, agency)
-        data = _validated_data(proc, dict(data or {}))
+        data = dict(data or {})
+        if correlation_key is not None:
+            data.setdefault(proc.correlation_field, correlation_key)
+        data = _validated_data(proc, data)
         problems: dict[str, list[str]] = {}
         parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
         known = set(conn.execute(select(agencies.c.code).where(agencies.c.code.in_([agency, *parties]))).scalars())
