@@ -118,7 +118,7 @@ class Engine:
         self._start_deadlines(conn, case, proc.deadlines_entered(None, proc.initial), occurred, data)
         conn.execute(update(cases).where(cases.c.id == row["id"]).values(
             history_seq=row["history_seq"], history_hash=row["history_hash"]))
-        return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:])
+        return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:], now)
 
     def fire(self, actor: Actor, case_id: int, trigger: str, payload: Mapping[str, Any] | None = None, *,
              occurred_at: datetime | None = None, expected_version: int | None = None,
@@ -196,7 +196,7 @@ class Engine:
                     trigger=trigger, state=row["state"])
         step = self.registry.machine(proc).step(row["state"], trigger, row["data"], payload)
         self.apply(conn, case, step, actor=actor, payload=payload, occurred=occurred, now=now)
-        return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:])
+        return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:], now)
 
     def apply(self, conn: Connection, case: LoadedCase, step: Step, *, actor: Actor, payload: dict[str, Any],
               occurred: datetime, now: datetime, lapsed: dict[str, Any] | None = None) -> None:

@@ -103,7 +103,7 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
         parties.setdefault(case_id, []).append(code)
     docs = _group(conn.execute(select(documents).where(documents.c.case_id.in_(ids)).order_by(documents.c.id)))
     items = [case_view(r, registry.get(r["procedure"], r["definition_version"]), dls.get(r["id"], []),
-                       docs.get(r["id"], []), actor, parties.get(r["id"], [])) for r in page]
+                       docs.get(r["id"], []), actor, parties.get(r["id"], []), now) for r in page]
     return Page(items, encode_cursor(page[-1]["id"]) if more else None)
 
 
@@ -211,7 +211,8 @@ def open_incidents(conn: Connection, actor: Actor) -> Page:
 def get_case(engine: Any, conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
     case = engine.load_case(conn, case_id)
     actor.check_sees(case.agencies)
-    return case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:])
+    return case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:],
+                     engine.clock.now())
 
 
 def inbound(conn: Connection, *, outcome: str | None = None, cursor: str | None = None,

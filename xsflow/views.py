@@ -49,7 +49,7 @@ def available_triggers(proc: Procedure, state: str, actor: Actor | None) -> list
 
 def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapping[str, Any]],
               documents: Sequence[Mapping[str, Any]], actor: Actor | None,
-              parties: Sequence[str] = ()) -> dict[str, Any]:
+              parties: Sequence[str] = (), now: datetime | None = None) -> dict[str, Any]:
     state = proc.state(case["state"])
     return {
         "id": case["id"], "procedure": case["procedure"], "procedure_title": proc.title,
@@ -57,7 +57,10 @@ def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapp
         "parties": list(parties), "title": case["title"], "state": case["state"], "state_title": state.title,
         "closed": state.terminal, "version": case["version"], "data": case["data"],
         "opened_at": instant(case["opened_at"]),
-        "overdue": not state.terminal and any(d["overdue"] for d in deadlines),
+        # Past its lapse instant a deadline is overdue even before a sweep has marked it.
+        "overdue": not state.terminal and any(
+            d["overdue"] or (now is not None and d["status"] == "pending" and d["lapses_at"] <= now)
+            for d in deadlines),
         "deadlines": [deadline_view(d, proc) for d in deadlines],
         "available_triggers": [] if state.terminal else available_triggers(proc, case["state"], actor),
         "documents": [document_view(d) for d in documents],
