@@ -57,6 +57,8 @@ class Xsflow:
         with self.db.write() as conn:
             added, updated = load_agencies(conn, entries)
             notices = sum(store_notice(conn, n, now, replace=False) == "added" for n in bundled_notices())
+            if notices:  # a newly bundled year settles deadlines counted on a guess (domain.md)
+                recount_provisional(self.engine, conn, now)
         return InitReport(added, updated, notices)
 
     def load_notice(self, notice: Notice) -> tuple[str, int]:

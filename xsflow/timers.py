@@ -7,16 +7,20 @@ A deadline still counted on a guessed calendar does not fire: it becomes an inci
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .access import TIMER_ACTOR
 from .engine import Engine, LoadedCase, recount
 from .errors import XsflowError
 from .store.schema import cases, deadlines, incidents
+
+log = logging.getLogger("xsflow.timers")
 
 
 @dataclass
@@ -36,18 +40,27 @@ def sweep(engine: Engine, now: datetime, *, limit: int | None = None) -> SweepRe
     failed: set[int] = set()
     taken = 0
     while limit is None or taken < limit:
+        case_id: int | None = None
         try:
             with engine.db.write() as conn:
                 case_id = _claim(conn, now, failed)
                 if case_id is None:
                     break
                 _lapse_due(engine, conn, engine.load_case(conn, case_id), now, report)
-        except XsflowError as err:
-            # One broken case must not hold back the others: record it and go on.
+                _resolve_incidents(conn, case_id, "lapse_failed", now)
+        except Exception as err:
+            if case_id is None:  # the claim itself failed: the database, not one case
+                raise
+            # One broken case must not hold back the others: its transaction is rolled back
+            # whole; record why (once per deadline, however often it is retried) and go on.
+            log.exception("lapse of case %s failed", case_id)
             failed.add(case_id)
             with engine.db.write() as conn:
-                report.incidents.append(_raise_incident(conn, case_id, "lapse_failed", now,
-                                                        f"案件 {case_id} 的期限届满处理失败：{err.message}"))
+                message = _raise_incident(conn, case_id, "lapse_failed", now,
+                                          f"案件 {case_id} 的期限届满处理失败：{_reason(err)}",
+                                          deadline_id=_first_due(conn, case_id, now))
+            if message is not None:
+                report.incidents.append(message)
         taken += 1
     return report
 
@@ -112,27 +125,62 @@ def recount_provisional(engine: Engine, conn: Connection, now: datetime, *, only
 
 def hold_provisional(conn: Connection, engine: Engine, now: datetime) -> list[str]:
     """Raises one incident per due deadline that still rests on a guessed calendar."""
-    rows = conn.execute(select(deadlines.c.id, deadlines.c.case_id, deadlines.c.name, deadlines.c.due_date)
+    known = exists().where(incidents.c.deadline_id == deadlines.c.id,
+                           incidents.c.kind == "provisional_deadline_due")
+    rows = conn.execute(select(deadlines.c.id, deadlines.c.case_id, deadlines.c.name, deadlines.c.due_date,
+                               cases.c.procedure, cases.c.definition_version)
+                        .join(cases, cases.c.id == deadlines.c.case_id)
                         .where(deadlines.c.status == "pending", deadlines.c.provisional.is_(True),
-                               deadlines.c.lapses_at <= now)).all()
+                               deadlines.c.lapses_at <= now, ~known)
+                        .order_by(deadlines.c.id)).all()
     raised = []
     for r in rows:
-        known = conn.execute(select(incidents.c.id).where(incidents.c.deadline_id == r.id,
-                                                          incidents.c.kind == "provisional_deadline_due")).first()
-        if known is not None:
-            continue
-        message = (f"案件 {r.case_id} 的期限“{r.name}”按推定日历应于{r.due_date:%Y年%-m月%-d日}届满，"
+        title = engine.registry.get(r.procedure, r.definition_version).deadline(r.name).title
+        message = (f"案件 {r.case_id} 的期限“{title}”按推定日历应于{r.due_date:%Y年%-m月%-d日}届满，"
                    "但所涉年份的国务院节假日安排通知尚未载入，系统未作届满处理。"
                    "请载入该年度通知（xsflow calendar load），系统将重新计算并在届满时处理。")
-        raised.append(_raise_incident(conn, r.case_id, "provisional_deadline_due", now, message, deadline_id=r.id))
+        message = _raise_incident(conn, r.case_id, "provisional_deadline_due", now, message, deadline_id=r.id)
+        if message is not None:
+            raised.append(message)
     return raised
 
 
 def _raise_incident(conn: Connection, case_id: int, kind: str, now: datetime, message: str,
-                    deadline_id: int | None = None) -> str:
-    conn.execute(insert(incidents).values(kind=kind, case_id=case_id, deadline_id=deadline_id,
-                                          message=message, created_at=now))
-    return message
+                    deadline_id: int | None = None) -> str | None:
+    """Records an incident and returns its message; None when this deadline already has one of this kind.
+
+    ON CONFLICT DO NOTHING on (deadline_id, kind): two sweeps raising the same incident at once
+    leave one row and neither fails (check-then-insert made the later sweep's whole transaction
+    fail on the unique constraint, so it fired nothing).
+    """
+    values = {"kind": kind, "case_id": case_id, "deadline_id": deadline_id, "message": message, "created_at": now}
+    if deadline_id is None:
+        conn.execute(insert(incidents).values(**values))
+        return message
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = (dialect_insert(incidents).values(**values)
+            .on_conflict_do_nothing(index_elements=["deadline_id", "kind"]).returning(incidents.c.id))
+    return message if conn.execute(stmt).scalar() is not None else None
+
+
+def _resolve_incidents(conn: Connection, case_id: int, kind: str, now: datetime) -> None:
+    conn.execute(update(incidents).where(incidents.c.case_id == case_id, incidents.c.kind == kind,
+                                         incidents.c.resolved_at.is_(None)).values(resolved_at=now))
+
+
+def _first_due(conn: Connection, case_id: int, now: datetime) -> int | None:
+    """The earliest due deadline of a case: what a failed lapse was about."""
+    return conn.execute(select(deadlines.c.id).where(deadlines.c.case_id == case_id, _due(now))
+                        .order_by(deadlines.c.lapses_at, deadlines.c.id).limit(1)).scalar()
+
+
+def _reason(err: Exception) -> str:
+    """One line an operator can act on: the engine's message, or the database's error without the SQL."""
+    if isinstance(err, XsflowError):
+        return err.message
+    orig = getattr(err, "orig", None) or err  # the driver's error behind SQLAlchemy's wrapper
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {first}"
 
 
 def open_incidents(conn: Connection) -> list[dict[str, Any]]:
