@@ -34,9 +34,12 @@ class SweepReport:
 def sweep(engine: Engine, now: datetime, *, limit: int | None = None) -> SweepReport:
     """Processes every deadline due at `now`; `limit` caps the number of cases taken."""
     report = SweepReport()
-    with engine.db.write() as conn:
-        report.recounted = recount_provisional(engine, conn, now, only_due=True)
-        report.incidents = hold_provisional(conn, engine, now)
+    with engine.db.read() as conn:  # most sweeps find none: take no write lock for nothing
+        guessed = conn.execute(select(deadlines.c.id).where(_provisional(now)).limit(1)).first()
+    if guessed is not None:
+        with engine.db.write() as conn:
+            report.recounted = recount_provisional(engine, conn, now, only_due=True)
+            report.incidents = hold_provisional(conn, engine, now)
     failed: set[int] = set()
     taken = 0
     while limit is None or taken < limit:
@@ -103,14 +106,27 @@ def _lapse_due(engine: Engine, conn: Connection, case: LoadedCase, now: datetime
         report.fired += 1
 
 
+def _provisional(now: datetime | None = None):
+    cond = and_(deadlines.c.status == "pending", deadlines.c.provisional.is_(True))
+    return cond if now is None else and_(cond, deadlines.c.lapses_at <= now)
+
+
 def recount_provisional(engine: Engine, conn: Connection, now: datetime, *, only_due: bool = False) -> int:
-    """Counts provisional pending deadlines again on the current calendar; resolves their incidents."""
+    """Counts provisional pending deadlines again on the current calendar; resolves their incidents.
+
+    Their cases are locked first, in id order, like every other writer locks a case before its
+    deadlines, so a recount never deadlocks with a transition.
+    """
     calendar = engine.calendars.current(conn)
-    stmt = select(deadlines).where(deadlines.c.status == "pending", deadlines.c.provisional.is_(True))
-    if only_due:
-        stmt = stmt.where(deadlines.c.lapses_at <= now)
+    which = _provisional(now if only_due else None)
+    case_ids = sorted(set(conn.execute(select(deadlines.c.case_id).where(which)).scalars()))
+    if not case_ids:
+        return 0
+    conn.execute(select(cases.c.id).where(cases.c.id.in_(case_ids)).order_by(cases.c.id).with_for_update())
+    rows = conn.execute(select(deadlines).where(which, deadlines.c.case_id.in_(case_ids))
+                        .order_by(deadlines.c.case_id, deadlines.c.id)).mappings().all()
     changed = 0
-    for row in conn.execute(stmt).mappings().all():
+    for row in rows:
         period = recount(calendar, row)
         if period.provisional and period.last_day == row["due_date"]:
             continue
