@@ -212,7 +212,7 @@ class Engine:
                 left, entered = proc.deadlines_left(step.source, step.dest), proc.deadlines_entered(step.source, step.dest)
             else:  # leaving and entering the same state starts its deadlines afresh (a yearly check)
                 left = entered = proc.deadlines_in(step.source)
-            self._close_deadlines(conn, case, {d.name for d in left}, t, now)
+            self._close_deadlines(conn, case, {d.name for d in left}, t, occurred, now)
             started = self._start_deadlines(conn, case, entered, occurred, payload)
         entry = self._append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
                                      source=step.source, dest=step.dest, occurred=occurred, now=now)
@@ -229,12 +229,13 @@ class Engine:
     # --- pieces of a step -----------------------------------------------------------------
 
     def _close_deadlines(self, conn: Connection, case: LoadedCase, left: set[str], t: Transition,
-                         now: datetime) -> None:
+                         occurred: datetime, now: datetime) -> None:
         for d in case.deadlines:
             if d["status"] != "pending" or d["name"] not in left:
                 continue
             lapse = case.proc.deadline(d["name"]).on_lapse == t.trigger
-            status = "lapsed" if lapse else "cancelled" if t.cancels_deadlines else "met"
+            late = d["lapses_at"] <= occurred  # a service level left after it ran out, before a sweep marked it
+            status = "lapsed" if lapse or late else "cancelled" if t.cancels_deadlines else "met"
             conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(
                 status=status, overdue=lapse, closed_at=now))
             d["status"], d["overdue"], d["closed_at"] = status, lapse, now
