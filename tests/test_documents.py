@@ -225,3 +225,30 @@ def test_each_kind_converts_to_a_one_page_pdf_with_its_number(system, clock, tmp
         if shutil.which("pdftotext"):
             printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
             assert number.replace("〔", "").split("〕")[0][-4:] in printed
+
+
+def test_a_correction_is_a_new_document_naming_the_one_it_corrects(system, clock):
+    """Correcting an opinion issues a new number that names the old one; the old one stays as issued and says who corrected it."""
+    clock.move_to(at("2025-10-20T12:00:00+08:00"))
+    case = _draft(system)
+    system.engine.fire(REVIEWER, case["id"], "accept")
+    first = system.engine.fire(REVIEWER, case["id"], "issue_opinion", {"conclusion": "revise", "reasons": "第三条应删除。"})
+    old = first["documents"][0]
+    before = _texts(_file(system, old["id"])[2])
+    clock.move_to(at("2025-10-21T09:00:00+08:00"))
+    corrected = system.engine.correct_document(REVIEWER, old["id"], "审查意见中条款序号有误")
+    assert corrected["number"] == "秀山司审〔2025〕2号" and corrected["corrects_id"] == old["id"]
+    new_text = _texts(_file(system, corrected["id"])[2])
+    assert new_text[-1] == "（本文书更正秀山司审〔2025〕1号（2025年10月20日出具），原文书作废。更正理由：审查意见中条款序号有误）"
+    assert new_text[-2] == "2025年10月21日"
+    record, _, document = _file(system, old["id"])
+    assert _texts(document) == before
+    assert record["corrected_by"] == {"id": corrected["id"], "number": "秀山司审〔2025〕2号"}
+    with pytest.raises(XsflowError, match="已由秀山司审〔2025〕2号更正"):
+        system.engine.correct_document(REVIEWER, old["id"], "再次更正")
+    with pytest.raises(XsflowError, match="审查人员或监督人员"):
+        system.engine.correct_document(CLERK, corrected["id"], "经办人员不能更正")
+    from xsflow.queries import case_history
+    with system.db.read() as conn:
+        entries = case_history(conn, REVIEWER, case["id"]).items
+    assert entries[-1]["trigger"] == "correct_document" and entries[-1]["payload"]["number"] == "秀山司审〔2025〕1号"

@@ -30,12 +30,14 @@ def next_sequence(conn: Connection, prefix: str, year: int) -> int:
 
 
 def issue(conn: Connection, *, case_id: int, kind: DocumentKind, issued_at: datetime, year: int,
-          legal_instant: datetime | None, facts: dict[str, Any], history_seq: int) -> dict[str, Any]:
+          legal_instant: datetime | None, facts: dict[str, Any], history_seq: int,
+          corrects_id: int | None = None) -> dict[str, Any]:
     seq = next_sequence(conn, kind.prefix, year)
     row = {
         "case_id": case_id, "kind": kind.name, "title": kind.title, "prefix": kind.prefix, "year": year,
         "seq": seq, "number": document_number(kind.prefix, year, seq), "issued_at": issued_at,
         "legal_instant": legal_instant, "basis": str(kind.basis), "facts": facts, "history_seq": history_seq,
+        "corrects_id": corrects_id,
     }
     row["id"] = conn.execute(insert(documents).values(**row).returning(documents.c.id)).scalar_one()
     return row

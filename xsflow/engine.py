@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,14 +22,17 @@ from .calendar import OfficialCalendar, local_date
 from .calendars import CalendarStore
 from .clock import Clock
 from .definitions import Deadline, Procedure, Transition
-from .errors import (BadRequest, CalendarNotLoaded, IdempotencyConflict, InvalidPayload, NotFound,
+from .errors import (BadRequest, CalendarNotLoaded, Forbidden, IdempotencyConflict, InvalidPayload, NotFound,
                      TriggerNotAllowed, VersionConflict)
 from .machine import Step
 from .registry import Registry
 from .store.db import Database
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, idempotency_keys
-from .views import case_view, instant
-from .wording import Templates
+from .views import case_view, document_view, instant
+from .wording import Templates, cn_date
+
+
+CORRECTORS = frozenset({"reviewer", "supervisor"})  # the bureau issues documents, so it corrects them
 
 
 @dataclass
@@ -218,11 +221,18 @@ class Engine:
                                      source=step.source, dest=step.dest, occurred=occurred, now=now)
         if t.issues:
             self._issue_documents(conn, case, t, payload, started, lapsed, entry, now)
-        row["state"], row["version"], row["last_occurred_at"] = step.dest, old_version + 1, occurred
+        row["state"], row["last_occurred_at"] = step.dest, occurred
         row["closed"] = proc.state(step.dest).terminal
+        self._save(conn, case, old_version)
+
+    def _save(self, conn: Connection, case: LoadedCase, old_version: int) -> None:
+        """Writes the case row with the next version, if nobody else wrote it since it was read."""
+        row = case.row
+        row["version"] = old_version + 1
         result = conn.execute(update(cases).where(cases.c.id == row["id"], cases.c.version == old_version).values(
-            state=row["state"], closed=row["closed"], version=row["version"], data=row["data"], last_occurred_at=occurred,
-            history_seq=row["history_seq"], history_hash=row["history_hash"]))
+            state=row["state"], closed=row["closed"], version=row["version"], data=row["data"],
+            last_occurred_at=row["last_occurred_at"], history_seq=row["history_seq"],
+            history_hash=row["history_hash"]))
         if result.rowcount != 1:
             raise VersionConflict("案件刚被他人更新，请刷新后重新办理。", case_id=row["id"])
 
@@ -319,6 +329,48 @@ class Engine:
                              legal_instant=lapsed["lapses_at"] if lapsed else None, facts=facts,
                              history_seq=entry["seq"])
             case.documents.append(doc)
+
+    # --- corrections ----------------------------------------------------------------------
+
+    def correct_document(self, actor: Actor, document_id: int, reason: str) -> dict[str, Any]:
+        """Issues a correction: a new document of the same kind and a new number, naming the one it
+        corrects; the issued one is never changed. Recorded in the case's history."""
+        if actor.role not in CORRECTORS:
+            raise Forbidden("只有县司法局审查人员或监督人员可以更正已出具的文书。")
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidPayload("请写明更正理由。", {"reason": ["必须填写更正理由。"]})
+        now = self.clock.now()
+        with self.db.write() as conn:
+            case_id = conn.execute(select(documents.c.case_id).where(documents.c.id == document_id)).scalar()
+            if case_id is None:
+                raise NotFound(f"没有编号为 {document_id} 的文书。", document_id=document_id)
+            case = self.load_case(conn, case_id, lock=True)
+            actor.check_sees(case.agencies)
+            old = next(d for d in case.documents if d["id"] == document_id)
+            newer = next((d for d in case.documents if d["corrects_id"] == document_id), None)
+            if newer is not None:
+                raise TriggerNotAllowed(f"{old['number']}已由{newer['number']}更正；如需再次更正，请更正{newer['number']}。")
+            kind = case.proc.document(old["kind"])
+            dated = local_date(now)
+            facts = {**old["facts"], "issued_on": dated.isoformat(),
+                     "corrects": {"number": old["number"], "issued_on": old["facts"]["issued_on"], "reason": reason}}
+            facts.pop("wording", None)
+            wording = self.templates.render(kind.template, facts, default_title=kind.title)
+            note = (f"本文书更正{old['number']}（{cn_date(old['facts']['issued_on'])}出具），原文书作废。"
+                    f"更正理由：{reason}")
+            facts["wording"] = replace(wording, notes=[*wording.notes, note]).as_json()
+            state = case.row["state"]
+            entry = self._append_history(conn, case, trigger="correct_document", actor=actor,
+                                         payload={"document_id": document_id, "number": old["number"], "reason": reason},
+                                         source=state, dest=state, occurred=now, now=now)
+            doc = docs.issue(conn, case_id=case_id, kind=kind, issued_at=now, year=dated.year,
+                             legal_instant=old["legal_instant"], facts=facts, history_seq=entry["seq"],
+                             corrects_id=document_id)
+            case.row["last_occurred_at"] = max(case.row["last_occurred_at"], now)
+            self._save(conn, case, case.row["version"])
+            return {**document_view(doc), "case_id": case_id, "agency": case.row["agency_code"],
+                    "facts": facts, "corrects_id": document_id}
 
     # --- requests -------------------------------------------------------------------------
 

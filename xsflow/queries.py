@@ -134,8 +134,10 @@ def document_record(conn: Connection, actor: Actor, document_id: int) -> dict[st
     if row is None:
         raise NotFound(f"没有编号为 {document_id} 的文书。", document_id=document_id)
     _check_sees_case(conn, actor, row["case_id"], row["agency_code"])
+    newer = conn.execute(select(documents.c.id, documents.c.number)
+                         .where(documents.c.corrects_id == document_id)).mappings().first()
     return {**document_view(row), "case_id": row["case_id"], "agency": row["agency_code"], "facts": row["facts"],
-            "corrects_id": row["corrects_id"]}
+            "corrects_id": row["corrects_id"], "corrected_by": dict(newer) if newer else None}
 
 
 def working_days_after(calendar: OfficialCalendar, due: date, today: date) -> int:

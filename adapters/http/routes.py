@@ -200,6 +200,17 @@ class Document(MethodView):
             return queries.document_record(conn, actor, document_id)
 
 
+@api.route("/documents/<int:document_id>/corrections")
+class DocumentCorrections(MethodView):
+    @api.arguments(s.Correction)
+    @api.response(201, s.DocumentOut)
+    @documented(400, 401, 403, 404, 409, 422)
+    def post(self, body, document_id):
+        """Corrects an issued document: a new document and number naming the one it corrects (which stays as issued)."""
+        actor = caller()
+        return xs().engine.correct_document(actor, document_id, body["reason"])
+
+
 @api.route("/documents/<int:document_id>/file")
 class DocumentFile(MethodView):
     @api.response(200, description="The .docx file, laid out after GB/T 9704-2012",

@@ -50,6 +50,10 @@ class ExternalEvent(Payload):
     occurred_at = _when(load_default=None)
 
 
+class Correction(Payload):
+    reason = _text(2000, required=True)
+
+
 class Query(Schema):
     class Meta:
         unknown = RAISE
@@ -125,6 +129,7 @@ class DocumentRef(Schema):
 class DocumentOut(DocumentRef):
     case_id = fields.Integer()
     corrects_id = fields.Integer(allow_none=True)
+    corrected_by = fields.Dict(allow_none=True, metadata={"description": "the document that corrects this one"})
     agency = fields.String()
     facts = fields.Dict()
 
