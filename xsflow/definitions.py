@@ -101,6 +101,7 @@ class Deadline:
     set_by: str | None = None  # a payload field of the entering transition that sets the period (限期)
     set_unit: str = "days"  # the unit of `set_by`: days | working_days
     fixed: Callable[[date], date] | None = None  # a date deadline (每年12月31日之前) from the entering date
+    on_date: str | None = None  # a date deadline on the ISO date at this (dotted) path of the case data (有效期届满)
 
     @property
     def period_text(self) -> str:
@@ -110,6 +111,8 @@ class Deadline:
             return f"{self.days}日"
         if self.set_by is not None:
             return f"按“{self.set_by}”所定期限（{'工作日' if self.set_unit == 'working_days' else '日'}）"
+        if self.on_date is not None:
+            return f"案件数据“{self.on_date}”所载日期"
         return "指定日期"
 
 
@@ -224,12 +227,13 @@ def deadline(
     set_by: str | None = None,
     set_unit: str = "days",
     fixed: Callable[[date], date] | None = None,
+    on_date: str | None = None,
     on_lapse: str | None = None,
 ) -> Deadline:
     """A statutory deadline: N working days, N days (rolled over a rest day), a period the entering
     transition sets (`set_by`, e.g. 责令限期改正), or a fixed date computed from the entering date."""
     return Deadline(name, title, _names(while_in), basis, working_days, days, on_lapse,
-                    set_by=set_by, set_unit=set_unit, fixed=fixed)
+                    set_by=set_by, set_unit=set_unit, fixed=fixed, on_date=on_date)
 
 
 def service_level(
@@ -343,9 +347,9 @@ def check(proc: Procedure) -> list[str]:
             problems.append(f"{where} has no legal basis")
         for s in sorted(d.while_in - known):
             problems.append(f"{where} runs in unknown state {s!r}")
-        kinds_given = [k for k in (d.working_days, d.days, d.set_by, d.fixed) if k is not None]
+        kinds_given = [k for k in (d.working_days, d.days, d.set_by, d.fixed, d.on_date) if k is not None]
         if len(kinds_given) != 1:
-            problems.append(f"{where} needs exactly one of working_days, days, set_by or fixed")
+            problems.append(f"{where} needs exactly one of working_days, days, set_by, fixed or on_date")
         if d.set_unit not in ("days", "working_days"):
             problems.append(f"{where} has set_unit {d.set_unit!r}, not days or working_days")
         if d.set_by is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -213,8 +213,9 @@ class Engine:
             self._clear_overdue(conn, case, step)
             if step.changes_state:
                 left, entered = proc.deadlines_left(step.source, step.dest), proc.deadlines_entered(step.source, step.dest)
-            else:  # leaving and entering the same state starts its deadlines afresh (a yearly check)
-                left = entered = proc.deadlines_in(step.source)
+            else:  # leaving and entering the same state starts its deadlines afresh (a yearly check);
+                # a date held in the case data does not depend on the entry: it keeps running
+                left = entered = [d for d in proc.deadlines_in(step.source) if d.on_date is None]
             self._close_deadlines(conn, case, {d.name for d in left}, t, occurred, now)
             started = self._start_deadlines(conn, case, entered, occurred, payload)
         entry = self._append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
@@ -269,7 +270,7 @@ class Engine:
         calendar = self.calendars.current(conn)
         started = []
         for d in entered:
-            row = deadline_row(calendar, case.row["id"], d, occurred, payload)
+            row = deadline_row(calendar, case.row["id"], d, occurred, payload, case.row["data"])
             row["id"] = conn.execute(insert(deadlines).values(**row).returning(deadlines.c.id)).scalar_one()
             case.deadlines.append(row)
             started.append(row)
@@ -406,10 +407,15 @@ class Engine:
 
 
 def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime,
-                 payload: Mapping[str, Any]) -> dict[str, Any]:
+                 payload: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A new pending deadline counted from the local date of the event that started it."""
     start = local_date(occurred)
-    if d.fixed is not None:
+    if d.on_date is not None:  # a date the case data holds (after the entering transition's effect)
+        value: Any = data or {}
+        for part in d.on_date.split("."):
+            value = value[part]
+        period, kind, length = calendar.fixed_date(date.fromisoformat(str(value))), "fixed_date", 0
+    elif d.fixed is not None:
         period, kind, length = calendar.fixed_date(d.fixed(start)), "fixed_date", 0
     else:
         if d.set_by is not None:
