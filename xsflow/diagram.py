@@ -15,13 +15,20 @@ def mermaid(proc: Procedure, *, current: str | None = None) -> str:
         for src in t.sources:
             dest = t.dest or src
             who = "期限届满" if t.automatic else "/".join(sorted(t.roles))
-            lines.append(f"    {src} --> {dest} : {t.trigger}（{who}，{t.basis.article if t.basis else ''}）")
+            lines.append(f"    {src} --> {dest} : {t.trigger}（{who}，{_short(t.basis)}）")
     for s in proc.states:
         if s.terminal:
             lines.append(f"    {s.name} --> [*]")
     if current:
         lines += ["    classDef current fill:#fde68a,stroke:#b45309,stroke-width:2px", f"    class {current} current"]
     return "\n".join(lines)
+
+
+def _short(basis) -> str:
+    """《秀山自治县行政执法监督制度》第30条 → 行政执法监督制度第30条: enough to tell two rules apart."""
+    if basis is None:
+        return ""
+    return basis.source.strip("《》").removeprefix("秀山自治县") + basis.article
 
 
 def markdown(procedures: Iterable[Procedure]) -> str:
