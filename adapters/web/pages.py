@@ -1,8 +1,110 @@
 """The web pages' blueprint and its setup on the Flask app."""
 from __future__ import annotations
 
-from flask import Flask
+import os
+from datetime import timedelta
+
+from flask import Flask, Response, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from xsflow.errors import NotAuthenticated, XsflowError, http_status
+
+from .auth import WebSessionInterface, current_user, ensure_secret
+from .blueprint import web, xs
+from .secret import secret_key
+from .text import cn_date, cn_instant, iso_local, role_title
+
+SESSION_HOURS = 8
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HTTP_TITLES = {400: "请求有误", 403: "无权访问", 404: "页面不存在", 405: "不支持的操作", 409: "无法办理",
+               413: "提交的内容过大", 422: "内容有误", 500: "系统内部错误"}
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+csrf = CSRFProtect()
 
 
 def init_web(app: Flask) -> None:
     """Registers the web pages on `app` (sign-in, 待办, 逾期, case pages, calendar)."""
+    app.config.update(
+        SESSION_COOKIE_NAME="xsflow_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("XSFLOW_SECURE_COOKIES", "") in ("1", "true", "yes"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        # CSRF is checked below for every form outside /api/ (bearer tokens, no cookies, there).
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,  # a form's token lives as long as the session
+    )
+    if os.environ.get("XSFLOW_SECRET_KEY"):
+        app.secret_key = secret_key()  # a key that is given is checked at start-up
+    app.session_interface = WebSessionInterface()
+    csrf.init_app(app)
+
+    @app.before_request
+    def check_csrf():
+        if request.method in UNSAFE and not request.path.startswith("/api/"):
+            ensure_secret(app)
+            csrf.protect()
+
+    from . import auth, calendar_page, cases, overdue  # noqa: F401  (their routes join the blueprint)
+
+    app.register_blueprint(web)
+    app.jinja_env.filters.update(cn_date=cn_date, cn_instant=cn_instant, iso_local=iso_local, role_title=role_title)
+
+    # Unknown addresses outside the API get a page; the API keeps its JSON answer.
+    api_handler = app.error_handler_spec[None][None].get(HTTPException)
+
+    @app.errorhandler(404)
+    def not_found(err):
+        if request.path.startswith("/api/") and api_handler is not None:
+            return api_handler(err)
+        return _error_page(404, "没有这个页面。请从上方菜单进入。")
+
+
+def _error_page(status: int, message: str):
+    return render_template("web/error.html", status=status, title=HTTP_TITLES.get(status, "出错了"),
+                           message=message), status
+
+
+@web.app_context_processor
+def common():
+    user = current_user() if request else None
+    agency = None
+    if user is not None and user.agency:
+        from .cases import agency_names
+
+        with xs().db.read() as conn:
+            agency = agency_names(conn).get(user.agency, user.agency)
+    return {"user": user, "user_agency": agency}
+
+
+@web.after_request
+def headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if not request.path.startswith("/web-static/"):
+        response.headers["Cache-Control"] = "no-store"  # pages show cases: not for shared caches or history
+    return response
+
+
+@web.errorhandler(CSRFError)
+def csrf_refused(err: CSRFError):
+    return _error_page(400, "表单缺少有效的安全校验码（可能已过期，或不是从本系统页面提交的），未予办理。"
+                            "请返回刷新页面后重新提交。")
+
+
+@web.errorhandler(XsflowError)
+def xsflow_refused(err: XsflowError):
+    if isinstance(err, NotAuthenticated):
+        return redirect(url_for("web.login"))
+    return _error_page(http_status(err), err.message)
+
+
+@web.errorhandler(HTTPException)
+def http_refused(err: HTTPException):
+    status = err.code or 500
+    return _error_page(status, {404: "没有这个页面或对象。", 405: "该地址不支持此操作。",
+                                413: "提交的内容过大。"}.get(status, err.description or "请求未被处理。"))

@@ -1,0 +1,407 @@
+"""待办, the case list, the case page with its forms, opening a case, documents.
+
+Every read goes through xsflow.queries and every change through the engine, with the
+signed-in person as the Actor, exactly as the JSON API does.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+
+from xsflow import queries
+from xsflow.access import Actor
+from xsflow.calendar import OfficialCalendar, local_date
+from xsflow.definitions import Procedure, Transition
+from xsflow.documents import docx_file
+from xsflow.engine import recount
+from xsflow.errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
+from xsflow.views import available_triggers
+
+from . import diagram
+from .auth import current_actor, signed_in
+from .blueprint import web, xs
+from .forms import FormField, describe, errors_by_field, form_values, read_form, schema_fields
+from .text import DEADLINE_STATUS, as_date, as_instant, days_left_text, period_text, role_title
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+OCCURRED = FormField("occurred_at", "发生时间", "datetime",
+                     help="事项在现实中发生的时间（北京时间），例如通知送达之时；不填则为现在。期限自其所在日的次日起算。")
+
+
+def all_pages(fetch: Callable[[str | None], queries.Page]) -> Iterator[dict[str, Any]]:
+    cursor = None
+    while True:
+        page = fetch(cursor)
+        yield from page.items
+        if page.next is None:
+            return
+        cursor = page.next
+
+
+def agency_names(conn) -> dict[str, str]:
+    """Agency code → name, county departments first, then the township teams, each by name."""
+    listed = list(all_pages(lambda c: queries.list_agencies(conn, cursor=c, limit=200)))
+    listed.sort(key=lambda a: (a["kind"] == "township_team", a["name"]))
+    return {a["code"]: a["name"] for a in listed}
+
+
+def own_triggers(proc: Procedure, triggers: list[str], actor: Actor) -> list[str]:
+    """The triggers this person's role may fire (an operator sees the case but acts on nothing)."""
+    return [t for t in triggers if any(actor.role in tr.roles for tr in proc.transitions_for(t))]
+
+
+def trigger_title(proc: Procedure, trigger: str) -> str:
+    titles = list(dict.fromkeys(t.title for t in proc.transitions_for(trigger) if not t.automatic))
+    return "／".join(titles) or trigger
+
+
+# --- 待办 -------------------------------------------------------------------------------------
+
+
+def todo_items(actor: Actor) -> list[dict[str, Any]]:
+    """Open cases where the person can act now, soonest last day first."""
+    x = xs()
+    now = x.clock.now()
+    today = local_date(now)
+    items: dict[int, dict[str, Any]] = {}
+    with x.db.read() as conn:
+        calendar = x.calendars.current(conn)
+        names = agency_names(conn)
+        for name in x.registry.names():
+            states = sorted({s.name for p in x.registry.versions(name) for s in p.states
+                             if not s.terminal and own_triggers(p, available_triggers(p, s.name, actor), actor)})
+            for state in states:
+                fetch = (lambda c, name=name, state=state: queries.list_cases(
+                    conn, x.registry, actor, now=now, procedure=name, state=state, cursor=c, limit=200))
+                for case in all_pages(fetch):
+                    proc = x.registry.get(case["procedure"], case["definition_version"])
+                    mine = own_triggers(proc, case["available_triggers"], actor)
+                    if case["closed"] or not mine:
+                        continue
+                    items[case["id"]] = todo_row(case, proc, mine, calendar, today, names)
+    return sorted(items.values(), key=lambda i: (i["due_date"] is None, i["due_date"] or date.max, i["opened_at"]))
+
+
+def todo_row(case: dict[str, Any], proc: Procedure, triggers: list[str], calendar: OfficialCalendar,
+             today: date, names: dict[str, str]) -> dict[str, Any]:
+    pending = [d for d in case["deadlines"] if d["status"] == "pending"]
+    soonest = min(pending, key=lambda d: (d["due_date"], d["lapses_at"]), default=None)
+    row = {"case": case, "agency_name": names.get(case["agency"], case["agency"]),
+           "actions": [trigger_title(proc, t) for t in triggers], "opened_at": case["opened_at"],
+           "deadline": soonest, "due_date": None, "left": None, "overdue": None, "remaining": ""}
+    due = as_date(soonest["due_date"]) if soonest is not None else None
+    if due is not None:
+        row["due_date"] = due
+        if due >= today:
+            row["left"] = queries.working_days_after(calendar, today, due)
+        else:
+            row["overdue"] = queries.working_days_after(calendar, due, today)
+        row["remaining"] = days_left_text(row["left"], row["overdue"])
+    return row
+
+
+@web.route("/")
+@signed_in
+def todo():
+    actor = current_actor()
+    return render_template("web/todo.html", items=todo_items(actor), today=local_date(xs().clock.now()))
+
+
+# --- the case list ----------------------------------------------------------------------------
+
+
+@web.route("/cases")
+@signed_in
+def cases():
+    actor = current_actor()
+    x = xs()
+    args = request.args
+    filters = {"procedure": args.get("procedure") or None, "state": args.get("state") or None,
+               "agency": args.get("agency") or None, "overdue": True if args.get("overdue") == "1" else None}
+    with x.db.read() as conn:
+        names = agency_names(conn)
+        page = queries.list_cases(conn, x.registry, actor, now=x.clock.now(), cursor=args.get("cursor") or None,
+                                  limit=50, **filters)
+    states: dict[str, str] = {}
+    for proc in x.registry.all():
+        if filters["procedure"] in (None, proc.name):
+            for s in proc.states:
+                states.setdefault(s.name, s.title)
+    next_url = url_for("web.cases", **{**args.to_dict(), "cursor": page.next}) if page.next else None
+    return render_template("web/cases.html", page=page, names=names, filters=filters, states=states,
+                           procedures=_procedure_titles(), county_wide=actor.county_wide, next_url=next_url)
+
+
+def _procedure_titles() -> dict[str, str]:
+    return {p.name: p.title for p in xs().registry.all()}
+
+
+# --- the case page ----------------------------------------------------------------------------
+
+
+def trigger_form(proc: Procedure, trigger: str) -> dict[str, Any]:
+    candidates: list[Transition] = [t for t in proc.transitions_for(trigger) if not t.automatic]
+    first = candidates[0]
+    dests = list(dict.fromkeys((t.dest or src) for t in candidates for src in t.sources))
+    return {
+        "trigger": trigger, "title": trigger_title(proc, trigger), "fields": schema_fields(first.payload),
+        "basis": "；".join(dict.fromkeys(str(t.basis) for t in candidates)),
+        "issues": [proc.document(k).title for k in dict.fromkeys(k for t in candidates for k in t.issues)],
+        "guard": [t.guard.refusal for t in candidates if t.guard],
+        "dests": dests, "values": {}, "errors": {}, "general": [], "key": uuid.uuid4().hex,
+    }
+
+
+def deadline_rows(proc: Procedure, case: dict[str, Any], calendar: OfficialCalendar,
+                  now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for d in case["deadlines"]:
+        # Past its lapse instant but not yet swept: already overdue, as the overdue list says.
+        lapses = as_instant(d["lapses_at"])
+        past = d["status"] == "pending" and lapses is not None and lapses <= now and not case["closed"]
+        stored = {"period_kind": d["period"]["kind"], "period": d["period"]["length"],
+                  "start_date": as_date(d["period"]["start_date"]), "due_date": as_date(d["due_date"])}
+        try:
+            explanation = calendar.explain(recount(calendar, stored)).text().splitlines()
+        except ValueError as err:  # counted before a notice now loaded changed the days
+            explanation = [str(err)]
+        status_title = DEADLINE_STATUS.get(d["status"], d["status"])
+        if past:
+            status_title = "已超过办理时限" if d["service_level"] else "已届满，待系统自动处理"
+        rows.append({**d, "overdue": (d["overdue"] or past) and not case["closed"], "status_title": status_title,
+                     "period_text": period_text(d["period"]["kind"], d["period"]["length"]),
+                     "explanation": explanation, "kind_title": "办理时限" if d["service_level"] else "法定期限",
+                     "after": _after(proc, d["name"])})
+    return rows
+
+
+def _after(proc: Procedure, name: str) -> str:
+    d = proc.deadline(name)
+    if d.on_lapse is None:
+        return "届满仍未办结的，列入逾期事项，供监督人员督办"
+    return f"届满时由系统自动办理“{trigger_title_any(proc, d.on_lapse)}”"
+
+
+def trigger_title_any(proc: Procedure, trigger: str) -> str:
+    return "／".join(dict.fromkeys(t.title for t in proc.transitions_for(trigger))) or trigger
+
+
+def history_rows(proc: Procedure, entries: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    titles = {s.name: s.title for s in proc.states}
+    rows = []
+    for e in entries:
+        if e["trigger"] == "open":
+            what = "立案"
+            details = [("案件名称", e["payload"].get("title", ""))] + describe(proc, e["payload"].get("data"), names)
+        else:
+            what = _history_title(proc, e)
+            details = describe(proc, e["payload"], names)
+        rows.append({**e, "what": what, "details": details, "role_title": _role(e["actor_role"]),
+                     "from_title": titles.get(e["from_state"] or "", ""), "to_title": titles.get(e["to_state"], "")})
+    return rows
+
+
+def _role(role: str) -> str:
+    return role_title(role)
+
+
+def _history_title(proc: Procedure, entry: dict[str, Any]) -> str:
+    for t in proc.transitions_for(entry["trigger"]):
+        if entry["from_state"] in t.sources and (t.dest or entry["from_state"]) == entry["to_state"]:
+            return t.title
+    return trigger_title_any(proc, entry["trigger"])
+
+
+def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None, banner: str | None = None,
+                status: int = 200):
+    actor = current_actor()
+    x = xs()
+    with x.db.read() as conn:
+        case = queries.get_case(x.engine, conn, actor, case_id)
+        entries = list(all_pages(lambda c: queries.case_history(conn, actor, case_id, cursor=c)))
+        calendar = x.calendars.current(conn)
+        names = agency_names(conn)
+    proc = x.registry.get(case["procedure"], case["definition_version"])
+    titles = {s.name: s.title for s in proc.states}
+    built = []
+    for trigger in own_triggers(proc, case["available_triggers"], actor):
+        form = trigger_form(proc, trigger)
+        form["dest_titles"] = [titles[d] for d in form["dests"]]
+        if forms and trigger in forms:
+            form.update(forms[trigger])
+        built.append(form)
+    return render_template(
+        "web/case.html", case=case, proc=proc, diagram=diagram.svg(proc, current=case["state"]),
+        history=history_rows(proc, entries, names), deadlines=deadline_rows(proc, case, calendar, x.clock.now()),
+        data=describe(proc, case["data"], names), forms=built, names=names, banner=banner, occurred=OCCURRED,
+        transitions=[{"t": t, "sources": "、".join(titles[s] for s in t.sources),
+                      "dest": titles[t.dest] if t.dest else "（状态不变）",
+                      "who": "系统（期限届满）" if t.automatic else "、".join(_role(r) for r in sorted(t.roles))}
+                     for t in proc.transitions],
+    ), status
+
+
+@web.route("/cases/<int:case_id>")
+@signed_in
+def case_page(case_id: int):
+    return render_case(case_id)
+
+
+@web.route("/cases/<int:case_id>/events/<trigger>", methods=["POST"])
+@signed_in
+def fire(case_id: int, trigger: str):
+    actor = current_actor()
+    x = xs()
+    with x.db.read() as conn:
+        case = queries.get_case(x.engine, conn, actor, case_id)  # 403 for another agency's case
+    proc = x.registry.get(case["procedure"], case["definition_version"])
+    candidates = [t for t in proc.transitions_for(trigger) if not t.automatic]
+    if not candidates:
+        abort(404)
+    specs = schema_fields(candidates[0].payload)
+    payload, problems = read_form(request.form, specs)
+    occurred_raw = request.form.get("occurred_at", "")
+    occurred_values, occurred_problems = read_form(request.form, [OCCURRED])
+    problems.update(occurred_problems)
+    shown = {"values": {**form_values(request.form, specs), "occurred_at": occurred_raw}}
+    if problems:
+        errors, general = errors_by_field(problems, [s.name for s in specs] + ["occurred_at"])
+        return render_case(case_id, forms={trigger: {**shown, "errors": errors, "general": general}},
+                           banner=f"未办理“{trigger_title(proc, trigger)}”：请按下方提示修改后重新提交。", status=422)
+    version = request.form.get("version", "")
+    try:
+        occurred = as_instant_or_none(occurred_values.get("occurred_at"))
+        x.engine.fire(actor, case_id, trigger, payload, occurred_at=occurred,
+                      expected_version=int(version) if version.isdigit() else None,
+                      idempotency_key=(f"web:{request.form['form_key']}" if request.form.get("form_key") else None))
+    except InvalidPayload as err:
+        errors, general = errors_by_field(err.fields, [s.name for s in specs] + ["occurred_at"])
+        return render_case(case_id, forms={trigger: {**shown, "errors": errors, "general": [err.message, *general]}},
+                           banner=f"未办理“{trigger_title(proc, trigger)}”：请按下方提示修改后重新提交。", status=422)
+    except VersionConflict as err:
+        return render_case(case_id, banner=err.message + "（下方已是最新情况。）", status=409)
+    except (TriggerNotAllowed, CalendarNotLoaded) as err:
+        return render_case(case_id, forms={trigger: {**shown, "general": [err.message]}}, banner=err.message,
+                           status=409)
+    flash(f"已办理：{trigger_title(proc, trigger)}。", "success")
+    return redirect(url_for("web.case_page", case_id=case_id))
+
+
+def as_instant_or_none(value: str | None):
+    return as_instant(value) if value else None
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+@web.route("/documents/<int:document_id>/file")
+@signed_in
+def document_file(document_id: int):
+    actor = current_actor()
+    with xs().db.read() as conn:
+        record = queries.document_record(conn, actor, document_id)
+    name, content = docx_file(record)
+    response = Response(content, mimetype=DOCX)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"document-{document_id}.docx\"; filename*=UTF-8''{quote(name)}")
+    return response
+
+
+# --- opening a case ---------------------------------------------------------------------------
+
+
+def openable(actor: Actor) -> list[Procedure]:
+    """The procedure versions new cases open on today that this person's role may open."""
+    x = xs()
+    today = local_date(x.clock.now())
+    out = []
+    for name in x.registry.names():
+        try:
+            proc = x.registry.current(name, today)
+        except NotFound:
+            continue
+        if actor.role in proc.opened_by:
+            out.append(proc)
+    return out
+
+
+def open_fields(proc: Procedure) -> list[FormField]:
+    specs = schema_fields(proc.data)
+    for spec in specs:
+        if spec.name == proc.parties_field:
+            spec.kind = "agencies"
+            spec.help = "可选择多个单位：按住 Ctrl 键点选，或用方向键移动、按住 Shift 键连选。"
+    if proc.data is None:  # no data schema: offer the correlation key other systems use
+        specs.append(FormField(proc.correlation_field, "关联编号（文号）", "text", max_length=200,
+                               help="其他系统据以对应本案的编号，例如发文字号；没有可不填。"))
+    return specs
+
+
+@web.route("/cases/new")
+@signed_in
+def new_case_choice():
+    return render_template("web/new_choice.html", procedures=openable(current_actor()))
+
+
+@web.route("/cases/new/<procedure>", methods=["GET", "POST"])
+@signed_in
+def new_case(procedure: str):
+    actor = current_actor()
+    x = xs()
+    proc = next((p for p in openable(actor) if p.name == procedure), None)
+    if proc is None:
+        x.registry.versions(procedure)  # 404 naming the known procedures
+        raise Forbidden(f"您的角色无权发起“{x.registry.versions(procedure)[-1].title}”案件。")
+    with x.db.read() as conn:
+        names = agency_names(conn)
+    specs = open_fields(proc)
+    state: dict[str, Any] = {"values": {}, "errors": {}, "general": []}
+    if request.method == "POST":
+        form = request.form
+        agency = (actor.agency if not actor.county_wide else form.get("agency")) or ""
+        data, problems = read_form(form, specs, prefix="data.")
+        occurred_values, occurred_problems = read_form(form, [OCCURRED])
+        problems = {**{f"data.{k}": v for k, v in problems.items()}, **occurred_problems}
+        state["values"] = {**{f"data.{k}": v for k, v in form_values(form, specs, prefix="data.").items()},
+                           "title": form.get("title", ""), "agency": agency, "occurred_at": form.get("occurred_at", "")}
+        names_in_form = ["title", "agency", "occurred_at"] + [f"data.{s.name}" for s in specs]
+        if not problems:
+            try:
+                case = x.engine.open_case(
+                    actor, procedure=proc.name, agency=agency, title=form.get("title", ""), data=data,
+                    occurred_at=as_instant_or_none(occurred_values.get("occurred_at")),
+                    idempotency_key=f"web:{form['form_key']}" if form.get("form_key") else None)
+            except InvalidPayload as err:
+                problems = err.fields
+                state["general"].append(err.message)
+            else:
+                flash(f"已立案：{case['title']}。", "success")
+                return redirect(url_for("web.case_page", case_id=case["id"]))
+        state["errors"], general = _open_errors(problems, names_in_form)
+        state["general"].extend(general)
+        return _render_new(proc, specs, names, state, actor), 422
+    return _render_new(proc, specs, names, state, actor)
+
+
+def _open_errors(problems: dict[str, list[str]], names: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    by_field: dict[str, list[str]] = {}
+    general: list[str] = []
+    for key, messages in problems.items():
+        match = next((n for n in sorted(names, key=len, reverse=True) if key == n or key.startswith(n + ".")), None)
+        if match:
+            by_field.setdefault(match, []).extend(messages)
+        else:
+            general.extend(messages)
+    return by_field, general
+
+
+def _render_new(proc: Procedure, specs: list[FormField], names: dict[str, str], state: dict[str, Any],
+                actor: Actor):
+    return render_template("web/new_case.html", proc=proc, specs=specs, names=names, state=state, actor=actor,
+                           occurred=OCCURRED, key=uuid.uuid4().hex)
+

@@ -1,0 +1,318 @@
+"""Forms generated from the marshmallow schemas the engine validates with.
+
+A list of codes becomes checkboxes, a choice a select, text a text box; what the person
+submits goes to the engine unchanged in meaning, and the engine's field-by-field refusal
+(InvalidPayload.fields) is shown beside the fields it names.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from werkzeug.datastructures import MultiDict
+
+from xsflow.calendar import SHANGHAI
+from xsflow.definitions import Procedure
+
+# Titles of the field names the procedures use, for schemas that give none of their own
+# (`metadata={"title": …}` on a field wins; see docs/web.md). Names whose schema helpers already
+# say what they are (codes(what=…), choice(what=…), "执法证号应为文字") are read from those messages.
+PREFERRED_TITLES = {  # more precise than the noun the helpers name
+    "missing": "需补正的材料",
+    "items": "本次补正的材料",
+    "supplied": "已补正的材料",
+}
+FIELD_TITLES = {
+    "accountability": "移送问责情况",
+    "agency": "单位",
+    "agreement": "一致意见",
+    "case_file": "被评查案卷（名称或文号）",
+    "competent_organ": "有决定权的机关",
+    "content": "通报内容",
+    "course": "培训名称或期次",
+    "decision": "决定事项",
+    "document_number": "文号",
+    "effective_on": "施行日期",
+    "findings": "查明的事实",
+    "legal_basis": "法律依据",
+    "materials": "相关文件材料",
+    "matters": "协调事项",
+    "measures": "整改、落实措施",
+    "name": "姓名",
+    "negotiation": "协商情况及分歧",
+    "new_document_number": "修改或废止文件的文号",
+    "note": "说明",
+    "notice_number": "通报批评文号",
+    "occurred_at": "发生时间",
+    "opinion": "意见",
+    "parties": "争议相对方单位",
+    "period_days": "改正期限（日）",
+    "problems": "存在的问题",
+    "proposal": "解决方案及理由",
+    "publication_medium": "公布载体",
+    "reason": "理由",
+    "reasons": "理由",
+    "rectification_days": "纠正期限（日）",
+    "reference": "关联编号（文号）",
+    "report": "纠正情况报告",
+    "report_number": "备案报告文号",
+    "requirements": "整改要求",
+    "responsible_persons": "建议处分的责任人",
+    "session": "考试批次",
+    "source": "线索来源",
+    "summary": "概述",
+    "title": "案件名称",
+    "uniform_number": "统一编号",
+}
+
+LONG_TEXT = 200  # a text field allowed more characters than this is a text area
+
+
+@dataclass
+class FormField:
+    name: str
+    label: str
+    kind: str  # checkboxes | select | textarea | text | number | decimal | date | datetime | checkbox | lines | json | agencies
+    required: bool = False
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    help: str = ""
+
+
+def _one_of(f: fields.Field) -> validate.OneOf | None:
+    return next((v for v in f.validators if isinstance(v, validate.OneOf)), None)
+
+
+def _labels(v: validate.OneOf) -> list[tuple[str, str]]:
+    """(code, Chinese name) of a choice: its labels, else the names its error message lists."""
+    codes = [str(c) for c in v.choices]
+    labels = [str(lab) for lab in getattr(v, "labels", []) or []]
+    if len(labels) == len(codes):
+        return list(zip(codes, labels))
+    message = str(v.error or "")
+    out = []
+    for code in codes:
+        m = re.search(r"(?<=[：、])" + re.escape(code) + r"（(.+?)）(?=、|。|$)", message)
+        out.append((code, m.group(1) if m else code))
+    return out
+
+
+_WHAT = [re.compile(p) for p in (r"至少列出一项(.+?)。", r"不是有效的(.+?)(?:代码)?，可选", r"^(.+?)应为 1 至",
+                                   r"^(.+?)应在 1 至", r"^(.+?)应为(?:文字|日期|整数|数字)", r"^(.+?)格式应为")]
+
+
+def _what(f: fields.Field) -> str | None:
+    """The noun the schema's own messages use (至少列出一项材料 → 材料; 执法证号应为文字 → 执法证号)."""
+    messages = [str(getattr(v, "error", "") or "") for v in f.validators]
+    messages.append(str(f.error_messages.get("invalid", "")))
+    for message in messages:
+        for pattern in _WHAT:
+            m = pattern.search(message)
+            if m and m.group(1).strip():
+                return m.group(1).strip()
+    return None
+
+
+def field_label(name: str, f: fields.Field | None) -> str:
+    """A field's Chinese title: its metadata, else the names above and the schema's own messages."""
+    if f is not None:
+        for key in ("title", "label"):
+            if f.metadata.get(key):
+                return str(f.metadata[key])
+    if name in PREFERRED_TITLES:
+        return PREFERRED_TITLES[name]
+    inner = getattr(f, "inner", None)
+    what = (f is not None and _what(f)) or (inner is not None and _what(inner)) or None
+    chosen = f is not None and (_one_of(f) is not None or (inner is not None and _one_of(inner) is not None))
+    if what and chosen:
+        return what
+    return FIELD_TITLES.get(name) or what or name
+
+
+def form_field(name: str, f: fields.Field) -> FormField:
+    label = field_label(name, f)
+    help_text = str(f.metadata.get("description", "")) if f.metadata.get("description") else ""
+    required = bool(f.required)
+    if isinstance(f, fields.List):
+        inner = f.inner
+        choice = _one_of(inner)
+        if choice is not None:
+            return FormField(name, label, "checkboxes", required, _labels(choice), help=help_text)
+        return FormField(name, label, "lines", required, help=help_text or "每行一项。")
+    choice = _one_of(f)
+    if choice is not None:
+        return FormField(name, label, "select", required, _labels(choice), help=help_text)
+    if isinstance(f, fields.Boolean):
+        return FormField(name, label, "checkbox", False, help=help_text)
+    if isinstance(f, fields.Number):
+        rng = next((v for v in f.validators if isinstance(v, validate.Range)), None)
+        return FormField(name, label, "number" if isinstance(f, fields.Integer) else "decimal", required,
+                         minimum=getattr(rng, "min", None), maximum=getattr(rng, "max", None), help=help_text)
+    if isinstance(f, fields.Date):  # before DateTime: Date is its subclass
+        return FormField(name, label, "date", required, help=help_text)
+    if isinstance(f, fields.DateTime):
+        return FormField(name, label, "datetime", required, help=help_text or "北京时间。")
+    if isinstance(f, fields.String):
+        length = next((v for v in f.validators if isinstance(v, validate.Length)), None)
+        most = getattr(length, "max", None)
+        kind = "textarea" if most is None or most > LONG_TEXT else "text"
+        return FormField(name, label, kind, required, max_length=most, help=help_text)
+    return FormField(name, label, "json", required, help=help_text or "JSON 格式。")
+
+
+def schema_fields(schema: type[Schema] | None) -> list[FormField]:
+    if schema is None:
+        return []
+    return [form_field(name, f) for name, f in schema().fields.items() if not f.dump_only]
+
+
+def parse_local(value: str) -> datetime:
+    """A datetime-local value (Beijing time) as an aware instant; ValueError when malformed."""
+    local = datetime.fromisoformat(value.strip())
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=SHANGHAI)
+    return local
+
+
+def read_form(form: MultiDict, specs: Iterable[FormField], prefix: str = "") -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """What was submitted, as the engine takes it, and the problems found before asking the engine.
+
+    Empty optional fields are left out; an empty required list is sent as [] so that the engine
+    says what is missing in its own words.
+    """
+    values: dict[str, Any] = {}
+    problems: dict[str, list[str]] = {}
+    for spec in specs:
+        key = prefix + spec.name
+        if spec.kind in ("checkboxes", "agencies"):
+            chosen = [v for v in form.getlist(key) if v]
+            if chosen or spec.required:
+                values[spec.name] = chosen
+            continue
+        if spec.kind == "checkbox":
+            values[spec.name] = form.get(key) in ("on", "1", "true")
+            continue
+        raw = (form.get(key) or "").strip()
+        if raw == "":
+            continue
+        if spec.kind in ("number", "decimal"):
+            try:
+                values[spec.name] = int(raw) if spec.kind == "number" else float(raw)
+            except ValueError:
+                problems[spec.name] = ["应为整数。" if spec.kind == "number" else "应为数字。"]
+        elif spec.kind == "datetime":
+            try:
+                values[spec.name] = parse_local(raw).isoformat()
+            except ValueError:
+                problems[spec.name] = ["时间格式有误，请按 年-月-日 时:分 填写。"]
+        elif spec.kind == "lines":
+            values[spec.name] = [line.strip() for line in raw.splitlines() if line.strip()]
+        elif spec.kind == "json":
+            try:
+                values[spec.name] = json.loads(raw)
+            except ValueError:
+                problems[spec.name] = ["不是合法的 JSON。"]
+        else:
+            values[spec.name] = raw
+    return values, problems
+
+
+def form_values(form: MultiDict, specs: Iterable[FormField], prefix: str = "") -> dict[str, Any]:
+    """The submitted values as the form shows them again after a refusal."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        key = prefix + spec.name
+        out[spec.name] = form.getlist(key) if spec.kind in ("checkboxes", "agencies") else form.get(key, "")
+    return out
+
+
+def errors_by_field(problems: Mapping[str, list[str]], names: Iterable[str], prefix: str = "") -> tuple[dict[str, list[str]], list[str]]:
+    """The engine's problems keyed by form field ("missing.0" → "missing"), and those of no field."""
+    known = set(names)
+    by_field: dict[str, list[str]] = {}
+    general: list[str] = []
+    for key, messages in problems.items():
+        name = key.removeprefix(prefix) if prefix and key.startswith(prefix) else key
+        base = name.split(".")[0]
+        if base in known:
+            by_field.setdefault(base, []).extend(messages)
+        else:
+            general.extend(messages)
+    return by_field, general
+
+
+@cache
+def code_titles(proc: Procedure) -> dict[str, dict[str, str]]:
+    """Per field name, the Chinese names of its codes, from every schema of the procedure."""
+    out: dict[str, dict[str, str]] = {}
+    schemas = [t.payload for t in proc.transitions if t.payload is not None] + ([proc.data] if proc.data else [])
+    for schema in schemas:
+        for name, f in schema().fields.items():
+            target = f.inner if isinstance(f, fields.List) else f
+            choice = _one_of(target)
+            if choice is not None:
+                out.setdefault(name, {}).update(dict(_labels(choice)))
+    merged: dict[str, str] = {}
+    for titles in out.values():
+        merged.update(titles)
+    out["*"] = merged
+    return out
+
+
+@cache
+def field_titles(proc: Procedure) -> dict[str, str]:
+    out: dict[str, str] = {}
+    schemas = ([proc.data] if proc.data else []) + [t.payload for t in proc.transitions if t.payload is not None]
+    for schema in schemas:
+        for name, f in schema().fields.items():
+            out.setdefault(name, field_label(name, f))
+    return out
+
+
+def describe(proc: Procedure, values: Mapping[str, Any] | None,
+             agency_names: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(label, text) of each entry of a payload or case data, codes given their Chinese names."""
+    if not values:
+        return []
+    titles, codes = field_titles(proc), code_titles(proc)
+    agency_names = agency_names or {}
+    out = []
+    for key, value in values.items():
+        names = {**codes.get("*", {}), **codes.get(key, {})}
+        label = titles.get(key) or PREFERRED_TITLES.get(key) or FIELD_TITLES.get(key) or DATA_TITLES.get(key, key)
+        if key == proc.parties_field:
+            names = {**names, **agency_names}
+        if key == "deadline" and isinstance(value, str):  # what a lapse records: the deadline's name
+            names = {d.name: d.title for d in proc.deadlines}
+        out.append((label, _value_text(value, names)))
+    return out
+
+
+# Keys the engine itself writes into a lapse's history entry.
+DATA_TITLES = {"deadline": "期限", "due_date": "最后一日"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _value_text(value: Any, names: Mapping[str, str]) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, str):
+        if _ISO_DATE.match(value):
+            day = date.fromisoformat(value)
+            return f"{day.year}年{day.month}月{day.day}日"
+        return names.get(value, value)
+    if isinstance(value, list):
+        return "、".join(_value_text(v, names) for v in value) if value else "（无）"
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{_value_text(v, names)}" for k, v in value.items())
+    if value is None:
+        return "—"
+    return str(value)

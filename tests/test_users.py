@@ -1,0 +1,144 @@
+"""Accounts for the web pages: argon2 hashes, lockout after repeated failures, password reset, CLI."""
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import XSFLOW, at
+from xsflow.errors import InvalidPayload, NotFound
+from xsflow.store.schema import users
+from xsflow.users import LOCKOUT, MAX_FAILED_ATTEMPTS, create_user, reset_password, sign_in
+
+PASSWORD = "Zhifa2025ok"
+NOW = at("2025-03-03T09:00:00+08:00")
+
+
+def make(system, username="zhangsan", role="clerk", agency="scjgj", password=PASSWORD):
+    with system.db.write() as conn:
+        return create_user(conn, username=username, display_name="张三", role=role, agency=agency,
+                           password=password, now=NOW)
+
+
+def attempt(system, password, when=NOW, username="zhangsan"):
+    with system.db.write() as conn:
+        return sign_in(conn, username, password, when)
+
+
+def stored(system, username="zhangsan"):
+    with system.db.read() as conn:
+        return conn.execute(select(users).where(users.c.username == username)).mappings().one()
+
+
+def test_password_is_stored_as_an_argon2id_hash_only(system):
+    """The users table holds an argon2id hash that verifies the password and does not contain it."""
+    make(system)
+    row = stored(system)
+    assert row["password_hash"].startswith("$argon2id$")
+    assert PASSWORD not in row["password_hash"]
+    assert attempt(system, PASSWORD).user.username == "zhangsan"
+    assert attempt(system, PASSWORD + "x").user is None
+
+
+def test_the_signed_in_person_acts_as_their_role_and_agency(system):
+    """A signed-in clerk becomes an engine Actor with the clerk role, the agency, and a name that identifies the account."""
+    make(system)
+    actor = attempt(system, PASSWORD).user.actor
+    assert (actor.role, actor.agency, actor.name) == ("clerk", "scjgj", "张三（zhangsan）")
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(system):
+    """After five wrong passwords even the right one is refused until fifteen minutes have passed; then it works and the count starts again."""
+    make(system)
+    for i in range(MAX_FAILED_ATTEMPTS - 1):
+        result = attempt(system, "wrong-password-1", NOW + timedelta(seconds=i))
+        assert result.user is None and f"再输错 {MAX_FAILED_ATTEMPTS - 1 - i} 次" in result.refusal
+    fifth = attempt(system, "wrong-password-1", NOW + timedelta(seconds=10))
+    assert "账户已被锁定" in fifth.refusal and "09:15" in fifth.refusal  # locked at 09:00:10 until 09:15:10
+    assert stored(system)["locked_until"] == NOW + timedelta(seconds=10) + LOCKOUT
+
+    locked = attempt(system, PASSWORD, NOW + timedelta(minutes=15, seconds=9))
+    assert locked.user is None and "账户已被锁定" in locked.refusal
+    assert attempt(system, PASSWORD, NOW + timedelta(minutes=15, seconds=11)).user is not None
+    row = stored(system)
+    assert (row["failed_attempts"], row["locked_until"]) == (0, None)
+
+
+def test_a_successful_sign_in_clears_the_failure_count(system):
+    """Four failures, a success, then four more failures do not lock the account."""
+    make(system)
+    for _ in range(4):
+        attempt(system, "wrong-password-1")
+    assert attempt(system, PASSWORD).user is not None
+    for _ in range(4):
+        attempt(system, "wrong-password-1")
+    assert attempt(system, PASSWORD).user is not None
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(system):
+    """A wrong user name is refused with the same words as a wrong password, so names cannot be probed."""
+    make(system)
+    unknown = attempt(system, PASSWORD, username="nobody")
+    assert unknown.refusal == "用户名或密码不正确。"
+    assert attempt(system, "wrong-password-1").refusal.startswith("用户名或密码不正确。")
+
+
+def test_reset_password_lifts_the_lock_and_ends_old_sessions(system):
+    """A reset makes the new password work at once, the old one fail, and changes the check old sessions carry."""
+    before = make(system)
+    for _ in range(MAX_FAILED_ATTEMPTS):
+        attempt(system, "wrong-password-1")
+    with system.db.write() as conn:
+        after = reset_password(conn, "zhangsan", "Xinmima2025", NOW)
+    assert not after.session_matches(before.session_check)
+    assert attempt(system, "Xinmima2025").user is not None
+    assert attempt(system, PASSWORD).user is None
+    with pytest.raises(NotFound), system.db.write() as conn:
+        reset_password(conn, "nobody", "Xinmima2025", NOW)
+
+
+def test_account_problems_are_listed_together_and_nothing_is_stored(system):
+    """A clerk without agency, a weak password and a taken user name are all named in one refusal."""
+    make(system)
+    with pytest.raises(InvalidPayload) as err, system.db.write() as conn:
+        create_user(conn, username="zhangsan", display_name="", role="clerk", agency=None, password="abc", now=NOW)
+    assert set(err.value.fields) == {"username", "display_name", "agency", "password"}
+    with pytest.raises(InvalidPayload) as err, system.db.write() as conn:
+        create_user(conn, username="lisi", display_name="李四", role="system", agency="nope", password=PASSWORD, now=NOW)
+    assert set(err.value.fields) == {"role", "agency"}
+    with system.db.read() as conn:
+        assert conn.execute(select(users.c.username)).scalars().all() == ["zhangsan"]
+
+
+def user_cli(url: str, *args: str, password: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "XSFLOW_DATABASE_URL": url}
+    return subprocess.run([XSFLOW, "user", *args], env=env, input=password if password is not None else "",
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cli_creates_accounts_and_resets_passwords(system):
+    """`xsflow user create` reads the password from standard input; `reset-password` replaces it; refusals exit non-zero with the reasons."""
+    url = system.db.url
+    made = user_cli(url, "create", "--username", "wangwu", "--name", "王五", "--role", "reviewer",
+                    password=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    assert "已创建用户 wangwu（王五，县司法局审查人员）" in made.stdout
+    assert attempt(system, PASSWORD, username="wangwu").user.role == "reviewer"
+
+    refused = user_cli(url, "create", "--username", "zhaoliu", "--name", "赵六", "--role", "clerk",
+                       password="short\n")
+    assert refused.returncode == 1
+    assert "必须指定所属单位" in refused.stderr and "密码至少 8 个字符" in refused.stderr
+    no_password = user_cli(url, "create", "--username", "zhaoliu", "--name", "赵六", "--role", "clerk",
+                           "--agency", "gaj", password="")
+    assert no_password.returncode == 2 and "没有读到密码" in no_password.stderr
+
+    reset = user_cli(url, "reset-password", "wangwu", password="Xinmima2025\n")
+    assert reset.returncode == 0, reset.stderr
+    assert attempt(system, "Xinmima2025", username="wangwu").user is not None
+    assert attempt(system, PASSWORD, username="wangwu").user is None
+    unknown = user_cli(url, "reset-password", "nobody", password="Xinmima2025\n")
+    assert unknown.returncode == 1 and "没有用户名为“nobody”的账户" in unknown.stderr

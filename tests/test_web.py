@@ -1,0 +1,580 @@
+"""The web pages: sign-in, CSRF and cookies, 待办, the case page and its forms, 逾期, the calendar.
+
+Most tests drive the Flask app in-process on a FixedClock (exact working days); the last one
+drives Debian's Chromium with Playwright against a real `xsflow serve` whose clock is real, so
+every occurred_at lies in the past and the lapse is made to happen with `xsflow tick --now`.
+Dates hand-counted in comments use the 2025 notice (国办发明电〔2024〕12号): 劳动节 5-1..5-5 off,
+Sunday 4-27 a make-up working day.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import stat
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from lxml import html as lhtml
+from marshmallow import fields
+from sqlalchemy import select
+
+from adapters.http import create_app
+from adapters.web import forms
+from adapters.web.diagram import svg
+from tests.conftest import Server, at
+from tests.test_users import user_cli
+from xsflow.access import Actor
+from xsflow.calendar import OfficialCalendar, bundled_notices, local_date
+from xsflow.definitions import Rule, procedure, state, transition
+from xsflow.payloads import Payload, choice, codes, text
+from xsflow.queries import working_days_after
+from xsflow.store.schema import cases, history
+from xsflow.tokens import create_token
+from xsflow.users import create_user
+
+PASSWORD = "Zhifa2025ok"
+UNIT, OTHER = "scjgj", "gaj"  # 县市场监管局 (drafting unit), 县公安局
+CLERK = Actor("张三（zhang）", "clerk", UNIT)
+REVIEWER = Actor("李四（li）", "reviewer")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--lang=zh-CN"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web(system, monkeypatch):
+    """The Flask app on the test's xsflow (FixedClock), with a given session key and four people."""
+    monkeypatch.setenv("XSFLOW_SECRET_KEY", "k" * 64)
+    with system.db.write() as conn:
+        for username, name, role, agency in [("zhang", "张三", "clerk", UNIT), ("li", "李四", "reviewer", None),
+                                             ("wang", "王五", "supervisor", None), ("zhao", "赵六", "clerk", OTHER)]:
+            create_user(conn, username=username, display_name=name, role=role, agency=agency, password=PASSWORD,
+                        now=system.clock.now())
+    return create_app(system)
+
+
+def token_of(page_html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page_html).group(1)
+
+
+def signed_in(app, username: str):
+    client = app.test_client()
+    r = client.post("/login", data={"username": username, "password": PASSWORD,
+                                    "csrf_token": token_of(client.get("/login").text)})
+    assert r.status_code == 302, r.text
+    return client
+
+
+def tree(response):
+    return lhtml.fromstring(response.text)
+
+
+def texts(doc, xpath: str) -> list[str]:
+    return [" ".join(e.text_content().split()) for e in doc.xpath(xpath)]
+
+
+def open_draft(system, title: str, occurred: str) -> int:
+    return system.engine.open_case(CLERK, procedure="legality_review", agency=UNIT, title=title,
+                                   occurred_at=at(occurred))["id"]
+
+
+def form_of(doc, trigger: str):
+    [form] = doc.xpath(f'//form[contains(@action, "/events/{trigger}")]')
+    return form
+
+
+# --- sign-in, cookies, CSRF, the session key --------------------------------------------------
+
+
+def test_session_cookie_is_httponly_and_lax_and_secure_when_configured(web, system, monkeypatch):
+    """The session cookie is HttpOnly and SameSite=Lax, and Secure only when XSFLOW_SECURE_COOKIES=1."""
+    cookie = web.test_client().get("/login").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    monkeypatch.setenv("XSFLOW_SECURE_COOKIES", "1")
+    secure = create_app(system).test_client().get("/login").headers["Set-Cookie"]
+    assert "; Secure" in secure and "HttpOnly" in secure
+
+
+def test_forms_without_their_csrf_token_are_refused_and_change_nothing(web, system, clock):
+    """A sign-in or a case form posted without its token answers 400 and changes nothing; the JSON API needs none."""
+    clock.move_to(at("2025-04-30T12:00:00+08:00"))
+    case_id = open_draft(system, "关于规范农贸市场管理的通知（送审稿）", "2025-04-29T09:00:00+08:00")
+    anonymous = web.test_client()
+    refused = anonymous.post("/login", data={"username": "li", "password": PASSWORD})
+    assert refused.status_code == 400 and "安全校验码" in refused.text
+    assert anonymous.get("/").status_code == 302  # still not signed in
+
+    reviewer = signed_in(web, "li")
+    form = form_of(tree(reviewer.get(f"/cases/{case_id}")), "accept")
+    no_token = reviewer.post(form.get("action"), data={"version": "1"})
+    assert no_token.status_code == 400
+    wrong_token = reviewer.post(form.get("action"), data={"version": "1", "csrf_token": "forged"})
+    assert wrong_token.status_code == 400
+    with system.db.read() as conn:
+        assert conn.execute(select(cases.c.state, cases.c.version).where(cases.c.id == case_id)).one() == ("submitted", 1)
+
+    with system.db.write() as conn:
+        bearer = create_token(conn, name="oa", role="clerk", agency=UNIT, now=clock.now())
+    api = web.test_client().post("/api/v1/cases", json={"procedure": "legality_review", "agency": UNIT, "title": "接口立案"},
+                                 headers={"Authorization": f"Bearer {bearer}"})
+    assert api.status_code == 201, api.json
+    assert "Set-Cookie" not in api.headers  # the API keeps no session
+
+
+def test_every_worker_signs_with_the_same_generated_key(system, tmp_path, monkeypatch):
+    """Without XSFLOW_SECRET_KEY, the first page writes xsflow-secret.key (0600) and another worker process's app accepts the same session."""
+    monkeypatch.delenv("XSFLOW_SECRET_KEY", raising=False)
+    monkeypatch.delenv("XSFLOW_SECRET_KEY_FILE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with system.db.write() as conn:
+        create_user(conn, username="li", display_name="李四", role="reviewer", agency=None, password=PASSWORD,
+                    now=system.clock.now())
+    first, second = create_app(system), create_app(system)
+    assert not (tmp_path / "xsflow-secret.key").exists()  # the API alone never writes it
+    client = signed_in(first, "li")
+    key_file = tmp_path / "xsflow-secret.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    cookie = client.get_cookie("xsflow_session").value
+    other = second.test_client()
+    other.set_cookie("xsflow_session", cookie)
+    page = other.get("/")
+    assert page.status_code == 200 and "李四" in page.text
+
+
+def test_sign_in_locks_after_five_wrong_passwords(web):
+    """The sign-in page counts wrong passwords, says how many remain, and locks the account at the fifth."""
+    client = web.test_client()
+    answers = []
+    for _ in range(5):
+        r = client.post("/login", data={"username": "zhang", "password": "wrong-password-1",
+                                        "csrf_token": token_of(client.get("/login").text)})
+        answers.append((r.status_code, texts(tree(r), '//*[@id="login-error"]')[0]))
+    assert answers[0] == (401, "用户名或密码不正确。再输错 4 次，账户将被锁定 15 分钟。")
+    assert "连续 5 次密码错误，账户已被锁定" in answers[4][1]
+    right = client.post("/login", data={"username": "zhang", "password": PASSWORD,
+                                        "csrf_token": token_of(client.get("/login").text)})
+    assert right.status_code == 401 and "账户已被锁定" in right.text
+
+
+def test_sign_out_ends_the_session(web):
+    """After 退出 the same browser is sent back to the sign-in page."""
+    client = signed_in(web, "zhang")
+    page = client.get("/")
+    assert client.post("/logout", data={"csrf_token": token_of(page.text)}).status_code == 302
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
+# --- 待办 ---------------------------------------------------------------------------------------
+
+
+def test_todo_lists_what_each_person_can_do_soonest_last_day_first(web, system, clock):
+    """The clerk's 待办 puts the supplement due 5-12 before the review due 5-23, with working days left; the reviewer sees only the case awaiting review."""
+    clock.move_to(at("2025-04-30T12:00:00+08:00"))
+    open_draft(system, "关于加强城区占道经营管理的通知（送审稿）", "2025-04-29T09:00:00+08:00")
+    supplement = open_draft(system, "关于规范农贸市场管理的通知（送审稿）", "2025-04-29T10:00:00+08:00")
+    system.engine.fire(REVIEWER, supplement, "request_supplement", {"missing": ["legal_basis"]},
+                       occurred_at=at("2025-04-30T10:00:00+08:00"))
+
+    rows = tree(signed_in(web, "zhang").get("/")).xpath('//table[@class="list"]/tbody/tr')
+    assert [r.xpath("string(td[1]/a)") for r in rows] == ["关于规范农贸市场管理的通知（送审稿）",
+                                                          "关于加强城区占道经营管理的通知（送审稿）"]
+    first, second = ([" ".join(td.text_content().split()) for td in r.xpath("td")] for r in rows)
+    # Notice 4-30 (Wed); 5-1..5-5 劳动节; 5-6, 5-7, 5-8, 5-9, 5-12 → last day Mon 5-12, 5 working days after today.
+    assert first[3:] == ["待补正材料", "补齐材料／补正部分材料；撤回送审", "补正材料期限", "2025年5月12日（周一）",
+                         "剩余 5 个工作日"]
+    # Opened 4-29 (Tue): 4-30, then 5-6..5-9, 5-12..5-16, 5-19..5-23 → 15th working day Fri 5-23; 14 after today.
+    assert second[3:] == ["已送审", "撤回送审", "合法性审查办理时限", "2025年5月23日（周五）", "剩余 14 个工作日"]
+
+    reviewer_rows = tree(signed_in(web, "li").get("/")).xpath('//table[@class="list"]/tbody/tr')
+    assert [r.xpath("string(td[1]/a)") for r in reviewer_rows] == ["关于加强城区占道经营管理的通知（送审稿）"]
+    assert "材料齐全，受理审查；一次性告知补正材料" in reviewer_rows[0].text_content()
+    assert "目前没有需要您办理的案件" in signed_in(web, "zhao").get("/").text
+    assert "逾期事项请见" in signed_in(web, "wang").get("/").text
+
+
+# --- the case page ------------------------------------------------------------------------------
+
+
+def test_case_form_shows_refusals_beside_fields_then_fires_and_records(web, system, clock):
+    """An empty checkbox list is refused beside its field, a stale version is refused, then the request is recorded once with its notice, deadline and explanation."""
+    clock.move_to(at("2025-04-30T12:00:00+08:00"))
+    case_id = open_draft(system, "关于规范农贸市场管理的通知（送审稿）", "2025-04-29T09:00:00+08:00")
+    reviewer = signed_in(web, "li")
+    page = tree(reviewer.get(f"/cases/{case_id}"))
+    form = form_of(page, "request_supplement")
+    labels = texts(form, './/fieldset//label')
+    assert labels == ["送审稿及起草说明", "法律法规依据", "征求意见及意见采纳情况", "其他与制定该规范性文件有关的材料"]
+    assert texts(form, ".//fieldset/legend") == ["需补正的材料*（必填）"]
+    assert form.xpath('.//textarea[@name="note"]/@id') == ["request_supplement-note"]
+    assert page.xpath('//label[@for="request_supplement-note"]/text()') == ["说明"]
+    assert page.xpath('//*[contains(@class, "dg-state") and contains(@class, "current")]//text()')[0] == "已送审"
+
+    empty = reviewer.post(form.get("action"), data={**_hidden(form), "note": "缺法律依据"})
+    assert empty.status_code == 422
+    refused = tree(empty)
+    assert texts(refused, '//*[@id="request_supplement-missing-error"]') == ["至少列出一项材料。"]
+    assert refused.xpath('//fieldset[@aria-describedby="request_supplement-missing-error"]/@aria-invalid') == ["true"]
+    assert refused.xpath('//textarea[@name="note"]/text()') == ["缺法律依据"]  # what was typed stays
+
+    future = reviewer.post(form.get("action"), data={**_hidden(form), "missing": "legal_basis",
+                                                     "occurred_at": "2025-05-01T09:00"})
+    assert future.status_code == 422
+    assert "晚于当前时间" in texts(tree(future), '//*[@id="request_supplement-occurred_at-error"]')[0]
+
+    stale = reviewer.post(form.get("action"), data={**_hidden(form), "version": "0", "missing": "legal_basis"})
+    assert stale.status_code == 409 and "案件已被他人更新" in stale.text
+
+    good = {**_hidden(form), "missing": ["legal_basis", "consultation_record"], "note": "缺法律依据",
+            "occurred_at": "2025-04-30T10:00"}
+    assert reviewer.post(form.get("action"), data=good).status_code == 302
+    assert reviewer.post(form.get("action"), data=good).status_code == 302  # a double click: same form key
+    with system.db.read() as conn:
+        triggers = conn.execute(select(history.c.trigger).where(history.c.case_id == case_id)).scalars().all()
+    assert triggers == ["open", "request_supplement"]
+
+    after = reviewer.get(f"/cases/{case_id}")
+    assert "已办理：一次性告知补正材料。" in after.text
+    page = tree(after)
+    assert texts(page, '//p[@class="meta"]//strong') == ["待补正材料"]
+    assert texts(page, '//ul[@class="docs"]/li/a') == ["补正通知"]
+    assert "秀山司补〔2025〕1号" in texts(page, '//ul[@class="docs"]/li')[0]
+    deadline = texts(page, '//li[contains(@class, "deadline")]')
+    supplement = next(d for d in deadline if d.startswith("补正材料期限"))
+    assert "5个工作日，自2025年4月30日（周三）的次日起算；最后一日：2025年5月12日（周一）" in supplement
+    assert "劳动节" in supplement and "逾期未补正，终止审核" in supplement
+    last = page.xpath('//ol[@class="timeline"]/li')[-1]
+    assert texts(last, "div") == ["一次性告知补正材料：已送审 → 待补正材料", "李四（li）（县司法局审查人员）",
+                                  "发生：2025年4月30日 10:00｜登记：2025年4月30日 12:00"]
+    assert dict(zip(texts(last, "dl/dt"), texts(last, "dl/dd"))) == {
+        "需补正的材料": "法律法规依据、征求意见及意见采纳情况", "说明": "缺法律依据"}
+
+    href = page.xpath('//ul[@class="docs"]/li/a/@href')[0]
+    file = reviewer.get(href)
+    assert file.status_code == 200
+    assert docx.Document(io.BytesIO(file.data)).paragraphs[1].text == "秀山司补〔2025〕1号"
+
+
+def _hidden(form) -> dict[str, str]:
+    return {i.get("name"): i.get("value") for i in form.xpath('.//input[@type="hidden"]')}
+
+
+def test_a_clerk_of_another_agency_cannot_see_or_act_on_the_case(web, system, clock):
+    """The county public-security clerk gets 403 pages for the market-regulation case, its document and its form."""
+    clock.move_to(at("2025-04-30T12:00:00+08:00"))
+    case_id = open_draft(system, "关于规范农贸市场管理的通知（送审稿）", "2025-04-29T09:00:00+08:00")
+    view = system.engine.fire(REVIEWER, case_id, "request_supplement", {"missing": ["legal_basis"]},
+                              occurred_at=at("2025-04-30T10:00:00+08:00"))
+    other = signed_in(web, "zhao")
+    page = other.get(f"/cases/{case_id}")
+    assert page.status_code == 403 and "该案件属于其他单位" in page.text
+    assert other.get(f"/documents/{view['documents'][0]['id']}/file").status_code == 403
+    token = token_of(other.get("/").text)
+    post = other.post(f"/cases/{case_id}/events/supplement", data={"csrf_token": token, "version": "2",
+                                                                  "items": "legal_basis"})
+    assert post.status_code == 403
+    with system.db.read() as conn:
+        assert conn.execute(select(cases.c.state).where(cases.c.id == case_id)).scalar() == "awaiting_supplement"
+
+
+def test_open_case_form_names_missing_title_then_opens_for_own_agency(web, system, clock):
+    """A clerk's 立案 form refuses an empty title beside the field, then opens the case for the clerk's own agency at the given time."""
+    clock.move_to(at("2025-04-30T12:00:00+08:00"))
+    clerk = signed_in(web, "zhang")
+    choices = tree(clerk.get("/cases/new"))
+    assert "规范性文件合法性审查" in texts(choices, '//ul[@class="choices"]//a')
+    form_page = clerk.get("/cases/new/legality_review")
+    token = token_of(form_page.text)
+    empty = clerk.post("/cases/new/legality_review", data={"csrf_token": token, "title": " "})
+    assert empty.status_code == 422
+    assert texts(tree(empty), '//*[@id="open-title-error"]') == ["请填写案件名称（如规范性文件草案名称）。"]
+    opened = clerk.post("/cases/new/legality_review", data={
+        "csrf_token": token, "title": "关于规范农贸市场管理的通知（送审稿）", "data.reference": "秀山市监文〔2025〕3号",
+        "occurred_at": "2025-04-29T09:00", "agency": OTHER})  # a clerk's agency is their own, whatever is posted
+    assert opened.status_code == 302
+    with system.db.read() as conn:
+        row = conn.execute(select(cases).where(cases.c.title == "关于规范农贸市场管理的通知（送审稿）")).mappings().one()
+    assert (row["agency_code"], row["correlation_key"], row["opened_at"]) == (UNIT, "秀山市监文〔2025〕3号",
+                                                                            at("2025-04-29T09:00:00+08:00"))
+    assert signed_in(web, "wang").get("/cases/new/legality_review").status_code == 403
+
+
+# --- 逾期 -------------------------------------------------------------------------------------
+
+
+def test_overdue_page_groups_filters_charts_and_exports(web, system, clock):
+    """The supervisor sees the lapsed review period grouped by agency with working days overdue, can filter it away, and exports it to .xlsx and CSV."""
+    clock.move_to(at("2025-05-28T10:00:00+08:00"))
+    case_id = open_draft(system, "关于加强城区占道经营管理的通知（送审稿）", "2025-04-29T09:00:00+08:00")
+    supervisor = signed_in(web, "wang")
+    page = tree(supervisor.get("/overdue"))
+    assert texts(page, '//section[@class="group"]/h2') == ["县市场监管局"]
+    assert texts(page, '//section[@class="group"]/h3') == ["规范性文件合法性审查（1 项）"]
+    [row] = page.xpath('//section[@class="group"]//tbody/tr')
+    cells = [" ".join(td.text_content().split()) for td in row.xpath("td")]
+    # Last day Fri 5-23 (see the 待办 test); after it 5-26, 5-27, 5-28 are working days.
+    assert cells[0].startswith("关于加强城区占道经营管理的通知（送审稿）")
+    assert cells[3:] == ["办理时限", "2025年5月23日（周五）", "3 个工作日"]
+    assert "县市场监管局" in texts(page, '//svg[@class="chart"]//text')
+    assert texts(page, '//svg[@class="chart"]//text[@class="chart-value"]') == ["1"]
+
+    assert "没有符合条件的逾期事项" in supervisor.get("/overdue?kind=statutory").text
+    assert "没有符合条件的逾期事项" in supervisor.get("/overdue?min_days=4").text
+    assert "3 个工作日" in supervisor.get(f"/overdue?agency={UNIT}&procedure=legality_review&kind=service_level").text
+
+    book = openpyxl.load_workbook(io.BytesIO(supervisor.get("/overdue/export.xlsx?kind=service_level").data))
+    rows = list(book.active.values)
+    assert rows[0][:4] == ("单位", "程序", "案件编号", "案件名称")
+    assert rows[1][:4] == ("县市场监管局", "规范性文件合法性审查", case_id, "关于加强城区占道经营管理的通知（送审稿）")
+    assert rows[1][8] == 3
+    exported = supervisor.get("/overdue/export.csv").data.decode("utf-8")
+    assert exported.startswith("\ufeff单位,程序")
+    assert list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))[1][8] == "3"
+    assert "没有符合条件的逾期事项" in signed_in(web, "zhao").get("/overdue").text  # another agency's clerk
+
+
+# --- the calendar ------------------------------------------------------------------------------
+
+
+def test_calendar_page_shows_the_year_and_counts_a_deadline(web):
+    """2025 shows 劳动节 with its make-up Sunday, and 5 working days from 4-30 end on 5-12 with the explanation."""
+    page = tree(signed_in(web, "zhang").get("/calendar?year=2025&start=2025-04-30&n=5&unit=working_days"))
+    blocks = texts(page, '//ul[@class="blocks"]/li')
+    labour = next(b for b in blocks if b.startswith("劳动节"))
+    assert "2025年5月1日至2025年5月5日，共 5 天；调休上班：2025年4月27日（周日）" in labour
+    assert page.xpath('//table[@class="month"][5]//td[@class="holiday"]/text()')[:5] == ["1", "2", "3", "4", "5"]
+    assert page.xpath('//table[@class="month"][4]//td[@class="make_up"]/text()') == ["27"]
+    assert page.xpath('//*[@id="calc-last-day"]/@data-date') == ["2025-05-12"]
+    assert any("不计入的休息日（共7日）" in line for line in texts(page, '//div[@class="result"]//p'))
+    unknown = signed_in(web, "zhang").get("/calendar?year=2031")
+    assert "尚未载入国务院办公厅关于 2031 年部分节假日安排的通知" in unknown.text
+    bad = tree(signed_in(web, "zhang").get("/calendar?start=2025-13-01&n=0"))
+    assert texts(bad, '//*[@id="calc-n-error"]') == ["期间长度应为 1 至 3650 之间的整数。"]
+
+
+def test_every_procedure_has_a_labelled_opening_form_and_a_diagram(web, system):
+    """For each procedure a person may open, the 立案 form labels every control, and every definition version draws its diagram."""
+    people = {"clerk": "zhang", "supervisor": "wang", "reviewer": "li"}
+    clients = {role: signed_in(web, username) for role, username in people.items()}
+    opened = []
+    for proc in system.registry.all():
+        assert str(svg(proc, current=proc.initial)).count('class="dg-state') == len(proc.states)
+        role = next((r for r in people if r in proc.opened_by), None)
+        if role is None:
+            continue
+        page = clients[role].get(f"/cases/new/{proc.name}")
+        assert page.status_code == 200, (proc.name, page.text)
+        doc = tree(page)
+        for control in doc.xpath('//form[contains(@class, "form")]//*[self::input or self::select or self::textarea]'
+                                 '[not(@type="hidden")]'):
+            labelled = (doc.xpath(f'//label[@for="{control.get("id")}"]') or control.xpath("ancestor::label")
+                        or control.xpath("ancestor::fieldset/legend"))
+            assert labelled, (proc.name, lhtml.tostring(control))
+            assert re.search(r"[\u4e00-\u9fff]", " ".join(x.text_content() for x in labelled)), (proc.name, control.get("name"))
+        opened.append(proc.name)
+    assert "legality_review" in opened
+
+
+# --- generated forms and diagrams (no database) ---------------------------------------------------
+
+
+class Sample(Payload):
+    kinds = codes({"a": "甲类（含乙）", "b": "丙类"}, what="类别")
+    outcome = choice({"ok": "通过", "no": "不通过"}, what="结论")
+    days = fields.Integer(required=True, metadata={"title": "改正期限（日）"})
+    served = fields.Date()
+    remark = text(max_length=100)
+    reasons = text(max_length=5000)
+
+
+def test_forms_are_generated_from_payload_schemas():
+    """Codes become checkboxes and a choice a select, both with their Chinese names; numbers and dates get their inputs; submitted text is converted for the engine."""
+    specs = {s.name: s for s in forms.schema_fields(Sample)}
+    assert (specs["kinds"].kind, specs["kinds"].label, specs["kinds"].choices) == (
+        "checkboxes", "类别", [("a", "甲类（含乙）"), ("b", "丙类")])
+    assert (specs["outcome"].kind, specs["outcome"].label, specs["outcome"].choices[1]) == ("select", "结论", ("no", "不通过"))
+    assert (specs["days"].kind, specs["days"].label, specs["days"].required) == ("number", "改正期限（日）", True)
+    assert [specs[n].kind for n in ("served", "remark", "reasons")] == ["date", "text", "textarea"]
+    from werkzeug.datastructures import MultiDict
+    values, problems = forms.read_form(MultiDict([("kinds", "a"), ("kinds", "b"), ("days", "10"), ("remark", " 好 "),
+                                                  ("served", "")]), specs.values())
+    assert values == {"kinds": ["a", "b"], "days": 10, "remark": "好"} and problems == {}
+    _, problems = forms.read_form(MultiDict([("days", "十")]), specs.values())
+    assert problems == {"days": ["应为整数。"]}
+    assert forms.errors_by_field({"kinds.0": ["x"], "_schema": ["y"]}, specs) == ({"kinds": ["x"]}, ["y"])
+
+
+def test_state_diagram_has_every_state_once_and_survives_cycles():
+    """The SVG names every state once, marks the current one, and lays out a procedure whose feedback loops back."""
+    rule = Rule("《测试规则》")
+    proc = procedure(
+        "loop_test", version=1, title="循环测试", initial="open", basis=rule.art(1), opened_by="clerk",
+        states=[state("open", "办理中", basis=rule.art(1)), state("check", "核查中", basis=rule.art(2)),
+                state("done", "已办结", basis=rule.art(3), terminal=True)],
+        transitions=[transition("report", "open", "check", role="clerk", basis=rule.art(2), title="报送"),
+                     transition("reject", "check", "open", role="reviewer", basis=rule.art(2), title="退回"),
+                     transition("note", "open", None, role="clerk", basis=rule.art(2), title="备注"),
+                     transition("accept", "check", "done", role="reviewer", basis=rule.art(3), title="办结")])
+    drawn = lhtml.fromstring(str(svg(proc, current="check")))
+    assert drawn.xpath('//text[@class="dg-title"]/text()') == ["办理中", "核查中", "已办结"]
+    assert drawn.xpath('//g[contains(@class, "current")]//text[@class="dg-title"]/text()') == ["核查中"]
+    assert sorted(drawn.xpath('//text[@class="dg-label"]/text()')) == ["办结", "报送", "退回"]
+    assert drawn.xpath('//text[@class="dg-loop"]/text()') == ["↻ 备注"]
+
+
+# --- in the browser ------------------------------------------------------------------------------
+
+
+def screenshot_folder(server: Server, tmp_path: Path) -> Path:
+    """docs/screenshots when XSFLOW_SCREENSHOTS=1 (SQLite run only), else a temporary folder."""
+    if os.environ.get("XSFLOW_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path / "screenshots"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                    reason="浏览器测试需要 Debian 的 Chromium：apt-get install -y chromium（不使用 playwright install）")
+def test_a_case_from_draft_to_termination_in_the_browser(server: Server, tmp_path: Path):
+    """In Chromium: a clerk submits drafts by form, a reviewer asks for two materials by checkbox, the lapse terminates the case, the clerk downloads the opinion, the supervisor finds the lapsed review on 逾期, and another agency's clerk and a tokenless form are refused."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    for username, name, role, agency in [("zhang", "张三", "clerk", UNIT), ("li", "李四", "reviewer", None),
+                                         ("wang", "王五", "supervisor", None), ("zhao", "赵六", "clerk", OTHER)]:
+        made = user_cli(server.database_url, "create", "--username", username, "--name", name, "--role", role,
+                        *(["--agency", agency] if agency else []), password=PASSWORD + "\n")
+        assert made.returncode == 0, made.stderr
+    shots = screenshot_folder(server, tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+        def person(username: str, *, shoot: bool = False):
+            context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN",
+                                          timezone_id="Asia/Shanghai", accept_downloads=True)
+            page = context.new_page()
+            page.goto(server.url + "/")  # sends an anonymous visitor to the sign-in page
+            assert "/login" in page.url
+            if shoot:
+                page.screenshot(path=shots / "login.png")
+            # By keyboard: the user name field takes the focus; Tab to the password; Enter signs in.
+            page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
+            page.keyboard.type(username)
+            page.keyboard.press("Tab")
+            page.keyboard.type(PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(server.url + "/")
+            return page
+
+        def shot(page, name: str) -> None:
+            page.screenshot(path=shots / f"{name}.png", full_page=True)
+
+        # The clerk submits two drafts through the 立案 form.
+        clerk = person("zhang", shoot=True)
+        clerk.get_by_role("link", name="立案", exact=True).click()
+        clerk.get_by_role("link", name="规范性文件合法性审查").click()
+        drafts = [("关于规范农贸市场管理的通知（送审稿）", "2025-04-29T09:00"),
+                  ("关于加强城区占道经营管理的通知（送审稿）", "2025-04-30T15:00")]
+        ids = []
+        for title, when in drafts:
+            clerk.goto(server.url + "/cases/new/legality_review")
+            clerk.get_by_label("案件名称").fill(title)
+            clerk.get_by_label("发生时间").fill(when)
+            if not ids:
+                shot(clerk, "new-case")
+            clerk.get_by_role("button", name="立案").click()
+            assert clerk.locator(".meta strong").inner_text() == "已送审"
+            ids.append(int(clerk.url.rsplit("/", 1)[1]))
+        market, street = ids
+
+        # The reviewer's 待办: the review of the first draft ends 5-23 (4-29 + 15 working days over 劳动节),
+        # of the second 5-26 (4-30 + 15: 5-6..5-9, 5-12..5-16, 5-19..5-23, 5-26): the first is listed first.
+        reviewer = person("li")
+        assert reviewer.locator("table.list tbody tr td:first-child a").all_inner_texts() == [t for t, _ in drafts]
+        assert reviewer.locator("table.list tbody tr td:nth-child(7)").all_inner_texts() == [
+            "2025年5月23日（周五）", "2025年5月26日（周一）"]
+        shot(reviewer, "todo")
+        reviewer.get_by_role("link", name=drafts[0][0]).click()
+        action = reviewer.locator("section.action", has=reviewer.get_by_role("heading", name="一次性告知补正材料"))
+        action.get_by_role("button", name="一次性告知补正材料").click()
+        assert reviewer.locator("#request_supplement-missing-error").inner_text() == "至少列出一项材料。"
+        shot(reviewer, "case-form-error")
+        action = reviewer.locator("section.action", has=reviewer.get_by_role("heading", name="一次性告知补正材料"))
+        action.get_by_role("checkbox", name="法律法规依据").check()
+        action.get_by_role("checkbox", name="征求意见及意见采纳情况").check()
+        action.get_by_label("说明", exact=True).fill("请补充上位法依据及征求意见情况。")
+        action.get_by_label("发生时间").fill("2025-04-30T10:00")
+        action.get_by_role("button", name="一次性告知补正材料").click()
+        assert reviewer.locator(".flash").inner_text() == "已办理：一次性告知补正材料。"
+        assert reviewer.locator(".meta strong").inner_text() == "待补正材料"
+        # Served Wed 4-30; 5-1..5-5 劳动节; 5-6, 5-7, 5-8, 5-9, (weekend), 5-12 → last day Mon 5-12.
+        assert "最后一日：2025年5月12日（周一）" in reviewer.locator("li.deadline", has_text="补正材料期限").inner_text()
+        assert "秀山司补〔2025〕1号" in reviewer.locator("ul.docs").inner_text()
+        shot(reviewer, "case")
+
+        # Another agency's clerk: 403 by link, by document link and by a form posted with a valid token.
+        other = person("zhao")
+        forbidden = other.goto(f"{server.url}/cases/{market}")
+        assert forbidden.status == 403 and "该案件属于其他单位" in other.content()
+        shot(other, "forbidden")
+        other.goto(server.url + "/")
+        token = other.locator('input[name="csrf_token"]').first.input_value()
+        posted = other.request.post(f"{server.url}/cases/{market}/events/supplement",
+                                    form={"csrf_token": token, "version": "2", "items": "legal_basis"})
+        assert posted.status == 403
+
+        # A form without its CSRF token is refused, and the case is unchanged.
+        refused = clerk.request.post(f"{server.url}/cases/{street}/events/withdraw", form={"version": "1"})
+        assert refused.status == 400
+        clerk.goto(f"{server.url}/cases/{street}")
+        assert clerk.locator(".meta strong").inner_text() == "已送审"
+
+        # Before the sweep the lapsed supplement period is already on 逾期; the sweep at 5-13 00:00:30 terminates.
+        supervisor = person("wang")
+        supervisor.goto(server.url + "/overdue")
+        assert "补正材料期限" in supervisor.locator("section.group").inner_text()
+        assert "fired 1" in server.tick("2025-05-13T00:00:30+08:00").stdout
+        supervisor.reload()
+        group = supervisor.locator("section.group")
+        assert group.locator("h2").all_inner_texts() == ["县市场监管局"]
+        rows = group.locator("tbody tr")
+        assert rows.count() == 1 and drafts[1][0] in rows.inner_text()
+        calendar = OfficialCalendar(bundled_notices())
+        assert calendar.add_working_days(date(2025, 4, 30), 15).last_day == date(2025, 5, 26)
+        late = working_days_after(calendar, date(2025, 5, 26), local_date(datetime.now(UTC)))
+        assert rows.locator("td").nth(5).inner_text() == f"{late} 个工作日"
+        shot(supervisor, "overdue")
+        with supervisor.expect_download() as download:
+            supervisor.get_by_role("link", name="Excel（.xlsx）").click()
+        assert download.value.suggested_filename.endswith(".xlsx")
+        download.value.save_as(tmp_path / "overdue.xlsx")
+        sheet = openpyxl.load_workbook(tmp_path / "overdue.xlsx").active
+        assert [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)] == [drafts[1][0]]
+
+        # The clerk sees the termination and downloads the termination opinion.
+        clerk.goto(f"{server.url}/cases/{market}")
+        assert clerk.locator(".meta strong").inner_text() == "已终止审查"
+        assert "逾期未补正，终止审核" in clerk.locator("ol.timeline li").last.inner_text()
+        with clerk.expect_download() as download:
+            clerk.get_by_role("link", name="终止审核意见书").click()
+        download.value.save_as(tmp_path / "opinion.docx")
+        opinion = docx.Document(tmp_path / "opinion.docx")
+        assert "秀山司终〔2025〕1号" in [p.text for p in opinion.paragraphs]
+        assert download.value.suggested_filename == "秀山司终〔2025〕1号终止审核意见书.docx"
+        shot(clerk, "case-terminated")
+
+        clerk.goto(server.url + "/calendar?year=2025")
+        clerk.get_by_label("起算日（事项发生之日）").fill("2025-04-30")
+        clerk.get_by_label("期间长度").fill("5")
+        clerk.get_by_role("button", name="计算").click()
+        assert clerk.locator("#calc-last-day").get_attribute("data-date") == "2025-05-12"
+        shot(clerk, "calendar")
+        browser.close()

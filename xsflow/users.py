@@ -1,0 +1,186 @@
+"""Accounts of people who sign in to the web pages (systems use tokens instead).
+
+Passwords are stored only as argon2id hashes (argon2-cffi). Five wrong passwords in a row lock
+the account for fifteen minutes; a successful sign-in or a password reset clears the count.
+Nothing here reads the clock: every operation is given `now`.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection, insert, select, update
+
+from .access import ROLE_TITLES, Actor
+from .errors import InvalidPayload, NotFound
+from .store.schema import agencies, users
+
+# People's roles; `system` is for other information systems, which hold tokens, not accounts.
+PERSON_ROLES = ("clerk", "reviewer", "supervisor", "admin")
+MAX_FAILED_ATTEMPTS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 8
+
+# argon2id at the OWASP Password Storage Cheat Sheet's first configuration (19 MiB, 2 passes, 1 lane):
+# tens of milliseconds per sign-in on the county's 2-core server. A hash made with other parameters
+# is re-made with these at the next successful sign-in (check_needs_rehash).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Verified against when the user name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("xsflow: no such user")
+
+WRONG_CREDENTIALS = "用户名或密码不正确。"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    agency: str | None
+    password_hash: str
+    disabled: bool
+
+    @property
+    def actor(self) -> Actor:
+        """The engine's view of this person: display name and user name, role, agency."""
+        return Actor(name=f"{self.display_name}（{self.username}）", role=self.role, agency=self.agency)
+
+    @property
+    def session_check(self) -> str:
+        """A short digest of the password hash: a signed-in session carries it, so resetting the
+        password ends every session signed in with the old one."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def session_matches(self, check: str | None) -> bool:
+        return check is not None and hmac.compare_digest(check, self.session_check)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user, or the refusal to show (never both)."""
+
+    user: User | None
+    refusal: str | None = None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _user(row: Any) -> User:
+    return User(id=row["id"], username=row["username"], display_name=row["display_name"], role=row["role"],
+                agency=row["agency_code"], password_hash=row["password_hash"],
+                disabled=row["disabled_at"] is not None)
+
+
+def password_problems(password: str, username: str = "") -> list[str]:
+    """What is wrong with a new password, in words the person can act on; empty when it will do."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。")
+    if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
+        problems.append("密码应同时包含字母和数字。")
+    if username and password.strip().lower() == username.strip().lower():
+        problems.append("密码不能与用户名相同。")
+    return problems
+
+
+def create_user(conn: Connection, *, username: str, display_name: str, role: str, agency: str | None,
+                password: str, now: datetime) -> User:
+    """Creates an account; raises InvalidPayload naming every problem, and stores nothing then."""
+    username, display_name = username.strip(), display_name.strip()
+    problems: dict[str, list[str]] = {}
+    if not username or len(username) > 80 or any(c.isspace() for c in username):
+        problems["username"] = ["用户名应为 1 至 80 个字符，不含空格。"]
+    elif conn.execute(select(users.c.id).where(users.c.username == username)).first() is not None:
+        problems["username"] = [f"用户名“{username}”已被使用。"]
+    if not display_name or len(display_name) > 200:
+        problems["display_name"] = ["请填写姓名（不超过 200 个字）。"]
+    if role not in PERSON_ROLES:
+        problems["role"] = [f"角色应为 {'、'.join(f'{r}（{ROLE_TITLES[r]}）' for r in PERSON_ROLES)} 之一。"]
+    if role == "clerk" and not agency:
+        problems["agency"] = ["经办人员（clerk）必须指定所属单位。"]
+    if agency and conn.execute(select(agencies.c.code).where(agencies.c.code == agency)).first() is None:
+        problems["agency"] = [f"没有代码为“{agency}”的单位；请先运行 xsflow init 载入单位名录。"]
+    bad_password = password_problems(password, username)
+    if bad_password:
+        problems["password"] = bad_password
+    if problems:
+        raise InvalidPayload("账户信息有误，请逐项修改。", problems)
+    row = {"username": username, "display_name": display_name, "role": role, "agency_code": agency or None,
+           "password_hash": hash_password(password), "failed_attempts": 0, "locked_until": None,
+           "created_at": now, "disabled_at": None}
+    row["id"] = conn.execute(insert(users).values(**row).returning(users.c.id)).scalar_one()
+    return _user(row)
+
+
+def get_user(conn: Connection, user_id: int) -> User | None:
+    row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
+    return _user(row) if row is not None else None
+
+
+def sign_in(conn: Connection, username: str, password: str, now: datetime) -> SignIn:
+    """Checks a password and counts the failure; run it in a write transaction and commit either way.
+
+    A locked account is refused without looking at the password (and the attempt is not counted),
+    so the lock cannot be used to guess the password faster.
+    """
+    stmt = select(users).where(users.c.username == username.strip())
+    if conn.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises writers
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        _verify(_DUMMY_HASH, password)
+        return SignIn(None, WRONG_CREDENTIALS)
+    if row["locked_until"] is not None and row["locked_until"] > now:
+        return SignIn(None, _locked_message(row["locked_until"]))
+    if not _verify(row["password_hash"], password):
+        failed = row["failed_attempts"] + 1
+        if failed >= MAX_FAILED_ATTEMPTS:
+            until = now + LOCKOUT
+            conn.execute(update(users).where(users.c.id == row["id"]).values(failed_attempts=0, locked_until=until))
+            return SignIn(None, _locked_message(until, just_now=True))
+        conn.execute(update(users).where(users.c.id == row["id"]).values(failed_attempts=failed))
+        left = MAX_FAILED_ATTEMPTS - failed
+        return SignIn(None, f"{WRONG_CREDENTIALS}再输错 {left} 次，账户将被锁定 {int(LOCKOUT.total_seconds() // 60)} 分钟。")
+    if row["disabled_at"] is not None:
+        return SignIn(None, "该账户已停用，请联系系统管理员。")
+    values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
+    if _hasher.check_needs_rehash(row["password_hash"]):
+        values["password_hash"] = hash_password(password)  # the hasher's parameters were raised
+    conn.execute(update(users).where(users.c.id == row["id"]).values(**values))
+    return SignIn(_user({**row, **values}))
+
+
+def reset_password(conn: Connection, username: str, password: str, now: datetime) -> User:
+    """Sets a new password, lifts any lock, and so ends the sessions signed in with the old one."""
+    row = conn.execute(select(users).where(users.c.username == username.strip())).mappings().first()
+    if row is None:
+        raise NotFound(f"没有用户名为“{username}”的账户。")
+    problems = password_problems(password, row["username"])
+    if problems:
+        raise InvalidPayload("新密码不符合要求。", {"password": problems})
+    values = {"password_hash": hash_password(password), "failed_attempts": 0, "locked_until": None}
+    conn.execute(update(users).where(users.c.id == row["id"]).values(**values))
+    return _user({**row, **values})
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _locked_message(until: datetime, *, just_now: bool = False) -> str:
+    from .calendar import SHANGHAI
+
+    when = until.astimezone(SHANGHAI).strftime("%H:%M")
+    cause = f"连续 {MAX_FAILED_ATTEMPTS} 次密码错误，" if just_now else ""
+    return f"{cause}账户已被锁定，请于 {when}（北京时间）以后再试，或请系统管理员重置密码。"
