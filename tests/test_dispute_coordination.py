@@ -453,32 +453,37 @@ def test_service_levels_cross_national_day_and_make_cases_overdue_until_they_mov
     assert listed(server, t["party"], "&overdue=true") == [coordination, acceptance]
     assert listed(server, t["outsider"], "&overdue=true") == []
 
-    def flagged() -> dict[int, bool]:
-        return {cid: get_case(server, t["supervisor"], cid)["overdue"] for cid in due}
+    names = {coordination: "coordination", acceptance: "acceptance", negotiation: "negotiation"}
 
-    # The last second of the first last day: nothing is late yet (the holiday did not count against anyone).
+    def marked() -> dict[int, str]:
+        return {cid: the_deadline(get_case(server, t["supervisor"], cid), name)["status"] for cid, name in names.items()}
+
+    # On the real clock every one is past due, so each case reads overdue before any sweep has run.
+    assert all(get_case(server, t["supervisor"], cid)["overdue"] for cid in due)
+    # The sweep marks each lapsed only after 24:00 of its own last day (the holiday counted against no one).
     assert swept(server, "2025-10-09T23:59:59+08:00") == (0, 0)
-    assert flagged() == {coordination: False, acceptance: False, negotiation: False}
+    assert marked() == {coordination: "pending", acceptance: "pending", negotiation: "pending"}
     assert swept(server, "2025-10-10T00:00:01+08:00") == (0, 1)
-    assert flagged() == {coordination: True, acceptance: False, negotiation: False}
+    assert marked() == {coordination: "lapsed", acceptance: "pending", negotiation: "pending"}
     assert the_deadline(get_case(server, t["party"], coordination), "coordination")["status"] == "lapsed"
     assert swept(server, "2025-10-11T00:00:01+08:00") == (0, 1)
-    assert flagged() == {coordination: True, acceptance: True, negotiation: False}
+    assert marked() == {coordination: "lapsed", acceptance: "lapsed", negotiation: "pending"}
     assert swept(server, "2025-10-17T00:00:01+08:00") == (0, 1)
-    assert flagged() == {coordination: True, acceptance: True, negotiation: True}
+    assert marked() == {coordination: "lapsed", acceptance: "lapsed", negotiation: "lapsed"}
     # A service level never moves a case.
     assert [get_case(server, t["supervisor"], cid)["state"] for cid in due] == [
         "coordinating", "application_submitted", "negotiating"]
 
-    # Moving on clears the flag; the late step stays recorded as lapsed.
+    # Moving on takes the late step off the overdue list; it stays recorded as lapsed.
     case = fire(server, t["reviewer"], acceptance, "accept", None, "2025-10-13T09:00:00+08:00")
-    assert (case["overdue"], the_deadline(case, "acceptance")["status"]) == (False, "lapsed")
+    assert (the_deadline(case, "acceptance")["overdue"], the_deadline(case, "acceptance")["status"]) == (False, "lapsed")
     # The new coordination period: 30 days from Mon 10-13 end Wed 11-12.
     assert the_deadline(case, "coordination")["due_date"] == "2025-11-12"
     fire(server, t["reviewer"], coordination, "report_to_government", {"opinion": "建议由县城市管理局查处。"},
          "2025-10-13T10:00:00+08:00")
     fire(server, t["third"], negotiation, "apply", APPLICATION, "2025-10-20T10:00:00+08:00")
-    assert flagged() == {coordination: False, acceptance: False, negotiation: False}
+    assert not any(d["overdue"] for cid in due for d in get_case(server, t["supervisor"], cid)["deadlines"]
+                   if d["status"] == "lapsed")
     # On the real clock, what two of them wait in now (acceptance of 丙 from Mon 10-20: last day Mon 10-27;
     # coordination of 乙: Wed 11-12) is past due too; 甲 waits on the government, which has no service level.
     assert overdue(server, t["supervisor"]) == [(negotiation, "acceptance"), (acceptance, "coordination")]
