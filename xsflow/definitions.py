@@ -244,7 +244,7 @@ def service_level(
     setting: Mapping[str, Any],
 ) -> Deadline:
     """A review period from configuration (`settings` of service_levels.toml), never a constant."""
-    basis = Basis(str(setting.get("source", ""))) if setting.get("source") else None
+    basis = Basis(str(setting["source"]), str(setting.get("article", ""))) if setting.get("source") else None
     return Deadline(name, title, _names(while_in), basis, setting.get("working_days"), setting.get("days"),
                     None, service_level=True)
 
@@ -332,6 +332,9 @@ def check(proc: Procedure) -> list[str]:
             problems.append(f"{where} has no legal basis")
         if not t.roles:
             problems.append(f"{where} names no role")
+        if TIMER in t.roles and t.roles != {TIMER}:
+            problems.append(f"{where} mixes the timer with roles {sorted(t.roles - {TIMER})}: "
+                            "a lapse is fired by the timer alone")
         bad = t.roles - ROLES - {TIMER}
         if bad:
             problems.append(f"{where} names unknown roles {sorted(bad)}")
