@@ -14,6 +14,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from . import documents as docs
 from .access import Actor, check_may_fire, check_may_open
@@ -386,14 +387,24 @@ class Engine:
         return occurred_at
 
     def _replay(self, conn: Connection, actor: Actor, key: str | None, request: dict[str, Any]) -> dict[str, Any] | None:
+        """Claims an Idempotency-Key for this transaction, or returns the answer of the request that holds it.
+
+        The claim is an insert: a concurrent request with the same key waits on the unique index
+        until the first commits (then replays its answer) or rolls back (then goes ahead itself).
+        """
         if key is None:
             return None
         if not key or len(key) > 200:
             raise BadRequest("Idempotency-Key 须为 1 至 200 个字符。")
-        found = conn.execute(select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
-            idempotency_keys.c.scope == actor.scope, idempotency_keys.c.key == key)).first()
-        if found is None:
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        claimed = conn.execute(dialect_insert(idempotency_keys).values(
+            scope=actor.scope, key=key, request_hash=_request_hash(request), status=0, response={},
+            created_at=self.clock.now()).on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(idempotency_keys.c.id)).scalar()
+        if claimed is not None:
             return None
+        found = conn.execute(select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+            idempotency_keys.c.scope == actor.scope, idempotency_keys.c.key == key)).one()
         if found.request_hash != _request_hash(request):
             raise IdempotencyConflict(f"Idempotency-Key“{key}”已用于另一个不同的请求；请为新的请求使用新的键。")
         return found.response
@@ -401,9 +412,9 @@ class Engine:
     def _remember(self, conn: Connection, actor: Actor, key: str | None, request: dict[str, Any],
                   status: int, view: dict[str, Any]) -> None:
         if key is not None:
-            conn.execute(insert(idempotency_keys).values(
-                scope=actor.scope, key=key, request_hash=_request_hash(request), status=status,
-                response=view, created_at=self.clock.now()))
+            conn.execute(update(idempotency_keys).where(
+                idempotency_keys.c.scope == actor.scope, idempotency_keys.c.key == key).values(
+                status=status, response=view))
 
 
 def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime,
