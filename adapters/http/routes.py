@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from urllib.parse import quote
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,17 +12,16 @@ from xsflow import queries
 from xsflow.access import Actor
 from xsflow.calendar import SHANGHAI
 from xsflow.errors import BadRequest, Forbidden
-from xsflow.documents import docx_file
 from xsflow.inbound import post_event
 from xsflow.system import Xsflow
 from xsflow.tokens import authenticate
 from xsflow.views import instant, procedure_view
 
+from ..files import docx_download
 from . import schemas as s
 
 api = Blueprint("api", __name__, url_prefix="/api/v1", description="xsflow API")
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ERRORS = {400: "请求格式有误", 401: "缺少或无效的访问令牌", 403: "角色或单位无权",
           404: "对象不存在", 409: "当前状态不允许或版本冲突", 422: "内容有误（逐项说明）"}
 
@@ -221,11 +219,7 @@ class DocumentFile(MethodView):
         actor = caller()
         with xs().db.read() as conn:
             record = queries.document_record(conn, actor, document_id)
-        name, content = docx_file(record)
-        response = Response(content, mimetype=DOCX)
-        response.headers["Content-Disposition"] = (
-            f"attachment; filename=\"document-{document_id}.docx\"; filename*=UTF-8''{quote(name)}")
-        return response
+        return docx_download(record)
 
 
 @api.route("/agencies")

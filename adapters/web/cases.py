@@ -9,26 +9,24 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from xsflow import queries
 from xsflow.access import Actor
 from xsflow.calendar import OfficialCalendar, local_date
 from xsflow.definitions import Procedure, Transition
-from xsflow.documents import docx_file
 from xsflow.engine import recount
 from xsflow.errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
 from xsflow.views import available_triggers
 
+from ..files import docx_download
 from . import diagram
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
 from .forms import FormField, describe, errors_by_field, form_values, read_form, schema_fields
 from .text import DEADLINE_STATUS, as_date, as_instant, days_left_text, period_text, role_title
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OCCURRED = FormField("occurred_at", "发生时间", "datetime",
                      help="事项在现实中发生的时间（北京时间），例如通知送达之时；不填则为现在。期限自其所在日的次日起算。")
 
@@ -305,11 +303,7 @@ def document_file(document_id: int):
     actor = current_actor()
     with xs().db.read() as conn:
         record = queries.document_record(conn, actor, document_id)
-    name, content = docx_file(record)
-    response = Response(content, mimetype=DOCX)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"document-{document_id}.docx\"; filename*=UTF-8''{quote(name)}")
-    return response
+    return docx_download(record)
 
 
 # --- opening a case ---------------------------------------------------------------------------
