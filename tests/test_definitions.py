@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import transitions
@@ -13,7 +13,16 @@ from workflows import ALL_PROCEDURES
 from workflows.legality_review import legality_review
 from xsflow.access import Actor
 from xsflow.clock import FixedClock
-from xsflow.definitions import TIMER, Basis, Rule, deadline, document, procedure, state, transition
+from xsflow.definitions import (
+    TIMER,
+    Basis,
+    Rule,
+    deadline,
+    document,
+    procedure,
+    state,
+    transition,
+)
 from xsflow.errors import DefinitionError
 from xsflow.registry import Registry
 from xsflow.system import Xsflow
@@ -23,24 +32,24 @@ RULE = Rule("《测试规则》")
 
 def build(**changes):
     """A small, correct procedure; keyword arguments replace or extend its parts."""
-    parts = dict(
-        states=[
+    parts: dict[str, list] = {
+        "states": [
             state("open", "办理中", basis=RULE.art(1)),
             state("waiting", "待补正", basis=RULE.art(2)),
             state("done", "办结", basis=RULE.art(3), terminal=True),
             state("ended", "终止", basis=RULE.art(4), terminal=True),
         ],
-        transitions=[
+        "transitions": [
             transition("ask", "open", "waiting", role="reviewer", basis=RULE.art(2), title="要求补正",
                        issues="notice"),
             transition("answer", "waiting", "open", role="clerk", basis=RULE.art(2), title="补正"),
             transition("finish", "open", "done", role="reviewer", basis=RULE.art(3), title="办结"),
             transition("expired", "waiting", "ended", role=TIMER, basis=RULE.art(4), title="逾期终止"),
         ],
-        deadlines=[deadline("answer_by", title="补正期限", while_in="waiting", working_days=5,
-                            on_lapse="expired", basis=RULE.art(2))],
-        documents=[document("notice", title="补正通知", prefix="测补", basis=RULE.art(2))],
-    )
+        "deadlines": [deadline("answer_by", title="补正期限", while_in="waiting", working_days=5,
+                               on_lapse="expired", basis=RULE.art(2))],
+        "documents": [document("notice", title="补正通知", prefix="测补", basis=RULE.art(2))],
+    }
     for key, extra in changes.items():
         parts[key] = parts[key] + extra
     return procedure("sample", version=1, title="示例程序", initial="open", opened_by="clerk",
@@ -206,7 +215,7 @@ def test_stepping_ten_thousand_cases_creates_no_machine_per_case():
 
 def test_cases_run_by_the_engine_use_the_shared_machine(sqlite_url):
     """Opening and moving cases through the engine builds no further transitions.Machine."""
-    x = Xsflow(sqlite_url, clock=FixedClock(datetime(2025, 3, 3, 1, 0, tzinfo=timezone.utc)))
+    x = Xsflow(sqlite_url, clock=FixedClock(datetime(2025, 3, 3, 1, 0, tzinfo=UTC)))
     x.init()
     clerk, reviewer = Actor("经办", "clerk", "scjgj"), Actor("审查", "reviewer", "sfj")
     before = len(live_machines())

@@ -26,6 +26,13 @@ ERRORS = {400: "请求格式有误", 401: "缺少或无效的访问令牌", 403:
           404: "对象不存在", 409: "当前状态不允许或版本冲突", 422: "内容有误（逐项说明）"}
 
 
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+            "description": "带引号的案件版本号，例如 \"3\"：案件已被他人更新时答复 409，不作改动"}
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
+                   "schema": {"type": "string", "maxLength": 200},
+                   "description": "同一键重复提交时只办理一次，并返回第一次的答复"}
+
+
 def xs() -> Xsflow:
     return current_app.extensions["xsflow"]
 
@@ -91,6 +98,7 @@ class Cases(MethodView):
         with x.db.read() as conn:
             return queries.list_cases(conn, x.registry, actor, now=x.clock.now(), **args).as_json()
 
+    @api.doc(parameters=[IDEMPOTENCY_KEY])
     @api.arguments(s.CaseCreate)
     @api.response(201, s.CaseOut)
     @documented(400, 401, 403, 404, 422)
@@ -126,6 +134,7 @@ class CaseHistory(MethodView):
 
 @api.route("/cases/<int:case_id>/events")
 class CaseEvents(MethodView):
+    @api.doc(parameters=[IF_MATCH, IDEMPOTENCY_KEY])
     @api.arguments(s.CaseEvent)
     @api.response(200, s.CaseOut)
     @documented(400, 401, 403, 404, 409, 422)
