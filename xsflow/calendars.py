@@ -10,6 +10,9 @@ from sqlalchemy import Connection, delete, func, insert, select
 from .calendar import Notice, OfficialCalendar, bundled_notices, parse_notice
 from .store.schema import calendar_notices
 
+# Asked on every transition that starts a deadline: built once, not per call.
+_REVISION = select(func.count(), func.coalesce(func.max(calendar_notices.c.id), 0))
+
 
 class CalendarStore:
     def __init__(self) -> None:
@@ -19,7 +22,7 @@ class CalendarStore:
 
     def current(self, conn: Connection) -> OfficialCalendar:
         """The calendar of the notices stored now; bundled notices when none are stored yet."""
-        revision = tuple(conn.execute(select(func.count(), func.coalesce(func.max(calendar_notices.c.id), 0))).one())
+        revision = tuple(conn.execute(_REVISION).one())
         with self._lock:
             if revision != self._revision or self._calendar is None:
                 texts = conn.execute(select(calendar_notices.c.text, calendar_notices.c.number)

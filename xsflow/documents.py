@@ -6,9 +6,10 @@ that rolls back gives its number back and concurrent transitions queue on the ro
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .definitions import DocumentKind
@@ -20,13 +21,23 @@ def document_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}〔{year}〕{seq}号"
 
 
-def next_sequence(conn: Connection, prefix: str, year: int) -> int:
-    """The next number for (prefix, year); the row stays locked until the transaction ends."""
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = dialect_insert(document_sequences).values(prefix=prefix, year=year, last=1).on_conflict_do_update(
+_INSERT_DOCUMENT = insert(documents).returning(documents.c.id)
+
+
+@cache
+def _next_sequence_statement(dialect: str):
+    """Built once per dialect; prefix and year come as execution parameters."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return dialect_insert(document_sequences).values(
+        prefix=bindparam("seq_prefix"), year=bindparam("seq_year"), last=1).on_conflict_do_update(
         index_elements=["prefix", "year"], set_={"last": document_sequences.c.last + 1},
     ).returning(document_sequences.c.last)
-    return int(conn.execute(stmt).scalar_one())
+
+
+def next_sequence(conn: Connection, prefix: str, year: int) -> int:
+    """The next number for (prefix, year); the row stays locked until the transaction ends."""
+    stmt = _next_sequence_statement(conn.dialect.name)
+    return int(conn.execute(stmt, {"seq_prefix": prefix, "seq_year": year}).scalar_one())
 
 
 def issue(conn: Connection, *, case_id: int, kind: DocumentKind, issued_at: datetime, year: int,
@@ -39,7 +50,7 @@ def issue(conn: Connection, *, case_id: int, kind: DocumentKind, issued_at: date
         "legal_instant": legal_instant, "basis": str(kind.basis), "facts": facts, "history_seq": history_seq,
         "corrects_id": corrects_id,
     }
-    row["id"] = conn.execute(insert(documents).values(**row).returning(documents.c.id)).scalar_one()
+    row["id"] = conn.execute(_INSERT_DOCUMENT, row).scalar_one()
     return row
 
 

@@ -6,6 +6,7 @@ issues documents, appends the hash-chained history entry and bumps the case vers
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -13,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import documents as docs
@@ -31,6 +32,21 @@ from .store.db import Database
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, idempotency_keys
 from .views import case_view, document_view, instant
 from .wording import Templates, cn_date
+
+# The statements of a transition, built once. Building a Core statement per call
+# (`where(col == value)`, `values(**row)`) costs more than running it on SQLite: each build
+# coerces every value into a bind parameter and computes a new cache key. Built once, the
+# cache key is memoised on the object and the compiled form is found at once; the values
+# come as execution parameters (for an UPDATE, the keys that name columns are its SET).
+_CASE = select(cases).where(cases.c.id == bindparam("case_id"))
+_CASE_LOCKED = _CASE.with_for_update()
+_CASE_DEADLINES = select(deadlines).where(deadlines.c.case_id == bindparam("case_id")).order_by(deadlines.c.id)
+_CASE_DOCUMENTS = select(documents).where(documents.c.case_id == bindparam("case_id")).order_by(documents.c.id)
+_CASE_PARTIES = select(case_agencies.c.agency_code).where(case_agencies.c.case_id == bindparam("case_id"))
+_INSERT_DEADLINE = insert(deadlines).returning(deadlines.c.id)
+_UPDATE_DEADLINE = update(deadlines).where(deadlines.c.id == bindparam("deadline_id"))
+_INSERT_HISTORY = insert(history)
+_BUMP_CASE = update(cases).where(cases.c.id == bindparam("case_id"), cases.c.version == bindparam("old_version"))
 
 
 CORRECTORS = frozenset({"reviewer", "supervisor"})  # the bureau issues documents, so it corrects them
@@ -158,17 +174,14 @@ class Engine:
     # --- loading --------------------------------------------------------------------------
 
     def load_case(self, conn: Connection, case_id: int, *, lock: bool = False) -> LoadedCase:
-        stmt = select(cases).where(cases.c.id == case_id)
-        row = conn.execute(stmt.with_for_update() if lock else stmt).mappings().first()
+        key = {"case_id": case_id}
+        row = conn.execute(_CASE_LOCKED if lock else _CASE, key).mappings().first()
         if row is None:
             raise NotFound(f"没有编号为 {case_id} 的案件。", case_id=case_id)
         proc = self.registry.get(row["procedure"], row["definition_version"])
-        dls = conn.execute(select(deadlines).where(deadlines.c.case_id == case_id)
-                           .order_by(deadlines.c.id)).mappings().all()
-        ds = conn.execute(select(documents).where(documents.c.case_id == case_id)
-                          .order_by(documents.c.id)).mappings().all()
-        parties = [] if proc.parties_field is None else list(conn.execute(
-            select(case_agencies.c.agency_code).where(case_agencies.c.case_id == case_id)).scalars())
+        dls = conn.execute(_CASE_DEADLINES, key).mappings().all()
+        ds = conn.execute(_CASE_DOCUMENTS, key).mappings().all() if proc.documents else []
+        parties = [] if proc.parties_field is None else list(conn.execute(_CASE_PARTIES, key).scalars())
         return LoadedCase(dict(row), proc, [dict(d) for d in dls], [dict(d) for d in ds],
                           [row["agency_code"], *parties])
 
@@ -231,10 +244,10 @@ class Engine:
         """Writes the case row with the next version, if nobody else wrote it since it was read."""
         row = case.row
         row["version"] = old_version + 1
-        result = conn.execute(update(cases).where(cases.c.id == row["id"], cases.c.version == old_version).values(
-            state=row["state"], closed=row["closed"], version=row["version"], data=row["data"],
-            last_occurred_at=row["last_occurred_at"], history_seq=row["history_seq"],
-            history_hash=row["history_hash"]))
+        result = conn.execute(_BUMP_CASE, {
+            "case_id": row["id"], "old_version": old_version, "state": row["state"], "closed": row["closed"],
+            "version": row["version"], "data": row["data"], "last_occurred_at": row["last_occurred_at"],
+            "history_seq": row["history_seq"], "history_hash": row["history_hash"]})
         if result.rowcount != 1:
             raise VersionConflict("案件刚被他人更新，请刷新后重新办理。", case_id=row["id"])
 
@@ -248,8 +261,8 @@ class Engine:
             lapse = case.proc.deadline(d["name"]).on_lapse == t.trigger
             late = d["lapses_at"] <= occurred  # a service level left after it ran out, before a sweep marked it
             status = "lapsed" if lapse or late else "cancelled" if t.cancels_deadlines else "met"
-            conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(
-                status=status, overdue=lapse, closed_at=now))
+            conn.execute(_UPDATE_DEADLINE, {"deadline_id": d["id"], "status": status, "overdue": lapse,
+                                            "closed_at": now})
             d["status"], d["overdue"], d["closed_at"] = status, lapse, now
 
     def _clear_overdue(self, conn: Connection, case: LoadedCase, step: Step) -> None:
@@ -261,7 +274,7 @@ class Engine:
                 continue
             definition = case.proc.deadline(d["name"])
             if not definition.service_level or step.dest not in definition.while_in:
-                conn.execute(update(deadlines).where(deadlines.c.id == d["id"]).values(overdue=False))
+                conn.execute(_UPDATE_DEADLINE, {"deadline_id": d["id"], "overdue": False})
                 d["overdue"] = False
 
     def _start_deadlines(self, conn: Connection, case: LoadedCase, entered: list[Deadline],
@@ -272,7 +285,7 @@ class Engine:
         started = []
         for d in entered:
             row = deadline_row(calendar, case.row["id"], d, occurred, payload, case.row["data"])
-            row["id"] = conn.execute(insert(deadlines).values(**row).returning(deadlines.c.id)).scalar_one()
+            row["id"] = conn.execute(_INSERT_DEADLINE, row).scalar_one()
             case.deadlines.append(row)
             started.append(row)
         return started
@@ -287,7 +300,7 @@ class Engine:
             "from_state": source, "to_state": dest, "prev_hash": row["history_hash"],
         }
         entry["hash"] = entry_hash(entry)
-        conn.execute(insert(history).values(**entry))
+        conn.execute(_INSERT_HISTORY, entry)
         row["history_seq"], row["history_hash"] = entry["seq"], entry["hash"]
         case.new_history.append(entry)
         return entry
@@ -396,11 +409,9 @@ class Engine:
             return None
         if not key or len(key) > 200:
             raise BadRequest("Idempotency-Key 须为 1 至 200 个字符。")
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        claimed = conn.execute(dialect_insert(idempotency_keys).values(
-            scope=actor.scope, key=key, request_hash=_request_hash(request), status=0, response={},
-            created_at=self.clock.now()).on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(idempotency_keys.c.id)).scalar()
+        claimed = conn.execute(_claim_key_statement(conn.dialect.name), {
+            "scope": actor.scope, "key": key, "request_hash": _request_hash(request), "status": 0, "response": {},
+            "created_at": self.clock.now()}).scalar()
         if claimed is not None:
             return None
         found = conn.execute(select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
@@ -412,9 +423,20 @@ class Engine:
     def _remember(self, conn: Connection, actor: Actor, key: str | None, request: dict[str, Any],
                   status: int, view: dict[str, Any]) -> None:
         if key is not None:
-            conn.execute(update(idempotency_keys).where(
-                idempotency_keys.c.scope == actor.scope, idempotency_keys.c.key == key).values(
-                status=status, response=view))
+            conn.execute(_ANSWER_KEY, {"key_scope": actor.scope, "key_value": key, "status": status,
+                                       "response": view})
+
+
+@functools.cache
+def _claim_key_statement(dialect: str):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect; values as parameters."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (dialect_insert(idempotency_keys).on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(idempotency_keys.c.id))
+
+
+_ANSWER_KEY = update(idempotency_keys).where(idempotency_keys.c.scope == bindparam("key_scope"),
+                                             idempotency_keys.c.key == bindparam("key_value"))
 
 
 def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime,
@@ -486,10 +508,17 @@ def _validated(t: Transition, payload: dict[str, Any]) -> dict[str, Any]:
             raise InvalidPayload("该操作不需要附带内容。", {name: ["不认识的字段。"] for name in payload})
         return {}
     try:
-        t.payload().load(payload)
+        _schema(t.payload).load(payload)
     except ValidationError as err:
         raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。", _flatten(err.messages)) from None
     return payload
+
+
+@functools.cache
+def _schema(cls: type) -> Any:
+    """One instance per payload schema: building a marshmallow schema deep-copies its fields,
+    and `load` keeps no state between calls."""
+    return cls()
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:

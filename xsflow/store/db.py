@@ -70,5 +70,7 @@ def _sqlite_discipline(engine: Engine, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        mode = "IMMEDIATE" if conn.get_execution_options().get("xsflow_write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # Straight to the driver: BEGIN returns nothing, and exec_driver_sql would build a
+        # whole execution context for it on every transaction.
+        immediate = conn.get_execution_options().get("xsflow_write")
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN DEFERRED")
