@@ -162,6 +162,26 @@ class Server:
             self.process.wait(15)
 
 
+def fire(server: Server, token: str, case_id: int, trigger: str, payload: dict[str, Any] | None = None,
+         occurred_at: str | None = None, *, expect: int = 200) -> dict[str, Any]:
+    """POST /cases/{id}/events and check the status; the answer's body."""
+    body: dict[str, Any] = {"trigger": trigger}
+    if payload is not None:
+        body["payload"] = payload
+    if occurred_at is not None:
+        body["occurred_at"] = occurred_at
+    r = server.call("POST", f"/api/v1/cases/{case_id}/events", token, body)
+    assert r.status == expect, r.body
+    return r.body
+
+
+def get_case(server: Server, token: str, case_id: int) -> dict[str, Any]:
+    """GET /cases/{id}, which must answer 200."""
+    r = server.call("GET", f"/api/v1/cases/{case_id}", token)
+    assert r.status == 200, r.body
+    return r.body
+
+
 def start_server(database_url: str, workdir: Path, *, workers: int = 2, scheduler: bool = False) -> Server:
     p = cli(database_url, "init")
     assert p.returncode == 0, p.stderr

@@ -22,7 +22,7 @@ import docx
 from xsflow.store.db import Database
 from xsflow.tokens import create_token
 
-from .conftest import Server, at
+from .conftest import Server, at, fire, get_case
 
 DC = "dispute_coordination"
 OWNER, PARTY, THIRD, OUTSIDER, BUREAU = "cgj", "scjgj", "zhjd-zfdd", "jw", "sfj"
@@ -67,24 +67,6 @@ def open_dispute(server: Server, token: str, occurred_at: str, *, title: str = "
             "data": data if data is not None else {"category": category, "parties": [PARTY] if parties is None else parties}}
     r = server.call("POST", "/api/v1/cases", token, body)
     assert r.status == expect, r.body
-    return r.body
-
-
-def fire(server: Server, token: str, case_id: int, trigger: str, payload: dict[str, Any] | None = None,
-         occurred_at: str | None = None, *, expect: int = 200) -> dict[str, Any]:
-    body: dict[str, Any] = {"trigger": trigger}
-    if payload is not None:
-        body["payload"] = payload
-    if occurred_at is not None:
-        body["occurred_at"] = occurred_at
-    r = server.call("POST", f"/api/v1/cases/{case_id}/events", token, body)
-    assert r.status == expect, r.body
-    return r.body
-
-
-def get_case(server: Server, token: str, case_id: int) -> dict[str, Any]:
-    r = server.call("GET", f"/api/v1/cases/{case_id}", token)
-    assert r.status == 200, r.body
     return r.body
 
 

@@ -20,7 +20,7 @@ from xsflow.clock import FixedClock
 from xsflow.store.db import Database
 from xsflow.tokens import create_token
 
-from .conftest import Server, at
+from .conftest import Server, at, fire, get_case
 
 FR = "filing_review"
 UNIT = "scjgj"  # 县市场监管局, the issuing agency
@@ -55,24 +55,6 @@ def publish(server: Server, token: str, published_at: str, number: str, *, title
                                                      "data": {"document_number": number, **data},
                                                      "occurred_at": published_at})
     assert r.status == 201, r.body
-    return r.body
-
-
-def fire(server: Server, token: str, case_id: int, trigger: str, payload: dict[str, Any] | None = None,
-         occurred_at: str | None = None, *, expect: int = 200) -> dict[str, Any]:
-    body: dict[str, Any] = {"trigger": trigger}
-    if payload is not None:
-        body["payload"] = payload
-    if occurred_at is not None:
-        body["occurred_at"] = occurred_at
-    r = server.call("POST", f"/api/v1/cases/{case_id}/events", token, body)
-    assert r.status == expect, r.body
-    return r.body
-
-
-def get_case(server: Server, token: str, case_id: int) -> dict[str, Any]:
-    r = server.call("GET", f"/api/v1/cases/{case_id}", token)
-    assert r.status == 200, r.body
     return r.body
 
 
