@@ -162,6 +162,20 @@ class Server:
             self.process.wait(15)
 
 
+def make_tokens(database_url: str, **spec: tuple[str, str | None]) -> dict[str, str]:
+    """Bearer tokens by name (role, agency), created straight in the database; the CLI path is tested elsewhere."""
+    from xsflow.store import Database
+    from xsflow.tokens import create_token
+
+    db = Database(database_url)
+    try:
+        with db.write() as conn:
+            return {name: create_token(conn, name=name, role=role, agency=agency, now=datetime.now(timezone.utc))
+                    for name, (role, agency) in spec.items()}
+    finally:
+        db.dispose()
+
+
 def fire(server: Server, token: str, case_id: int, trigger: str, payload: dict[str, Any] | None = None,
          occurred_at: str | None = None, *, expect: int = 200) -> dict[str, Any]:
     """POST /cases/{id}/events and check the status; the answer's body."""

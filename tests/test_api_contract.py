@@ -8,18 +8,15 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from xsflow.store.db import Database
 from xsflow.store.schema import inbound_events
-from xsflow.tokens import create_token
 
-from .conftest import Response, Server, cli
+from .conftest import Response, Server, cli, make_tokens
 
 LR = "legality_review"
 UNIT, OTHER, BUREAU = "scjgj", "gaj", "sfj"
@@ -27,17 +24,6 @@ SMOKE = Path(__file__).resolve().parents[2] / "shared" / "tools" / "contract-smo
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def make_tokens(database_url: str, **spec: tuple[str, str | None]) -> dict[str, str]:
-    """Bearer tokens by name, created straight in the database (`token create` is exercised by the smoke test)."""
-    db = Database(database_url)
-    try:
-        with db.write() as conn:
-            return {name: create_token(conn, name=name, role=role, agency=agency, now=datetime.now(UTC))
-                    for name, (role, agency) in spec.items()}
-    finally:
-        db.dispose()
 
 
 def people(server: Server) -> dict[str, str]:

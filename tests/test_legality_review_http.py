@@ -12,10 +12,9 @@ from typing import Any
 
 from xsflow.calendar import OfficialCalendar, bundled_notices, local_date
 from xsflow.clock import FixedClock
-from xsflow.store.db import Database
 from xsflow.tokens import create_token
 
-from .conftest import Server, at, fire, get_case
+from .conftest import Server, at, make_tokens, fire, get_case
 
 LR = "legality_review"
 UNIT = "scjgj"  # 县市场监管局, the drafting unit
@@ -25,17 +24,6 @@ DOC_NUMBER = re.compile(r"^(?P<prefix>秀山司[补终审])〔(?P<year>\d{4})〕
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def make_tokens(database_url: str, **spec: tuple[str, str | None]) -> dict[str, str]:
-    """Bearer tokens by name, created straight in the database (the CLI path is tested elsewhere)."""
-    db = Database(database_url)
-    try:
-        with db.write() as conn:
-            return {name: create_token(conn, name=name, role=role, agency=agency, now=datetime.now(UTC))
-                    for name, (role, agency) in spec.items()}
-    finally:
-        db.dispose()
 
 
 def people(server: Server) -> dict[str, str]:

@@ -25,8 +25,8 @@ from sqlalchemy import Connection, select
 
 from .access import Actor
 from .calendar import local_date
-from .errors import BadRequest, Forbidden, NotFound
-from .queries import Page, check_limit, decode_cursor, encode_cursor
+from .errors import Forbidden, NotFound
+from .queries import Page, after_id, check_limit, encode_cursor
 from .registry import Registry
 from .store.schema import agencies, cases, history
 
@@ -45,9 +45,7 @@ def enforcers(conn: Connection, registry: Registry, actor: Actor, *, on: date, a
     force on `on`, by case id; `number` narrows to one certificate number."""
     limit = check_limit(limit)
     agency = _scope(conn, actor, agency)
-    after = decode_cursor(cursor) or 0
-    if not isinstance(after, int):
-        raise BadRequest("翻页参数 cursor 无效：请使用上一页答复中的 next 值。")
+    after = after_id(cursor)
     items: list[dict[str, Any]] = []
     while len(items) <= limit:
         stmt = (select(cases.c.id, cases.c.agency_code, cases.c.state, cases.c.definition_version, cases.c.data)

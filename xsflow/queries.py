@@ -32,13 +32,24 @@ def encode_cursor(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
+BAD_CURSOR = "翻页参数 cursor 无效：请使用上一页答复中的 next 值。"
+
+
 def decode_cursor(cursor: str | None) -> Any:
     if not cursor:
         return None
     try:
         return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError:
-        raise BadRequest("翻页参数 cursor 无效：请使用上一页答复中的 next 值。") from None
+        raise BadRequest(BAD_CURSOR) from None
+
+
+def after_id(cursor: str | None) -> int:
+    """The last id of the previous page of a list paged by id (0 for the first page)."""
+    after = decode_cursor(cursor) or 0
+    if not isinstance(after, int):
+        raise BadRequest(BAD_CURSOR)
+    return after
 
 
 def check_limit(limit: int | None, default: int = 50) -> int:
@@ -77,7 +88,7 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
                state: str | None = None, agency: str | None = None, overdue: bool | None = None,
                cursor: str | None = None, limit: int | None = None) -> Page:
     limit = check_limit(limit)
-    after = decode_cursor(cursor)
+    after = after_id(cursor)
     stmt = select(cases).where(_scoped(actor)).order_by(cases.c.id).limit(limit + 1)
     if procedure:
         registry.versions(procedure)  # 404 with the known names
@@ -89,25 +100,23 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
     if overdue is not None:
         cond = and_(cases.c.closed.is_(False), exists().where(_overdue_condition(now)))
         stmt = stmt.where(cond if overdue else ~cond)
-    if after is not None:
-        if not isinstance(after, int):
-            raise BadRequest("翻页参数 cursor 无效：请使用上一页答复中的 next 值。")
-        stmt = stmt.where(cases.c.id > after)
+    stmt = stmt.where(cases.c.id > after)
     rows = [dict(r) for r in conn.execute(stmt).mappings()]
     page, more = rows[:limit], len(rows) > limit
     ids = [r["id"] for r in page]
-    dls = _group(conn.execute(select(deadlines).where(deadlines.c.case_id.in_(ids)).order_by(deadlines.c.id)))
+    dls = group_by_case(conn.execute(select(deadlines).where(deadlines.c.case_id.in_(ids)).order_by(deadlines.c.id)))
     parties: dict[int, list[str]] = {}
     for case_id, code in conn.execute(select(case_agencies.c.case_id, case_agencies.c.agency_code)
                                       .where(case_agencies.c.case_id.in_(ids))):
         parties.setdefault(case_id, []).append(code)
-    docs = _group(conn.execute(select(documents).where(documents.c.case_id.in_(ids)).order_by(documents.c.id)))
+    docs = group_by_case(conn.execute(select(documents).where(documents.c.case_id.in_(ids)).order_by(documents.c.id)))
     items = [case_view(r, registry.get(r["procedure"], r["definition_version"]), dls.get(r["id"], []),
                        docs.get(r["id"], []), actor, parties.get(r["id"], []), now) for r in page]
     return Page(items, encode_cursor(page[-1]["id"]) if more else None)
 
 
-def _group(result) -> dict[int, list[dict[str, Any]]]:
+def group_by_case(result) -> dict[int, list[dict[str, Any]]]:
+    """Rows of a query over several cases, listed by case id."""
     out: dict[int, list[dict[str, Any]]] = {}
     for r in result.mappings():
         out.setdefault(r["case_id"], []).append(dict(r))
@@ -121,7 +130,7 @@ def case_history(conn: Connection, actor: Actor, case_id: int, *, cursor: str | 
         raise NotFound(f"没有编号为 {case_id} 的案件。", case_id=case_id)
     _check_sees_case(conn, actor, case_id, agency)
     limit = check_limit(limit, default=MAX_LIMIT)
-    after = decode_cursor(cursor) or 0
+    after = after_id(cursor)
     rows = conn.execute(select(history).where(history.c.case_id == case_id, history.c.seq > after)
                         .order_by(history.c.seq).limit(limit + 1)).mappings().all()
     page = rows[:limit]
@@ -170,7 +179,7 @@ def overdue(conn: Connection, registry: Registry, calendar: OfficialCalendar, ac
         try:
             at, last_id = datetime.fromisoformat(after[0]), int(after[1])
         except (TypeError, ValueError, IndexError):
-            raise BadRequest("翻页参数 cursor 无效：请使用上一页答复中的 next 值。") from None
+            raise BadRequest(BAD_CURSOR) from None
         stmt = stmt.where(or_(deadlines.c.lapses_at > at,
                               and_(deadlines.c.lapses_at == at, deadlines.c.id > last_id)))
     rows = conn.execute(stmt).mappings().all()

@@ -15,8 +15,7 @@ from sqlalchemy import Connection, exists, or_, select, true
 
 from .access import Actor
 from .calendar import SHANGHAI, local_date
-from .errors import BadRequest
-from .queries import Page, check_limit, decode_cursor, encode_cursor
+from .queries import Page, after_id, check_limit, encode_cursor, group_by_case
 from .registry import Registry
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history
 from .views import day
@@ -53,7 +52,7 @@ def register_page(conn: Connection, registry: Registry, actor: Actor, *, now: da
     """Every normative document the caller may see, oldest case first, with its filing and legality review."""
     limit = check_limit(limit)
     registry.versions(FILING)  # 404 naming the known procedures if filing_review is not loaded
-    after = decode_cursor(cursor)
+    after = after_id(cursor)
     stmt = (select(cases, agencies.c.name.label("agency_name"))
             .join(agencies, agencies.c.code == cases.c.agency_code)
             .where(cases.c.procedure == FILING, _scoped(actor)).order_by(cases.c.id).limit(limit + 1))
@@ -66,18 +65,15 @@ def register_page(conn: Connection, registry: Registry, actor: Actor, *, now: da
     if year is not None:
         first, last = _year_bounds(year)
         stmt = stmt.where(cases.c.opened_at >= first, cases.c.opened_at < last)
-    if after is not None:
-        if not isinstance(after, int):
-            raise BadRequest("翻页参数 cursor 无效：请使用上一页答复中的 next 值。")
-        stmt = stmt.where(cases.c.id > after)
+    stmt = stmt.where(cases.c.id > after)
     rows = [dict(r) for r in conn.execute(stmt).mappings()]
     page, more = rows[:limit], len(rows) > limit
     ids = [r["id"] for r in page]
-    dls = _grouped(conn.execute(select(deadlines).where(deadlines.c.case_id.in_(ids)).order_by(deadlines.c.id)))
-    steps = _grouped(conn.execute(
+    dls = group_by_case(conn.execute(select(deadlines).where(deadlines.c.case_id.in_(ids)).order_by(deadlines.c.id)))
+    steps = group_by_case(conn.execute(
         select(history.c.case_id, history.c.trigger, history.c.occurred_at)
         .where(history.c.case_id.in_(ids), history.c.trigger.in_(["file", "register"])).order_by(history.c.seq)))
-    docs = _grouped(conn.execute(
+    docs = group_by_case(conn.execute(
         select(documents.c.case_id, documents.c.id, documents.c.kind, documents.c.number, documents.c.issued_at)
         .where(documents.c.case_id.in_(ids), documents.c.kind.in_(["filing_receipt", "filing_examination_opinion"]))
         .order_by(documents.c.id)))
@@ -85,13 +81,6 @@ def register_page(conn: Connection, registry: Registry, actor: Actor, *, now: da
     items = [_entry(registry, r, dls.get(r["id"], []), steps.get(r["id"], []), docs.get(r["id"], []),
                     _match(r["data"], reviews), now) for r in page]
     return Page(items, encode_cursor(page[-1]["id"]) if more else None)
-
-
-def _grouped(result) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = {}
-    for r in result.mappings():
-        out.setdefault(r["case_id"], []).append(dict(r))
-    return out
 
 
 def _legality_reviews(conn: Connection, actor: Actor, page: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
