@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -193,38 +191,6 @@ def test_200_concurrent_issues_on_postgresql_number_1_to_200(pg_url, clock):
     assert sorted(numbers, key=lambda n: int(n.split("〕")[1][:-1])) == [f"秀山司审〔2025〕{n}号" for n in range(1, 201)]
     for x in systems + [setup]:
         x.db.dispose()
-
-
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (Debian package libreoffice-writer-nogui) is not installed")
-def test_each_kind_converts_to_a_one_page_pdf_with_its_number(system, clock, tmp_path):
-    """LibreOffice opens each kind's .docx and prints it with its number (what the county will print and seal)."""
-    clock.move_to(at("2025-10-20T12:00:00+08:00"))
-    a = _draft(system, opened="2025-09-22T09:00:00+08:00")
-    system.engine.fire(REVIEWER, a["id"], "request_supplement", {"missing": ["legal_basis"]}, occurred_at=at("2025-09-26T10:00:00+08:00"))
-    system.tick(at("2025-10-11T00:00:01+08:00"))
-    b = _draft(system, title="另一草案")
-    system.engine.fire(REVIEWER, b["id"], "accept")
-    system.engine.fire(REVIEWER, b["id"], "issue_opinion", {"conclusion": "revise", "reasons": "第三条应删除。"})
-    with system.db.read() as conn:
-        rows = conn.execute(select(documents.c.id, documents.c.number)).all()
-    assert len(rows) == 3
-    for doc_id, number in rows:
-        _, name, _ = _file(system, doc_id)
-        with system.db.read() as conn:
-            content = docx_file(document_record(conn, ADMIN, doc_id))[1]
-        path = tmp_path / f"doc{doc_id}.docx"
-        path.write_bytes(content)
-        subprocess.run([SOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
-                       check=True, capture_output=True, timeout=180,
-                       env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
-        pdf = tmp_path / f"doc{doc_id}.pdf"
-        assert pdf.exists()
-        if shutil.which("pdftotext"):
-            printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-            assert number.replace("〔", "").split("〕")[0][-4:] in printed
 
 
 def test_a_correction_is_a_new_document_naming_the_one_it_corrects(system, clock):

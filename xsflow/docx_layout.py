@@ -17,12 +17,13 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement, parse_xml
 from lxml import etree
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Emu, Mm, Pt
 
 from .wording import Wording
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
+HEADING_FONT = "黑体"  # 7.3.3: the first level of headings (一、) "一般用黑体字"
 FALLBACKS = {TITLE_FONT: "宋体", BODY_FONT: "仿宋"}  # what Windows and most Chinese systems have
 SIZE_2 = Pt(22)  # 二号
 SIZE_3 = Pt(16)  # 三号
@@ -40,21 +41,25 @@ def render_docx(number: str, wording: Wording) -> bytes:
     section.left_margin, section.right_margin = Mm(28), Mm(26)
     section.footer_distance = Mm(28)
     _default_style(doc)
+    _chinese_text(doc)
     _declare_fallbacks(doc)
 
     for line in wording.title.split("\n"):
-        _para(doc, line, font=TITLE_FONT, size=SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(35))
+        title = _para(doc, line, font=TITLE_FONT, size=SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(35))
+        _break_title(title, line)
     _para(doc, number, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "")
     if wording.recipient:
         _para(doc, wording.recipient.rstrip("：:") + "：")
-    for text in wording.paragraphs:
-        _para(doc, text, first_indent=INDENT_2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    _para(doc, "")
-    if wording.signature:
-        _para(doc, wording.signature, align=WD_ALIGN_PARAGRAPH.RIGHT, right_indent=INDENT_2 * 2)
-    if wording.date_line:
-        _para(doc, wording.date_line, align=WD_ALIGN_PARAGRAPH.RIGHT, right_indent=INDENT_2)
+    body = [_para(doc, text, first_indent=INDENT_2, align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+                  font=HEADING_FONT if _is_heading(text) else None) for text in wording.paragraphs]
+    gap = _para(doc, "")
+    # 7.3.5: the signature and the date (and the seal over them) never stand on a page without body text.
+    for p in body[-1:] + [gap]:
+        p.paragraph_format.keep_with_next = True
+    last = _sign(doc, wording.signature, wording.date_line)
+    if last is not None and wording.notes:  # the 附注 below the date goes with it
+        last.paragraph_format.keep_with_next = True
     for note in wording.notes:
         _para(doc, f"（{note.strip('（）()')}）", first_indent=INDENT_2)
     _page_number(section.footer.paragraphs[0])
@@ -65,6 +70,76 @@ def render_docx(number: str, wording: Wording) -> bytes:
     return out.getvalue()
 
 
+def _units(text: str) -> float:
+    """Width in characters of the text's size: ASCII is half a character, and LibreOffice and Word
+    put about a quarter of a character between Chinese and Western text."""
+    width = sum(0.5 if ord(c) < 128 else 1.0 for c in text)
+    return width + 0.25 * sum((ord(a) < 128) != (ord(b) < 128) for a, b in zip(text, text[1:]))
+
+
+TYPE_AREA = Mm(156)
+TITLE_CHARS = TYPE_AREA / SIZE_2  # 20.1 characters of 2号 on a line
+_NO_LINE_START = "”’》）〕」』、，。；：！？"
+_NO_LINE_END = "“‘《（〔「『"
+# Where a phrase starts in these titles: a line may break before them without splitting a word.
+TITLE_PHRASES = ("并", "及", "和", "与", "行政", "监督", "考核", "争议", "予以", "拒不")
+
+
+def title_break(title: str) -> int | None:
+    """Where a title too long for one line breaks (7.3.1: 词意完整, 梯形): at a phrase boundary near the
+    middle, the first line the longer one (a box that narrows the title can only make that shape).
+    None when it fits on one line or needs more than two."""
+    if _units(title) <= TITLE_CHARS:
+        return None
+    best: tuple[float, int] | None = None
+    for i in range(1, len(title)):
+        left, right = title[:i], title[i:]
+        if right[0] in _NO_LINE_START or left[-1] in _NO_LINE_END or ord(right[0]) < 128:
+            continue
+        wl, wr = _units(left), _units(right)
+        if wl > TITLE_CHARS or wr > wl:
+            continue
+        phrase = left[-1] in "”’》）" or right[0] in _NO_LINE_END or right.startswith(TITLE_PHRASES)
+        quoted = left.count("“") > left.count("”") or left.count("《") > left.count("》")  # inside a name
+        cost = (wl - wr) + (0 if phrase and not quoted else 12) + (6 if quoted else 0)
+        if best is None or cost < best[0]:
+            best = (cost, i)
+    return best[1] if best else None
+
+
+def _break_title(p, title: str) -> None:
+    """Narrows the centred title to its first line's width so that it breaks where `title_break` says;
+    the text stays one paragraph, as typed."""
+    at = title_break(title)
+    if at is None:
+        return
+    side = Emu(int((TYPE_AREA - SIZE_2 * (_units(title[:at]) + 0.3)) / 2))
+    p.paragraph_format.left_indent = p.paragraph_format.right_indent = side
+
+
+def _is_heading(text: str) -> bool:
+    """A first-level heading standing on its own line: 一、需要协调的事项 (not an item that says something)."""
+    head, sep, rest = text.partition("、")
+    return bool(sep) and bool(head) and all(c in "一二三四五六七八九十" for c in head) \
+        and 0 < len(rest) <= 20 and not any(c in rest for c in "，。；：")
+
+
+def _sign(doc, signature: str, date_line: str):
+    """7.3.5.1 (a sealed document): the date 右空四字, the issuing organ centred over the date, both
+    pressed by the seal; an organ too long for that is set flush right, on one line where it fits.
+    Returns the last paragraph it set, if any."""
+    date_indent = INDENT_2 * 2
+    last = None
+    if signature:
+        offset = (_units(date_line) - _units(signature)) / 2 if date_line else 0
+        indent = max(0, min(int(date_indent + SIZE_3 * offset), int(TYPE_AREA - SIZE_3 * _units(signature))))
+        last = _para(doc, signature, align=WD_ALIGN_PARAGRAPH.RIGHT, right_indent=Emu(indent))
+        last.paragraph_format.keep_with_next = bool(date_line)
+    if date_line:
+        last = _para(doc, date_line, align=WD_ALIGN_PARAGRAPH.RIGHT, right_indent=date_indent)
+    return last
+
+
 def _default_style(doc) -> None:
     normal = doc.styles["Normal"]
     normal.font.size = SIZE_3
@@ -72,6 +147,23 @@ def _default_style(doc) -> None:
     fmt = normal.paragraph_format
     fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, LINE
     fmt.space_before = fmt.space_after = Pt(0)
+    # Word's default, said explicitly: LibreOffice then keeps a line's last comma inside the type area.
+    # Left unsaid, LibreOffice lets it hang past the margin and drops it from a justified line.
+    punct = OxmlElement("w:overflowPunct")
+    punct.set(qn("w:val"), "1")
+    normal.element.pPr.find(qn("w:spacing")).addprevious(punct)
+
+
+def _chinese_text(doc) -> None:
+    """Marks the East Asian text as Chinese (PRC). The bundled template says en-US, and LibreOffice then
+    falls back to Japanese glyph forms (，。： centred in the em box) where the standard's fonts are missing."""
+    rpr = doc.styles.element.xpath("w:docDefaults/w:rPrDefault/w:rPr")[0]
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
 
 
 def _set_font(rpr, name: str) -> None:
