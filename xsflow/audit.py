@@ -10,8 +10,12 @@ from typing import Any
 GENESIS = "0" * 64
 
 
+# json.dumps with these options would build this encoder anew on every call.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
 def _instant(value: datetime) -> str:

@@ -8,10 +8,15 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, insert, select
 
 from .calendar import Notice, OfficialCalendar, bundled_notices, parse_notice
+from .store.db import Prepared
 from .store.schema import calendar_notices
 
-# Asked on every transition that starts a deadline: built once, not per call.
-_REVISION = select(func.count(), func.coalesce(func.max(calendar_notices.c.id), 0))
+# The revision of the stored notices: their number and highest id. `store_notice` gives a
+# replaced notice a new id, so any change shows. The engine reads it with the case it loads
+# (two scalar subqueries); otherwise it is asked here. Built once, not per call.
+NOTICE_COUNT = select(func.count()).select_from(calendar_notices).scalar_subquery()
+LAST_NOTICE_ID = select(func.coalesce(func.max(calendar_notices.c.id), 0)).scalar_subquery()
+_REVISION = Prepared(select(NOTICE_COUNT.label("notices"), LAST_NOTICE_ID.label("last_id")))
 
 
 class CalendarStore:
@@ -20,9 +25,15 @@ class CalendarStore:
         self._revision: tuple[int, int] | None = None
         self._calendar: OfficialCalendar | None = None
 
-    def current(self, conn: Connection) -> OfficialCalendar:
-        """The calendar of the notices stored now; bundled notices when none are stored yet."""
-        revision = tuple(conn.execute(_REVISION).one())
+    def current(self, conn: Connection, revision: tuple[int, int] | None = None) -> OfficialCalendar:
+        """The calendar of the notices stored now; bundled notices when none are stored yet.
+
+        `revision`: (NOTICE_COUNT, LAST_NOTICE_ID) as read earlier in this same transaction,
+        which saves asking again.
+        """
+        if revision is None:
+            count, last_id = _REVISION.tuples(conn, {})[0]
+            revision = (count, last_id)
         with self._lock:
             if revision != self._revision or self._calendar is None:
                 texts = conn.execute(select(calendar_notices.c.text, calendar_notices.c.number)

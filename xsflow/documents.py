@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .definitions import DocumentKind
+from .store.db import Prepared
 from .store.schema import document_sequences, documents
 
 
@@ -21,23 +22,25 @@ def document_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}〔{year}〕{seq}号"
 
 
-_INSERT_DOCUMENT = insert(documents).returning(documents.c.id)
+_INSERT_DOCUMENT = Prepared(insert(documents), (
+    "case_id", "kind", "title", "prefix", "year", "seq", "number", "issued_at", "legal_instant", "basis", "facts",
+    "history_seq", "corrects_id"))
 
 
 @cache
-def _next_sequence_statement(dialect: str):
+def _next_sequence_statement(dialect: str) -> Prepared:
     """Built once per dialect; prefix and year come as execution parameters."""
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return dialect_insert(document_sequences).values(
+    return Prepared(dialect_insert(document_sequences).values(
         prefix=bindparam("seq_prefix"), year=bindparam("seq_year"), last=1).on_conflict_do_update(
         index_elements=["prefix", "year"], set_={"last": document_sequences.c.last + 1},
-    ).returning(document_sequences.c.last)
+    ).returning(document_sequences.c.last))
 
 
 def next_sequence(conn: Connection, prefix: str, year: int) -> int:
     """The next number for (prefix, year); the row stays locked until the transaction ends."""
     stmt = _next_sequence_statement(conn.dialect.name)
-    return int(conn.execute(stmt, {"seq_prefix": prefix, "seq_year": year}).scalar_one())
+    return int(stmt.scalar(conn, {"seq_prefix": prefix, "seq_year": year}))
 
 
 def issue(conn: Connection, *, case_id: int, kind: DocumentKind, issued_at: datetime, year: int,
@@ -50,7 +53,7 @@ def issue(conn: Connection, *, case_id: int, kind: DocumentKind, issued_at: date
         "legal_instant": legal_instant, "basis": str(kind.basis), "facts": facts, "history_seq": history_seq,
         "corrects_id": corrects_id,
     }
-    row["id"] = conn.execute(_INSERT_DOCUMENT, row).scalar_one()
+    row["id"] = _INSERT_DOCUMENT.insert_id(conn, row)
     return row
 
 

@@ -21,32 +21,54 @@ from . import documents as docs
 from .access import Actor, check_may_fire, check_may_open
 from .audit import GENESIS, canonical_json, entry_hash
 from .calendar import OfficialCalendar, local_date
-from .calendars import CalendarStore
+from .calendars import LAST_NOTICE_ID, NOTICE_COUNT, CalendarStore
 from .clock import Clock
 from .definitions import Deadline, Procedure, Transition
 from .errors import (BadRequest, CalendarNotLoaded, Forbidden, IdempotencyConflict, InvalidPayload, NotFound,
                      TriggerNotAllowed, VersionConflict)
 from .machine import Step
 from .registry import Registry
-from .store.db import Database
+from .store.db import Database, Prepared
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, idempotency_keys
 from .views import case_view, document_view, instant
 from .wording import Templates, cn_date
 
 # The statements of a transition, built once. Building a Core statement per call
 # (`where(col == value)`, `values(**row)`) costs more than running it on SQLite: each build
-# coerces every value into a bind parameter and computes a new cache key. Built once, the
-# cache key is memoised on the object and the compiled form is found at once; the values
-# come as execution parameters (for an UPDATE, the keys that name columns are its SET).
-_CASE = select(cases).where(cases.c.id == bindparam("case_id"))
-_CASE_LOCKED = _CASE.with_for_update()
-_CASE_DEADLINES = select(deadlines).where(deadlines.c.case_id == bindparam("case_id")).order_by(deadlines.c.id)
-_CASE_DOCUMENTS = select(documents).where(documents.c.case_id == bindparam("case_id")).order_by(documents.c.id)
-_CASE_PARTIES = select(case_agencies.c.agency_code).where(case_agencies.c.case_id == bindparam("case_id"))
-_INSERT_DEADLINE = insert(deadlines).returning(deadlines.c.id)
-_UPDATE_DEADLINE = update(deadlines).where(deadlines.c.id == bindparam("deadline_id"))
-_INSERT_HISTORY = insert(history)
-_BUMP_CASE = update(cases).where(cases.c.id == bindparam("case_id"), cases.c.version == bindparam("old_version"))
+# coerces every value into a bind parameter and computes a new cache key. `Prepared` also
+# skips SQLAlchemy's per-execution machinery on SQLite (see xsflow/store/db.py); the values
+# come as parameters, and `columns` names what an INSERT writes or an UPDATE sets.
+#
+# A case is read with its deadlines and the calendar revision in one statement: one row per
+# deadline (or one with NULLs), the case's columns first. On PostgreSQL the case row is locked
+# by a statement of its own first: a locking read joined to other tables would, after waiting
+# for the lock, return those tables' rows as they were before the wait (READ COMMITTED).
+# SQLite needs no row lock: a write transaction holds the database's (BEGIN IMMEDIATE).
+_CASE_KEYS = tuple(c.key for c in cases.c)
+_DEADLINE_KEYS = tuple(c.key for c in deadlines.c)
+_REVISION_AT = len(_CASE_KEYS)  # the two revision columns follow the case's
+_DEADLINE_AT = _REVISION_AT + 2  # then the deadline's (NULL when the case has none)
+_CASE = Prepared(
+    select(*cases.c, NOTICE_COUNT.label("calendar_notices"), LAST_NOTICE_ID.label("calendar_last_notice"),
+           *(c.label(f"deadline_{c.key}") for c in deadlines.c))
+    .select_from(cases.outerjoin(deadlines, deadlines.c.case_id == cases.c.id))
+    .where(cases.c.id == bindparam("case_id")).order_by(deadlines.c.id))
+_LOCK_CASE = Prepared(select(cases.c.id).where(cases.c.id == bindparam("case_id")).with_for_update())
+_CASE_DOCUMENTS = Prepared(select(documents).where(documents.c.case_id == bindparam("case_id"))
+                           .order_by(documents.c.id))
+_CASE_PARTIES = Prepared(select(case_agencies.c.agency_code).where(case_agencies.c.case_id == bindparam("case_id")))
+_DEADLINE_COLUMNS = ("case_id", "name", "period_kind", "period", "start_date", "due_date", "lapses_at",
+                     "provisional", "service_level", "basis", "status", "overdue", "closed_at")
+_INSERT_DEADLINE = Prepared(insert(deadlines), _DEADLINE_COLUMNS)
+_CLOSE_DEADLINE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")),
+                           ("status", "overdue", "closed_at"))
+_CLEAR_OVERDUE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")), ("overdue",))
+_INSERT_HISTORY = Prepared(insert(history), ("case_id", "seq", "trigger", "actor", "actor_role", "payload",
+                                            "occurred_at", "recorded_at", "from_state", "to_state", "prev_hash",
+                                            "hash"))
+_BUMP_CASE = Prepared(update(cases).where(cases.c.id == bindparam("case_id"),
+                                          cases.c.version == bindparam("old_version")),
+                      ("state", "closed", "version", "data", "last_occurred_at", "history_seq", "history_hash"))
 
 
 CORRECTORS = frozenset({"reviewer", "supervisor"})  # the bureau issues documents, so it corrects them
@@ -62,6 +84,7 @@ class LoadedCase:
     documents: list[dict[str, Any]]
     agencies: list[str]  # the owner first, then the parties
     new_history: list[dict[str, Any]] = field(default_factory=list)
+    calendar_revision: tuple[int, int] | None = None  # as read with the case (CalendarStore.current)
 
 
 class Engine:
@@ -175,15 +198,19 @@ class Engine:
 
     def load_case(self, conn: Connection, case_id: int, *, lock: bool = False) -> LoadedCase:
         key = {"case_id": case_id}
-        row = conn.execute(_CASE_LOCKED if lock else _CASE, key).mappings().first()
-        if row is None:
+        if lock and conn.dialect.name != "sqlite":
+            _LOCK_CASE.tuples(conn, key)
+        found = _CASE.tuples(conn, key)
+        if not found:
             raise NotFound(f"没有编号为 {case_id} 的案件。", case_id=case_id)
+        first = found[0]
+        row = dict(zip(_CASE_KEYS, first))
+        revision = (first[_REVISION_AT], first[_REVISION_AT + 1])
+        dls = [dict(zip(_DEADLINE_KEYS, r[_DEADLINE_AT:])) for r in found if r[_DEADLINE_AT] is not None]
         proc = self.registry.get(row["procedure"], row["definition_version"])
-        dls = conn.execute(_CASE_DEADLINES, key).mappings().all()
-        ds = conn.execute(_CASE_DOCUMENTS, key).mappings().all() if proc.documents else []
-        parties = [] if proc.parties_field is None else list(conn.execute(_CASE_PARTIES, key).scalars())
-        return LoadedCase(dict(row), proc, [dict(d) for d in dls], [dict(d) for d in ds],
-                          [row["agency_code"], *parties])
+        ds = _CASE_DOCUMENTS.rows(conn, key) if proc.documents else []
+        parties = [] if proc.parties_field is None else [r["agency_code"] for r in _CASE_PARTIES.rows(conn, key)]
+        return LoadedCase(row, proc, dls, ds, [row["agency_code"], *parties], calendar_revision=revision)
 
     # --- the transition -------------------------------------------------------------------
 
@@ -191,6 +218,8 @@ class Engine:
                      payload: dict[str, Any], occurred: datetime, now: datetime,
                      expected_version: int | None) -> dict[str, Any]:
         proc, row = case.proc, case.row
+        # Checked first: a caller who may not see the case learns nothing of it, not even its triggers.
+        actor.check_sees(case.agencies)
         candidates = tuple(t for t in proc.transitions_for(trigger) if not t.automatic)
         if not candidates:
             known = "、".join(proc.triggers_from(row["state"])) or "无"
@@ -244,11 +273,11 @@ class Engine:
         """Writes the case row with the next version, if nobody else wrote it since it was read."""
         row = case.row
         row["version"] = old_version + 1
-        result = conn.execute(_BUMP_CASE, {
+        matched = _BUMP_CASE.rowcount(conn, {
             "case_id": row["id"], "old_version": old_version, "state": row["state"], "closed": row["closed"],
             "version": row["version"], "data": row["data"], "last_occurred_at": row["last_occurred_at"],
             "history_seq": row["history_seq"], "history_hash": row["history_hash"]})
-        if result.rowcount != 1:
+        if matched != 1:
             raise VersionConflict("案件刚被他人更新，请刷新后重新办理。", case_id=row["id"])
 
     # --- pieces of a step -----------------------------------------------------------------
@@ -261,8 +290,8 @@ class Engine:
             lapse = case.proc.deadline(d["name"]).on_lapse == t.trigger
             late = d["lapses_at"] <= occurred  # a service level left after it ran out, before a sweep marked it
             status = "lapsed" if lapse or late else "cancelled" if t.cancels_deadlines else "met"
-            conn.execute(_UPDATE_DEADLINE, {"deadline_id": d["id"], "status": status, "overdue": lapse,
-                                            "closed_at": now})
+            _CLOSE_DEADLINE.run(conn, {"deadline_id": d["id"], "status": status, "overdue": lapse,
+                                       "closed_at": now})
             d["status"], d["overdue"], d["closed_at"] = status, lapse, now
 
     def _clear_overdue(self, conn: Connection, case: LoadedCase, step: Step) -> None:
@@ -274,18 +303,18 @@ class Engine:
                 continue
             definition = case.proc.deadline(d["name"])
             if not definition.service_level or step.dest not in definition.while_in:
-                conn.execute(_UPDATE_DEADLINE, {"deadline_id": d["id"], "overdue": False})
+                _CLEAR_OVERDUE.run(conn, {"deadline_id": d["id"], "overdue": False})
                 d["overdue"] = False
 
     def _start_deadlines(self, conn: Connection, case: LoadedCase, entered: list[Deadline],
                          occurred: datetime, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not entered:
             return []
-        calendar = self.calendars.current(conn)
+        calendar = self.calendars.current(conn, case.calendar_revision)
         started = []
         for d in entered:
             row = deadline_row(calendar, case.row["id"], d, occurred, payload, case.row["data"])
-            row["id"] = conn.execute(_INSERT_DEADLINE, row).scalar_one()
+            row["id"] = _INSERT_DEADLINE.insert_id(conn, row)
             case.deadlines.append(row)
             started.append(row)
         return started
@@ -300,7 +329,7 @@ class Engine:
             "from_state": source, "to_state": dest, "prev_hash": row["history_hash"],
         }
         entry["hash"] = entry_hash(entry)
-        conn.execute(_INSERT_HISTORY, entry)
+        _INSERT_HISTORY.run(conn, entry)
         row["history_seq"], row["history_hash"] = entry["seq"], entry["hash"]
         case.new_history.append(entry)
         return entry
@@ -317,7 +346,7 @@ class Engine:
                 "请系统管理员载入该年度的节假日安排通知（xsflow calendar load）后再办理。")
         # A person's act is dated when it took effect in the world; a lapse, when it is processed.
         dated = local_date(now if lapsed else entry["occurred_at"])
-        calendar = self.calendars.current(conn)
+        calendar = self.calendars.current(conn, case.calendar_revision)
         names = dict(conn.execute(select(agencies.c.code, agencies.c.name)
                                   .where(agencies.c.code.in_(case.agencies))).all())
         agency = {"code": case.row["agency_code"], "name": names[case.row["agency_code"]]}
@@ -409,10 +438,10 @@ class Engine:
             return None
         if not key or len(key) > 200:
             raise BadRequest("Idempotency-Key 须为 1 至 200 个字符。")
-        claimed = conn.execute(_claim_key_statement(conn.dialect.name), {
+        claimed = _claim_key_statement(conn.dialect.name).tuples(conn, {
             "scope": actor.scope, "key": key, "request_hash": _request_hash(request), "status": 0, "response": {},
-            "created_at": self.clock.now()}).scalar()
-        if claimed is not None:
+            "created_at": self.clock.now()})
+        if claimed:
             return None
         found = conn.execute(select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
             idempotency_keys.c.scope == actor.scope, idempotency_keys.c.key == key)).one()
@@ -423,20 +452,22 @@ class Engine:
     def _remember(self, conn: Connection, actor: Actor, key: str | None, request: dict[str, Any],
                   status: int, view: dict[str, Any]) -> None:
         if key is not None:
-            conn.execute(_ANSWER_KEY, {"key_scope": actor.scope, "key_value": key, "status": status,
-                                       "response": view})
+            _ANSWER_KEY.run(conn, {"key_scope": actor.scope, "key_value": key, "status": status,
+                                   "response": view})
 
 
 @functools.cache
-def _claim_key_statement(dialect: str):
+def _claim_key_statement(dialect: str) -> Prepared:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect; values as parameters."""
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (dialect_insert(idempotency_keys).on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(idempotency_keys.c.id))
+    return Prepared(dialect_insert(idempotency_keys).on_conflict_do_nothing(index_elements=["scope", "key"])
+                    .returning(idempotency_keys.c.id),
+                    ("scope", "key", "request_hash", "status", "response", "created_at"))
 
 
-_ANSWER_KEY = update(idempotency_keys).where(idempotency_keys.c.scope == bindparam("key_scope"),
-                                             idempotency_keys.c.key == bindparam("key_value"))
+_ANSWER_KEY = Prepared(update(idempotency_keys).where(idempotency_keys.c.scope == bindparam("key_scope"),
+                                                      idempotency_keys.c.key == bindparam("key_value")),
+                       ("status", "response"))
 
 
 def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime,

@@ -1,15 +1,16 @@
 """The Flask application: the JSON API under /api/v1 with its OpenAPI document."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask_smorest import Api
 
+from xsflow.errors import BadRequest
 from xsflow.system import Xsflow
 
 from ..web.pages import init_web
 from . import certificates, errors, register
-from .routes import api
-from .schemas import Error
+from .routes import IdConverter, api
+from .schemas import Error, shown, storable
 
 
 class XsflowApi(Api):
@@ -32,9 +33,25 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
     )
     app.json.ensure_ascii = False  # Chinese stays readable in answers
     app.extensions["xsflow"] = system or Xsflow(database_url)
+    app.url_map.converters["id"] = IdConverter  # before any blueprint adds a rule that uses it
     smorest = XsflowApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     for blueprint in (api, register.blp, certificates.blp):
         smorest.register_blueprint(blueprint)
     init_web(app)
+
+    @app.before_request
+    def refuse_unstorable_query():
+        # For the pages too: a NUL in a filter would reach PostgreSQL, which cannot hold it, as a 500.
+        for name, value in request.args.items(multi=True):
+            if not (storable(name) and storable(value)):
+                raise BadRequest(f"查询参数 {shown(name)} 含有空字符或无法编码的字符，未予办理。")
+
+    @app.after_request
+    def no_sniffing(response):
+        # Text a caller sent may come back inside a JSON answer; a browser must never read it as a page.
+        if request.path.startswith("/api/"):
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
     return app

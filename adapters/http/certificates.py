@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from xsflow.calendar import local_date
 from xsflow.enforcers import enforcers
 
-from .routes import caller, documented, xs
+from .routes import ApiBlueprint, caller, documented, xs
 from .schemas import Query, page_of
 
-blp = Blueprint("certificates", __name__, url_prefix="/api/v1", description="行政执法证")
+blp = ApiBlueprint("certificates", __name__, url_prefix="/api/v1", description="行政执法证")
 
 EnforcerQuery = Query.from_dict({
     "agency": fields.String(metadata={"description": "单位代码；执法机构经办人员只能查询本单位，可省略"}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from xsflow.errors import InvalidPayload, XsflowError, http_status
 
@@ -59,7 +59,10 @@ def http_exception(err: HTTPException):
         return jsonify(error_body("invalid_payload", "提交的内容有误，请逐项修改。", fields)), 422
     if err.code == 422:
         err.code = 400
-    return jsonify(error_body(code, message, fields)), err.code or 500
+    response = jsonify(error_body(code, message, fields))
+    if isinstance(err, MethodNotAllowed) and err.valid_methods:
+        response.headers["Allow"] = ", ".join(err.valid_methods)  # RFC 9110: a 405 names what is allowed
+    return response, err.code or 500
 
 
 def xsflow_error(err: XsflowError):

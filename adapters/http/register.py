@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from xsflow.register import FILING_STATUS, register_page
 
-from .routes import caller, documented, xs
+from .routes import ApiBlueprint, caller, documented, xs
 from .schemas import Query, page_of
 
-blp = Blueprint("register", __name__, url_prefix="/api/v1", description="规范性文件登记簿")
+blp = ApiBlueprint("register", __name__, url_prefix="/api/v1", description="规范性文件登记簿")
 
 _DATE = {"format": "date"}
 

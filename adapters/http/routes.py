@@ -1,17 +1,18 @@
 """The endpoints of contract.md: thin calls into the engine and the read side."""
 from __future__ import annotations
 
+import re
 from typing import Any
-
 
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.routing import IntegerConverter
 
 from xsflow import queries
 from xsflow.access import Actor
 from xsflow.calendar import SHANGHAI
-from xsflow.errors import BadRequest, Forbidden
+from xsflow.errors import BadRequest, Forbidden, InvalidPayload
 from xsflow.inbound import post_event
 from xsflow.system import Xsflow
 from xsflow.tokens import authenticate
@@ -20,16 +21,40 @@ from xsflow.views import instant, procedure_view
 from ..files import docx_download
 from . import schemas as s
 
-api = Blueprint("api", __name__, url_prefix="/api/v1", description="xsflow API")
+
+class ApiBlueprint(Blueprint):
+    """Every API blueprint parses with the stricter parser (unknown query parameters, deep JSON, NUL)."""
+
+    ARGUMENTS_PARSER = s.Parser()
+
+
+api = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="xsflow API")
 
 ERRORS = {400: "请求格式有误", 401: "缺少或无效的访问令牌", 403: "角色或单位无权",
-          404: "对象不存在", 409: "当前状态不允许或版本冲突", 422: "内容有误（逐项说明）"}
+          404: "对象不存在", 409: "当前状态不允许或版本冲突", 413: "请求体过大（上限 1 MB）",
+          415: "请求体不是 JSON（Content-Type 应为 application/json）", 422: "内容有误（逐项说明）"}
 
 
-IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+class IdConverter(IntegerConverter):
+    """`<id:…>` in a route: a record id, 1 to 2**63 − 1 in ASCII digits; anything else is routed to 404.
+
+    Ids are 64-bit in both databases, so a longer number cannot name anything and would overflow
+    the driver (a 500); Werkzeug's `int` would also take "١" (an Arabic-Indic one) for 1. The
+    bounds appear in the OpenAPI document.
+    """
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, url_map) -> None:
+        super().__init__(url_map, min=1, max=2**63 - 1)
+
+
+_IF_MATCH = re.compile(r'\s*(?:W/)?"?([0-9]{1,18})"?\s*')
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False,
+            "schema": {"type": "string", "pattern": r'^\s*(W/)?"?[0-9]{1,18}"?\s*$'},
             "description": "带引号的案件版本号，例如 \"3\"：案件已被他人更新时答复 409，不作改动"}
 IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
-                   "schema": {"type": "string", "maxLength": 200},
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                    "description": "同一键重复提交时只办理一次，并返回第一次的答复"}
 
 
@@ -56,17 +81,18 @@ def if_match() -> int | None:
     raw = request.headers.get("If-Match")
     if raw is None:
         return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    match = _IF_MATCH.fullmatch(raw)  # ASCII digits only: "²".isdigit() holds, but int("²") fails
+    if match is None:
         raise BadRequest(f"If-Match 应为带引号的案件版本号，例如 \"3\"；收到的是 {raw[:40]!r}。")
-    return int(value)
+    return int(match.group(1))
 
 
 @api.route("/procedures")
 class Procedures(MethodView):
+    @api.arguments(s.NoQuery, location="query")
     @api.response(200, s.ProcedurePage)
-    @documented(401)
-    def get(self):
+    @documented(400, 401)
+    def get(self, _query):
         """Every procedure and version, with states, transitions and deadlines and their legal basis."""
         caller()
         return {"items": [procedure_view(p) for p in xs().registry.all()], "next": None}
@@ -76,7 +102,7 @@ class Procedures(MethodView):
 class ProcedureDetail(MethodView):
     @api.arguments(s.ProcedureQuery, location="query")
     @api.response(200, s.ProcedureOut)
-    @documented(401, 404)
+    @documented(400, 401, 404)
     def get(self, args, name):
         """One procedure: the newest version, or `?version=`."""
         caller()
@@ -99,20 +125,22 @@ class Cases(MethodView):
             return queries.list_cases(conn, x.registry, actor, now=x.clock.now(), **args).as_json()
 
     @api.doc(parameters=[IDEMPOTENCY_KEY])
+    @api.arguments(s.NoQuery, location="query")
     @api.arguments(s.CaseCreate)
     @api.response(201, s.CaseOut)
-    @documented(400, 401, 403, 404, 422)
-    def post(self, body):
+    @documented(400, 401, 403, 404, 413, 415, 422)
+    def post(self, _query, body):
         """Opens a case; `Idempotency-Key` makes a retry safe."""
         actor = caller()
         return xs().engine.open_case(actor, idempotency_key=request.headers.get("Idempotency-Key"), **body)
 
 
-@api.route("/cases/<int:case_id>")
+@api.route("/cases/<id:case_id>")
 class Case(MethodView):
+    @api.arguments(s.NoQuery, location="query")
     @api.response(200, s.CaseOut)
-    @documented(401, 403, 404)
-    def get(self, case_id):
+    @documented(400, 401, 403, 404)
+    def get(self, _query, case_id):
         """The case with its deadlines, documents and the triggers the caller may fire."""
         actor = caller()
         x = xs()
@@ -120,7 +148,7 @@ class Case(MethodView):
             return queries.get_case(x.engine, conn, actor, case_id)
 
 
-@api.route("/cases/<int:case_id>/history")
+@api.route("/cases/<id:case_id>/history")
 class CaseHistory(MethodView):
     @api.arguments(s.PageQuery, location="query")
     @api.response(200, s.HistoryPage)
@@ -132,13 +160,14 @@ class CaseHistory(MethodView):
             return queries.case_history(conn, actor, case_id, **args).as_json()
 
 
-@api.route("/cases/<int:case_id>/events")
+@api.route("/cases/<id:case_id>/events")
 class CaseEvents(MethodView):
     @api.doc(parameters=[IF_MATCH, IDEMPOTENCY_KEY])
+    @api.arguments(s.NoQuery, location="query")
     @api.arguments(s.CaseEvent)
     @api.response(200, s.CaseOut)
-    @documented(400, 401, 403, 404, 409, 422)
-    def post(self, body, case_id):
+    @documented(400, 401, 403, 404, 409, 413, 415, 422)
+    def post(self, _query, body, case_id):
         """Fires a trigger. `If-Match: "<version>"` refuses a stale view; `Idempotency-Key` a repeat."""
         actor = caller()
         return xs().engine.fire(actor, case_id, body["trigger"], body["payload"], occurred_at=body["occurred_at"],
@@ -159,10 +188,11 @@ class Events(MethodView):
         with xs().db.read() as conn:
             return queries.inbound(conn, **args).as_json()
 
+    @api.arguments(s.NoQuery, location="query")
     @api.arguments(s.ExternalEvent)
     @api.response(200, s.CaseOut)
-    @documented(400, 401, 403, 404, 409, 422)
-    def post(self, body):
+    @documented(400, 401, 403, 404, 409, 413, 415, 422)
+    def post(self, _query, body):
         """For other systems: a trigger for the case found by correlation key; `event_id` makes it idempotent.
 
         The procedure's opening event (e.g. `publish` for filing_review) opens a case with that key.
@@ -187,43 +217,47 @@ class Overdue(MethodView):
 
 @api.route("/incidents")
 class Incidents(MethodView):
+    @api.arguments(s.NoQuery, location="query")
     @api.response(200, s.IncidentPage)
-    @documented(401)
-    def get(self):
+    @documented(400, 401)
+    def get(self, _query):
         """Open incidents: deadlines held back on a guessed calendar, lapses that failed."""
         actor = caller()
         with xs().db.read() as conn:
             return queries.open_incidents(conn, actor).as_json()
 
 
-@api.route("/documents/<int:document_id>")
+@api.route("/documents/<id:document_id>")
 class Document(MethodView):
+    @api.arguments(s.NoQuery, location="query")
     @api.response(200, s.DocumentOut)
-    @documented(401, 403, 404)
-    def get(self, document_id):
+    @documented(400, 401, 403, 404)
+    def get(self, _query, document_id):
         """An issued document's record: number, kind, basis, and the facts it states."""
         actor = caller()
         with xs().db.read() as conn:
             return queries.document_record(conn, actor, document_id)
 
 
-@api.route("/documents/<int:document_id>/corrections")
+@api.route("/documents/<id:document_id>/corrections")
 class DocumentCorrections(MethodView):
+    @api.arguments(s.NoQuery, location="query")
     @api.arguments(s.Correction)
     @api.response(201, s.DocumentOut)
-    @documented(400, 401, 403, 404, 409, 422)
-    def post(self, body, document_id):
+    @documented(400, 401, 403, 404, 409, 413, 415, 422)
+    def post(self, _query, body, document_id):
         """Corrects an issued document: a new document and number naming the one it corrects (which stays as issued)."""
         actor = caller()
         return xs().engine.correct_document(actor, document_id, body["reason"])
 
 
-@api.route("/documents/<int:document_id>/file")
+@api.route("/documents/<id:document_id>/file")
 class DocumentFile(MethodView):
     @api.response(200, description="The .docx file, laid out after GB/T 9704-2012",
                   content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    @documented(401, 403, 404)
-    def get(self, document_id):
+    @api.arguments(s.NoQuery, location="query")
+    @documented(400, 401, 403, 404)
+    def get(self, _query, document_id):
         """The issued document as .docx, ready to print, seal and send."""
         actor = caller()
         with xs().db.read() as conn:
@@ -260,10 +294,14 @@ class CalendarDeadline(MethodView):
 def deadline_answer(calendar: Any, args: dict[str, Any]) -> dict[str, Any]:
     if (args.get("working_days") is None) == (args.get("days") is None):
         raise BadRequest("请给出 working_days（工作日）或 days（日）二者之一。")
-    if args.get("working_days") is not None:
-        period = calendar.add_working_days(args["start"], args["working_days"])
-    else:
-        period = calendar.add_days(args["start"], args["days"])
+    unit = "working_days" if args.get("working_days") is not None else "days"
+    try:
+        if unit == "working_days":
+            period = calendar.add_working_days(args["start"], args["working_days"])
+        else:
+            period = calendar.add_days(args["start"], args["days"])
+    except ValueError as err:  # the period ends past the last year the calendar covers
+        raise InvalidPayload("提交的内容有误，请逐项修改。", {unit: [str(err)]}) from None
     return {
         "start": args["start"].isoformat(), "kind": period.kind, "length": period.n,
         "last_day": period.last_day.isoformat(), "lapses_at": instant(period.lapses_at.astimezone(SHANGHAI)),

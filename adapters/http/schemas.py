@@ -1,8 +1,19 @@
 """Request and response schemas: they validate what comes in and document what goes out (OpenAPI)."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+import json
+import math
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
 
+from marshmallow import RAISE, Schema, fields, validate
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import UnsupportedMediaType
+
+from xsflow.calendar.notices import FIRST_YEAR, LAST_YEAR
+from xsflow.errors import BadRequest, InvalidPayload
 from xsflow.payloads import Payload
 
 _REQ = {"required": "必须填写。", "null": "不能为空值。"}
@@ -56,9 +67,12 @@ class Correction(Payload):
 
 class Query(Schema):
     class Meta:
-        unknown = RAISE
+        unknown = RAISE  # the parser below names unknown parameters before the schema sees them
 
     error_messages = {"unknown": "不认识的查询参数。"}
+
+
+NoQuery = Query.from_dict({}, name="NoQuery")
 
 
 def _page_args():
@@ -82,13 +96,118 @@ EventQuery = Query.from_dict({**_page_args(), "outcome": fields.String(
 ProcedureQuery = Query.from_dict({"version": fields.Integer(error_messages={"invalid": "版本应为整数。"})},
                                  name="ProcedureQuery")
 DeadlineQuery = Query.from_dict({
-    "start": fields.Date(required=True, error_messages={**_REQ, "invalid": "起算日格式应为 YYYY-MM-DD。"}),
+    "start": fields.Date(required=True, error_messages={**_REQ, "invalid": "起算日格式应为 YYYY-MM-DD。"},
+                         validate=validate.Range(min=date(FIRST_YEAR, 1, 1), max=date(LAST_YEAR, 12, 31),
+                                                 error=f"起算日应在 {FIRST_YEAR}-01-01 至 {LAST_YEAR}-12-31 之间"
+                                                       "（日历支持的范围）。")),
     "working_days": fields.Integer(validate=validate.Range(min=1, max=3650, error="工作日数应在 1 至 3650 之间。"),
                                    error_messages={"invalid": "工作日数应为整数。"}),
     "days": fields.Integer(validate=validate.Range(min=1, max=3650, error="日数应在 1 至 3650 之间。"),
                            error_messages={"invalid": "日数应为整数。"}),
     "explain": fields.Boolean(load_default=False),
 }, name="DeadlineQuery")
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+# Real bodies nest a few levels (data → list → text); a deeper document is an attack or a bug, and
+# past about a thousand levels the decoder would exhaust the stack.
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"请求体的 JSON 嵌套层数过多（上限 {MAX_JSON_DEPTH} 层），未予办理。"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON, though Python's decoder accepts them
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(text)
+    return value
+
+
+class Parser(FlaskParser):
+    """webargs' parser, refusing what would otherwise reach the stack or the database as an error.
+
+    A misspelt query parameter is refused (400) instead of ignored: `?agancy=gaj` would otherwise
+    answer every agency's cases as if the filter held.
+    """
+
+    def _raw_load_json(self, req) -> Any:
+        raw = req.get_data(cache=True)
+        if not is_json_request(req):
+            if raw:  # a body the API would not read: say so, instead of "必须填写" for every field
+                raise UnsupportedMediaType()
+            return missing
+        try:
+            data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
+        except json.JSONDecodeError as err:
+            return missing if err.doc == "" else self._handle_invalid_json_error(err, req)
+        except UnicodeDecodeError as err:
+            return self._handle_invalid_json_error(err, req)
+        except RecursionError:
+            raise BadRequest(TOO_DEEP) from None
+        except ValueError:  # NaN, Infinity, 1e400, an integer of thousands of digits: no JSON column stores them
+            raise BadRequest("请求体中有超出范围的数值（NaN、Infinity、1e400 或位数过多的整数），未予办理。") from None
+        check_json_text(data)
+        return data
+
+    def load_querystring(self, req, schema: Schema) -> Any:
+        known = {f.data_key or name for name, f in schema.fields.items()}
+        unknown = [name for name in req.args if name not in known]
+        if unknown:
+            allowed = "、".join(sorted(known)) or "无（此地址不接受查询参数）"
+            raise BadRequest(f"不认识的查询参数：{'、'.join(shown(n) for n in unknown)}。请检查拼写；"
+                             f"此处可用的参数：{allowed}。")
+        return super().load_querystring(req, schema)
+
+
+def shown(name: str) -> str:
+    """A parameter name quoted in a message: cut short, and unprintable characters written as escapes."""
+    visible = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name[:40])
+    return f"“{visible}{'…' if len(name) > 40 else ''}”"
+
+
+def storable(text: str) -> bool:
+    """Whether both databases can hold `text`."""
+    # PostgreSQL text and jsonb hold no NUL, and a lone surrogate (JSON "\ud800") has no UTF-8 form.
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _walk(value: Any) -> Iterator[tuple[str, int, str | None]]:
+    """(path, depth, text) for every node of a parsed JSON document; iterative, so depth cannot hurt."""
+    stack: list[tuple[str, int, Any]] = [("", 1, value)]
+    while stack:
+        path, depth, node = stack.pop()
+        if isinstance(node, dict):
+            yield path, depth, None
+            for key, item in node.items():
+                yield f"{path}.{key}".lstrip("."), depth, key
+                stack.append((f"{path}.{key}".lstrip("."), depth + 1, item))
+        elif isinstance(node, list):
+            yield path, depth, None
+            stack.extend((f"{path}.{i}".lstrip("."), depth + 1, item) for i, item in enumerate(node))
+        else:
+            yield path, depth, node if isinstance(node, str) else None
+
+
+def check_json_text(document: Any) -> None:
+    """Refuses a body nested deeper than MAX_JSON_DEPTH (400) or holding text no database can store (422)."""
+    problems: dict[str, list[str]] = {}
+    for path, depth, text in _walk(document):
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(TOO_DEEP)
+        if text is not None and not storable(text):
+            problems.setdefault(path[:200] or "_body", ["不能含有空字符（\\u0000）或无法编码的字符。"])
+    if problems:
+        raise InvalidPayload("提交的内容有误，请逐项修改。", problems)
 
 
 # --- responses (documentation and shape) --------------------------------------------------

@@ -244,13 +244,13 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
     ), status
 
 
-@web.route("/cases/<int:case_id>")
+@web.route("/cases/<id:case_id>")
 @signed_in
 def case_page(case_id: int):
     return render_case(case_id)
 
 
-@web.route("/cases/<int:case_id>/events/<trigger>", methods=["POST"])
+@web.route("/cases/<id:case_id>/events/<trigger>", methods=["POST"])
 @signed_in
 def fire(case_id: int, trigger: str):
     actor = current_actor()
@@ -297,7 +297,7 @@ def as_instant_or_none(value: str | None):
 # --- documents --------------------------------------------------------------------------------
 
 
-@web.route("/documents/<int:document_id>/file")
+@web.route("/documents/<id:document_id>/file")
 @signed_in
 def document_file(document_id: int):
     actor = current_actor()

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
@@ -33,13 +36,29 @@ class Database:
             _sqlite_discipline(self.engine, sqlite_synchronous)
         else:
             self.engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+        # The same engine and pool, its connections marked for writing once here rather than per call.
+        self._writer = self.engine.execution_options(xsflow_write=True)
+        # SQLite: one write connection kept checked out, for whichever thread finds it free. A
+        # pool check-out and check-in costs ~30-50 µs, more than the BEGIN and COMMIT it wraps
+        # (SQLite writes one at a time anyway). Not on PostgreSQL: its check-out pings the server.
+        self._kept_lock = threading.Lock()
+        self._kept: Connection | None = None
+        self._kept_pid = 0
+        self._inherited: list[Connection] = []
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(xsflow_write=True)
-            with conn.begin():
-                yield conn
+        kept = self._take_kept()
+        if kept is None:  # PostgreSQL, another thread holds it, or a write inside a write
+            with self._writer.connect() as conn:
+                with conn.begin():
+                    yield conn
+            return
+        try:
+            with kept.begin():
+                yield kept
+        finally:
+            self._kept_lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -48,7 +67,33 @@ class Database:
                 yield conn
 
     def dispose(self) -> None:
+        with self._kept_lock:
+            if self._kept is not None and self._kept_pid == os.getpid():
+                self._kept.close()
+            self._kept = None
         self.engine.dispose()
+
+    def _take_kept(self) -> Connection | None:
+        """The kept write connection, locked for the caller; None when it cannot be had now."""
+        if not self.is_sqlite or not self._kept_lock.acquire(blocking=False):
+            return None
+        try:
+            kept = self._kept
+            if kept is not None and self._kept_pid != os.getpid():
+                # Inherited across a fork: the parent's. Held on to, so that it is never returned
+                # to this process's pool, used or closed here.
+                self._inherited.append(kept)
+                kept = None
+            elif kept is not None and (kept.closed or kept.invalidated or kept.in_transaction()):
+                kept.close()
+                kept = None
+            if kept is None:
+                kept = self._kept = self._writer.connect()
+                self._kept_pid = os.getpid()
+            return kept
+        except BaseException:
+            self._kept_lock.release()
+            raise
 
 
 def _sqlite_discipline(engine: Engine, synchronous: str) -> None:
@@ -74,3 +119,132 @@ def _sqlite_discipline(engine: Engine, synchronous: str) -> None:
         # whole execution context for it on every transaction.
         immediate = conn.get_execution_options().get("xsflow_write")
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN DEFERRED")
+
+
+class Prepared:
+    """A Core statement built once and run many times: a transition's hot statements.
+
+    On SQLite it runs straight on the driver connection that `conn` holds, inside `conn`'s
+    transaction, with the SQL that SQLAlchemy compiles for it (once per engine) and the type
+    conversions that SQLAlchemy itself applies (UTC instants, JSON, dates, booleans): the same
+    rows are written and read. What it skips is SQLAlchemy's per-execution machinery (execution
+    context, events, result metadata): ~50 µs a statement on the project machine, five times
+    what SQLite takes to run one of these statements, and most of what kept a transition under
+    a third of the raw driver's rate (docs/performance-engine.md). Elsewhere it is
+    `conn.execute(statement, params)`: a PostgreSQL round trip outweighs that machinery.
+
+    `columns` names the columns an INSERT or UPDATE writes (its VALUES or SET), as the keys of
+    the parameters do for `conn.execute`. Rows come back as dicts keyed by the selected or
+    returned columns' keys. On SQLite these statements fire no `before_cursor_execute` event,
+    and a driver error comes unwrapped (`sqlite3.Error`).
+    """
+
+    __slots__ = ("statement", "columns", "_last", "_forms", "_returning")
+
+    def __init__(self, statement: Any, columns: Iterable[str] = ()) -> None:
+        self.statement = statement
+        self.columns = tuple(columns)
+        self._last: tuple[Any, _SqliteForm] | None = None  # (dialect, form) of the latest call
+        self._forms: weakref.WeakKeyDictionary[Any, _SqliteForm] = weakref.WeakKeyDictionary()
+        self._returning: Any = None  # for insert_id, not on SQLite
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The rows as dicts keyed by the selected or returned columns' keys."""
+        if conn.dialect.name != "sqlite":
+            return [dict(r) for r in conn.execute(self.statement, params).mappings()]
+        form, cursor = self._run(conn, params)
+        keys = form.keys
+        return [dict(zip(keys, values)) for values in form.values(cursor.fetchall())]
+
+    def tuples(self, conn: Connection, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        """The rows as value sequences, in the order of the selected or returned columns."""
+        if conn.dialect.name != "sqlite":
+            return list(conn.execute(self.statement, params))
+        form, cursor = self._run(conn, params)
+        return form.values(cursor.fetchall())
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first column of the one row, e.g. the id an INSERT … RETURNING gives back."""
+        rows = self.tuples(conn, params)
+        if len(rows) != 1:
+            raise LookupError(f"expected one row, got {len(rows)}")
+        return rows[0][0]
+
+    def insert_id(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Runs an INSERT into a table with an integer id: the id of the row it added.
+
+        On SQLite the driver's `lastrowid` (the id is the rowid): RETURNING would cost SQLite
+        a temporary table, ~10 µs. Elsewhere the statement, RETURNING the id.
+        """
+        if conn.dialect.name != "sqlite":
+            if self._returning is None:
+                self._returning = self.statement.returning(*self.statement.table.primary_key.columns)
+            return conn.execute(self._returning, params).scalar_one()
+        return self._run(conn, params)[1].lastrowid
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        """Runs a statement whose result is not needed, e.g. an INSERT without RETURNING."""
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement, params)
+        else:
+            self._run(conn, params)
+
+    def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Runs an UPDATE or DELETE: how many rows it matched."""
+        if conn.dialect.name != "sqlite":
+            return conn.execute(self.statement, params).rowcount
+        return self._run(conn, params)[1].rowcount
+
+    def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_SqliteForm, Any]:
+        if not conn.in_transaction():  # as conn.execute would: never run outside a transaction
+            conn.begin()
+        dialect, last = conn.dialect, self._last
+        if last is not None and last[0] is dialect:
+            form = last[1]
+        else:  # compiled once per engine (each has its own dialect object)
+            form = self._forms.get(dialect)
+            if form is None:
+                form = self._forms[dialect] = _SqliteForm(self.statement, self.columns, dialect)
+            self._last = (dialect, form)
+        return form, conn.connection.driver_connection.execute(form.sql, form.arguments(params))
+
+
+_REQUIRED = object()
+
+
+class _SqliteForm:
+    """A statement compiled for one SQLite dialect: its SQL, how to bind its values and read its rows."""
+
+    __slots__ = ("sql", "keys", "_binds", "_results", "_plain")
+
+    def __init__(self, statement: Any, columns: tuple[str, ...], dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns) or None)
+        if compiled.positiontup is None:
+            raise ValueError(f"paramstyle {dialect.paramstyle!r} is not positional")
+        self.sql = compiled.string
+        self._binds = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            if bind.expanding:
+                raise ValueError(f"{name!r} is an expanding IN parameter: it cannot be prepared")
+            fixed = _REQUIRED if bind.required else bind.effective_value  # a literal in the statement
+            self._binds.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect), fixed))
+        exported = list(statement.exported_columns)
+        if any(c.key is None for c in exported):
+            raise ValueError("every selected or returned column needs a name: label it")
+        self.keys = tuple(c.key for c in exported)
+        self._results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in exported)
+        self._plain = not any(self._results)  # nothing to convert: the driver's tuples as they are
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        out = []
+        for name, process, fixed in self._binds:
+            value = params[name] if fixed is _REQUIRED else params.get(name, fixed)
+            out.append(value if process is None else process(value))
+        return out
+
+    def values(self, fetched: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+        if self._plain:
+            return fetched
+        results = self._results
+        return [[v if p is None else p(v) for p, v in zip(results, row)] for row in fetched]

@@ -1,0 +1,434 @@
+"""Hostile input against a real `xsflow serve`, on SQLite and PostgreSQL.
+
+Oversized, deeply nested, undecodable and out-of-range bodies; SQL and HTML in every text field,
+query parameter and header; unknown query parameters; hostile ids and paths. Each gets a clear
+4xx as `{"error": {"code", "message"}}` in Chinese, or is stored verbatim as data; a refused request
+changes no case, history entry, deadline or document; no page shows the text unescaped.
+"""
+from __future__ import annotations
+
+import fcntl
+import http.cookiejar
+import io
+import json
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import docx
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from xsflow.store import Database
+from xsflow.store.schema import cases, deadlines, documents, history
+from xsflow.users import create_user
+
+from .conftest import PG_ENV, Response, Server, make_tokens, pg_base_url, start_server
+
+SQL = "'; DROP TABLE cases; --"
+HTML = "<script>alert(1)</script>"
+HOSTILE = f"{SQL} {HTML} \" onmouseover=\"alert(2)"  # also leaves an attribute if quoted unescaped
+ESCAPED_HTML = "&lt;script&gt;alert(1)&lt;/script&gt;"
+LR, CS = "legality_review", "case_supervision"
+UNIT, BUREAU = "scjgj", "sfj"
+PASSWORD = "Zhifa2025ok"
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def record(file_name: str, key: str, figures: dict[str, Any]) -> None:
+    """Adds `figures` under `key` to a JSON file in $XSFLOW_RELIABILITY_REPORT (for docs/reliability.md)."""
+    folder = os.environ.get("XSFLOW_RELIABILITY_REPORT")
+    if not folder:
+        return
+    path = Path(folder) / file_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # xdist workers may write the same file
+        f.seek(0)
+        data = json.loads(f.read() or "{}")
+        data[key] = figures
+        f.seek(0)
+        f.truncate()
+        json.dump(data, f, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+class Attacker:
+    """Sends hostile requests, checks each refusal's shape, and that nothing in the database moved."""
+
+    def __init__(self, server: Server, request: pytest.FixtureRequest) -> None:
+        self.server = server
+        self.sent: Counter[str] = Counter()
+        self.figures: dict[str, int] = {}
+        self.key = f"{request.node.originalname}[{request.node.callspec.params['server']}]"
+        self.engine = create_engine(server.database_url)
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                    for t in (cases, history, deadlines, documents)}
+
+    def send(self, kind: str, method: str, path: str, token: str | None = None, body: Any = None,
+             raw: bytes | None = None, headers: dict[str, str] | None = None) -> Response:
+        self.sent[kind] += 1
+        return self.server.call(method, path, token, body, headers=headers, raw=raw)
+
+    def refused(self, kind: str, status: int, method: str, path: str, token: str | None = None, *,
+                code: str | None = None, **kw: Any) -> dict[str, Any]:
+        """Sends one hostile request: it gets `status` with a Chinese error body, and changes nothing."""
+        before = self.counts()
+        r = self.send(kind, method, path, token, **kw)
+        assert r.status == status, (method, path[:120], r.status, r.body)
+        assert isinstance(r.body, dict) and set(r.body) == {"error"}, r.body
+        err = r.body["error"]
+        assert {"code", "message"} <= set(err) and CHINESE.search(err["message"]), err
+        # Echoed text stays inert: a JSON answer that no browser may sniff into a page.
+        headers = {k.lower(): v for k, v in r.headers.items()}
+        assert headers["content-type"].startswith("application/json"), headers
+        assert headers["x-content-type-options"] == "nosniff", headers
+        if code is not None:
+            assert err["code"] == code, err
+        assert self.counts() == before, (method, path[:120])
+        return err
+
+    def close(self) -> None:
+        record("hostile.json", self.key, {"requests": sum(self.sent.values()), "by_kind": dict(self.sent),
+                                          **self.figures})
+        self.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """One real `xsflow serve` per database for this module: every test checks counts around each request."""
+    workdir = tmp_path_factory.mktemp(f"hostile-{request.param}")
+    if request.param == "sqlite":
+        yield from _serving(f"sqlite:///{workdir / 'xsflow.db'}", workdir)
+        return
+    base = pg_base_url()
+    if not base:
+        pytest.skip(f"PostgreSQL test: set {PG_ENV} (CI sets it to postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    schema = f"xs_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in base else "?"
+        yield from _serving(f"{base}{sep}options={quote(f'-csearch_path={schema}')}", workdir)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _serving(url: str, workdir: Path):
+    s = start_server(url, workdir)
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def attacker(server: Server, request: pytest.FixtureRequest):
+    a = Attacker(server, request)
+    yield a
+    a.close()
+
+
+def people(server: Server) -> dict[str, str]:
+    return make_tokens(server.database_url, clerk=("clerk", UNIT), reviewer=("reviewer", BUREAU),
+                       supervisor=("supervisor", None), oa=("system", None))
+
+
+def open_review(server: Server, clerk: str, title: str = "关于规范电动自行车管理的通知（送审稿）",
+                data: dict[str, Any] | None = None) -> dict[str, Any]:
+    r = server.call("POST", "/api/v1/cases", clerk, {"procedure": LR, "agency": UNIT, "title": title,
+                                                     "data": data or {}, "occurred_at": "2025-03-03T09:00:00+08:00"})
+    assert r.status == 201, r.body
+    return r.body
+
+
+def with_supplement_notice(server: Server, t: dict[str, str]) -> tuple[int, int]:
+    """A legality review with one issued document: (case id, document id)."""
+    case = open_review(server, t["clerk"])
+    r = server.call("POST", f"/api/v1/cases/{case['id']}/events", t["reviewer"], {
+        "trigger": "request_supplement", "payload": {"missing": ["legal_basis"]},
+        "occurred_at": "2025-03-04T10:00:00+08:00"})
+    assert r.status == 200, r.body
+    return case["id"], r.body["documents"][0]["id"]
+
+
+class Browser:
+    """A person at the web pages: signs in with a password and keeps the session cookie."""
+
+    def __init__(self, server: Server, username: str, role: str, agency: str | None) -> None:
+        db = Database(server.database_url)
+        try:
+            with db.write() as conn:
+                create_user(conn, username=username, display_name=f"测试{username}", role=role, agency=agency,
+                            password=PASSWORD, now=datetime.now(timezone.utc))
+        finally:
+            db.dispose()
+        self.url = server.url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = self.page("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        data = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrf_token": csrf}).encode()
+        with self.opener.open(urllib.request.Request(self.url + "/login", data=data, method="POST"), timeout=60) as r:
+            assert r.status == 200 and "/login" not in r.url, r.url  # redirected past the sign-in page
+
+    def page(self, path: str) -> str:
+        return self.get(path)[1]
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.url + path, timeout=60) as r:
+                return r.status, r.read().decode("utf-8")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+
+
+def assert_escaped(page: str, where: str, *, shown: bool = True) -> None:
+    assert HTML not in page and "onmouseover=\"alert" not in page, f"{where} shows the text unescaped"
+    if shown:
+        assert ESCAPED_HTML in page, f"{where} does not show the text at all"
+
+
+# --- bodies ------------------------------------------------------------------------------------------
+
+
+def test_oversized_deep_undecodable_and_out_of_range_bodies_are_refused(server: Server, attacker: Attacker):
+    """Every POST endpoint answers 413 to 2 MB, 400 to deep nesting, bad UTF-8, NaN and 1e400, 415 to a non-JSON type, 422 to NUL and lone surrogates; nothing changes, and a large legitimate body still goes through."""
+    t = people(server)
+    case_id, document_id = with_supplement_notice(server, t)
+    endpoints = {"/api/v1/cases": t["clerk"], f"/api/v1/cases/{case_id}/events": t["clerk"],
+                 "/api/v1/events": t["oa"], f"/api/v1/documents/{document_id}/corrections": t["reviewer"]}
+    for path, token in endpoints.items():
+        post = {"method": "POST", "path": path, "token": token}
+
+        big = json.dumps({"title": "长" * 10, "data": {"text": "x" * (2 * 1024 * 1024)}}).encode()
+        err = attacker.refused("oversized", 413, **post, raw=big, code="too_large")
+        assert "1 MB" in err["message"]
+
+        attacker.refused("deep_json", 400, **post, raw=b"[" * 100_000)
+        attacker.refused("deep_json", 400, **post, raw=b"[" * 5000 + b"]" * 5000)
+        deep = b'{"trigger": "supplement", "payload": {"x": ' + b"[" * 40 + b"]" * 40 + b"}}"
+        assert "嵌套" in attacker.refused("deep_json", 400, **post, raw=deep)["message"]
+
+        for bad in (b'{"title": "\xff\xfe"}', b'{"title": "\xc0\xaf"}', b'{"title": "\xed\xa0\x80"}',
+                    b'{"title": "\xe4\xb8"}', b"\xef\xbb\xbf{}", b'{"title": "a"'):
+            attacker.refused("invalid_utf8_or_json", 400, **post, raw=bad, code="malformed_json")
+
+        for number in (b"NaN", b"Infinity", b"-Infinity", b"1e400", b"9" * 5000):
+            attacker.refused("out_of_range_number", 400, **post, raw=b'{"payload": {"n": %s}}' % number)
+
+        attacker.refused("wrong_content_type", 415, **post, raw=b'{"trigger": "withdraw"}',
+                         headers={"Content-Type": "text/plain"}, code="unsupported_media_type")
+        for not_object in (b"[]", b'"withdraw"', b"null", b"7"):
+            attacker.refused("not_an_object", 422, **post, raw=not_object)
+
+    nul = attacker.refused("unstorable_text", 422, "POST", "/api/v1/cases", t["clerk"], body={
+        "procedure": LR, "agency": UNIT, "title": "草案\u0000", "data": {"note": ["ok", "\ud800"]}})
+    assert set(nul["fields"]) == {"title", "data.note.1"}, nul
+
+    # The limits leave room for real work: 900 KB of data nested sixteen levels deep is stored as sent.
+    nested: Any = {"text": "材" * 300_000}
+    for level in range(7):
+        nested = {f"level{level}": [nested]}
+    body = {"procedure": LR, "agency": UNIT, "title": "大件材料", "data": nested,
+            "occurred_at": "2025-03-03T09:00:00+08:00"}
+    r = attacker.send("control", "POST", "/api/v1/cases", t["clerk"], raw=json.dumps(body, ensure_ascii=False).encode())
+    assert r.status == 201, r.body
+    assert server.call("GET", f"/api/v1/cases/{r.body['id']}", t["clerk"]).body["data"] == nested
+
+
+# --- SQL and HTML as data --------------------------------------------------------------------------
+
+
+def test_sql_and_html_in_every_text_field_are_kept_as_data_and_escaped_on_pages(server: Server, attacker: Attacker):
+    """SQL and HTML in titles, data, payloads, correlation keys, reasons, query values and headers are stored verbatim or refused with 4xx, and every page shows them escaped."""
+    t = people(server)
+    data = {"reference": SQL, "note": HOSTILE, HTML: SQL}
+    review = open_review(server, t["clerk"], title=HOSTILE, data=data)
+    assert (review["title"], review["data"]) == (HOSTILE, data)
+    r = server.call("POST", f"/api/v1/cases/{review['id']}/events", t["reviewer"], {
+        "trigger": "request_supplement", "payload": {"missing": ["legal_basis"]},
+        "occurred_at": "2025-03-04T10:00:00+08:00"})
+    assert r.status == 200, r.body
+
+    # An Idempotency-Key is only a key: the same hostile key twice opens one case and answers the same.
+    retry = {"procedure": LR, "agency": UNIT, "title": "重试的草案", "occurred_at": "2025-03-03T09:00:00+08:00"}
+    first, again = (attacker.send("sql_html_data", "POST", "/api/v1/cases", t["clerk"], retry,
+                                  headers={"Idempotency-Key": HOSTILE}) for _ in range(2))
+    assert first.status == again.status == 201 and first.body == again.body, (first.body, again.body)
+
+    # Another system finds the case by a correlation key that is an SQL fragment, and applies its event.
+    event = {"event_id": HOSTILE, "procedure": LR, "correlation_key": SQL, "trigger": "supplement",
+             "payload": {"items": ["legal_basis"]}, "occurred_at": "2025-03-05T10:00:00+08:00"}
+    r = attacker.send("sql_html_data", "POST", "/api/v1/events", t["oa"], event)
+    assert (r.status, r.body["id"], r.body["state"]) == (200, review["id"], "under_review"), r.body
+
+    # Supervision: free-text opening data and payloads; the opinion's .docx carries them verbatim.
+    opening = {"grounds": ["complaint"], "summary": HOSTILE, "source": HTML, "case_file": SQL, "reference": HOSTILE}
+    r = attacker.send("sql_html_data", "POST", "/api/v1/cases", t["supervisor"], {
+        "procedure": CS, "agency": UNIT, "title": HOSTILE, "data": opening, "occurred_at": "2025-03-03T09:00:00+08:00"})
+    assert r.status == 201, r.body
+    supervision = r.body["id"]
+    assert {k: r.body["data"][k] for k in opening} == opening
+    r = attacker.send("sql_html_data", "POST", f"/api/v1/cases/{supervision}/events", t["supervisor"], {
+        "trigger": "issue_opinion", "payload": {"findings": HOSTILE, "requirements": SQL},
+        "occurred_at": "2025-03-06T10:00:00+08:00"})
+    assert r.status == 200, r.body
+    opinion = r.body["documents"][-1]["id"]
+    correction = attacker.send("sql_html_data", "POST", f"/api/v1/documents/{opinion}/corrections", t["supervisor"],
+                               {"reason": HOSTILE})
+    assert correction.status == 201, correction.body
+    history_payloads = [h["payload"] for h in
+                        server.call("GET", f"/api/v1/cases/{supervision}/history", t["supervisor"]).body["items"]]
+    assert {"findings": HOSTILE, "requirements": SQL} in history_payloads
+    download = urllib.request.Request(f"{server.url}/api/v1/documents/{opinion}/file",
+                                      headers={"Authorization": f"Bearer {t['supervisor']}"})
+    with urllib.request.urlopen(download, timeout=60) as f:
+        opinion_text = "\n".join(p.text for p in docx.Document(io.BytesIO(f.read())).paragraphs)
+    assert HOSTILE in opinion_text and SQL in opinion_text
+
+    # Where text must be one of a list, it is refused (and any echo of it is inert JSON, see `refused`).
+    for status, body in ((409, {"trigger": SQL}), (409, {"trigger": HTML, "payload": {HTML: SQL}}),
+                         (422, {"trigger": "issue_opinion", "payload": {"conclusion": HOSTILE}})):
+        attacker.refused("sql_html_refused", status, "POST", f"/api/v1/cases/{review['id']}/events", t["reviewer"],
+                         body=body)
+    for procedure in (SQL, "' OR '1'='1"):
+        attacker.refused("sql_html_refused", 404, "POST", "/api/v1/cases", t["clerk"],
+                         body={"procedure": procedure, "agency": UNIT, "title": "草案"})
+        attacker.refused("sql_query_value", 404, "GET", f"/api/v1/cases?procedure={urllib.parse.quote(procedure)}",
+                         t["supervisor"])
+    attacker.refused("sql_html_refused", 403, "POST", "/api/v1/cases", t["clerk"],
+                     body={"procedure": LR, "agency": SQL, "title": "草案"})
+
+    # Query values are parameters, never SQL: they match nothing and list nothing.
+    q = urllib.parse.quote(SQL)
+    for path in (f"/api/v1/cases?agency={q}", f"/api/v1/cases?state={q}", f"/api/v1/overdue?agency={q}",
+                 f"/api/v1/register?document_number={q}", f"/api/v1/certificates/enforcers?agency={UNIT}&number={q}"):
+        before = attacker.counts()
+        r = attacker.send("sql_query_value", "GET", path, t["supervisor"])
+        assert (r.status, r.body) == (200, {"items": [], "next": None}), (path, r.body)
+        assert attacker.counts() == before
+    # Headers: an SQL bearer token is unknown, an SQL If-Match is malformed.
+    attacker.refused("sql_header", 401, "GET", "/api/v1/cases", SQL.replace(" ", ""))
+    attacker.refused("sql_header", 400, "POST", f"/api/v1/cases/{review['id']}/events", t["reviewer"],
+                     body={"trigger": "accept"}, headers={"If-Match": SQL})
+    listed = {c["id"] for c in server.call("GET", "/api/v1/cases?limit=200", t["supervisor"]).body["items"]}
+    assert {review["id"], first.body["id"], supervision} <= listed
+    assert len(listed) == attacker.counts()["cases"]  # the table is there, whole, and lists as before
+
+    # The pages: the case list, the case pages, 待办; as the clerk and as the supervisor.
+    clerk = Browser(server, "zhang", "clerk", UNIT)
+    supervisor = Browser(server, "wang", "supervisor", None)
+    for who, browser in (("clerk", clerk), ("supervisor", supervisor)):
+        for path in ("/cases", f"/cases/{review['id']}", f"/cases/{supervision}", "/"):
+            status, page = browser.get(path)
+            assert status == 200, (who, path)
+            attacker.sent["page_checked"] += 1
+            assert_escaped(page, f"{path} for the {who}", shown=path != "/")  # 待办 lists only what awaits them
+
+
+# --- query parameters -------------------------------------------------------------------------------
+
+
+def test_unknown_query_parameters_are_refused_by_name_on_every_operation(server: Server, attacker: Attacker):
+    """Every operation of the OpenAPI document answers an unknown or misspelt query parameter with 400 naming it and the parameters it accepts, and changes nothing."""
+    t = people(server)
+    case_id, document_id = with_supplement_notice(server, t)
+    ids = {"case_id": case_id, "document_id": document_id, "name": LR}
+    spec = server.call("GET", "/api/v1/openapi.json").body
+    bodies = {"post": {"trigger": "withdraw"}}
+    operations = 0
+    for template, item in spec["paths"].items():
+        path = re.sub(r"{(\w+)}", lambda m: str(ids[m.group(1)]), template)
+        for method, op in item.items():
+            if method not in ("get", "post"):
+                continue
+            operations += 1
+            documented = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            token = t["reviewer"] if "corrections" in path else t["supervisor"]
+            err = attacker.refused("unknown_query_parameter", 400, method.upper(), f"{path}?colour=red&{HTML}=1",
+                                   token, body=bodies.get(method))
+            assert "“colour”" in err["message"] and "查询参数" in err["message"], (template, err)
+            for name in documented:
+                assert name in err["message"], (template, name, err)
+    assert operations >= 18
+    err = attacker.refused("unknown_query_parameter", 400, "GET", f"/api/v1/cases?agancy={UNIT}", t["supervisor"])
+    assert "“agancy”" in err["message"] and "agency" in err["message"]
+    for query in ("agency=%00", "state=a%00b", "colour%00=1", "cursor=%00"):
+        err = attacker.refused("nul_in_query", 400, "GET", f"/api/v1/cases?{query}", t["supervisor"])
+        assert "空字符" in err["message"], err
+    attacker.figures["openapi_operations"] = operations
+
+
+# --- ids and paths ------------------------------------------------------------------------------------
+
+
+HOSTILE_PATHS = [
+    "/api/v1/documents/..%2F..%2Fetc%2Fpasswd/file", "/api/v1/documents/../../../etc/passwd",
+    "/api/v1/documents/%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/api/v1/documents/%252e%252e%252fetc%252fpasswd/file",
+    "/api/v1/documents/1%00/file", "/api/v1/documents/1%00", "/api/v1/documents/99999999999999999999/file",
+    "/api/v1/documents/9223372036854775808", "/api/v1/documents/-1/file", "/api/v1/documents/0/file",
+    "/api/v1/documents/1.0/file", "/api/v1/documents/%D9%A1/file", "/api/v1/documents/1;/etc/passwd",
+    "/api/v1/documents/1/file/..%2F..%2F..%2Fetc%2Fpasswd", "/api/v1/documents/0x1/file",
+    "/api/v1/cases/99999999999999999999", "/api/v1/cases/99999999999999999999/history",
+    "/api/v1/cases/1%00/history", "/api/v1/procedures/..%2F..%2Fetc%2Fpasswd", "/api/v1/procedures/%00",
+    "/api/v1/procedures/..%5C..%5Cwindows%5Cwin.ini",
+]
+
+
+def test_hostile_ids_and_paths_get_4xx_and_never_read_a_file(server: Server, attacker: Attacker):
+    """Path traversal, NUL, huge, negative, non-ASCII and non-decimal ids answer 404 or 400 with a JSON error and no file's content; the real document still downloads."""
+    t = people(server)
+    _, document_id = with_supplement_notice(server, t)
+    for path in HOSTILE_PATHS:
+        before = attacker.counts()
+        r = attacker.send("hostile_path", "GET", path, t["supervisor"])
+        assert r.status in (400, 404), (path, r.status, r.body)
+        assert isinstance(r.body, dict) and CHINESE.search(r.body["error"]["message"]), (path, r.body)
+        assert "root:" not in json.dumps(r.body) and "[fonts]" not in json.dumps(r.body)
+        assert attacker.counts() == before
+    for path in (f"/api/v1/documents/99999999999999999999/corrections", "/api/v1/cases/99999999999999999999/events",
+                 "/api/v1/documents/..%2F1/corrections"):
+        attacker.refused("hostile_path", 404, "POST", path, t["supervisor"], body={"reason": "更正", "trigger": "x"})
+
+    # Headers that name versions and keys: malformed ones are refused before anything is done.
+    events = f"/api/v1/cases/{with_supplement_notice(server, t)[0]}/events"
+    for if_match in ("\u00b2", 'W/"x"', '"99999999999999999999"', '"1", "2"', "*"):
+        attacker.refused("hostile_header", 400, "POST", events, t["clerk"], body={"trigger": "withdraw"},
+                         headers={"If-Match": if_match})
+    attacker.refused("hostile_header", 400, "POST", events, t["clerk"], body={"trigger": "withdraw"},
+                     headers={"Idempotency-Key": "k" * 201})
+    attacker.refused("hostile_header", 401, "GET", "/api/v1/cases", "A" * 4000)
+
+    req = urllib.request.Request(f"{server.url}/api/v1/documents/{document_id}/file",
+                                 headers={"Authorization": f"Bearer {t['supervisor']}"})
+    with urllib.request.urlopen(req, timeout=60) as r:  # the route itself works
+        assert r.status == 200 and r.read(2) == b"PK"
+
+    # The web pages take the same ids: a signed-in person gets a 404 page, not an error.
+    browser = Browser(server, "zhao", "supervisor", None)
+    for path in ("/cases/99999999999999999999", "/documents/99999999999999999999/file", "/cases/%D9%A1",
+                 "/documents/..%2F..%2Fetc%2Fpasswd/file"):
+        status, page = browser.get(path)
+        attacker.sent["hostile_page_path"] += 1
+        assert status == 404 and "root:" not in page, (path, status)
+    # A NUL in a page's filter would reach PostgreSQL, which cannot hold it: refused with a page that says so.
+    for path in ("/cases?state=%00", "/overdue?agency=%00", "/cases?agency=a%00b"):
+        status, page = browser.get(path)
+        attacker.sent["hostile_page_query"] += 1
+        assert status == 400 and "空字符" in page, (path, status)
