@@ -151,7 +151,12 @@ class Engine:
             "correlation_key": str(key) if key is not None else None, "opened_at": occurred,
             "last_occurred_at": occurred, "history_seq": 0, "history_hash": GENESIS,
         }
-        row["id"] = conn.execute(insert(cases).values(**row).returning(cases.c.id)).scalar_one()
+        # The check above cannot see a case that a concurrent request is opening under the same key;
+        # the unique key can. ON CONFLICT waits for that request and answers as the check would.
+        row["id"] = conn.execute(_open_case_statement(conn.dialect.name), row).scalar()
+        if row["id"] is None:
+            raise InvalidPayload("立案信息有误，请逐项修改。", {
+                f"data.{proc.correlation_field}": [f"已有“{proc.title}”案件使用编号“{key}”。"]})
         others = [p for p in parties if p != agency]
         if others:
             conn.execute(insert(case_agencies), [{"case_id": row["id"], "agency_code": p} for p in others])
@@ -454,6 +459,14 @@ class Engine:
         if key is not None:
             _ANSWER_KEY.run(conn, {"key_scope": actor.scope, "key_value": key, "status": status,
                                    "response": view})
+
+
+@functools.cache
+def _open_case_statement(dialect: str):
+    """INSERT a case ... ON CONFLICT (procedure, correlation_key) DO NOTHING RETURNING id, built once per dialect."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (dialect_insert(cases).on_conflict_do_nothing(index_elements=["procedure", "correlation_key"])
+            .returning(cases.c.id))
 
 
 @functools.cache

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .access import Actor
 from .engine import Engine
@@ -24,7 +25,7 @@ def post_event(engine: Engine, actor: Actor, *, event_id: str, procedure: str, c
               "trigger": trigger, "payload": payload}
     refused: XsflowError | None = None
     with engine.db.write() as conn:
-        prior = conn.execute(select(inbound_events).where(inbound_events.c.event_id == event_id)).mappings().first()
+        prior = _claim(conn, event_id, record, engine.clock.now())
         if prior is not None and prior["outcome"] == "applied":
             if any(prior[k] != v for k, v in record.items()):
                 raise IdempotencyConflict(f"事件编号“{event_id}”已用于另一个内容不同的事件；新事件请使用新的编号。")
@@ -39,7 +40,7 @@ def post_event(engine: Engine, actor: Actor, *, event_id: str, procedure: str, c
             case_id = None
         else:
             outcome, status, response, case_id = "applied", 200, view, view["id"]
-        _keep(conn, prior, event_id, record, outcome, status, response, case_id, engine.clock.now())
+        _keep(conn, event_id, record, outcome, status, response, case_id, engine.clock.now())
     if refused is not None:
         raise refused
     return response
@@ -64,12 +65,26 @@ def _apply(engine: Engine, conn: Connection, actor: Actor, *, procedure: str, co
                           correlation_key=correlation_key)
 
 
-def _keep(conn: Connection, prior: Any, event_id: str, record: dict[str, Any], outcome: str, status: int,
+def _claim(conn: Connection, event_id: str, record: dict[str, Any], now: datetime) -> Any:
+    """The event's earlier delivery, locked; None for a first delivery, whose row is now held.
+
+    The row is inserted first, as pending, so that a second delivery of the same event arriving at
+    the same moment waits here (ON CONFLICT waits for the first transaction) and then finds the
+    first one's outcome, instead of applying the event again. Nobody sees the pending row: it gets
+    its outcome before this transaction commits.
+    """
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    claimed = conn.execute(dialect_insert(inbound_events).values(
+        event_id=event_id, **record, outcome="pending", status=0, response={}, case_id=None, received_at=now,
+    ).on_conflict_do_nothing(index_elements=["event_id"]).returning(inbound_events.c.id)).scalar()
+    found = conn.execute(select(inbound_events).where(inbound_events.c.event_id == event_id)
+                         .with_for_update()).mappings().one()
+    return None if claimed is not None else found
+
+
+def _keep(conn: Connection, event_id: str, record: dict[str, Any], outcome: str, status: int,
           response: dict[str, Any], case_id: int | None, now: datetime) -> None:
     values = {**record, "outcome": outcome, "status": status, "response": response, "case_id": case_id,
               "received_at": now}
-    if prior is None:
-        conn.execute(insert(inbound_events).values(event_id=event_id, **values))
-    else:
-        conn.execute(update(inbound_events).where(inbound_events.c.id == prior["id"]).values(**values))
+    conn.execute(update(inbound_events).where(inbound_events.c.event_id == event_id).values(**values))
 
