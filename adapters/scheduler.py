@@ -17,8 +17,9 @@ def sweep_job(system: Xsflow) -> None:
     except Exception:  # the next run tries again; the rows are still there
         log.exception("timer sweep failed")
         return
-    if report.fired or report.overdue or report.recounted:
-        log.info("sweep: fired %d, overdue %d, recounted %d", report.fired, report.overdue, report.recounted)
+    if report.fired or report.overdue or report.recounted or report.left_due:
+        log.info("sweep: fired %d, overdue %d, recounted %d, left due for the next sweep %d",
+                 report.fired, report.overdue, report.recounted, report.left_due)
     for message in report.incidents:
         log.warning("incident: %s", message)
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from tests.conftest import at
 from xsflow import queries
 from xsflow.access import Actor
 from xsflow.errors import TriggerNotAllowed, http_status
-from xsflow.store.schema import document_sequences, history
+from xsflow.store.schema import cases, document_sequences, history
+from xsflow.system import Xsflow
 
 CLERK = Actor("发改委经办人", "clerk", "fgw")
 OTHER_CLERK = Actor("教委经办人", "clerk", "jw")
@@ -175,6 +176,29 @@ def test_two_sweeps_fire_a_lapse_once(system, clock):
     with system.db.read() as conn:
         assert conn.execute(select(document_sequences.c.last)
                             .where(document_sequences.c.prefix == "秀山司终")).scalar_one() == 1
+
+
+@pytest.mark.postgres
+def test_a_case_held_by_a_person_is_left_to_the_next_sweep_and_reported(pg_url, clock):
+    """PostgreSQL: a sweep passes over a case whose row a person's transition holds, says so, and the next sweep fires it."""
+    system = Xsflow(pg_url, clock=clock)
+    system.init()
+    held, free = awaiting_supplement(system, clock), awaiting_supplement(system, clock, "关于规范户外广告设置的通告（送审稿）")
+    clock.move_to(at("2025-03-12T09:00:00+08:00"))
+    person = create_engine(pg_url)
+    try:
+        with person.connect() as conn, conn.begin():  # as a transition in progress holds it
+            conn.execute(select(cases.c.id).where(cases.c.id == held["id"]).with_for_update())
+            report = system.tick(clock.now())
+        assert (report.fired, report.left_due) == (1, 1)
+        assert get(system, held["id"])["state"] == "awaiting_supplement"
+        assert get(system, free["id"])["state"] == "terminated"
+        later = system.tick(clock.now())
+        assert (later.fired, later.left_due) == (1, 0)
+        assert get(system, held["id"])["state"] == "terminated"
+    finally:
+        person.dispose()
+        system.db.dispose()
 
 
 def test_failed_document_issue_writes_nothing_of_the_lapse_raises_an_incident_and_other_cases_still_fire(system, clock):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, select, update
+from sqlalchemy import Connection, and_, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .access import TIMER_ACTOR
@@ -29,6 +29,10 @@ class SweepReport:
     overdue: int = 0  # service-level deadlines that became overdue
     recounted: int = 0  # provisional deadlines counted again on a newer calendar
     incidents: list[str] = field(default_factory=list)  # deadlines held back, why
+    # Due deadlines still pending when the sweep ended: their case was held by a person's transition
+    # or another worker (PostgreSQL skips locked cases), its lapse failed, or `limit` was reached.
+    # The next sweep takes them.
+    left_due: int = 0
 
 
 def sweep(engine: Engine, now: datetime, *, limit: int | None = None) -> SweepReport:
@@ -65,6 +69,8 @@ def sweep(engine: Engine, now: datetime, *, limit: int | None = None) -> SweepRe
             if message is not None:
                 report.incidents.append(message)
         taken += 1
+    with engine.db.read() as conn:
+        report.left_due = conn.execute(select(func.count()).select_from(deadlines).where(_due(now))).scalar_one()
     return report
 
 
