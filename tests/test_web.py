@@ -341,6 +341,27 @@ def test_overdue_page_groups_filters_charts_and_exports(web, system, clock):
     assert "没有符合条件的逾期事项" in signed_in(web, "zhao").get("/overdue").text  # another agency's clerk
 
 
+def test_overdue_exports_keep_formula_like_titles_as_text(web, system, clock):
+    """A title a clerk typed as a formula stays text: a string cell in the .xlsx, a leading ' in the CSV."""
+    clock.move_to(at("2025-05-28T10:00:00+08:00"))
+    titles = ['=HYPERLINK("http://example.com","点击")', "@SUM(1)", "+1+1"]
+    for title in titles:
+        open_draft(system, title, "2025-04-29T09:00:00+08:00")
+    supervisor = signed_in(web, "wang")
+
+    sheet = openpyxl.load_workbook(io.BytesIO(supervisor.get("/overdue/export.xlsx").data)).active
+    title_cells = [row[3] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in title_cells] == titles  # same working days overdue, so in case order
+    assert [c.data_type for c in title_cells] == ["s", "s", "s"]
+    assert all(c.quotePrefix for c in title_cells)  # Excel keeps it text even when the cell is edited
+    assert [row[8].value for row in sheet.iter_rows(min_row=2)] == [3, 3, 3]  # numbers stay numbers
+
+    exported = supervisor.get("/overdue/export.csv").data.decode("utf-8").lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(exported)))[1:]
+    assert [r[3] for r in rows] == ["'" + t for t in titles]
+    assert [r[8] for r in rows] == ["3", "3", "3"]
+
+
 # --- the calendar ------------------------------------------------------------------------------
 
 

@@ -112,6 +112,21 @@ def export_rows(items: list[dict[str, Any]]) -> list[list[Any]]:
     return [[i[key] for key, _ in COLUMNS] for i in items]
 
 
+# Case titles, agency names and the like are typed by clerks. A spreadsheet program runs a cell that
+# starts with one of these as a formula (OWASP "CSV injection"), e.g. =HYPERLINK("http://evil","点击").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(value: Any) -> bool:
+    """Text Excel or WPS would evaluate; numbers are never text, so a negative number is left alone."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def csv_safe(value: Any) -> Any:
+    """CSV has no types: a leading ' makes the spreadsheet program show the field as text."""
+    return "'" + value if looks_like_formula(value) else value
+
+
 @web.route("/overdue/export.csv")
 @signed_in
 def overdue_csv():
@@ -119,7 +134,7 @@ def overdue_csv():
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([title for _, title in COLUMNS])
-    writer.writerows(export_rows(items))
+    writer.writerows([csv_safe(v) for v in row] for row in export_rows(items))
     # A byte-order mark, so that spreadsheet programs read the Chinese as UTF-8.
     body = "\ufeff" + buffer.getvalue()
     return _download(body.encode("utf-8"), "text/csv", "csv")
@@ -142,6 +157,13 @@ def overdue_xlsx():
         cell.alignment = Alignment(horizontal="center")
     for row in export_rows(items):
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                # openpyxl makes any text starting with "=" a formula: store it as the text typed.
+                cell.data_type = "s"
+            if looks_like_formula(cell.value):
+                # Excel's own mark for text typed with a leading ': it stays text when the cell is edited.
+                cell.quotePrefix = True
     widths = {"单位": 26, "程序": 22, "案件编号": 10, "案件名称": 40, "当前状态": 14, "期限": 20, "类别": 10,
               "最后一日": 16, "逾期工作日": 12, "依据": 50, "推定": 6}
     for index, (_, title) in enumerate(COLUMNS, start=1):
