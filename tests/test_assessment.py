@@ -12,6 +12,10 @@ daily assessment 40%):
 from __future__ import annotations
 
 import io
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,14 +23,18 @@ import docx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from tests.conftest import at
-from workflows.assessment import ITEM_CODES, standard_for
+from workflows.assessment import AFTER_THE_YEAR, ITEM_CODES, assessment, standard_for
 from xsflow import queries
 from xsflow.access import Actor
+from xsflow.definitions import check
 from xsflow.documents import docx_file
-from xsflow.errors import Forbidden, InvalidPayload, TriggerNotAllowed
+from xsflow.errors import Forbidden, InvalidPayload, NotFound, TriggerNotAllowed
+from xsflow.inbound import post_event
 from xsflow.registry import default_registry
+from xsflow.store.schema import cases
 
 AGENCY = "gaj"  # 县公安局
 ASSESSOR = Actor("依法治县办考核组", "supervisor")
@@ -82,6 +90,16 @@ def get(system, case_id: int, actor: Actor = ASSESSOR) -> dict:
 def publication(case: dict) -> dict:
     [d] = [d for d in case["deadlines"] if d["name"] == "publication"]
     return d
+
+
+def stored_cases(system) -> list[tuple[str, str]]:
+    """(agency, correlation key) of every case in the database."""
+    with system.db.read() as conn:
+        return [tuple(r) for r in conn.execute(select(cases.c.agency_code, cases.c.correlation_key).order_by(cases.c.id))]
+
+
+def duplicate_text(case_id: int, agency_name: str = "县公安局", year: int = 2025) -> str:
+    return f"{agency_name}已有考核年度为“{year}”的“年度行政执法考核”案件（案件编号 {case_id}），不能重复立案。"
 
 
 # --- scores and grades -------------------------------------------------------------------------------
@@ -279,3 +297,124 @@ def test_incomplete_or_malformed_scoring_is_refused(system, clock):
         system.engine.open_case(ASSESSOR, procedure="assessment", agency=AGENCY, title="改期",
                                 data={"year": 2025, "publish_by": "2026-03-31"})
     assert get(system, case["id"])["version"] == case["version"]
+
+
+# --- one case per agency and year ---------------------------------------------------------------------
+
+
+def test_the_declarations_are_checked_at_load():
+    """Correlating per agency needs the field in the data schema and no opening event; a not_before rule needs its basis."""
+    assert check(assessment) == []
+    assert "correlation per agency: 'year' is not a field of the data schema" in check(replace(assessment, data=None))
+    assert ("correlation per agency: cases cannot be opened by another system's event"
+            in check(replace(assessment, opening_event="report_received")))
+    publish_ = replace(assessment.transitions_for("publish")[0], not_before=replace(AFTER_THE_YEAR, basis=None))
+    unfounded = replace(assessment, transitions=tuple(publish_ if t.trigger == "publish" else t
+                                                      for t in assessment.transitions))
+    assert check(unfounded) == ["transition 'publish' has a not_before rule without legal basis"]
+
+
+def test_a_second_assessment_of_an_agency_for_the_same_year_is_refused(system, clock):
+    """A second case for the same agency and year is refused on data.year naming the first case, and nothing is written."""
+    first = open_assessment(system, clock)
+    clock.move_to(at("2025-12-02T09:00:00+08:00"))
+    with pytest.raises(InvalidPayload) as refused:
+        system.engine.open_case(ASSESSOR, procedure="assessment", agency=AGENCY, title="2025年度考核（重复）",
+                                data={"year": 2025})
+    assert refused.value.fields == {"data.year": [duplicate_text(first["id"])]}
+    assert stored_cases(system) == [(AGENCY, "gaj/2025")]
+    assert get(system, first["id"])["data"]["year"] == 2025  # the stored key shows nowhere in the case
+
+
+def test_another_agency_or_another_year_opens_its_own_assessment(system, clock):
+    """The same year for another agency, and another year for the same agency, are separate cases."""
+    open_assessment(system, clock)
+    other = open_assessment(system, clock, agency="jtj")
+    later = open_assessment(system, clock, year=2026, opened="2026-12-01T09:00:00+08:00")
+    assert (other["data"]["year"], later["data"]["year"]) == (2025, 2026)
+    assert stored_cases(system) == [(AGENCY, "gaj/2025"), ("jtj", "jtj/2025"), (AGENCY, "gaj/2026")]
+
+
+def test_two_assessments_of_an_agency_opened_at_once_give_one_case(system, clock):
+    """Two opens for the same agency and year at the same moment: one case and one refusal on data.year."""
+    clock.move_to(at(OPENED))
+    start = threading.Barrier(2)
+
+    def open_one(n: int):
+        start.wait()
+        try:
+            return system.engine.open_case(ASSESSOR, procedure="assessment", agency=AGENCY,
+                                           title=f"2025年度行政执法考核（{n}）", data={"year": 2025})
+        except InvalidPayload as err:
+            return err
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(open_one, range(2)))
+    [opened] = [a for a in answers if isinstance(a, dict)]
+    [refused] = [a for a in answers if isinstance(a, InvalidPayload)]
+    assert refused.fields == {"data.year": [duplicate_text(opened["id"])]}
+    assert stored_cases(system) == [(AGENCY, "gaj/2025")]
+
+
+def test_an_open_waiting_on_an_uncommitted_one_is_refused_once_it_commits(system, clock):
+    """An open that meets another still uncommitted (PostgreSQL: past the check, at the unique key) is refused once it commits."""
+    clock.move_to(at(OPENED))
+    with ThreadPoolExecutor(1) as pool:
+        with system.db.write() as conn:
+            first = system.engine.open_in(conn, ASSESSOR, procedure="assessment", agency=AGENCY, title="2025年度",
+                                          data={"year": 2025}, occurred=clock.now(), now=clock.now())
+            second = pool.submit(system.engine.open_case, ASSESSOR, procedure="assessment", agency=AGENCY,
+                                 title="2025年度（同时）", data={"year": 2025})
+            time.sleep(0.5)  # the second waits: SQLite for the write lock, PostgreSQL on the unique key
+            assert not second.done()
+        with pytest.raises(InvalidPayload) as refused:
+            second.result(timeout=30)
+    assert refused.value.fields == {"data.year": [duplicate_text(first["id"])]}
+    assert stored_cases(system) == [(AGENCY, "gaj/2025")]
+
+
+def test_another_system_finds_an_assessment_by_agency_and_year(system, clock):
+    """An event for key "gaj/2025" reaches that agency's 2025 case; a bare year is not a key, and the 404 says what is."""
+    case = open_assessment(system, clock)
+    oa = Actor("公安局办公系统", "system", AGENCY)
+    clock.move_to(at("2025-12-10T09:00:00+08:00"))
+    event = {"procedure": "assessment", "trigger": "submit_report", "occurred_at": None,
+             "payload": {"report": "2025年度本局行政执法工作总结。"}}
+    view = post_event(system.engine, oa, event_id="oa-report-1", correlation_key="gaj/2025", **event)
+    assert (view["id"], view["data"]["reports"]) == (case["id"], ["2025年度本局行政执法工作总结。"])
+    with pytest.raises(NotFound, match="关联编号为“单位代码/考核年度”"):
+        post_event(system.engine, oa, event_id="oa-report-2", correlation_key="2025", **event)
+
+
+# --- publication after the year ------------------------------------------------------------------------
+
+
+def test_the_result_of_a_year_is_not_published_before_the_year_is_over(system, clock):
+    """考核评议制度 第10条: publishing the 2025 result dated 31 December 2025 is refused and changes nothing; dated 5 January 2026 it goes."""
+    case = open_assessment(system, clock)
+    score(system, clock, case["id"], daily=80, counts={}, when="2025-12-10T10:00:00+08:00")
+    with pytest.raises(TriggerNotAllowed) as refused:
+        publish(system, clock, case["id"], reported="2025-12-20T10:00:00+08:00", published="2025-12-31T23:59:00+08:00")
+    assert str(refused.value) == ("“公布考核结果”自2026年1月1日起方可办理，本次办理日期为2025年12月31日："
+                                  "考核结果在考核年度结束后公布，每年一月份公布上年度考核结果"
+                                  "（《秀山自治县行政执法考核评议制度》第10条）。")
+    waiting = get(system, case["id"])
+    assert (waiting["state"], waiting["documents"]) == ("under_group_review", [])
+
+    clock.move_to(at("2026-01-05T10:00:00+08:00"))
+    with pytest.raises(TriggerNotAllowed, match="第10条"):  # dated back into the year, on its local date
+        system.engine.fire(ASSESSOR, case["id"], "publish", {"review": "评审通过"},
+                           occurred_at=at("2025-12-31T15:59:00+00:00"))
+    assert get(system, case["id"])["version"] == waiting["version"]
+    published = system.engine.fire(ASSESSOR, case["id"], "publish", {"review": "2026年1月5日执法协调小组会议评审通过"})
+    assert published["state"] == "published"
+    assert published["documents"][0]["number"] == "秀山委法办〔2026〕1号"
+
+
+def test_the_first_local_day_after_the_year_may_publish(system, clock):
+    """0:30 on 1 January 2026 in Shanghai (16:30 UTC on 31 December) is after the assessed year: publishing goes."""
+    case = open_assessment(system, clock)
+    score(system, clock, case["id"], daily=80, counts={}, when="2025-12-10T10:00:00+08:00")
+    published = publish(system, clock, case["id"], reported="2025-12-20T10:00:00+08:00",
+                        published="2025-12-31T16:30:00+00:00")
+    assert published["state"] == "published"

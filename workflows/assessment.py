@@ -11,7 +11,10 @@ responsible (art. 10). The annual scoring follows the office's standard (art. 6)
 《2022年行政执法考核标准》 (attachment 4), kept as data in `standards/assessment_2022.toml` with the
 words of each item beside its numbers.
 
-One case per agency and year: the supervisor (the office's assessors) opens it with `data.year`.
+One case per agency and year: the supervisor (the office's assessors) opens it with `data.year`; a
+second case for the same agency and year is refused, also when both are opened at once (the year is
+the correlation field, unique per agency: the stored key is "<agency code>/<year>", e.g. "gaj/2025",
+which another system names to post the agency's report as an event).
 
 Where the rules are silent (each choice is repeated where it is made):
 - The standard totals 2 points while art. 8 grades on 100: the annual score is the standard's score
@@ -25,6 +28,8 @@ Where the rules are silent (each choice is repeated where it is made):
   case, and nothing here reads the database; each item's `fed_by` in the standard file tells the
   assessor where the count is, and its `feeds` say the same for a program (which deadline's lapses or
   which trigger's firings in the agency's cases of the year are occurrences).
+- Art. 9 (四) and art. 10 publish the results of a year once it is over ("上年度"): `publish` dated
+  (local date, Asia/Shanghai) on or before 31 December of the assessed year is refused (409).
 - Art. 10's "一月份" is a date deadline, 31 January of the year after the assessed one (no roll-over:
   the rule names the month). Its lapse has no consequence in the rule but lateness, so it moves
   nothing: the case is listed overdue until the result is published, and the office still publishes.
@@ -45,7 +50,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from xsflow.definitions import Deadline, Guard, Rule, document, procedure, state, transition
+from xsflow.definitions import Deadline, Guard, NotBefore, Rule, document, procedure, state, transition
 from xsflow.payloads import Payload
 
 ASSESSMENT = Rule("《秀山自治县行政执法考核评议制度》")
@@ -433,9 +438,15 @@ PUBLICATION = Deadline("publication", "公布考核结果期限", frozenset(str(
                        ASSESSMENT.art(10, note="每年一月份公布上年度考核结果，即次年1月31日24时前；逾期的列为逾期，仍应公布"),
                        on_date="publish_by", service_level=True)
 
+# Art. 10: "每年一月份公布上年度考核结果": the result of a year is published once the year is over.
+AFTER_THE_YEAR = NotBefore(lambda data: date(data["year"] + 1, 1, 1),
+                           reason="考核结果在考核年度结束后公布，每年一月份公布上年度考核结果",
+                           basis=ASSESSMENT.art(10))
+
 assessment = procedure(
     "assessment", version=1, title="年度行政执法考核", initial=Stage.ASSESSING,
     basis=ASSESSMENT.art(9), opened_by="supervisor", data=AssessmentData,
+    correlation_field="year", correlation_per_agency=True,
     states=[
         state(Stage.ASSESSING, "考核中", basis=ASSESSMENT.art(9, "一", note="县委全面依法治县委员会办公室组织有关人员进行考核")),
         state(Stage.SCORED, "已形成考核意见", basis=ASSESSMENT.art(9, "二")),
@@ -463,7 +474,7 @@ assessment = procedure(
                    role="supervisor", payload=Return, effect=note_returned,
                    basis=ASSESSMENT.art(9, "三", note="评审未通过的，退回重新考核"), title="退回重新考核"),
         transition("publish", Stage.UNDER_GROUP_REVIEW, Stage.PUBLISHED, role="supervisor", payload=Publication,
-                   effect=note_published, issues="assessment_notice",
+                   effect=note_published, issues="assessment_notice", not_before=AFTER_THE_YEAR,
                    basis=ASSESSMENT.art(10, note="每年一月份公布上年度考核结果；被评为差的，给予通报批评"),
                    title="公布考核结果"),
     ],

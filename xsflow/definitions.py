@@ -64,6 +64,16 @@ Effect = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class NotBefore:
+    """A rule that allows an act only from a day on, the day following from the case data (考核结果
+    are published after the assessed year): the act's local date must be `first_day(data)` or later."""
+
+    first_day: Callable[[Mapping[str, Any]], date]
+    reason: str  # why, in the rule's words; the engine adds the day, the act's date and the basis
+    basis: Basis | None
+
+
+@dataclass(frozen=True)
 class Transition:
     trigger: str
     sources: tuple[str, ...]
@@ -76,6 +86,7 @@ class Transition:
     effect: Effect | None = None  # returns the case data after the transition
     issues: tuple[str, ...] = ()
     cancels_deadlines: bool = False  # leaving by this transition cancels, not meets, deadlines
+    not_before: NotBefore | None = None  # the first day the act may be dated
 
     @property
     def automatic(self) -> bool:
@@ -150,6 +161,9 @@ class Procedure:
     parties_field: str | None = None  # data field listing further agencies that see the case
     opening_event: str | None = None  # the trigger name another system opens a case with
     min_parties: int = 0  # distinct agencies (the owner and the listed parties) a case must have
+    # The correlation field is unique per agency, not county-wide (one assessment per agency and
+    # year): the stored key is "<agency code>/<value>", e.g. "gaj/2025".
+    correlation_per_agency: bool = False
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -186,6 +200,13 @@ class Procedure:
     def key(self) -> tuple[str, int]:
         return (self.name, self.version)
 
+    def correlation_key(self, agency: str, value: Any) -> str | None:
+        """The key a case is stored and found under (unique per procedure): the correlation field's
+        value, prefixed by the agency's code when the procedure correlates per agency."""
+        if value is None:
+            return None
+        return f"{agency}/{value}" if self.correlation_per_agency else str(value)
+
 
 # --- declaration helpers: keyword arguments so a procedure reads like its rule -------------
 
@@ -207,13 +228,14 @@ def transition(
     effect: Effect | None = None,
     issues: str | Iterable[str] = (),
     cancels_deadlines: bool = False,
+    not_before: NotBefore | None = None,
 ) -> Transition:
     sources = (str(source),) if isinstance(source, str) else tuple(str(s) for s in source)
     dest = str(dest) if dest is not None else None
     roles = frozenset((role,) if isinstance(role, str) else role)
     issued = (issues,) if isinstance(issues, str) else tuple(issues)
     return Transition(trigger, sources, dest, roles, basis, title, payload, guard, effect, issued,
-                      cancels_deadlines)
+                      cancels_deadlines, not_before)
 
 
 def deadline(
@@ -277,12 +299,14 @@ def procedure(
     parties_field: str | None = None,
     opening_event: str | None = None,
     min_parties: int = 0,
+    correlation_per_agency: bool = False,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
         name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
+        correlation_per_agency,
     )
     problems = check(proc)
     if problems:
@@ -344,6 +368,10 @@ def check(proc: Procedure) -> list[str]:
         for src in t.sources:
             if _terminal(proc, src):
                 problems.append(f"{where} leaves terminal state {src!r}")
+        if t.not_before is not None and t.not_before.basis is None:
+            problems.append(f"{where} has a not_before rule without legal basis")
+        if t.not_before is not None and t.automatic:
+            problems.append(f"{where}: a lapse is dated by its deadline, it takes no not_before rule")
     for d in proc.deadlines:
         where = f"deadline {d.name!r}"
         if d.basis is None:
@@ -389,6 +417,12 @@ def check(proc: Procedure) -> list[str]:
         problems.append(f"parties field {proc.parties_field!r} is not a field of the data schema")
     if proc.min_parties > 1 and proc.parties_field is None:
         problems.append(f"min_parties {proc.min_parties} needs a parties field")
+    if proc.correlation_per_agency:
+        if proc.data is None or proc.correlation_field not in proc.data().fields:
+            problems.append(f"correlation per agency: {proc.correlation_field!r} is not a field of the data schema")
+        if proc.opening_event is not None:
+            # another system's key names no agency: its later events could not find the case
+            problems.append("correlation per agency: cases cannot be opened by another system's event")
     problems.extend(_reachability(proc, known))
     return problems
 

@@ -126,7 +126,8 @@ class Engine:
         data = _validated_data(proc, data)
         problems: dict[str, list[str]] = {}
         parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
-        known = set(conn.execute(select(agencies.c.code).where(agencies.c.code.in_([agency, *parties]))).scalars())
+        known = dict(conn.execute(select(agencies.c.code, agencies.c.name)
+                                  .where(agencies.c.code.in_([agency, *parties]))).all())
         if agency not in known:
             problems["agency"] = [f"没有代码为“{agency}”的单位，请从单位名录中选择。"]
         unknown = [p for p in parties if p not in known]
@@ -137,26 +138,29 @@ class Engine:
                 f"“{proc.title}”须有{proc.min_parties}个以上单位参加：除本单位外，还须列出至少{proc.min_parties - 1}个其他单位。"]
         if not title or not title.strip():
             problems["title"] = ["请填写案件名称（如规范性文件草案名称）。"]
-        key = correlation_key if correlation_key is not None else data.get(proc.correlation_field)
-        if key is not None and conn.execute(select(cases.c.id).where(
-                cases.c.procedure == proc.name, cases.c.correlation_key == str(key))).first():
-            problems[f"data.{proc.correlation_field}"] = [f"已有“{proc.title}”案件使用编号“{key}”。"]
+        value = correlation_key if correlation_key is not None else data.get(proc.correlation_field)
+        key = proc.correlation_key(agency, value)
+        taken = _case_with_key(conn, proc, key)
+        if taken is not None:
+            problems[f"data.{proc.correlation_field}"] = [
+                _duplicate_text(proc, known.get(agency, agency), value, taken)]
         if problems:
             raise InvalidPayload("立案信息有误，请逐项修改。", problems)
-        if key is not None:
-            data[proc.correlation_field] = key
+        if value is not None:
+            data[proc.correlation_field] = value
         row = {
             "procedure": proc.name, "definition_version": proc.version, "agency_code": agency,
             "title": title.strip(), "state": proc.initial, "closed": False, "version": 1, "data": data,
-            "correlation_key": str(key) if key is not None else None, "opened_at": occurred,
+            "correlation_key": key, "opened_at": occurred,
             "last_occurred_at": occurred, "history_seq": 0, "history_hash": GENESIS,
         }
         # The check above cannot see a case that a concurrent request is opening under the same key;
-        # the unique key can. ON CONFLICT waits for that request and answers as the check would.
+        # the unique key can. ON CONFLICT waits for that request and answers as the check would
+        # (the other request has committed by then, so its case is found).
         row["id"] = conn.execute(_open_case_statement(conn.dialect.name), row).scalar()
         if row["id"] is None:
-            raise InvalidPayload("立案信息有误，请逐项修改。", {
-                f"data.{proc.correlation_field}": [f"已有“{proc.title}”案件使用编号“{key}”。"]})
+            raise InvalidPayload("立案信息有误，请逐项修改。", {f"data.{proc.correlation_field}": [
+                _duplicate_text(proc, known[agency], value, _case_with_key(conn, proc, key))]})
         others = [p for p in parties if p != agency]
         if others:
             conn.execute(insert(case_agencies), [{"case_id": row["id"], "agency_code": p} for p in others])
@@ -191,11 +195,14 @@ class Engine:
         """Fires on the one case of `procedure` whose correlation key matches, inside `conn`."""
         now = self.clock.now()
         occurred = self.occurred(occurred_at, now)
-        self.registry.versions(procedure)  # 404 naming the known procedures
+        proc = self.registry.versions(procedure)[-1]  # 404 naming the known procedures
         ids = conn.execute(select(cases.c.id).where(cases.c.procedure == procedure,
                                                     cases.c.correlation_key == correlation_key)).scalars().all()
         if not ids:
-            raise NotFound(f"没有关联编号为“{correlation_key}”的“{procedure}”案件。", correlation_key=correlation_key)
+            form = (f"“{proc.title}”案件的关联编号为“单位代码/{_field_title(proc)}”。"
+                    if proc.correlation_per_agency else "")
+            raise NotFound(f"没有关联编号为“{correlation_key}”的“{procedure}”案件。{form}",
+                           correlation_key=correlation_key)
         case = self.load_case(conn, ids[0], lock=True)
         return self._fire_loaded(conn, case, actor, trigger, dict(payload), occurred, now, None)
 
@@ -246,6 +253,7 @@ class Engine:
                     f"不能再办理“{candidates[0].title}”；届满后的处理由系统依法自动进行。",
                     trigger=trigger, state=row["state"])
         step = self.registry.machine(proc).step(row["state"], trigger, row["data"], payload)
+        _check_not_before(step.transition, row, occurred)
         self.apply(conn, case, step, actor=actor, payload=payload, occurred=occurred, now=now)
         return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:], now)
 
@@ -535,6 +543,42 @@ def local_text(value: datetime) -> str:
     from .calendar import SHANGHAI
 
     return value.astimezone(SHANGHAI).strftime("%Y年%-m月%-d日%H时%M分")
+
+
+def _case_with_key(conn: Connection, proc: Procedure, key: str | None) -> int | None:
+    """The id of the case of `proc` stored under correlation key `key`, if any."""
+    if key is None:
+        return None
+    return conn.execute(select(cases.c.id).where(cases.c.procedure == proc.name,
+                                                 cases.c.correlation_key == key)).scalar()
+
+
+def _field_title(proc: Procedure) -> str:
+    """The correlation field as the opening form names it (考核年度), else its name."""
+    found = _schema(proc.data).fields.get(proc.correlation_field) if proc.data else None
+    return found.metadata.get("title", proc.correlation_field) if found else proc.correlation_field
+
+
+def _duplicate_text(proc: Procedure, agency_name: str, value: Any, case_id: int | None) -> str:
+    """Why a case cannot be opened under a key already used: county-wide, the number is named; per
+    agency (the opener may act for that agency, so may see its case), the agency and the case too."""
+    if not proc.correlation_per_agency:
+        return f"已有“{proc.title}”案件使用编号“{value}”。"
+    number = f"（案件编号 {case_id}）" if case_id is not None else ""
+    return f"{agency_name}已有{_field_title(proc)}为“{value}”的“{proc.title}”案件{number}，不能重复立案。"
+
+
+def _check_not_before(t: Transition, row: Mapping[str, Any], occurred: datetime) -> None:
+    """Refuses an act dated before the first day its rule allows (e.g. a result published before the
+    assessed year is over), on the act's local date."""
+    rule = t.not_before
+    if rule is None:
+        return
+    first, dated = rule.first_day(row["data"]), local_date(occurred)
+    if dated < first:
+        raise TriggerNotAllowed(
+            f"“{t.title}”自{first:%Y年%-m月%-d日}起方可办理，本次办理日期为{dated:%Y年%-m月%-d日}："
+            f"{rule.reason}（{rule.basis}）。", trigger=t.trigger, state=row["state"])
 
 
 def _validated_data(proc: Procedure, data: dict[str, Any]) -> dict[str, Any]:
