@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from xsflow.errors import InvalidPayload, XsflowError, http_status
@@ -49,7 +49,23 @@ def _translate(message: str) -> str:
             "Not a valid integer.": "应为整数。", "Not a valid boolean.": "应为 true 或 false。"}.get(message, message)
 
 
+# A refused body still being sent: closing the connection with it unread resets the connection
+# (TCP RST), and the client loses the 413 with it. Up to this much is read and dropped first.
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+def _drain_body() -> None:
+    stream, left = request.environ.get("wsgi.input"), DRAIN_LIMIT
+    while stream is not None and left > 0:
+        chunk = stream.read(min(64 * 1024, left))
+        if not chunk:
+            break
+        left -= len(chunk)
+
+
 def http_exception(err: HTTPException):
+    if err.code == 413:
+        _drain_body()
     code, message = _HTTP_MESSAGES.get(err.code or 500, ("error", err.description or "请求失败。"))
     data = getattr(err, "data", None) or {}
     fields = _flatten(data["messages"]) if "messages" in data else None
