@@ -5,6 +5,7 @@ with that reason. Each PostgreSQL test gets a schema of its own, dropped afterwa
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -29,6 +30,24 @@ from xsflow.system import Xsflow
 
 PG_ENV = "XSFLOW_TEST_DATABASE_URL"
 XSFLOW = shutil.which("xsflow", path=str(Path(sys.executable).parent)) or "xsflow"
+
+
+def record_figures(file_name: str, key: str, figures: dict[str, Any]) -> None:
+    """Adds `figures` under `key` to a JSON file in $XSFLOW_RELIABILITY_REPORT, when that names a
+    folder: the counts docs/reliability.md reports. xdist workers may write the same file at once."""
+    folder = os.environ.get("XSFLOW_RELIABILITY_REPORT")
+    if not folder:
+        return
+    path = Path(folder) / file_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        data = json.loads(f.read() or "{}")
+        data[key] = figures
+        f.seek(0)
+        f.truncate()
+        json.dump(data, f, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 def pg_base_url() -> str | None:

@@ -8,10 +8,8 @@ that xdist never sends the same ~700 requests twice.
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import json
-import os
 import re
 import secrets
 import threading
@@ -25,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pytest
 from sqlalchemy import create_engine, insert, select
 
 from adapters.http import create_app
@@ -35,10 +32,9 @@ from xsflow.tokens import create_token
 
 from . import authorization_matrix as m
 from .authorization_matrix import OTHER, OWN, Line
-from .conftest import cli, make_tokens, start_server
+from .conftest import cli, make_tokens, record_figures, start_server
 
 DOC = Path(__file__).parents[1] / "docs" / "security.md"
-REPORT_ENV = "XSFLOW_RELIABILITY_REPORT"
 AGENCY_BOUND = tuple(c.key for c in m.CALLERS if c.role is not None and c.agency == OWN and c.role != "reviewer")
 COUNTY_WIDE = tuple(c.key for c in m.CALLERS if c.role is not None and c.key not in AGENCY_BOUND)
 MISSING_ID = 987654321
@@ -396,7 +392,7 @@ def run_matrix(database_url: str, workdir: Path) -> dict[str, Any]:
         requests = [prepare(world, ln, caller, n) for n, (ln, caller) in enumerate(cells)]
 
         def send(i: int) -> Answer:
-            (ln, caller), req = cells[i], requests[i]
+            caller, req = cells[i][1], requests[i]
             return world.send(req.method, req.path, world.headers[caller], req.body)
 
         with ThreadPoolExecutor(4) as pool:
@@ -448,19 +444,8 @@ def check_answers(world: World, cells: list[tuple[Line, str]], requests: list[Re
 
 def report(backend: str, outcome: dict[str, Any]) -> None:
     """Adds this database's counts to $XSFLOW_RELIABILITY_REPORT/authorization.json when that is set."""
-    folder = os.environ.get(REPORT_ENV)
-    if not folder:
-        return
-    path = Path(folder) / "authorization.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)  # xdist workers may finish their databases at the same time
-        f.seek(0)
-        data = json.loads(f.read() or "{}")
-        data[backend] = {**outcome["counts"], "problems_by_check": {k: len(v) for k, v in outcome["found"].items()}}
-        f.seek(0)
-        f.truncate()
-        f.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    record_figures("authorization.json", backend, {
+        **outcome["counts"], "problems_by_check": {k: len(v) for k, v in outcome["found"].items()}})
 
 
 def test_every_cell_of_the_matrix_on_a_real_server(db_url: str, tmp_path: Path):

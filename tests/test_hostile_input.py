@@ -7,11 +7,9 @@ changes no case, history entry, deadline or document; no page shows the text une
 """
 from __future__ import annotations
 
-import fcntl
 import http.cookiejar
 import io
 import json
-import os
 import re
 import urllib.error
 import urllib.parse
@@ -31,7 +29,7 @@ from xsflow.store import Database
 from xsflow.store.schema import cases, deadlines, documents, history
 from xsflow.users import create_user
 
-from .conftest import PG_ENV, Response, Server, make_tokens, pg_base_url, start_server
+from .conftest import PG_ENV, Response, Server, make_tokens, pg_base_url, record_figures, start_server
 
 SQL = "'; DROP TABLE cases; --"
 HTML = "<script>alert(1)</script>"
@@ -44,23 +42,6 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def record(file_name: str, key: str, figures: dict[str, Any]) -> None:
-    """Adds `figures` under `key` to a JSON file in $XSFLOW_RELIABILITY_REPORT (for docs/reliability.md)."""
-    folder = os.environ.get("XSFLOW_RELIABILITY_REPORT")
-    if not folder:
-        return
-    path = Path(folder) / file_name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)  # xdist workers may write the same file
-        f.seek(0)
-        data = json.loads(f.read() or "{}")
-        data[key] = figures
-        f.seek(0)
-        f.truncate()
-        json.dump(data, f, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 class Attacker:
@@ -102,7 +83,7 @@ class Attacker:
         return err
 
     def close(self) -> None:
-        record("hostile.json", self.key, {"requests": sum(self.sent.values()), "by_kind": dict(self.sent),
+        record_figures("hostile.json", self.key, {"requests": sum(self.sent.values()), "by_kind": dict(self.sent),
                                           **self.figures})
         self.engine.dispose()
 
@@ -405,7 +386,7 @@ def test_hostile_ids_and_paths_get_4xx_and_never_read_a_file(server: Server, att
         assert isinstance(r.body, dict) and CHINESE.search(r.body["error"]["message"]), (path, r.body)
         assert "root:" not in json.dumps(r.body) and "[fonts]" not in json.dumps(r.body)
         assert attacker.counts() == before
-    for path in (f"/api/v1/documents/99999999999999999999/corrections", "/api/v1/cases/99999999999999999999/events",
+    for path in ("/api/v1/documents/99999999999999999999/corrections", "/api/v1/cases/99999999999999999999/events",
                  "/api/v1/documents/..%2F1/corrections"):
         attacker.refused("hostile_path", 404, "POST", path, t["supervisor"], body={"reason": "更正", "trigger": "x"})
 

@@ -8,11 +8,7 @@ and an invalid request must be refused. Runs are bounded and derandomized, so CI
 """
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +18,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 
-from .conftest import Server, fire, make_tokens
+from .conftest import Server, fire, make_tokens, record_figures
 
 EXAMPLES = 25  # per operation and mode: about 2,000 requests per database in ~30 s
 AIMED_EXAMPLES = 10  # per operation with a path parameter, at objects that exist
@@ -37,23 +33,6 @@ ANSWER_CHECKS = [st_checks.not_a_server_error, st_checks.status_code_conformance
                  st_checks.response_schema_conformance, st_checks.ignored_auth]
 NEGATIVE_CHECKS = [*ANSWER_CHECKS, st_checks.negative_data_rejection]
 STATEFUL_CHECKS = [*ANSWER_CHECKS, st_checks.use_after_free, st_checks.ensure_resource_availability]
-
-
-def record(file_name: str, key: str, figures: dict[str, Any]) -> None:
-    """Adds `figures` under `key` to a JSON file in $XSFLOW_RELIABILITY_REPORT (for docs/reliability.md)."""
-    folder = os.environ.get("XSFLOW_RELIABILITY_REPORT")
-    if not folder:
-        return
-    path = Path(folder) / file_name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)  # xdist workers may write the same file
-        f.seek(0)
-        data = json.loads(f.read() or "{}")
-        data[key] = figures
-        f.seek(0)
-        f.truncate()
-        json.dump(data, f, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 def hypothesis_settings(examples: int) -> settings:
@@ -152,7 +131,7 @@ def test_every_operation_answers_as_documented(server: Server, request: pytest.F
     Workflow.run(settings=settings(hypothesis_settings(SCENARIOS), stateful_step_count=STEPS))
 
     db = request.node.callspec.params["db_url"]
-    record("schemathesis.json", db, {
+    record_figures("schemathesis.json", db, {
         "operations": len(operations), "examples": dict(run.examples), "requests": sum(run.examples.values()),
         "statuses": dict(run.statuses), "operations_without_invalid_inputs": run.without_negative,
         "distinct_failures": len(run.failures),
