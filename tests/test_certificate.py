@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import urllib.request
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import docx
+import pytest
 
 from workflows.certificate import BEFORE_ISSUE, HOLDING, Stage, certificate
 from xsflow import enforcers
+from xsflow.access import Actor
 from xsflow.calendar import OfficialCalendar, bundled_notices, local_date
 from xsflow.clock import FixedClock
+from xsflow.definitions import Unique, check
+from xsflow.errors import InvalidPayload
 from xsflow.queries import working_days_after
 from xsflow.store.db import Database
 from xsflow.tokens import create_token
@@ -148,6 +154,17 @@ def day_at(day: str, hour: int = 9) -> str:
 def certify(api, t: dict[str, str], person_id: str, name: str, *, opened: str, issued: str, valid_until: str,
             number: str, agency: str = POLICE, clerk: str = "clerk") -> dict:
     """A person walked to `active` by the agency's clerk and the bureau: trainings, exam, review, application, issue."""
+    cid = to_applied(api, t, person_id, name, opened=opened, agency=agency, clerk=clerk)
+    case = fire(api, t["reviewer"], cid, "issue", {"certificate_number": number, "valid_from": issued,
+                                                   "valid_until": valid_until, "areas": ["秀山土家族苗族自治县"]},
+                day_at(issued))
+    assert case["state"] == "active"
+    return case
+
+
+def to_applied(api, t: dict[str, str], person_id: str, name: str, *, opened: str, agency: str = POLICE,
+               clerk: str = "clerk") -> int:
+    """A new case of a person walked to `applied` (awaiting the bureau's issue) over the five days after `opened`."""
     start = date.fromisoformat(opened)
     cid = open_person(api, t[clerk], person_id, name, day_at(opened), agency=agency)["id"]
     fire(api, t["reviewer"], cid, "complete_general_training", {"course": "通用法律知识培训"},
@@ -159,11 +176,7 @@ def certify(api, t: dict[str, str], person_id: str, name: str, *, opened: str, i
     fire(api, t[clerk], cid, "approve_qualification", {}, day_at((start + timedelta(days=4)).isoformat()))
     fire(api, t[clerk], cid, "apply", {"online_application": f"CQ-{person_id}"},
          day_at((start + timedelta(days=5)).isoformat()))
-    case = fire(api, t["reviewer"], cid, "issue", {"certificate_number": number, "valid_from": issued,
-                                                   "valid_until": valid_until, "areas": ["秀山土家族苗族自治县"]},
-                day_at(issued))
-    assert case["state"] == "active"
-    return case
+    return cid
 
 
 def fired(server: Server, now: str) -> int:
@@ -589,3 +602,177 @@ def test_enforcers_default_to_today_in_asia_shanghai(system):
     clock.move_to(at("2026-04-01T00:30:00+08:00"))  # 2026-03-31T16:30Z
     assert enforcer_ids(api, t["clerk"]) == []
     assert enforcer_ids(api, t["clerk"], "?on=2026-03-31") == ["P-8001"]
+
+
+# --- over the years: one open case per person, a new case after the last one closed -------------------
+
+
+def enforcer_items(api, token: str, query: str) -> list[tuple[str, int, str]]:
+    r = api.call("GET", f"/api/v1/certificates/enforcers{query}", token)
+    assert r.status == 200, r.body
+    return [(i["person_id"], i["case_id"], i["certificate_number"]) for i in r.body["items"]]
+
+
+def refused_open(api, token: str, person_id: str, *, agency: str = POLICE) -> list[str]:
+    r = api.call("POST", "/api/v1/cases", token, {
+        "procedure": CERT, "agency": agency, "title": "重复立案（行政执法证）",
+        "data": {"person_id": person_id, "name": "重复"}, "occurred_at": day_at("2026-01-05")})
+    assert r.status == 422, r.body
+    return r.body["error"]["fields"]["data.person_id"]
+
+
+def open_text(person_id: str, case_id: int) -> str:
+    return (f"已有人员编号为“{person_id}”的正在办理的“行政执法证管理”案件（案件编号 {case_id}），"
+            "不能重复立案；该案件办结后方可重新立案。")
+
+
+def test_a_person_whose_certificate_was_cancelled_is_certified_again_by_a_new_case(system):
+    """A holder who left work and whose certificate was cancelled is enrolled again by the personnel system, whose events by person id reach the new case, and is then listed once as an enforcer with the new certificate."""
+    system.clock.move_to(at("2026-06-01T10:00:00+08:00"))
+    api = InProcess(system)
+    t = people_in(system)
+    old = certify(api, t, "P-9101", "蒋六", opened="2024-03-04", issued="2024-06-03", valid_until="2029-06-02",
+                  number="500241009101")["id"]
+    fire(api, t["clerk"], old, "recall", {"reason": "left_work", "note": "借调县委办"}, day_at("2025-03-10"))
+    assert refused_open(api, t["clerk"], "P-9101") == [open_text("P-9101", old)]  # recalled: still open
+    assert fire(api, t["reviewer"], old, "cancel", {}, day_at("2025-03-12"))["closed"] is True
+
+    # art. 21 then art. 15–19 again: back in enforcement work in 2026, enrolled and certified anew.
+    enrol = {"agency": POLICE, "title": "蒋六（行政执法证）", "data": {"name": "蒋六", "post": "交通管理"}}
+    new = post_event(api, t["system"], "cq-enrol-9101-2026", "P-9101", "enrol", enrol, day_at("2026-02-02"))["id"]
+    assert new != old
+    post_event(api, t["system"], "cq-gt-9101", "P-9101", "complete_general_training", {}, day_at("2026-02-10"))
+    post_event(api, t["system"], "cq-st-9101", "P-9101", "complete_special_training", {}, day_at("2026-02-11"))
+    post_event(api, t["system"], "cq-exam-9101", "P-9101", "record_exam", {"result": "passed"}, day_at("2026-04-18"))
+    fire(api, t["clerk"], new, "approve_qualification", {}, day_at("2026-04-20"))
+    post_event(api, t["system"], "cq-apply-9101", "P-9101", "apply", {"online_application": "CQZF-2026-0421"},
+               day_at("2026-04-21"))
+    case = post_event(api, t["system"], "cq-issue-9101", "P-9101", "issue", {
+        "certificate_number": "500241009111", "valid_from": "2026-05-06", "valid_until": "2031-05-05",
+        "areas": ["秀山土家族苗族自治县"]}, day_at("2026-05-06"))
+    assert (case["id"], case["state"], case["data"]["certificate"]["number"]) == (new, "active", "500241009111")
+
+    # The old case keeps the person's id and its whole record, closed.
+    kept = get_case(api, t["supervisor"], old)
+    assert (kept["state"], kept["data"]["person_id"], kept["data"]["certificate"]["number"]) == (
+        "cancelled", "P-9101", "500241009101")
+    assert [s[0] for s in steps(api, t["supervisor"], old)][-2:] == ["recall", "cancel"]
+    listed = api.call("GET", f"/api/v1/cases?procedure={CERT}", t["supervisor"]).body["items"]
+    assert [(c["id"], c["state"]) for c in listed] == [(old, "cancelled"), (new, "active")]
+
+    # Once, with the certificate in force on the day asked.
+    assert enforcer_items(api, t["clerk"], "?on=2024-06-03") == [("P-9101", old, "500241009101")]
+    assert enforcer_items(api, t["clerk"], "?on=2025-06-01") == []
+    assert enforcer_items(api, t["clerk"], "?on=2026-05-06") == [("P-9101", new, "500241009111")]
+    assert enforcer_items(api, t["supervisor"], "") == [("P-9101", new, "500241009111")]  # today
+    assert enforcer_items(api, t["supervisor"], "?number=500241009101&on=2026-05-06") == []
+
+
+def test_a_second_case_while_one_is_open_is_refused_naming_the_open_case(system):
+    """While a person's case is open a second one is refused with the open case's number, by any agency and by the personnel system's enrol event; once it is closed, events by person id find no open case."""
+    system.clock.move_to(at("2026-01-10T10:00:00+08:00"))
+    api = InProcess(system)
+    t = people_in(system)
+    cid = open_person(api, t["clerk"], "P-9201", "沈七", day_at("2026-01-05"))["id"]
+    assert refused_open(api, t["clerk"], "P-9201") == [open_text("P-9201", cid)]
+    assert refused_open(api, t["other_clerk"], "P-9201", agency=MARKET) == [open_text("P-9201", cid)]
+    enrol = {"agency": MARKET, "title": "沈七（行政执法证）", "data": {"name": "沈七"}}
+    refused = post_event(api, t["system"], "cq-enrol-9201", "P-9201", "enrol", enrol, day_at("2026-01-06"),
+                         expect=422)
+    assert refused["error"]["fields"]["data.person_id"] == [open_text("P-9201", cid)]
+    listed = api.call("GET", f"/api/v1/cases?procedure={CERT}", t["supervisor"]).body["items"]
+    assert [c["id"] for c in listed] == [cid]
+
+    fire(api, t["clerk"], cid, "withdraw", {"reasons": "调离执法岗位"}, day_at("2026-01-07"))
+    late = post_event(api, t["system"], "cq-gt-9201", "P-9201", "complete_general_training", {},
+                      day_at("2026-01-08"), expect=404)
+    assert late["error"]["message"] == (
+        "没有人员编号为“P-9201”的正在办理的“行政执法证管理”案件（已办结的案件不再接收事件）。")
+
+
+def test_a_refused_qualification_is_retried_the_next_year_by_a_new_case(system):
+    """A person refused at the agency's review in 2025 (art. 19) is trained, examined and certified by a new case in 2026, the refusal staying on the old case."""
+    system.clock.move_to(at("2026-06-01T10:00:00+08:00"))
+    api = InProcess(system)
+    t = people_in(system)
+    old = open_person(api, t["clerk"], "P-9301", "韩八", day_at("2025-03-03"))["id"]
+    fire(api, t["reviewer"], old, "complete_general_training", {}, day_at("2025-03-10"))
+    fire(api, t["clerk"], old, "complete_special_training", {}, day_at("2025-03-11"))
+    fire(api, t["reviewer"], old, "record_exam", {"result": "passed", "score": 70}, day_at("2025-04-19"))
+    fire(api, t["clerk"], old, "refuse_qualification", {"reasons": "尚未取得执法岗位编制"}, day_at("2025-04-22"))
+
+    new = certify(api, t, "P-9301", "韩八", opened="2026-03-02", issued="2026-04-01", valid_until="2031-03-31",
+                  number="500241009301")["id"]
+    assert new != old
+    assert get_case(api, t["clerk"], old)["data"]["qualification_refused"] == {"reasons": "尚未取得执法岗位编制"}
+    assert enforcer_items(api, t["clerk"], "") == [("P-9301", new, "500241009301")]
+
+
+def test_a_certificate_number_is_issued_to_one_person_only(system):
+    """The bureau cannot issue a number another person holds or once held, naming that person's case, while the same person's new certificate may keep it."""
+    system.clock.move_to(at("2026-06-01T10:00:00+08:00"))
+    api = InProcess(system)
+    t = people_in(system)
+    holder = certify(api, t, "P-9401", "杨九", opened="2025-03-03", issued="2025-04-01", valid_until="2030-03-31",
+                     number="500241009401")["id"]
+    other = to_applied(api, t, "P-9402", "朱十", opened="2025-03-03")
+    taken = ("执法证号“500241009401”已用于人员编号为“P-9401”的“行政执法证管理”案件"
+             f"（案件编号 {holder}），不能重复使用，请核对。")
+    issue = {"certificate_number": " 500241009401 ", "valid_from": "2025-04-02", "valid_until": "2030-04-01",
+             "areas": ["秀山土家族苗族自治县"]}
+    refused = fire(api, t["reviewer"], other, "issue", issue, day_at("2025-04-02"), expect=422)
+    assert refused["error"]["fields"] == {"certificate_number": [taken]}
+    refused = post_event(api, t["system"], "cq-issue-9402", "P-9402", "issue", issue, day_at("2025-04-02"),
+                         expect=422)
+    assert refused["error"]["fields"] == {"certificate_number": [taken]}
+    assert get_case(api, t["reviewer"], other)["state"] == "applied"
+
+    # Cancelled, the number is still the holder's: not for another person, but for the holder's new certificate.
+    fire(api, t["clerk"], holder, "recall", {"reason": "left_work"}, day_at("2025-05-06"))
+    fire(api, t["reviewer"], holder, "cancel", {}, day_at("2025-05-07"))
+    assert fire(api, t["reviewer"], other, "issue", issue, day_at("2025-05-08"), expect=422)["error"]["fields"] == {
+        "certificate_number": [taken]}
+    again = certify(api, t, "P-9401", "杨九", opened="2026-03-02", issued="2026-04-01", valid_until="2031-03-31",
+                    number="500241009401")
+    assert again["data"]["certificate"]["number"] == "500241009401"
+    issued = fire(api, t["reviewer"], other, "issue", {**issue, "certificate_number": "500241009402"},
+                  day_at("2025-05-08"))
+    assert issued["state"] == "active"
+    assert sorted(enforcer_items(api, t["supervisor"], "?on=2026-04-01")) == [
+        ("P-9401", again["id"], "500241009401"), ("P-9402", other, "500241009402")]
+
+
+def test_the_declarations_of_the_certificate_are_checked_at_load():
+    """Correlating while open needs a terminal state that gives the key up, and a unique value needs the payload field it is refused on."""
+    endless = replace(certificate, states=tuple(replace(s, terminal=False) for s in certificate.states))
+    assert "correlation while open: no state is terminal, so no case would give its key up" in check(endless)
+    misnamed = replace(certificate, transitions=tuple(
+        replace(tr, unique=Unique("number", "certificate.number", "执法证号")) if tr.unique else tr
+        for tr in certificate.transitions))
+    assert ("transition 'issue' keeps 'certificate.number' unique by payload field 'number', which it does not carry"
+            in check(misnamed))
+
+
+def test_an_issue_waiting_on_an_uncommitted_issue_of_the_same_number_is_refused_once_it_commits(system):
+    """Two persons issued one number at the same moment: the second waits for the first (PostgreSQL: on a lock of the number) and is refused once it commits."""
+    system.clock.move_to(at("2025-06-01T10:00:00+08:00"))
+    api = InProcess(system)
+    t = people_in(system)
+    first = to_applied(api, t, "P-9501", "秦一", opened="2025-03-03")
+    second = to_applied(api, t, "P-9502", "尤二", opened="2025-03-03")
+    bureau = Actor("司法局审查科", "reviewer", BUREAU)
+    issue = {"certificate_number": "500241009501", "valid_from": "2025-04-01", "valid_until": "2030-03-31",
+             "areas": ["秀山土家族苗族自治县"]}
+    with ThreadPoolExecutor(1) as pool:
+        with system.db.write() as conn:
+            system.engine.fire_by_key(conn, bureau, procedure=CERT, correlation_key="P-9501", trigger="issue",
+                                      payload=issue, occurred_at=at(day_at("2025-04-01")))
+            waiting = pool.submit(system.engine.fire, bureau, second, "issue", issue,
+                                  occurred_at=at(day_at("2025-04-01")))
+            time.sleep(0.5)  # SQLite: the write lock; PostgreSQL: the number's lock
+            assert not waiting.done()
+        with pytest.raises(InvalidPayload) as refused:
+            waiting.result(timeout=30)
+    [message] = refused.value.fields["certificate_number"]
+    assert f"（案件编号 {first}）" in message
+    assert [get_case(api, t["reviewer"], c)["state"] for c in (first, second)] == ["active", "applied"]

@@ -526,3 +526,28 @@ def test_a_later_document_cites_the_date_an_earlier_backdated_document_bears(sys
     [opinion] = docs_of_kind(done, "filing_examination_opinion")
     facts = client.get(f"/api/v1/documents/{opinion['id']}", headers=headers).get_json()["facts"]
     assert facts["earlier_documents"][0]["issued_on"] == "2025-09-22"
+
+
+def test_a_closed_filing_keeps_its_document_number_for_ever(system):
+    """A document number stays taken once its filing is closed: a new case under it is refused and its events still reach the closed case."""
+    clock, call = _client(system)
+    clock.move_to(at("2025-11-10T10:00:00+08:00"))
+    number = "秀山市监办〔2025〕9号"
+    status, case = call("POST", "/api/v1/cases", "clerk", {"procedure": FR, "agency": UNIT, "title": "关于召开安全生产会议的通知",
+                                                          "data": {"document_number": number}})
+    assert status == 201, case
+    with system.db.write() as conn:
+        reviewer = create_token(conn, name="审查", role="reviewer", agency=BUREAU, now=clock.now())
+    from adapters.http import create_app
+    closed = create_app(system).test_client().post(
+        f"/api/v1/cases/{case['id']}/events", headers={"Authorization": f"Bearer {reviewer}"},
+        json={"trigger": "not_for_filing", "payload": {"reasons": "内部工作安排，不属于行政规范性文件。"}}).get_json()
+    assert (closed["state"], closed["closed"]) == ("not_for_filing", True)
+
+    status, body = call("POST", "/api/v1/cases", "clerk", {"procedure": FR, "agency": UNIT, "title": "同一文号的另一文件",
+                                                          "data": {"document_number": number}})
+    assert (status, body["error"]["fields"]) == (422, {"data.document_number": [f"已有“规范性文件备案审查”案件使用编号“{number}”。"]})
+    status, body = call("POST", "/api/v1/events", "system", {
+        "event_id": "platform-closed-1", "procedure": FR, "correlation_key": number, "trigger": "file",
+        "payload": {"materials": ALL_MATERIALS}})
+    assert status == 409, body  # found: the closed case, which takes no more filings

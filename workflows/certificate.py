@@ -10,8 +10,10 @@ enforcement work, the agency recalls it and the bureau cancels it (art. 21). Enf
 person without a certificate in force is a violation (《2022年行政执法考核标准》三.2);
 `xsflow.enforcers` answers who may enforce on a given day.
 
-One case per person, correlated by the person's id in the Chongqing personnel system, so that
-system can post exam results, applications and issuance (POST /api/v1/events).
+One open case per person, correlated by the person's id in the Chongqing personnel system, so that
+system can post exam results, applications and issuance (POST /api/v1/events). A closed case (the
+certificate cancelled, the qualification refused, the application withdrawn) gives the id up: the
+person may be certified again by a new case, and the id stays in the old case's data.
 
 Where the rule is silent, the choices below say so in their `note`:
 - a failed exam may be retaken, any number of times (art. 15 sets no limit);
@@ -34,6 +36,7 @@ from xsflow.definitions import (
     TIMER,
     Guard,
     Rule,
+    Unique,
     deadline,
     document,
     procedure,
@@ -74,10 +77,11 @@ HOLDING = (Stage.ACTIVE, Stage.TRAINING_OVERDUE)  # a certificate is held; xsflo
 _REQ = {"required": "必须填写。", "null": "不能为空值。"}
 
 
-def _line(what: str, max_length: int, *, required: bool = True) -> fields.String:
+def _line(what: str, max_length: int, *, required: bool = True, **metadata: str) -> fields.String:
     return fields.String(required=required, error_messages={**_REQ, "invalid": f"{what}应为文字。"},
                          validate=validate.Length(min=1, max=max_length,
-                                                  error=f"{what}应为 1 至 {max_length} 个字。"))
+                                                  error=f"{what}应为 1 至 {max_length} 个字。"),
+                         metadata=metadata)
 
 
 def _day(what: str) -> fields.Date:
@@ -87,7 +91,8 @@ def _day(what: str) -> fields.Date:
 class Person(Payload):
     """The case data at opening: who is to be certified."""
 
-    person_id = _line("人员编号（重庆市行政执法人员信息管理系统）", 64)
+    person_id = _line("人员编号（重庆市行政执法人员信息管理系统）", 64, title="人员编号",
+                      description="重庆市行政执法人员信息管理系统中的人员编号")
     name = _line("姓名", 50)
     post = _line("岗位", 100, required=False)
 
@@ -206,10 +211,15 @@ LEFT_WORK = Guard(lambda data, payload: payload.get("reason") == "left_work",
                   refusal="执法证尚在有效期内，只能以“不再从事行政执法工作”为由回收；"
                           "有效期届满后，系统自动转入“有效期满，待回收”，再行回收")
 
+# A number is issued to one person: never to another while or after it served (the same person's
+# new certificate may keep it).
+CERTIFICATE_NUMBER = Unique(field="certificate_number", path="certificate.number", what="执法证号")
+
 certificate = procedure(
     "certificate", version=1, title="行政执法证管理", initial=Stage.IN_TRAINING,
     basis=RULE.art(15), opened_by=("clerk", "system"), data=Person, correlation_field="person_id",
     opening_event="enrol",
+    correlation_while_open=True,  # art. 21 cancels a certificate, then art. 15–19 certify the person again
     states=[
         state(Stage.IN_TRAINING, "资格培训中", basis=RULE.art(16)),
         state(Stage.AWAITING_EXAM, "待参加统一考试", basis=RULE.art(15)),
@@ -266,7 +276,7 @@ certificate = procedure(
                    basis=RULE.art(17, note="县司法局负责执法证件的发放，申领不符合要求的退回执法机构"),
                    title="退回申领"),
         transition("issue", Stage.APPLIED, Stage.ACTIVE, role=("reviewer", "system"), payload=Issue,
-                   effect=note_certificate, basis=RULE.art(17), title="发放行政执法证"),
+                   effect=note_certificate, unique=CERTIFICATE_NUMBER, basis=RULE.art(17), title="发放行政执法证"),
         # 法律知识更新培训 (art. 20): the yearly check.
         transition("record_update_training", HOLDING, Stage.ACTIVE, role=("clerk", "system"), payload=Training,
                    effect=note_update_training, basis=RULE.art(20), title="参加法律知识更新培训"),

@@ -74,6 +74,17 @@ class NotBefore:
 
 
 @dataclass(frozen=True)
+class Unique:
+    """A value a transition writes into the case data that no case of another subject (another
+    correlation value) of the procedure may hold, open or closed: a certificate number is issued to
+    one person only. Checked after the effect; refused 422 on the payload `field`."""
+
+    field: str  # the payload field the value comes from, named in the refusal
+    path: str  # where the case data keeps the value after the effect, dotted (certificate.number)
+    what: str  # the value's name in the refusal, e.g. 执法证号
+
+
+@dataclass(frozen=True)
 class Transition:
     trigger: str
     sources: tuple[str, ...]
@@ -87,6 +98,7 @@ class Transition:
     issues: tuple[str, ...] = ()
     cancels_deadlines: bool = False  # leaving by this transition cancels, not meets, deadlines
     not_before: NotBefore | None = None  # the first day the act may be dated
+    unique: Unique | None = None  # a value it writes that no other subject's case may hold
 
     @property
     def automatic(self) -> bool:
@@ -164,6 +176,10 @@ class Procedure:
     # The correlation field is unique per agency, not county-wide (one assessment per agency and
     # year): the stored key is "<agency code>/<value>", e.g. "gaj/2025".
     correlation_per_agency: bool = False
+    # The key names the subject's one open case, not the case for ever (one open certificate case per
+    # person): a case entering a terminal state gives its key up, so the subject may have a new case.
+    # The value stays in the case data and its history.
+    correlation_while_open: bool = False
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -229,13 +245,14 @@ def transition(
     issues: str | Iterable[str] = (),
     cancels_deadlines: bool = False,
     not_before: NotBefore | None = None,
+    unique: Unique | None = None,
 ) -> Transition:
     sources = (str(source),) if isinstance(source, str) else tuple(str(s) for s in source)
     dest = str(dest) if dest is not None else None
     roles = frozenset((role,) if isinstance(role, str) else role)
     issued = (issues,) if isinstance(issues, str) else tuple(issues)
     return Transition(trigger, sources, dest, roles, basis, title, payload, guard, effect, issued,
-                      cancels_deadlines, not_before)
+                      cancels_deadlines, not_before, unique)
 
 
 def deadline(
@@ -300,13 +317,14 @@ def procedure(
     opening_event: str | None = None,
     min_parties: int = 0,
     correlation_per_agency: bool = False,
+    correlation_while_open: bool = False,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
         name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
-        correlation_per_agency,
+        correlation_per_agency, correlation_while_open,
     )
     problems = check(proc)
     if problems:
@@ -372,6 +390,9 @@ def check(proc: Procedure) -> list[str]:
             problems.append(f"{where} has a not_before rule without legal basis")
         if t.not_before is not None and t.automatic:
             problems.append(f"{where}: a lapse is dated by its deadline, it takes no not_before rule")
+        if t.unique is not None and (t.payload is None or t.unique.field not in t.payload().fields):
+            problems.append(f"{where} keeps {t.unique.path!r} unique by payload field {t.unique.field!r}, "
+                            "which it does not carry")
     for d in proc.deadlines:
         where = f"deadline {d.name!r}"
         if d.basis is None:
@@ -423,6 +444,12 @@ def check(proc: Procedure) -> list[str]:
         if proc.opening_event is not None:
             # another system's key names no agency: its later events could not find the case
             problems.append("correlation per agency: cases cannot be opened by another system's event")
+    if proc.correlation_while_open:
+        if not any(s.terminal for s in proc.states):
+            problems.append("correlation while open: no state is terminal, so no case would give its key up")
+        if proc.data is not None and proc.correlation_field not in proc.data().fields:
+            # a released key's value is kept in the case data only
+            problems.append(f"correlation while open: {proc.correlation_field!r} is not a field of the data schema")
     problems.extend(_reachability(proc, known))
     return problems
 

@@ -12,6 +12,12 @@ A certificate is in force on a day when all of these hold:
   (expiry registered, or recalled; art. 21). On the day of the recall itself it is no longer
   counted, because the record cannot tell the hour of an act from the hour of the recall.
 
+The answer lists certificates, one per case, and so one per person: a person may have several cases
+over the years (a cancelled certificate, then a new one), but a new case opens only once the last one
+has closed (the key is the person's open case, workflows/certificate.py), and a closed case left the
+holding states at its recall or expiry, before the new certificate was issued. Only acts recorded with
+dates out of order (a new issue dated before the old recall) could show two at once.
+
 SQL (Core, no JSON operators) narrows by procedure, agency and state; the dates in the JSON case
 data are checked here in Python, so the same code runs on SQLite and PostgreSQL.
 """

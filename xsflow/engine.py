@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import documents as docs
@@ -23,7 +23,7 @@ from .audit import GENESIS, canonical_json, entry_hash
 from .calendar import OfficialCalendar, local_date
 from .calendars import LAST_NOTICE_ID, NOTICE_COUNT, CalendarStore
 from .clock import Clock
-from .definitions import Deadline, Procedure, Transition
+from .definitions import Deadline, Procedure, Transition, Unique
 from .errors import (BadRequest, CalendarNotLoaded, Forbidden, IdempotencyConflict, InvalidPayload, NotFound,
                      TriggerNotAllowed, VersionConflict)
 from .machine import Step
@@ -69,6 +69,8 @@ _INSERT_HISTORY = Prepared(insert(history), ("case_id", "seq", "trigger", "actor
 _BUMP_CASE = Prepared(update(cases).where(cases.c.id == bindparam("case_id"),
                                           cases.c.version == bindparam("old_version")),
                       ("state", "closed", "version", "data", "last_occurred_at", "history_seq", "history_hash"))
+# Only when a case of a procedure correlated while open closes: its key is given up for the subject's next case.
+_RELEASE_KEY = Prepared(update(cases).where(cases.c.id == bindparam("case_id")), ("correlation_key",))
 
 
 CORRECTORS = frozenset({"reviewer", "supervisor"})  # the bureau issues documents, so it corrects them
@@ -192,17 +194,15 @@ class Engine:
 
     def fire_by_key(self, conn: Connection, actor: Actor, *, procedure: str, correlation_key: str, trigger: str,
                     payload: Mapping[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
-        """Fires on the one case of `procedure` whose correlation key matches, inside `conn`."""
+        """Fires on the one case of `procedure` whose correlation key matches, inside `conn` (for a
+        procedure correlated while open: the subject's open case)."""
         now = self.clock.now()
         occurred = self.occurred(occurred_at, now)
         proc = self.registry.versions(procedure)[-1]  # 404 naming the known procedures
         ids = conn.execute(select(cases.c.id).where(cases.c.procedure == procedure,
                                                     cases.c.correlation_key == correlation_key)).scalars().all()
         if not ids:
-            form = (f"“{proc.title}”案件的关联编号为“单位代码/{_field_title(proc)}”。"
-                    if proc.correlation_per_agency else "")
-            raise NotFound(f"没有关联编号为“{correlation_key}”的“{procedure}”案件。{form}",
-                           correlation_key=correlation_key)
+            raise NotFound(_no_case_text(proc, correlation_key), correlation_key=correlation_key)
         case = self.load_case(conn, ids[0], lock=True)
         return self._fire_loaded(conn, case, actor, trigger, dict(payload), occurred, now, None)
 
@@ -264,6 +264,8 @@ class Engine:
         old_version = row["version"]
         if t.effect is not None:
             row["data"] = t.effect(row["data"], payload)
+        if t.unique is not None:
+            _check_unique(conn, proc, row, t, t.unique)
         started: list[dict[str, Any]] = []
         if step.changes_state or step.reenters:
             self._clear_overdue(conn, case, step)
@@ -281,6 +283,9 @@ class Engine:
         row["state"], row["last_occurred_at"] = step.dest, occurred
         row["closed"] = proc.state(step.dest).terminal
         self._save(conn, case, old_version)
+        if row["closed"] and proc.correlation_while_open and row["correlation_key"] is not None:
+            _RELEASE_KEY.run(conn, {"case_id": row["id"], "correlation_key": None})
+            row["correlation_key"] = None
 
     def _save(self, conn: Connection, case: LoadedCase, old_version: int) -> None:
         """Writes the case row with the next version, if nobody else wrote it since it was read."""
@@ -561,11 +566,60 @@ def _field_title(proc: Procedure) -> str:
 
 def _duplicate_text(proc: Procedure, agency_name: str, value: Any, case_id: int | None) -> str:
     """Why a case cannot be opened under a key already used: county-wide, the number is named; per
-    agency (the opener may act for that agency, so may see its case), the agency and the case too."""
+    agency (the opener may act for that agency, so may see its case), the agency and the case too;
+    while open, the open case, which has to be closed first."""
+    number = f"（案件编号 {case_id}）" if case_id is not None else ""
+    if proc.correlation_while_open:
+        owner = agency_name if proc.correlation_per_agency else ""
+        return (f"{owner}已有{_field_title(proc)}为“{value}”的正在办理的“{proc.title}”案件{number}，"
+                "不能重复立案；该案件办结后方可重新立案。")
     if not proc.correlation_per_agency:
         return f"已有“{proc.title}”案件使用编号“{value}”。"
-    number = f"（案件编号 {case_id}）" if case_id is not None else ""
     return f"{agency_name}已有{_field_title(proc)}为“{value}”的“{proc.title}”案件{number}，不能重复立案。"
+
+
+def _no_case_text(proc: Procedure, key: str) -> str:
+    """Why an event found no case under its key."""
+    if proc.correlation_while_open:
+        return f"没有{_field_title(proc)}为“{key}”的正在办理的“{proc.title}”案件（已办结的案件不再接收事件）。"
+    form = f"“{proc.title}”案件的关联编号为“单位代码/{_field_title(proc)}”。" if proc.correlation_per_agency else ""
+    return f"没有关联编号为“{key}”的“{proc.name}”案件。{form}"
+
+
+def _check_unique(conn: Connection, proc: Procedure, row: Mapping[str, Any], t: Transition, rule: Unique) -> None:
+    """Refuses a value (after the effect) that a case of another subject holds, open or closed."""
+    value = _at_path(row["data"], rule.path)
+    if value is None:
+        return
+    if conn.dialect.name == "postgresql":  # SQLite writes one transaction at a time already
+        conn.execute(select(func.pg_advisory_xact_lock(_lock_id(proc.name, rule.path, str(value)))))
+    holders = conn.execute(
+        select(cases.c.id, cases.c.data)
+        .where(cases.c.procedure == proc.name, cases.c.id != row["id"],
+               cases.c.data[tuple(rule.path.split("."))].as_string() == str(value))
+        .order_by(cases.c.id)).all()
+    subject = row["data"].get(proc.correlation_field)
+    other = next((h for h in holders if h.data.get(proc.correlation_field) != subject), None)
+    if other is not None:
+        raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。", {rule.field: [
+            f"{rule.what}“{value}”已用于{_field_title(proc)}为“{other.data.get(proc.correlation_field)}”的"
+            f"“{proc.title}”案件（案件编号 {other.id}），不能重复使用，请核对。"]})
+
+
+def _at_path(data: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of the case data (certificate.number), None where it is missing."""
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _lock_id(*parts: str) -> int:
+    """A signed 64-bit id for pg_advisory_xact_lock, the same for the same parts."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _check_not_before(t: Transition, row: Mapping[str, Any], occurred: datetime) -> None:
