@@ -14,16 +14,17 @@ from datetime import date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import correlation
 from . import documents as docs
 from .access import Actor, check_may_fire, check_may_open
 from .audit import GENESIS, canonical_json, entry_hash
 from .calendar import OfficialCalendar, local_date
 from .calendars import LAST_NOTICE_ID, NOTICE_COUNT, CalendarStore
 from .clock import Clock
-from .definitions import Deadline, Procedure, Transition, Unique
+from .definitions import Deadline, Procedure, Transition
 from .errors import (BadRequest, CalendarNotLoaded, Forbidden, IdempotencyConflict, InvalidPayload, NotFound,
                      TriggerNotAllowed, VersionConflict)
 from .machine import Step
@@ -142,10 +143,10 @@ class Engine:
             problems["title"] = ["请填写案件名称（如规范性文件草案名称）。"]
         value = correlation_key if correlation_key is not None else data.get(proc.correlation_field)
         key = proc.correlation_key(agency, value)
-        taken = _case_with_key(conn, proc, key)
+        taken = correlation.case_with_key(conn, proc, key)
         if taken is not None:
             problems[f"data.{proc.correlation_field}"] = [
-                _duplicate_text(proc, known.get(agency, agency), value, taken)]
+                correlation.duplicate_text(proc, known.get(agency, agency), value, taken)]
         if problems:
             raise InvalidPayload("立案信息有误，请逐项修改。", problems)
         if value is not None:
@@ -159,10 +160,10 @@ class Engine:
         # The check above cannot see a case that a concurrent request is opening under the same key;
         # the unique key can. ON CONFLICT waits for that request and answers as the check would
         # (the other request has committed by then, so its case is found).
-        row["id"] = conn.execute(_open_case_statement(conn.dialect.name), row).scalar()
+        row["id"] = conn.execute(correlation.insert_case_statement(conn.dialect.name), row).scalar()
         if row["id"] is None:
             raise InvalidPayload("立案信息有误，请逐项修改。", {f"data.{proc.correlation_field}": [
-                _duplicate_text(proc, known[agency], value, _case_with_key(conn, proc, key))]})
+                correlation.duplicate_text(proc, known[agency], value, correlation.case_with_key(conn, proc, key))]})
         others = [p for p in parties if p != agency]
         if others:
             conn.execute(insert(case_agencies), [{"case_id": row["id"], "agency_code": p} for p in others])
@@ -202,7 +203,7 @@ class Engine:
         ids = conn.execute(select(cases.c.id).where(cases.c.procedure == procedure,
                                                     cases.c.correlation_key == correlation_key)).scalars().all()
         if not ids:
-            raise NotFound(_no_case_text(proc, correlation_key), correlation_key=correlation_key)
+            raise NotFound(correlation.no_case_text(proc, correlation_key), correlation_key=correlation_key)
         case = self.load_case(conn, ids[0], lock=True)
         return self._fire_loaded(conn, case, actor, trigger, dict(payload), occurred, now, None)
 
@@ -265,7 +266,7 @@ class Engine:
         if t.effect is not None:
             row["data"] = t.effect(row["data"], payload)
         if t.unique is not None:
-            _check_unique(conn, proc, row, t, t.unique)
+            correlation.check_unique(conn, proc, row, t, t.unique)
         started: list[dict[str, Any]] = []
         if step.changes_state or step.reenters:
             self._clear_overdue(conn, case, step)
@@ -475,14 +476,6 @@ class Engine:
 
 
 @functools.cache
-def _open_case_statement(dialect: str):
-    """INSERT a case ... ON CONFLICT (procedure, correlation_key) DO NOTHING RETURNING id, built once per dialect."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (dialect_insert(cases).on_conflict_do_nothing(index_elements=["procedure", "correlation_key"])
-            .returning(cases.c.id))
-
-
-@functools.cache
 def _claim_key_statement(dialect: str) -> Prepared:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect; values as parameters."""
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -548,78 +541,6 @@ def local_text(value: datetime) -> str:
     from .calendar import SHANGHAI
 
     return value.astimezone(SHANGHAI).strftime("%Y年%-m月%-d日%H时%M分")
-
-
-def _case_with_key(conn: Connection, proc: Procedure, key: str | None) -> int | None:
-    """The id of the case of `proc` stored under correlation key `key`, if any."""
-    if key is None:
-        return None
-    return conn.execute(select(cases.c.id).where(cases.c.procedure == proc.name,
-                                                 cases.c.correlation_key == key)).scalar()
-
-
-def _field_title(proc: Procedure) -> str:
-    """The correlation field as the opening form names it (考核年度), else its name."""
-    found = _schema(proc.data).fields.get(proc.correlation_field) if proc.data else None
-    return found.metadata.get("title", proc.correlation_field) if found else proc.correlation_field
-
-
-def _duplicate_text(proc: Procedure, agency_name: str, value: Any, case_id: int | None) -> str:
-    """Why a case cannot be opened under a key already used: county-wide, the number is named; per
-    agency (the opener may act for that agency, so may see its case), the agency and the case too;
-    while open, the open case, which has to be closed first."""
-    number = f"（案件编号 {case_id}）" if case_id is not None else ""
-    if proc.correlation_while_open:
-        owner = agency_name if proc.correlation_per_agency else ""
-        return (f"{owner}已有{_field_title(proc)}为“{value}”的正在办理的“{proc.title}”案件{number}，"
-                "不能重复立案；该案件办结后方可重新立案。")
-    if not proc.correlation_per_agency:
-        return f"已有“{proc.title}”案件使用编号“{value}”。"
-    return f"{agency_name}已有{_field_title(proc)}为“{value}”的“{proc.title}”案件{number}，不能重复立案。"
-
-
-def _no_case_text(proc: Procedure, key: str) -> str:
-    """Why an event found no case under its key."""
-    if proc.correlation_while_open:
-        return f"没有{_field_title(proc)}为“{key}”的正在办理的“{proc.title}”案件（已办结的案件不再接收事件）。"
-    form = f"“{proc.title}”案件的关联编号为“单位代码/{_field_title(proc)}”。" if proc.correlation_per_agency else ""
-    return f"没有关联编号为“{key}”的“{proc.name}”案件。{form}"
-
-
-def _check_unique(conn: Connection, proc: Procedure, row: Mapping[str, Any], t: Transition, rule: Unique) -> None:
-    """Refuses a value (after the effect) that a case of another subject holds, open or closed."""
-    value = _at_path(row["data"], rule.path)
-    if value is None:
-        return
-    if conn.dialect.name == "postgresql":  # SQLite writes one transaction at a time already
-        conn.execute(select(func.pg_advisory_xact_lock(_lock_id(proc.name, rule.path, str(value)))))
-    holders = conn.execute(
-        select(cases.c.id, cases.c.data)
-        .where(cases.c.procedure == proc.name, cases.c.id != row["id"],
-               cases.c.data[tuple(rule.path.split("."))].as_string() == str(value))
-        .order_by(cases.c.id)).all()
-    subject = row["data"].get(proc.correlation_field)
-    other = next((h for h in holders if h.data.get(proc.correlation_field) != subject), None)
-    if other is not None:
-        raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。", {rule.field: [
-            f"{rule.what}“{value}”已用于{_field_title(proc)}为“{other.data.get(proc.correlation_field)}”的"
-            f"“{proc.title}”案件（案件编号 {other.id}），不能重复使用，请核对。"]})
-
-
-def _at_path(data: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path of the case data (certificate.number), None where it is missing."""
-    value: Any = data
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
-def _lock_id(*parts: str) -> int:
-    """A signed 64-bit id for pg_advisory_xact_lock, the same for the same parts."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _check_not_before(t: Transition, row: Mapping[str, Any], occurred: datetime) -> None:
