@@ -418,3 +418,14 @@ def test_the_first_local_day_after_the_year_may_publish(system, clock):
     published = publish(system, clock, case["id"], reported="2025-12-20T10:00:00+08:00",
                         published="2025-12-31T16:30:00+00:00")
     assert published["state"] == "published"
+
+
+def test_the_procedure_tells_integrators_the_key_form_and_when_publishing_opens():
+    """GET /procedures shows that the assessment's key is per agency and that publishing waits for the year's end, with its article."""
+    from xsflow.views import procedure_view
+    view = procedure_view(assessment)
+    assert (view["correlation_field"], view["correlation_per_agency"], view["correlation_while_open"]) == \
+        ("year", True, False)
+    [publish] = [t for t in view["transitions"] if t["trigger"] == "publish"]
+    assert "第10条" in publish["not_before"] and "一月" in publish["not_before"]
+    assert all(t["not_before"] is None for t in view["transitions"] if t["trigger"] != "publish")

@@ -83,12 +83,15 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
         "effective_from": day(proc.effective_from), "initial": proc.initial, "opened_by": sorted(proc.opened_by),
         "data": sorted(proc.data().fields) if proc.data else [], "parties_field": proc.parties_field,
         "correlation_field": proc.correlation_field, "opening_event": proc.opening_event,
+        # Per agency the key other systems send is "<agency code>/<value>"; while open, it finds the open case only.
+        "correlation_per_agency": proc.correlation_per_agency, "correlation_while_open": proc.correlation_while_open,
         "states": [{"name": s.name, "title": s.title, "terminal": s.terminal, "basis": str(s.basis)}
                    for s in proc.states],
         "transitions": [{
             "trigger": t.trigger, "title": t.title, "sources": list(t.sources), "dest": t.dest or None,
             "roles": sorted(t.roles), "automatic": t.automatic, "issues": list(t.issues), "basis": str(t.basis),
             "guard": t.guard.refusal if t.guard else None,
+            "not_before": f"{t.not_before.reason}（{t.not_before.basis}）" if t.not_before else None,
             "payload": sorted(t.payload().fields) if t.payload else [],
         } for t in proc.transitions],
         "deadlines": [{

@@ -342,6 +342,8 @@ class ProcedureOut(Schema):
     data = fields.List(fields.String())
     parties_field = fields.String(allow_none=True)
     correlation_field = fields.String()
+    correlation_per_agency = fields.Boolean(metadata={"description": "关联编号按单位区分：对接系统发送“单位代码/取值”，如 gaj/2025"})
+    correlation_while_open = fields.Boolean(metadata={"description": "关联编号只指向正在办理的案件；案件办结后可以同一编号重新立案"})
     opening_event = fields.String(allow_none=True)
     states = fields.List(fields.Dict())
     transitions = fields.List(fields.Dict())
