@@ -46,6 +46,14 @@ def markdown(procedures: Iterable[Procedure]) -> str:
             who = "系统（期限届满）" if t.automatic else "、".join(sorted(t.roles))
             out.append(f"| `{t.trigger}` {t.title} | {'、'.join(t.sources)} → {t.dest or '（不变）'} | {who} | "
                        f"{'、'.join(t.issues) or '—'} | {t.basis} |")
+        conditions: list[str] = []  # a trigger with the same guard on two branches is listed once
+        for t in proc.transitions:
+            if t.guard:
+                conditions.append(f"- `{t.trigger}`（{'、'.join(t.sources)}）：拒绝理由“{t.guard.refusal}”")
+            if t.not_before:
+                conditions.append(f"- `{t.trigger}`：不早于规定日期办理，{t.not_before.reason}（{t.not_before.basis}）")
+        if conditions:
+            out += ["", "办理条件（不满足时拒绝办理，并说明理由）：", "", *dict.fromkeys(conditions)]
         if proc.deadlines:
             out += ["", "| 期限 | 期间 | 计算期间的状态 | 届满后 | 依据 |", "|---|---|---|---|---|"]
             for d in proc.deadlines:
