@@ -94,7 +94,8 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
         _fail("--now 晚于当前时间：只有设置 XSFLOW_ALLOW_TIME_TRAVEL=1（测试环境）时才允许。", 2)
     # Travelling forward (tests) records at the travelled time; sweeping "as of" a past instant
     # still records when it really ran, so history never claims a processing time that was not.
-    report = _system(ctx, FixedClock(now) if now > real else SystemClock()).tick(now)
+    system = _system(ctx, FixedClock(now) if now > real else SystemClock())
+    report = system.tick(now)
     click.echo(f"fired {report.fired}")
     if report.overdue:
         click.echo(f"超过办理时限 {report.overdue} 件")
@@ -104,6 +105,9 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
         click.echo(f"已到期但本次未处理的期限 {report.left_due} 个（案件正被办理或处理失败），下次扫描时处理")
     for message in report.incidents:
         click.echo(f"待处理事件：{message}", err=True)
+    warning = system.calendar_warning(now)
+    if warning:
+        click.echo(f"警告：{warning}", err=True)
 
 
 @main.group()

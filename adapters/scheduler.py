@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from xsflow.calendar import local_date
 from xsflow.system import Xsflow
 
 log = logging.getLogger("xsflow.timers")
@@ -22,6 +24,21 @@ def sweep_job(system: Xsflow) -> None:
                  report.fired, report.overdue, report.recounted, report.left_due)
     for message in report.incidents:
         log.warning("incident: %s", message)
+    _warn_about_calendar(system)
+
+
+_warned: dict[int, date] = {}  # per system: the local day its calendar warning was last logged
+
+
+def _warn_about_calendar(system: Xsflow) -> None:
+    """Logs a missing holiday notice once a day, not at every sweep."""
+    today = local_date(system.clock.now())
+    if _warned.get(id(system)) == today:
+        return
+    warning = system.calendar_warning()
+    if warning:
+        log.warning("calendar: %s", warning)
+    _warned[id(system)] = today
 
 
 def _add_sweep(scheduler, system: Xsflow, interval: int) -> None:

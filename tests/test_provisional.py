@@ -222,3 +222,16 @@ def test_init_that_brings_the_missing_notice_recounts_provisional_deadlines_at_o
     fired = tick(system, "2026-05-27T00:00:00+08:00")  # 24:00 of the real last day
     assert "超过办理时限 1 件" in fired.stdout
     assert deadline(get(system, case["id"]), "review")["status"] == "lapsed"
+
+
+def test_the_operator_is_warned_from_november_until_the_next_years_notice_is_loaded(before_2026_notice):
+    """`xsflow tick` warns from 1 November that next year's notice is missing, says from which day it bites, and stops once it is loaded."""
+    system = before_2026_notice
+    assert "警告" not in tick(system, "2025-10-31T09:00:00+08:00").stderr
+    november = tick(system, "2025-11-03T09:00:00+08:00").stderr
+    assert "警告：尚未载入国务院办公厅关于2026年部分节假日安排的通知" in november
+    assert "届满日在12月25日及以后的期限将按推定计算" in november and "xsflow calendar load" in november
+    january = tick(system, "2026-01-05T09:00:00+08:00").stderr
+    assert "2026年部分节假日安排" in january and "本年度的期限均按推定计算" in january
+    load_2026(system)
+    assert "警告" not in tick(system, "2026-01-05T09:05:00+08:00").stderr

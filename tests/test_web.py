@@ -310,6 +310,17 @@ def test_open_case_form_names_missing_title_then_opens_for_own_agency(web, syste
 # --- 逾期 -------------------------------------------------------------------------------------
 
 
+def test_every_page_warns_while_next_years_holiday_notice_is_missing(web, clock):
+    """From 1 November every signed-in page says next year's notice is not loaded and from which day deadlines are guessed."""
+    clerk = signed_in(web, "zhang")
+    clock.move_to(at("2026-10-30T09:00:00+08:00"))
+    assert "节假日安排的通知" not in clerk.get("/").text
+    clock.move_to(at("2026-11-02T09:00:00+08:00"))  # the bundled notices end with 2026
+    [alert] = texts(tree(clerk.get("/")), "//main/p[@role='alert']")
+    assert alert.startswith("尚未载入国务院办公厅关于2027年部分节假日安排的通知：届满日在12月25日及以后的期限")
+    assert "节假日安排的通知" not in web.test_client().get("/login").text  # not before signing in
+
+
 def test_overdue_page_groups_filters_charts_and_exports(web, system, clock):
     """The supervisor sees the lapsed review period grouped by agency with working days overdue, can filter it away, and exports it to .xlsx and CSV."""
     clock.move_to(at("2025-05-28T10:00:00+08:00"))

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .audit import verify_chain
-from .calendar import Notice, bundled_notices
+from .calendar import Notice, bundled_notices, local_date, missing_notice_warning
 from .calendars import CalendarStore, store_notice
 from .clock import Clock, SystemClock
 from .engine import Engine
@@ -73,6 +73,12 @@ class Xsflow:
 
     def tick(self, now: datetime | None = None) -> SweepReport:
         return sweep(self.engine, now or self.clock.now())
+
+    def calendar_warning(self, now: datetime | None = None) -> str | None:
+        """The holiday notice the operator must load soon, if one is missing (see calendar.readiness)."""
+        with self.db.read() as conn:
+            calendar = self.calendars.current(conn)
+        return missing_notice_warning(calendar, local_date(now or self.clock.now()))
 
     def audit(self) -> str | None:
         """None when every case's history verifies, else the first broken entry, named."""

@@ -77,7 +77,9 @@ def common():
 
         with xs().db.read() as conn:
             agency = agency_names(conn).get(user.agency, user.agency)
-    return {"user": user, "user_agency": agency}
+    # Everyone signed in sees it: a clerk's supplement notice is what a missing notice refuses first.
+    warning = xs().calendar_warning() if user is not None else None
+    return {"user": user, "user_agency": agency, "calendar_warning": warning}
 
 
 @web.after_request

@@ -8,6 +8,7 @@ from .explain import Explanation
 from .notices import Notice, NoticeFormatError, NoticeRef, bundled_notices, parse_notice
 from .official import CalendarConflictError, OfficialCalendar
 from .periods import Period
+from .readiness import missing_notice_warning
 from .timezone import SHANGHAI, local_date
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "Period",
     "bundled_notices",
     "local_date",
+    "missing_notice_warning",
     "parse_notice",
 ]
