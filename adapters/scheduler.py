@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from datetime import date
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -27,18 +28,19 @@ def sweep_job(system: Xsflow) -> None:
     _warn_about_calendar(system)
 
 
-_warned: dict[int, date] = {}  # per system: the local day its calendar warning was last logged
+# Per system: the local day its calendar warning was last logged.
+_warned: weakref.WeakKeyDictionary[Xsflow, date] = weakref.WeakKeyDictionary()
 
 
 def _warn_about_calendar(system: Xsflow) -> None:
     """Logs a missing holiday notice once a day, not at every sweep."""
     today = local_date(system.clock.now())
-    if _warned.get(id(system)) == today:
+    if _warned.get(system) == today:
         return
     warning = system.calendar_warning()
     if warning:
         log.warning("calendar: %s", warning)
-    _warned[id(system)] = today
+    _warned[system] = today
 
 
 def _add_sweep(scheduler, system: Xsflow, interval: int) -> None:
