@@ -9,18 +9,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .definitions import Procedure, Transition, Unique
 from .errors import InvalidPayload
+from .store.db import insert_or_skip
 from .store.schema import cases
 
 
 @functools.cache
 def insert_case_statement(dialect: str):
     """INSERT a case ... ON CONFLICT (procedure, correlation_key) DO NOTHING RETURNING id, built once per dialect."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (dialect_insert(cases).on_conflict_do_nothing(index_elements=["procedure", "correlation_key"])
+    return (insert_or_skip(dialect, cases).on_conflict_do_nothing(index_elements=["procedure", "correlation_key"])
             .returning(cases.c.id))
 
 

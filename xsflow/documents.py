@@ -10,10 +10,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .definitions import DocumentKind
-from .store.db import Prepared
+from .store.db import Prepared, insert_or_skip
 from .store.schema import document_sequences, documents
 
 
@@ -30,8 +29,7 @@ _INSERT_DOCUMENT = Prepared(insert(documents), (
 @cache
 def _next_sequence_statement(dialect: str) -> Prepared:
     """Built once per dialect; prefix and year come as execution parameters."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return Prepared(dialect_insert(document_sequences).values(
+    return Prepared(insert_or_skip(dialect, document_sequences).values(
         prefix=bindparam("seq_prefix"), year=bindparam("seq_year"), last=1).on_conflict_do_update(
         index_elements=["prefix", "year"], set_={"last": document_sequences.c.last + 1},
     ).returning(document_sequences.c.last))

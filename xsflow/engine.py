@@ -15,7 +15,6 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from . import correlation
 from . import documents as docs
@@ -29,7 +28,7 @@ from .errors import (BadRequest, CalendarNotLoaded, Forbidden, IdempotencyConfli
                      TriggerNotAllowed, VersionConflict)
 from .machine import Step
 from .registry import Registry
-from .store.db import Database, Prepared
+from .store.db import Database, Prepared, insert_or_skip
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, idempotency_keys
 from .views import case_view, document_view, instant
 from .wording import Templates, cn_date
@@ -69,9 +68,8 @@ _INSERT_HISTORY = Prepared(insert(history), ("case_id", "seq", "trigger", "actor
                                             "hash"))
 _BUMP_CASE = Prepared(update(cases).where(cases.c.id == bindparam("case_id"),
                                           cases.c.version == bindparam("old_version")),
-                      ("state", "closed", "version", "data", "last_occurred_at", "history_seq", "history_hash"))
-# Only when a case of a procedure correlated while open closes: its key is given up for the subject's next case.
-_RELEASE_KEY = Prepared(update(cases).where(cases.c.id == bindparam("case_id")), ("correlation_key",))
+                      ("state", "closed", "version", "data", "last_occurred_at", "history_seq", "history_hash",
+                       "correlation_key"))
 
 
 CORRECTORS = frozenset({"reviewer", "supervisor"})  # the bureau issues documents, so it corrects them
@@ -283,10 +281,9 @@ class Engine:
             self._issue_documents(conn, case, t, payload, started, lapsed, entry, now)
         row["state"], row["last_occurred_at"] = step.dest, occurred
         row["closed"] = proc.state(step.dest).terminal
+        if row["closed"] and proc.correlation_while_open:
+            row["correlation_key"] = None  # given up for the subject's next case
         self._save(conn, case, old_version)
-        if row["closed"] and proc.correlation_while_open and row["correlation_key"] is not None:
-            _RELEASE_KEY.run(conn, {"case_id": row["id"], "correlation_key": None})
-            row["correlation_key"] = None
 
     def _save(self, conn: Connection, case: LoadedCase, old_version: int) -> None:
         """Writes the case row with the next version, if nobody else wrote it since it was read."""
@@ -295,7 +292,8 @@ class Engine:
         matched = _BUMP_CASE.rowcount(conn, {
             "case_id": row["id"], "old_version": old_version, "state": row["state"], "closed": row["closed"],
             "version": row["version"], "data": row["data"], "last_occurred_at": row["last_occurred_at"],
-            "history_seq": row["history_seq"], "history_hash": row["history_hash"]})
+            "history_seq": row["history_seq"], "history_hash": row["history_hash"],
+            "correlation_key": row["correlation_key"]})
         if matched != 1:
             raise VersionConflict("案件刚被他人更新，请刷新后重新办理。", case_id=row["id"])
 
@@ -478,8 +476,7 @@ class Engine:
 @functools.cache
 def _claim_key_statement(dialect: str) -> Prepared:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect; values as parameters."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return Prepared(dialect_insert(idempotency_keys).on_conflict_do_nothing(index_elements=["scope", "key"])
+    return Prepared(insert_or_skip(dialect, idempotency_keys).on_conflict_do_nothing(index_elements=["scope", "key"])
                     .returning(idempotency_keys.c.id),
                     ("scope", "key", "request_hash", "status", "response", "created_at"))
 

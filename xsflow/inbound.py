@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .access import Actor
 from .engine import Engine
 from .errors import IdempotencyConflict, InvalidPayload, XsflowError, http_status
+from .store.db import insert_or_skip
 from .store.schema import inbound_events
 
 
@@ -73,13 +73,13 @@ def _claim(conn: Connection, event_id: str, record: dict[str, Any], now: datetim
     first one's outcome, instead of applying the event again. Nobody sees the pending row: it gets
     its outcome before this transaction commits.
     """
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    claimed = conn.execute(dialect_insert(inbound_events).values(
+    claimed = conn.execute(insert_or_skip(conn.dialect.name, inbound_events).values(
         event_id=event_id, **record, outcome="pending", status=0, response={}, case_id=None, received_at=now,
     ).on_conflict_do_nothing(index_elements=["event_id"]).returning(inbound_events.c.id)).scalar()
-    found = conn.execute(select(inbound_events).where(inbound_events.c.event_id == event_id)
-                         .with_for_update()).mappings().one()
-    return None if claimed is not None else found
+    if claimed is not None:
+        return None
+    return conn.execute(select(inbound_events).where(inbound_events.c.event_id == event_id)
+                        .with_for_update()).mappings().one()
 
 
 def _keep(conn: Connection, event_id: str, record: dict[str, Any], outcome: str, status: int,

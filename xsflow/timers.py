@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .access import TIMER_ACTOR
 from .engine import Engine, LoadedCase, recount
 from .errors import XsflowError
+from .store.db import insert_or_skip
 from .store.schema import cases, deadlines, incidents
 
 log = logging.getLogger("xsflow.timers")
@@ -179,8 +179,7 @@ def _raise_incident(conn: Connection, case_id: int, kind: str, now: datetime, me
     if deadline_id is None:
         conn.execute(insert(incidents).values(**values))
         return message
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = (dialect_insert(incidents).values(**values)
+    stmt = (insert_or_skip(conn.dialect.name, incidents).values(**values)
             .on_conflict_do_nothing(index_elements=["deadline_id", "kind"]).returning(incidents.c.id))
     return message if conn.execute(stmt).scalar() is not None else None
 

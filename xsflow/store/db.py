@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 DEFAULT_URL = "sqlite:///xsflow.db"
@@ -94,6 +95,12 @@ class Database:
         except BaseException:
             self._kept_lock.release()
             raise
+
+
+def insert_or_skip(dialect: str, table: Table) -> Any:
+    """An INSERT that can take ON CONFLICT, for `dialect` ("postgresql" or "sqlite"): both databases
+    spell it the same, but SQLAlchemy builds it per dialect."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _sqlite_discipline(engine: Engine, synchronous: str) -> None:
