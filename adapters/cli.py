@@ -44,23 +44,61 @@ def init(ctx: click.Context, reference_files: tuple[Path, ...]) -> None:
         report = _system(ctx).init(reference_files)
     except ValueError as err:
         _fail(str(err))
-    click.echo(f"数据库已是最新结构；单位新增 {report.agencies_added} 个、更新 {report.agencies_updated} 个；"
-               f"节假日安排通知新载入 {report.notices_added} 份。")
+    click.echo(report.describe())
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int, help="HTTP worker processes.")
-@click.option("--no-scheduler", is_flag=True, help="Do not run the timer sweep in this process.")
-@click.option("--interval", default=60, show_default=True, type=int, help="Seconds between timer sweeps.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="HTTP worker processes.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the timer sweep with this server.")
+@click.option("--interval", default=60, show_default=True, type=click.IntRange(1, 86400),
+              help="Seconds between timer sweeps.")
+@click.option("--supervised", is_flag=True, hidden=True, help="Started by `serve` itself: print no banner.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool, interval: int) -> None:
-    """Serve the HTTP API on gunicorn, with the timer scheduler unless --no-scheduler."""
+def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool, interval: int,
+          supervised: bool) -> None:
+    """Serve the HTTP API and web pages on gunicorn, with the timer sweep unless --no-scheduler.
+
+    The sweep runs in a process of its own that `serve` starts, restarts and stops."""
     from .server import run_server
 
+    banner = None
+    if not supervised:
+        text = _banner(ctx, host, port, None if no_scheduler else interval)
+        banner = lambda: click.echo(text)  # noqa: E731 — printed once the server listens
     run_server(ctx.obj["database_url"], host=host, port=port, workers=workers,
-               scheduler_interval=None if no_scheduler else interval)
+               scheduler_interval=None if no_scheduler else interval, banner=banner)
+
+
+def _banner(ctx: click.Context, host: str, port: int, interval: int | None) -> str:
+    """Where to go and how to get in; read before the server forks anything."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import DBAPIError
+
+    from xsflow.store import Database, database_url
+    from xsflow.store.schema import users as users_table
+
+    db = Database(database_url(ctx.obj["database_url"]))
+    try:
+        with db.read() as conn:
+            users: int | None = conn.execute(select(func.count()).select_from(users_table)).scalar_one()
+    except DBAPIError:  # no tables yet
+        users = None
+    finally:
+        db.dispose()
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    lines = [f"xsflow 已启动：网页 http://{shown}:{port}/ ，接口 http://{shown}:{port}/api/v1/openapi.json",
+             f"期限扫描：每 {interval} 秒一次（独立进程）" if interval else
+             "期限扫描：未在此启动（--no-scheduler）；请另行运行 xsflow worker。"]
+    if users is None:
+        lines.append("数据库尚未建立：请先运行 xsflow init（./scripts/serve 会自动运行）。")
+    elif users == 0:
+        lines += ["尚无网页账户。创建第一个管理员账户（密码从标准输入读入，至少8位，含字母和数字）：",
+                  "  printf '%s\\n' '<密码>' | xsflow user create --username admin --name 管理员 --role admin",
+                  "然后用该账户登录上面的网页。"]
+    lines.append("按 Ctrl+C 停止。")
+    return "\n".join(lines)
 
 
 @main.command()

@@ -1,11 +1,11 @@
-"""APScheduler runs the sweep; the deadlines themselves are rows, so nothing is lost on restart."""
+"""APScheduler runs the sweep in a process of its own (`xsflow worker`, or the one `xsflow serve`
+starts); the deadlines themselves are rows, so nothing is lost on restart."""
 from __future__ import annotations
 
 import logging
 import weakref
 from datetime import date
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from xsflow.calendar import local_date
@@ -47,14 +47,6 @@ def _add_sweep(scheduler, system: Xsflow, interval: int) -> None:
     # One run at a time per process; a run missed while busy is merged into the next.
     scheduler.add_job(sweep_job, "interval", seconds=interval, args=[system], id="sweep",
                       max_instances=1, coalesce=True, next_run_time=system.clock.now())
-
-
-def start_background(database_url: str | None, *, interval: int) -> BackgroundScheduler:
-    system = Xsflow(database_url)
-    scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
-    _add_sweep(scheduler, system, interval)
-    scheduler.start()
-    return scheduler
 
 
 def run_worker(database_url: str | None, *, interval: int) -> None:

@@ -311,14 +311,30 @@ def test_open_case_form_names_missing_title_then_opens_for_own_agency(web, syste
 
 
 def test_every_page_warns_while_next_years_holiday_notice_is_missing(web, clock):
-    """From 1 November every signed-in page says next year's notice is not loaded and from which day deadlines are guessed."""
-    clerk = signed_in(web, "zhang")
+    """From 1 November every page a supervisor opens says next year's notice is not loaded and from which day deadlines are guessed."""
+    supervisor = signed_in(web, "wang")
     clock.move_to(at("2026-10-30T09:00:00+08:00"))
-    assert "节假日安排的通知" not in clerk.get("/").text
+    assert "节假日安排的通知" not in supervisor.get("/").text
     clock.move_to(at("2026-11-02T09:00:00+08:00"))  # the bundled notices end with 2026
-    [alert] = texts(tree(clerk.get("/")), "//main/p[@role='alert']")
+    [alert] = texts(tree(supervisor.get("/")), "//main/p[@role='alert']")
     assert alert.startswith("尚未载入国务院办公厅关于2027年部分节假日安排的通知：届满日在12月25日及以后的期限")
     assert "节假日安排的通知" not in web.test_client().get("/login").text  # not before signing in
+
+
+def test_clerks_see_only_their_own_cases_that_a_missing_holiday_notice_affects(web, system, clock):
+    """A clerk is not shown the operator's warning, only the own agency's cases whose deadline is counted on a guess."""
+    clock.move_to(at("2026-12-01T09:00:00+08:00"))
+    clerk, other, reviewer = signed_in(web, "zhang"), signed_in(web, "zhao"), signed_in(web, "li")
+    for client in (clerk, other, reviewer):
+        page = client.get("/").text
+        assert "尚未载入国务院办公厅" not in page and "按推定的节假日安排计算" not in page
+    clock.move_to(at("2026-12-10T09:00:00+08:00"))  # 15 working days of review end after 25 December
+    case_id = open_draft(system, "关于加强城区占道经营管理的通告（送审稿）", "2026-12-10T09:00:00+08:00")
+    [box] = tree(clerk.get("/")).xpath("//main/div[@class='warn-box']")
+    assert " ".join(box.text_content().split()).startswith("本单位有 1 件案件的期限按推定的节假日安排计算")
+    assert box.xpath(".//a/@href") == [f"/cases/{case_id}"]
+    assert "按推定的节假日安排计算" not in other.get("/").text  # another agency's clerk: nothing of it
+    assert "您可见的有 1 件案件" in " ".join(reviewer.get("/").text.split())
 
 
 def test_overdue_page_groups_filters_charts_and_exports(web, system, clock):

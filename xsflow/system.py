@@ -33,9 +33,22 @@ def template_folders() -> list[Path]:
 
 @dataclass
 class InitReport:
+    schema_before: str | None
+    schema_after: str | None
     agencies_added: int
     agencies_updated: int
     notices_added: int
+
+    def describe(self) -> str:
+        """What `init` did, in words: created, migrated or found current."""
+        if self.schema_before is None:
+            schema = f"已新建数据库结构（版本 {self.schema_after}）"
+        elif self.schema_before != self.schema_after:
+            schema = f"数据库结构已从版本 {self.schema_before} 升级到 {self.schema_after}"
+        else:
+            schema = f"数据库结构已是最新（版本 {self.schema_after}），未作改动"
+        return (f"{schema}；单位新增 {self.agencies_added} 个、更新 {self.agencies_updated} 个；"
+                f"节假日安排通知新载入 {self.notices_added} 份。")
 
 
 class Xsflow:
@@ -51,7 +64,7 @@ class Xsflow:
 
     def init(self, reference_files: Iterable[Path] = ()) -> InitReport:
         """Creates or migrates the schema and loads reference data; safe to run again."""
-        upgrade(self.db)
+        before, after = upgrade(self.db)
         entries = read_agencies([*BUNDLED, *reference_files])
         now = self.clock.now()
         with self.db.write() as conn:
@@ -59,7 +72,7 @@ class Xsflow:
             notices = sum(store_notice(conn, n, now, replace=False) == "added" for n in bundled_notices())
             if notices:  # a newly bundled year settles deadlines counted on a guess (domain.md)
                 recount_provisional(self.engine, conn, now)
-        return InitReport(added, updated, notices)
+        return InitReport(before, after, added, updated, notices)
 
     def load_notice(self, notice: Notice) -> tuple[str, int]:
         """Stores a notice and counts the provisional deadlines of open cases again: (outcome, recounted).

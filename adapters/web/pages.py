@@ -77,9 +77,29 @@ def common():
 
         with xs().db.read() as conn:
             agency = agency_names(conn).get(user.agency, user.agency)
-    # Everyone signed in sees it: a clerk's supplement notice is what a missing notice refuses first.
-    warning = xs().calendar_warning() if user is not None else None
-    return {"user": user, "user_agency": agency, "calendar_warning": warning}
+    warning, affected = _calendar_notice(user)
+    return {"user": user, "user_agency": agency, "calendar_warning": warning, "provisional": affected}
+
+
+# Those who can act on a missing holiday notice (the operator loads it; supervisors chase it)
+# read the warning itself; the others see only their own cases that it affects.
+WARNED_ROLES = frozenset({"admin", "supervisor"})
+
+
+def _calendar_notice(user) -> tuple[str | None, tuple[int, list] | None]:
+    if user is None:
+        return None, None
+    x = xs()
+    warning = x.calendar_warning()
+    if warning is None:
+        return None, None
+    if user.role in WARNED_ROLES:
+        return warning, None
+    from xsflow.provisional import provisional_cases
+
+    with x.db.read() as conn:
+        total, first = provisional_cases(conn, user.actor)
+    return None, ((total, first) if total else None)
 
 
 @web.after_request

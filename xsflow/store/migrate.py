@@ -5,6 +5,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 
 from .db import Database
 
@@ -19,6 +20,14 @@ def alembic_config(db: Database) -> Config:
     return cfg
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
-    """Creates or migrates the schema; a no-op when it is current."""
+def schema_revision(db: Database) -> str | None:
+    """The Alembic revision the database is at; None for a database without xsflow's tables."""
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str | None]:
+    """Creates or migrates the schema (a no-op when it is current): (revision before, after)."""
+    before = schema_revision(db)
     command.upgrade(alembic_config(db), revision)
+    return before, schema_revision(db)
