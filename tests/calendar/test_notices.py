@@ -28,14 +28,15 @@ dates = [2025-05-06]
 """
 
 
-def test_bundled_notices_cover_2014_to_2026() -> None:
-    """The package ships one State Council notice per year from 2014 through 2026."""
+def test_bundled_notices_cover_2004_to_2026() -> None:
+    """The package ships one State Council notice per year from 2004 through 2026."""
     notices = bundled_notices()
-    assert [n.year for n in notices] == list(range(2014, 2027))
+    assert [n.year for n in notices] == list(range(2004, 2027))
     assert all(n.kind == "state_council" and n.authority == "国务院办公厅" for n in notices)
     assert all(n.number.startswith("国办发明电〔") and n.title.startswith("国务院办公厅关于") for n in notices)
     # 2015 carries the State Council's own Victory Day notice as a supplement.
-    assert [s.number for s in notices[1].supplements] == ["国发明电〔2015〕1号"]
+    by_year = {n.year: n for n in notices}
+    assert [s.number for s in by_year[2015].supplements] == ["国发明电〔2015〕1号"]
 
 
 def test_bundled_notice_keeps_its_text_verbatim() -> None:

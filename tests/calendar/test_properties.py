@@ -16,7 +16,7 @@ from xsflow.calendar import SHANGHAI, OfficialCalendar, bundled_notices
 CAL = OfficialCalendar(bundled_notices())
 NOTICED = CAL.years_with_notice
 
-starts = st.dates(min_value=date(2000, 1, 1), max_value=date(2097, 12, 31))  # room for 400 days
+starts = st.dates(min_value=date(2004, 1, 1), max_value=date(2097, 12, 31))  # room for 400 days
 near_notices = st.dates(min_value=date(2016, 6, 1), max_value=date(2028, 6, 30))
 lengths = st.integers(min_value=1, max_value=300)
 

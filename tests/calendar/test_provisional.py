@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from xsflow.calendar import OfficialCalendar, bundled_notices, parse_notice
 
 # A made-up 2027 arrangement, only to show that loading a notice as data settles the year.
@@ -50,11 +52,15 @@ def test_statutory_festival_days_are_assumed_rest_days_in_unnoticed_year(cal: Of
     assert cal.add_working_days(date(2027, 2, 4), 5).last_day == date(2027, 2, 15)
 
 
-def test_years_before_the_first_notice_are_provisional_too(cal: OfficialCalendar) -> None:
-    """A period in 2013, before the first loaded notice (2014), is provisional under the measures then in force."""
-    p = cal.add_working_days(date(2013, 6, 3), 3)
-    assert p.provisional
-    assert "2013年" in p.assumptions[0] and "国务院令第513号" in p.assumptions[0]
+def test_years_whose_notice_is_not_bundled_are_refused_not_guessed(cal: OfficialCalendar) -> None:
+    """2000–2003 had notices, but none could be verified: a period there is refused in Chinese, never assumed."""
+    with pytest.raises(ValueError, match="未内置2001年的国务院办公厅节假日安排通知"):
+        cal.add_working_days(date(2001, 5, 1), 1)
+    with pytest.raises(ValueError, match="未内置2003年"):
+        cal.add_days(date(2003, 12, 31), 10)
+    with pytest.raises(ValueError, match="未内置2000年"):
+        cal.is_working_day(date(2000, 1, 1))
+    assert not cal.add_working_days(date(2004, 1, 1), 1).provisional
 
 
 def test_period_inside_noticed_years_is_not_provisional(cal: OfficialCalendar) -> None:
@@ -88,5 +94,4 @@ def test_loading_a_notice_as_data_settles_the_year_without_code_change() -> None
 def test_touches_unnoticed_years_covers_the_whole_range(cal: OfficialCalendar) -> None:
     """touches_unnoticed_years is true for a range reaching into an unnoticed year and false inside loaded years."""
     assert cal.touches_unnoticed_years(date(2025, 6, 1), date(2027, 1, 5))
-    assert not cal.touches_unnoticed_years(date(2014, 1, 1), date(2026, 12, 24))
-    assert cal.touches_unnoticed_years(date(2013, 12, 31), date(2014, 1, 2))
+    assert not cal.touches_unnoticed_years(date(2004, 1, 1), date(2026, 12, 24))

@@ -23,7 +23,10 @@ STATE_COUNCIL = "state_council"
 LOCAL = "local"
 KINDS = (STATE_COUNCIL, LOCAL)
 
-FIRST_YEAR = 2000
+# The first year whose State Council notice is bundled and checked against two independent
+# sources (docs/calendar.md, "Data sources"). The notices for 2000–2003 could not be verified,
+# so those years are refused rather than guessed; the lunar tables would reach back to 2000.
+FIRST_YEAR = 2004
 LAST_YEAR = 2099
 
 # A notice for year Y may reach back into the last days of Y-1: the New Year holiday and its

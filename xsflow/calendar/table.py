@@ -21,6 +21,7 @@ from .workalendar_china import NoticeChina
 WEEKEND = "周末"
 
 FIRST_DAY = date(FIRST_YEAR, 1, 1)
+UNBUNDLED_FIRST_YEAR = 2000  # years from here to FIRST_YEAR had notices, but none is bundled
 LAST_DAY = date(LAST_YEAR, 12, 31)
 
 
@@ -145,7 +146,11 @@ class DayTable:
 
 
 def out_of_range(d: date) -> str:
-    return f"日期 {d.isoformat()} 超出日历支持的范围（{FIRST_DAY.isoformat()} 至 {LAST_DAY.isoformat()}）"
+    message = f"日期 {d.isoformat()} 超出日历支持的范围（{FIRST_DAY.isoformat()} 至 {LAST_DAY.isoformat()}）"
+    if UNBUNDLED_FIRST_YEAR <= d.year < FIRST_YEAR:
+        message += (f"：未内置{d.year}年的国务院办公厅节假日安排通知（{UNBUNDLED_FIRST_YEAR}—{FIRST_YEAR - 1}年的通知"
+                    f"未能以两个独立来源核实），不能推算该年的工作日和期间")
+    return message
 
 
 def _unsettled_stretches(noticed: frozenset[int]) -> tuple[Unsettled, ...]:
