@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, or_, select, true
@@ -153,11 +153,7 @@ def working_days_after(calendar: OfficialCalendar, due: date, today: date) -> in
     """Working days in (due, today]: how many working days a lapsed deadline is overdue."""
     if today <= due:
         return 0
-    count, d = 0, due
-    while d < today:
-        d = date.fromordinal(d.toordinal() + 1)
-        count += calendar.is_working_day(d)
-    return count
+    return calendar.working_days_between(due + timedelta(days=1), today)
 
 
 def overdue(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,

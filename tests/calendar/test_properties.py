@@ -106,3 +106,12 @@ def test_lapse_instant_is_midnight_after_last_day_in_shanghai(start: date, n: in
 def test_rest_reason_is_none_exactly_on_working_days(d: date) -> None:
     """rest_reason names a reason for every rest day and none for a working day."""
     assert (CAL.rest_reason(d) is None) == CAL.is_working_day(d)
+
+
+@settings(max_examples=300)
+@given(first=st.one_of(starts, near_notices), span=st.integers(min_value=-3, max_value=400))
+def test_working_days_between_counts_what_stepping_day_by_day_counts(first: date, span: int) -> None:
+    """working_days_between(a, b) — what "days overdue" uses — equals a day-by-day count over [a, b]."""
+    last = first + timedelta(days=span)
+    expected = sum(CAL.is_working_day(d) for d in days(first, last)) if span >= 0 else 0
+    assert CAL.working_days_between(first, last) == expected

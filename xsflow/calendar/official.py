@@ -119,6 +119,12 @@ class OfficialCalendar:
         last week of December also the next year's, since the New Year holiday can start then)."""
         return not self._table.touches_unsettled(d, d)
 
+    def working_days_between(self, first: date, last: date) -> int:
+        """How many working days lie in [first, last] (0 when last < first): two bisects, whatever the distance."""
+        if last < first:
+            return 0
+        return self._table.working_days_between(periods._check_start(first), periods._check_start(last))
+
     def touches_unnoticed_years(self, first: date, last: date) -> bool:
         """True if any day in [first, last] is not settled by a loaded notice (see is_settled)."""
         return self._table.touches_unsettled(first, last)
