@@ -82,3 +82,34 @@ def user_reset_password(ctx: click.Context, username: str) -> None:
     finally:
         x.db.dispose()
     click.echo(f"已重置用户 {username} 的密码；原有登录已失效，锁定（如有）已解除。")
+
+
+def _set_disabled(ctx: click.Context, username: str, disabled: bool) -> None:
+    from xsflow.users import set_disabled
+
+    x = _system(ctx)
+    try:
+        with x.db.write() as conn:
+            set_disabled(conn, username, disabled, x.clock.now())
+    except XsflowError as err:
+        _fail(_problems(err))
+    finally:
+        x.db.dispose()
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_context
+def user_disable(ctx: click.Context, username: str) -> None:
+    """Disable an account: its open sessions end at once and it can no longer sign in."""
+    _set_disabled(ctx, username, True)
+    click.echo(f"已停用用户 {username}；其原有登录已全部失效。")
+
+
+@user.command("enable")
+@click.argument("username")
+@click.pass_context
+def user_enable(ctx: click.Context, username: str) -> None:
+    """Enable a disabled account again (its password is unchanged)."""
+    _set_disabled(ctx, username, False)
+    click.echo(f"已启用用户 {username}。")

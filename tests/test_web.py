@@ -13,7 +13,7 @@ import io
 import os
 import re
 import stat
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import docx
@@ -35,7 +35,7 @@ from xsflow.payloads import Payload, choice, codes, text
 from xsflow.queries import working_days_after
 from xsflow.store.schema import cases, history
 from xsflow.tokens import create_token
-from xsflow.users import create_user
+from xsflow.users import WRONG_CREDENTIALS, create_user
 
 PASSWORD = "Zhifa2025ok"
 UNIT, OTHER = "scjgj", "gaj"  # 县市场监管局 (drafting unit), 县公安局
@@ -45,6 +45,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--lang=zh-CN"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DOCS_WEB = Path(__file__).resolve().parent.parent / "docs" / "web.md"
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -150,19 +151,39 @@ def test_every_worker_signs_with_the_same_generated_key(system, tmp_path, monkey
     assert page.status_code == 200 and "李四" in page.text
 
 
-def test_sign_in_locks_after_five_wrong_passwords(web):
-    """The sign-in page counts wrong passwords, says how many remain, and locks the account at the fifth."""
+def login_answer(client, username: str, password: str):
+    r = client.post("/login", data={"username": username, "password": password,
+                                    "csrf_token": token_of(client.get("/login").text)})
+    errors = texts(tree(r), '//*[@id="login-error"]') if r.status_code != 302 else []
+    return r.status_code, (errors or [None])[0]
+
+
+def test_sign_in_says_the_same_for_unknown_names_wrong_passwords_and_locked_accounts(web):
+    """Unknown name, wrong password, and (after five wrong ones) the locked account's right password: each is answered 401 with the one message docs/web.md quotes."""
     client = web.test_client()
-    answers = []
-    for _ in range(5):
-        r = client.post("/login", data={"username": "zhang", "password": "wrong-password-1",
-                                        "csrf_token": token_of(client.get("/login").text)})
-        answers.append((r.status_code, texts(tree(r), '//*[@id="login-error"]')[0]))
-    assert answers[0] == (401, "用户名或密码不正确。再输错 4 次，账户将被锁定 15 分钟。")
-    assert "连续 5 次密码错误，账户已被锁定" in answers[4][1]
-    right = client.post("/login", data={"username": "zhang", "password": PASSWORD,
-                                        "csrf_token": token_of(client.get("/login").text)})
-    assert right.status_code == 401 and "账户已被锁定" in right.text
+    same = (401, WRONG_CREDENTIALS)
+    assert login_answer(client, "nobody", PASSWORD) == same
+    assert [login_answer(client, "zhang", "wrong-password-1") for _ in range(5)] == [same] * 5
+    assert login_answer(client, "zhang", PASSWORD) == same  # locked
+    assert login_answer(client, "li", PASSWORD)[0] == 302
+    assert f"“{WRONG_CREDENTIALS}”" in DOCS_WEB.read_text(encoding="utf-8")
+
+
+def test_too_many_failures_from_one_address_are_refused_with_429(web, system, clock):
+    """With 20 failures allowed per address in 15 minutes, the 21st attempt from that address is refused with 429 even with a right password; another address signs in."""
+    client = web.test_client()
+    names = ["nobody", "zhang", "li", "someone"]
+    for i in range(20):
+        assert login_answer(client, names[i % 4], f"wrong-{i}")[0] == 401
+    status, message = login_answer(client, "wang", PASSWORD)
+    assert status == 429 and "从本机地址登录失败的次数过多" in message
+    elsewhere = web.test_client()
+    r = elsewhere.post("/login", data={"username": "wang", "password": PASSWORD,
+                                       "csrf_token": token_of(elsewhere.get("/login").text)},
+                       environ_base={"REMOTE_ADDR": "10.0.0.8"})
+    assert r.status_code == 302
+    clock.move_to(clock.now() + timedelta(minutes=15, seconds=1))
+    assert login_answer(client, "wang", PASSWORD)[0] == 302
 
 
 def test_sign_out_ends_the_session(web):
