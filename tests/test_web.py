@@ -186,6 +186,83 @@ def test_too_many_failures_from_one_address_are_refused_with_429(web, system, cl
     assert login_answer(client, "wang", PASSWORD)[0] == 302
 
 
+# Each would leave the site, or break the Location header, if `next` were used as it came.
+OFF_SITE = ["/%09/evil.example", "/%5c/evil.example", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "//evil.example",
+            "/\\evil.example", "\\/evil.example", "https://evil.example/", "http:/evil.example", " //evil.example",
+            "/%0a/evil.example", "/\x00/evil.example", "/\u3000/evil.example", "javascript:alert(1)", "evil.example",
+            "/\x7f/evil.example", "/\u200b/evil.example"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_sign_in_never_sends_the_browser_off_site(web, target):
+    """A `next` with whitespace, control characters, a backslash, a scheme or a host leads to 待办 after signing in, and never to a 500."""
+    client = web.test_client()
+    page = client.get("/login", query_string={"next": target})
+    if "\x00" in target:  # no query may carry a NUL (PostgreSQL cannot store one): 400, like the API
+        assert page.status_code == 400
+    else:
+        assert page.status_code == 200 and tree(page).xpath('//input[@name="next"]/@value') == [""]
+    r = client.post("/login", data={"username": "li", "password": PASSWORD, "next": target,
+                                    "csrf_token": token_of(client.get("/login").text)})
+    assert (r.status_code, r.headers["Location"]) == (302, "/")
+    again = client.get("/login", query_string={"next": target})  # already signed in
+    assert (again.status_code, again.headers.get("Location")) == ((400, None) if "\x00" in target else (302, "/"))
+
+
+def test_the_reported_address_signs_in_to_the_todo_list(web):
+    """The address of the report, /login?next=/%09/evil.example (a tab once decoded), and one with a %0A newline, lead to 待办."""
+    for address in ("/login?next=/%09/evil.example", "/login?next=/%0A/evil.example", "/login?next=%2F%0d%0a%2Fevil"):
+        client = web.test_client()
+        page = client.get(address)
+        assert page.status_code == 200, address
+        r = client.post("/login", data={"username": "li", "password": PASSWORD, "csrf_token": token_of(page.text),
+                                        "next": tree(page).xpath('//input[@name="next"]/@value')[0]})
+        assert r.headers["Location"] == "/"
+        assert client.get(address).headers["Location"] == "/"
+
+
+def test_sign_in_returns_to_the_page_asked_for(web):
+    """A page of this site, with its query, is where signing in leads; a Chinese query value arrives %-encoded."""
+    client = web.test_client()
+    first = client.get("/cases?state=submitted&q=农贸")
+    assert first.status_code == 302
+    page = client.get(first.headers["Location"])
+    next_field = tree(page).xpath('//input[@name="next"]/@value')[0]
+    r = client.post("/login", data={"username": "li", "password": PASSWORD, "next": next_field,
+                                    "csrf_token": token_of(page.text)})
+    assert r.headers["Location"] == "/cases?state=submitted&q=%E5%86%9C%E8%B4%B8"
+
+
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+                    "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
+
+
+def test_every_answer_carries_the_security_headers(web):
+    """Pages, their 404/405/400 (CSRF) pages, the API's JSON errors raised before any view, and a 500 all carry the CSP, nosniff and no-store."""
+    client = web.test_client()
+
+    @web.route("/boom")
+    def boom():
+        raise RuntimeError("an unforeseen fault")
+
+    answers = {
+        "page": client.get("/login"),
+        "404 page": client.get("/no-such-page"),
+        "404 case": signed_in(web, "li").get("/cases/987654"),
+        "405 page": client.get("/logout"),
+        "400 CSRF": client.post("/login", data={"username": "li"}),
+        "401 API": client.get("/api/v1/cases"),
+        "404 API": client.get("/api/v1/no-such-thing"),
+        "400 API query": client.get("/api/v1/cases?q=%00"),
+        "500": client.get("/boom"),
+    }
+    for name, r in answers.items():
+        assert "default-src 'self'" in r.headers.get("Content-Security-Policy", ""), name
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"], name
+        assert {k: r.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS, name
+    assert [r.status_code for r in answers.values()] == [200, 404, 404, 405, 400, 401, 404, 400, 500]
+
+
 def test_sign_out_ends_the_session(web):
     """After 退出 the same browser is sent back to the sign-in page."""
     client = signed_in(web, "zhang")
@@ -333,11 +410,10 @@ def test_open_case_form_names_missing_title_then_opens_for_own_agency(web, syste
 
 def test_every_page_warns_while_next_years_holiday_notice_is_missing(web, clock):
     """From 1 November every signed-in page says next year's notice is not loaded and from which day deadlines are guessed."""
-    clerk = signed_in(web, "zhang")
     clock.move_to(at("2026-10-30T09:00:00+08:00"))
-    assert "节假日安排的通知" not in clerk.get("/").text
+    assert "节假日安排的通知" not in signed_in(web, "zhang").get("/").text
     clock.move_to(at("2026-11-02T09:00:00+08:00"))  # the bundled notices end with 2026
-    [alert] = texts(tree(clerk.get("/")), "//main/p[@role='alert']")
+    [alert] = texts(tree(signed_in(web, "zhang").get("/")), "//main/p[@role='alert']")
     assert alert.startswith("尚未载入国务院办公厅关于2027年部分节假日安排的通知：届满日在12月25日及以后的期限")
     assert "节假日安排的通知" not in web.test_client().get("/login").text  # not before signing in
 

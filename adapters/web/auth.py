@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -109,11 +109,16 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _plain(text: str) -> bool:
+    return not any(c.isspace() or c == "\\" or unicodedata.category(c).startswith("C") for c in text)
+
+
 def local_path(target: str | None) -> str | None:
     """`target` as a path of this site, or None. Browsers drop tabs and line breaks inside an
     address and read a backslash as a slash, so "/%09/evil.example" (a tab) would leave the site: any
-    whitespace, control character or backslash refuses the target rather than being cleaned up."""
-    if not target or any(c.isspace() or c == "\\" or unicodedata.category(c).startswith("C") for c in target):
+    whitespace, control character or backslash, even %-encoded, refuses the target rather than
+    being cleaned up."""
+    if not target or not (_plain(target) and _plain(unquote(target))):  # "%09" too: never decoded twice
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
