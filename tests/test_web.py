@@ -15,6 +15,7 @@ import re
 import stat
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import docx
 import openpyxl
@@ -706,4 +707,40 @@ def test_a_case_from_draft_to_termination_in_the_browser(server: Server, tmp_pat
         clerk.get_by_role("button", name="计算").click()
         assert clerk.locator("#calc-last-day").get_attribute("data-date") == "2025-05-12"
         shot(clerk, "calendar")
+        browser.close()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                    reason="浏览器测试需要 Debian 的 Chromium：apt-get install -y chromium（不使用 playwright install）")
+def test_sign_in_stays_on_site_and_sign_out_ends_a_copied_cookie_in_the_browser(server: Server):
+    """In Chromium: signing in from /login?next=/%09/evil.example lands on 待办 of this server, not evil.example; a second browser given a copy of the cookie is signed in until the first clicks 退出, and then is sent to the sign-in page."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    made = user_cli(server.database_url, "create", "--username", "li", "--name", "李四", "--role", "reviewer",
+                    password=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        owner = browser.new_context(locale="zh-CN")
+        # Were the browser sent off-site, it would land here (no name lookup needed) and the test would see it.
+        owner.route("**/*", lambda route: route.fulfill(body="evil")
+                    if urlsplit(route.request.url).hostname == "evil.example" else route.continue_())
+        page = owner.new_page()
+        page.goto(server.url + "/login?next=/%09/evil.example")
+        page.get_by_label("用户名").fill("li")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_load_state()
+        assert page.url == server.url + "/" and "李四" in page.locator(".who").inner_text()
+
+        thief = browser.new_context(locale="zh-CN")
+        thief.add_cookies(owner.cookies())
+        copy = thief.new_page()
+        copy.goto(server.url + "/cases")
+        assert copy.url == server.url + "/cases" and "李四" in copy.locator(".who").inner_text()
+
+        page.get_by_role("button", name="退出").click()
+        page.wait_for_url(server.url + "/login")
+        copy.goto(server.url + "/cases")
+        assert copy.url.startswith(server.url + "/login")
+        assert "登录已失效" in copy.locator(".flash").inner_text()
         browser.close()
