@@ -187,6 +187,26 @@ def test_too_many_failures_from_one_address_are_refused_with_429(web, system, cl
     assert login_answer(client, "wang", PASSWORD)[0] == 302
 
 
+def test_behind_a_proxy_the_forwarded_address_is_throttled(system, monkeypatch):
+    """With XSFLOW_PROXY_HOPS=1 the throttle counts the address in X-Forwarded-For: one client is refused, another behind the same proxy signs in."""
+    monkeypatch.setenv("XSFLOW_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("XSFLOW_PROXY_HOPS", "1")
+    monkeypatch.setenv("XSFLOW_SIGN_IN_ADDRESS_FAILURES", "2")
+    with system.db.write() as conn:
+        create_user(conn, username="li", display_name="李四", role="reviewer", agency=None, password=PASSWORD,
+                    now=system.clock.now())
+    app = create_app(system)
+
+    def status(client_address: str, password: str) -> int:
+        client = app.test_client()
+        page = client.get("/login")
+        return client.post("/login", data={"username": "li", "password": password, "csrf_token": token_of(page.text)},
+                           headers={"X-Forwarded-For": client_address}).status_code
+
+    assert [status("10.0.0.7", "wrong-1"), status("10.0.0.7", "wrong-2"), status("10.0.0.7", PASSWORD)] == [401, 401, 429]
+    assert status("10.0.0.8", PASSWORD) == 302
+
+
 # Each would leave the site, or break the Location header, if `next` were used as it came.
 OFF_SITE = ["/%09/evil.example", "/%5c/evil.example", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "//evil.example",
             "/\\evil.example", "\\/evil.example", "https://evil.example/", "http:/evil.example", " //evil.example",
