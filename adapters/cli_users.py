@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
 
 import click
+from sqlalchemy import Connection
 
 from xsflow.access import ROLE_TITLES
 from xsflow.errors import XsflowError
 from xsflow.users import PERSON_ROLES
+
+T = TypeVar("T")
 
 
 def _system(ctx: click.Context):
@@ -36,6 +42,19 @@ def _problems(err: XsflowError) -> str:
     return err.message + "".join(m for ms in fields.values() for m in ms)
 
 
+def _write(ctx: click.Context, work: Callable[[Connection, datetime], T]) -> T:
+    """`work(conn, now)` in one write transaction; a refusal is printed with its reasons (exit 1)."""
+    x = _system(ctx)
+    try:
+        with x.db.write() as conn:
+            return work(conn, x.clock.now())
+    except XsflowError as err:
+        _fail(_problems(err))
+        raise  # not reached: _fail exits
+    finally:
+        x.db.dispose()
+
+
 @click.group()
 def user() -> None:
     """Accounts for people (the web pages); systems use tokens."""
@@ -52,15 +71,8 @@ def user_create(ctx: click.Context, username: str, display_name: str, role: str,
     from xsflow.users import create_user
 
     password = _password()
-    x = _system(ctx)
-    try:
-        with x.db.write() as conn:
-            created = create_user(conn, username=username, display_name=display_name, role=role, agency=agency,
-                                  password=password, now=x.clock.now())
-    except XsflowError as err:
-        _fail(_problems(err))
-    finally:
-        x.db.dispose()
+    created = _write(ctx, lambda conn, now: create_user(conn, username=username, display_name=display_name,
+                                                        role=role, agency=agency, password=password, now=now))
     where = f"，单位 {created.agency}" if created.agency else ""
     click.echo(f"已创建用户 {created.username}（{created.display_name}，{ROLE_TITLES[created.role]}{where}）。")
 
@@ -73,12 +85,24 @@ def user_reset_password(ctx: click.Context, username: str) -> None:
     from xsflow.users import reset_password
 
     password = _password()
-    x = _system(ctx)
-    try:
-        with x.db.write() as conn:
-            reset_password(conn, username, password, x.clock.now())
-    except XsflowError as err:
-        _fail(_problems(err))
-    finally:
-        x.db.dispose()
+    _write(ctx, lambda conn, now: reset_password(conn, username, password, now))
     click.echo(f"已重置用户 {username} 的密码；原有登录已失效，锁定（如有）已解除。")
+
+
+def _switch(name: str, disabled: bool, help_text: str, done: str) -> click.Command:
+    """`user disable` and `user enable`: one account's disabled_at, set (ending its sessions) or cleared."""
+    @user.command(name, help=help_text)
+    @click.argument("username")
+    @click.pass_context
+    def command(ctx: click.Context, username: str) -> None:
+        from xsflow.users import set_disabled
+
+        _write(ctx, lambda conn, now: set_disabled(conn, username, disabled, now))
+        click.echo(done.format(username=username))
+    return command
+
+
+user_disable = _switch("disable", True, "Disable an account: its open sessions end at once and it can no longer sign in.",
+                       "已停用用户 {username}；其原有登录已全部失效。")
+user_enable = _switch("enable", False, "Enable a disabled account again (its password is unchanged).",
+                      "已启用用户 {username}。")

@@ -191,7 +191,7 @@ HEAD = """\
 Who may call what over the JSON API, as tests/test_authorization.py checks it: every cell of the
 table below is sent to a real `xsflow serve` (gunicorn) on SQLite and on PostgreSQL, and the
 answer's status must be the one written here. The web pages sign people in with passwords
-(argon2, see docs/web.md); this page is about the API's bearer tokens.
+(argon2, see docs/web.md); their sign-in and sessions are at the end of this page.
 
 ## Tokens
 
@@ -259,6 +259,22 @@ declared per procedure (docs/procedures.md); `admin` fires none.
 """
 
 
+WEB_PAGES = """
+## The web pages: sign-in, sessions, headers
+
+What is defended, how, and the test that proves it (docs/web.md has the details and the words shown).
+
+| defended | how | proved by |
+|---|---|---|
+| No open redirect after signing in: `next=/%09/evil.example` (a tab the browser drops, leaving `//evil.example`), line breaks, backslashes, schemes, hosts | `local_path` (`adapters/web/auth.py`): `next` is used only if, %-decoded or not, it holds no whitespace, control or format character and no backslash, and `urllib.parse.urlsplit` finds no scheme or host and a path starting with one `/`; it is then re-quoted to ASCII. Anything else leads to 待办; a line break no longer reaches the `Location` header (it gave a 500) | `tests/test_web.py`: `test_sign_in_never_sends_the_browser_off_site` (17 addresses), `test_the_reported_address_signs_in_to_the_todo_list`, and in Chromium `test_sign_in_stays_on_site_and_sign_out_ends_a_copied_cookie_in_the_browser` |
+| A copied session cookie stops working at 退出, at a password reset and when the account is disabled | The cookie carries only a random 256-bit token; `web_sessions` holds its SHA-256 digest and `revoked_at` (`xsflow/sessions.py`), looked up at every request. 退出 revokes the row; `reset_password` and `xsflow user disable` revoke all of the account's rows | `tests/test_sessions.py`: `test_sign_out_ends_the_session_for_a_copied_cookie_too`, `test_password_reset_and_disabling_end_open_sessions`, `test_the_cookie_holds_a_token_the_database_does_not`; `tests/test_users.py`: `test_reset_password_lifts_the_lock_and_ends_old_sessions`, `test_a_disabled_account_ends_its_sessions_and_cannot_sign_in`; the Chromium test above |
+| Sessions end after 30 minutes idle and 12 hours in all (`XSFLOW_SESSION_IDLE_MINUTES`, `XSFLOW_SESSION_MAX_HOURS`) | `created_at` and `last_seen_at` against the injected clock; `last_seen_at` written at most once a minute (SQLite's one write lock) | `tests/test_sessions.py`: `test_idle_and_absolute_timeouts_follow_the_clock`, `test_timeouts_are_set_by_the_environment`, `test_last_seen_is_written_at_most_once_a_minute` |
+| The sign-in page does not tell which user names exist | One message and status 401 for an unknown name, a wrong password and a locked account (even with its right password); each verifies an argon2 hash first (a dummy one for an unknown name), so they take like time | `tests/test_users.py`: `test_unknown_user_wrong_password_and_locked_account_get_one_answer_in_like_time`; `tests/test_web.py`: `test_sign_in_says_the_same_for_unknown_names_wrong_passwords_and_locked_accounts` |
+| Password guessing | Per account: 5 wrong passwords lock it for 15 minutes. Per client address (an IPv6 one by its /64): 20 failures in 15 minutes refuse the address with 429 (`XSFLOW_SIGN_IN_ADDRESS_FAILURES`, `XSFLOW_SIGN_IN_ADDRESS_MINUTES`), counted in table `sign_in_failures` so that every worker sees them; behind a proxy, `XSFLOW_PROXY_HOPS` | `tests/test_users.py`: `test_five_wrong_passwords_lock_the_account_for_fifteen_minutes`, `test_failures_from_one_address_refuse_it_whatever_the_name`; `tests/test_web.py`: `test_too_many_failures_from_one_address_are_refused_with_429`, `test_behind_a_proxy_the_forwarded_address_is_throttled` |
+| Every answer, error pages included, carries the security headers | One `after_request` hook of the whole app (`adapters/web/pages.py` `headers`), which Flask runs also for errors raised before any view (unknown address, wrong method, CSRF, a refused query) and for a 500: CSP with `frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Cache-Control: no-store`, `X-Frame-Options: DENY`, `Referrer-Policy: same-origin` | `tests/test_web.py`: `test_every_answer_carries_the_security_headers` (page, 404 page, 404 case, 405, CSRF 400, API 401, 404 and 400, 500) |
+"""
+
+
 def render() -> str:
     """docs/security.md, from the table."""
     def esc(text: str) -> str:
@@ -275,7 +291,7 @@ def render() -> str:
         count=len(MATRIX) * len(CALLERS), lines=len(MATRIX), columns=len(CALLERS),
         headings=" | ".join(c.heading for c in CALLERS), rule="---|" * len(CALLERS),
         rows="\n".join(rows),
-    )
+    ) + WEB_PAGES
 
 
 if __name__ == "__main__":

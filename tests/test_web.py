@@ -13,8 +13,9 @@ import io
 import os
 import re
 import stat
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import docx
 import openpyxl
@@ -35,7 +36,7 @@ from xsflow.payloads import Payload, choice, codes, text
 from xsflow.queries import working_days_after
 from xsflow.store.schema import cases, history
 from xsflow.tokens import create_token
-from xsflow.users import create_user
+from xsflow.users import WRONG_CREDENTIALS, create_user
 
 PASSWORD = "Zhifa2025ok"
 UNIT, OTHER = "scjgj", "gaj"  # 县市场监管局 (drafting unit), 县公安局
@@ -45,6 +46,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--lang=zh-CN"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DOCS_WEB = Path(__file__).resolve().parent.parent / "docs" / "web.md"
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -150,19 +152,136 @@ def test_every_worker_signs_with_the_same_generated_key(system, tmp_path, monkey
     assert page.status_code == 200 and "李四" in page.text
 
 
-def test_sign_in_locks_after_five_wrong_passwords(web):
-    """The sign-in page counts wrong passwords, says how many remain, and locks the account at the fifth."""
+def login_answer(client, username: str, password: str):
+    r = client.post("/login", data={"username": username, "password": password,
+                                    "csrf_token": token_of(client.get("/login").text)})
+    errors = texts(tree(r), '//*[@id="login-error"]') if r.status_code != 302 else []
+    return r.status_code, (errors or [None])[0]
+
+
+def test_sign_in_says_the_same_for_unknown_names_wrong_passwords_and_locked_accounts(web):
+    """Unknown name, wrong password, and (after five wrong ones) the locked account's right password: each is answered 401 with the one message docs/web.md quotes."""
     client = web.test_client()
-    answers = []
-    for _ in range(5):
-        r = client.post("/login", data={"username": "zhang", "password": "wrong-password-1",
-                                        "csrf_token": token_of(client.get("/login").text)})
-        answers.append((r.status_code, texts(tree(r), '//*[@id="login-error"]')[0]))
-    assert answers[0] == (401, "用户名或密码不正确。再输错 4 次，账户将被锁定 15 分钟。")
-    assert "连续 5 次密码错误，账户已被锁定" in answers[4][1]
-    right = client.post("/login", data={"username": "zhang", "password": PASSWORD,
-                                        "csrf_token": token_of(client.get("/login").text)})
-    assert right.status_code == 401 and "账户已被锁定" in right.text
+    same = (401, WRONG_CREDENTIALS)
+    assert login_answer(client, "nobody", PASSWORD) == same
+    assert [login_answer(client, "zhang", "wrong-password-1") for _ in range(5)] == [same] * 5
+    assert login_answer(client, "zhang", PASSWORD) == same  # locked
+    assert login_answer(client, "li", PASSWORD)[0] == 302
+    assert f"“{WRONG_CREDENTIALS}”" in DOCS_WEB.read_text(encoding="utf-8")
+
+
+def test_too_many_failures_from_one_address_are_refused_with_429(web, system, clock):
+    """With 20 failures allowed per address in 15 minutes, the 21st attempt from that address is refused with 429 even with a right password; another address signs in."""
+    client = web.test_client()
+    names = ["nobody", "zhang", "li", "someone"]
+    for i in range(20):
+        assert login_answer(client, names[i % 4], f"wrong-{i}")[0] == 401
+    status, message = login_answer(client, "wang", PASSWORD)
+    assert status == 429 and "从本机地址登录失败的次数过多" in message
+    elsewhere = web.test_client()
+    r = elsewhere.post("/login", data={"username": "wang", "password": PASSWORD,
+                                       "csrf_token": token_of(elsewhere.get("/login").text)},
+                       environ_base={"REMOTE_ADDR": "10.0.0.8"})
+    assert r.status_code == 302
+    clock.move_to(clock.now() + timedelta(minutes=15, seconds=1))
+    assert login_answer(client, "wang", PASSWORD)[0] == 302
+
+
+def test_behind_a_proxy_the_forwarded_address_is_throttled(system, monkeypatch):
+    """With XSFLOW_PROXY_HOPS=1 the throttle counts the address in X-Forwarded-For: one client is refused, another behind the same proxy signs in."""
+    monkeypatch.setenv("XSFLOW_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("XSFLOW_PROXY_HOPS", "1")
+    monkeypatch.setenv("XSFLOW_SIGN_IN_ADDRESS_FAILURES", "2")
+    with system.db.write() as conn:
+        create_user(conn, username="li", display_name="李四", role="reviewer", agency=None, password=PASSWORD,
+                    now=system.clock.now())
+    app = create_app(system)
+
+    def status(client_address: str, password: str) -> int:
+        client = app.test_client()
+        page = client.get("/login")
+        return client.post("/login", data={"username": "li", "password": password, "csrf_token": token_of(page.text)},
+                           headers={"X-Forwarded-For": client_address}).status_code
+
+    assert [status("10.0.0.7", "wrong-1"), status("10.0.0.7", "wrong-2"), status("10.0.0.7", PASSWORD)] == [401, 401, 429]
+    assert status("10.0.0.8", PASSWORD) == 302
+
+
+# Each would leave the site, or break the Location header, if `next` were used as it came.
+OFF_SITE = ["/%09/evil.example", "/%5c/evil.example", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "//evil.example",
+            "/\\evil.example", "\\/evil.example", "https://evil.example/", "http:/evil.example", " //evil.example",
+            "/%0a/evil.example", "/\x00/evil.example", "/\u3000/evil.example", "javascript:alert(1)", "evil.example",
+            "/\x7f/evil.example", "/\u200b/evil.example"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_sign_in_never_sends_the_browser_off_site(web, target):
+    """A `next` with whitespace, control characters, a backslash, a scheme or a host leads to 待办 after signing in, and never to a 500."""
+    client = web.test_client()
+    page = client.get("/login", query_string={"next": target})
+    if "\x00" in target:  # no query may carry a NUL (PostgreSQL cannot store one): 400, like the API
+        assert page.status_code == 400
+    else:
+        assert page.status_code == 200 and tree(page).xpath('//input[@name="next"]/@value') == [""]
+    r = client.post("/login", data={"username": "li", "password": PASSWORD, "next": target,
+                                    "csrf_token": token_of(client.get("/login").text)})
+    assert (r.status_code, r.headers["Location"]) == (302, "/")
+    again = client.get("/login", query_string={"next": target})  # already signed in
+    assert (again.status_code, again.headers.get("Location")) == ((400, None) if "\x00" in target else (302, "/"))
+
+
+def test_the_reported_address_signs_in_to_the_todo_list(web):
+    """The address of the report, /login?next=/%09/evil.example (a tab once decoded), and one with a %0A newline, lead to 待办."""
+    for address in ("/login?next=/%09/evil.example", "/login?next=/%0A/evil.example", "/login?next=%2F%0d%0a%2Fevil"):
+        client = web.test_client()
+        page = client.get(address)
+        assert page.status_code == 200, address
+        r = client.post("/login", data={"username": "li", "password": PASSWORD, "csrf_token": token_of(page.text),
+                                        "next": tree(page).xpath('//input[@name="next"]/@value')[0]})
+        assert r.headers["Location"] == "/"
+        assert client.get(address).headers["Location"] == "/"
+
+
+def test_sign_in_returns_to_the_page_asked_for(web):
+    """A page of this site, with its query, is where signing in leads; a Chinese query value arrives %-encoded."""
+    client = web.test_client()
+    first = client.get("/cases?state=submitted&q=农贸")
+    assert first.status_code == 302
+    page = client.get(first.headers["Location"])
+    next_field = tree(page).xpath('//input[@name="next"]/@value')[0]
+    r = client.post("/login", data={"username": "li", "password": PASSWORD, "next": next_field,
+                                    "csrf_token": token_of(page.text)})
+    assert r.headers["Location"] == "/cases?state=submitted&q=%E5%86%9C%E8%B4%B8"
+
+
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+                    "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
+
+
+def test_every_answer_carries_the_security_headers(web):
+    """Pages, their 404/405/400 (CSRF) pages, the API's JSON errors raised before any view, and a 500 all carry the CSP, nosniff and no-store."""
+    client = web.test_client()
+
+    @web.route("/boom")
+    def boom():
+        raise RuntimeError("an unforeseen fault")
+
+    answers = {
+        "page": client.get("/login"),
+        "404 page": client.get("/no-such-page"),
+        "404 case": signed_in(web, "li").get("/cases/987654"),
+        "405 page": client.get("/logout"),
+        "400 CSRF": client.post("/login", data={"username": "li"}),
+        "401 API": client.get("/api/v1/cases"),
+        "404 API": client.get("/api/v1/no-such-thing"),
+        "400 API query": client.get("/api/v1/cases?q=%00"),
+        "500": client.get("/boom"),
+    }
+    for name, r in answers.items():
+        assert "default-src 'self'" in r.headers.get("Content-Security-Policy", ""), name
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"], name
+        assert {k: r.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS, name
+    assert [r.status_code for r in answers.values()] == [200, 404, 404, 405, 400, 401, 404, 400, 500]
 
 
 def test_sign_out_ends_the_session(web):
@@ -312,11 +431,10 @@ def test_open_case_form_names_missing_title_then_opens_for_own_agency(web, syste
 
 def test_every_page_warns_while_next_years_holiday_notice_is_missing(web, clock):
     """From 1 November every page a supervisor opens says next year's notice is not loaded and from which day deadlines are guessed."""
-    supervisor = signed_in(web, "wang")
     clock.move_to(at("2026-10-30T09:00:00+08:00"))
-    assert "节假日安排的通知" not in supervisor.get("/").text
+    assert "节假日安排的通知" not in signed_in(web, "wang").get("/").text
     clock.move_to(at("2026-11-02T09:00:00+08:00"))  # the bundled notices end with 2026
-    [alert] = texts(tree(supervisor.get("/")), "//main/p[@role='alert']")
+    [alert] = texts(tree(signed_in(web, "wang").get("/")), "//main/p[@role='alert']")
     assert alert.startswith("尚未载入国务院办公厅关于2027年部分节假日安排的通知：届满日在12月25日及以后的期限")
     assert "节假日安排的通知" not in web.test_client().get("/login").text  # not before signing in
 
@@ -330,6 +448,7 @@ def test_clerks_see_only_their_own_cases_that_a_missing_holiday_notice_affects(w
         assert "尚未载入国务院办公厅" not in page and "按推定的节假日安排计算" not in page
     clock.move_to(at("2026-12-10T09:00:00+08:00"))  # 15 working days of review end after 25 December
     case_id = open_draft(system, "关于加强城区占道经营管理的通告（送审稿）", "2026-12-10T09:00:00+08:00")
+    clerk, other, reviewer = signed_in(web, "zhang"), signed_in(web, "zhao"), signed_in(web, "li")
     [box] = tree(clerk.get("/")).xpath("//main/div[@class='warn-box']")
     assert " ".join(box.text_content().split()).startswith("本单位有 1 件案件的期限按推定的节假日安排计算")
     assert box.xpath(".//a/@href") == [f"/cases/{case_id}"]
@@ -625,4 +744,40 @@ def test_a_case_from_draft_to_termination_in_the_browser(server: Server, tmp_pat
         clerk.get_by_role("button", name="计算").click()
         assert clerk.locator("#calc-last-day").get_attribute("data-date") == "2025-05-12"
         shot(clerk, "calendar")
+        browser.close()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                    reason="浏览器测试需要 Debian 的 Chromium：apt-get install -y chromium（不使用 playwright install）")
+def test_sign_in_stays_on_site_and_sign_out_ends_a_copied_cookie_in_the_browser(server: Server):
+    """In Chromium: signing in from /login?next=/%09/evil.example lands on 待办 of this server, not evil.example; a second browser given a copy of the cookie is signed in until the first clicks 退出, and then is sent to the sign-in page."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    made = user_cli(server.database_url, "create", "--username", "li", "--name", "李四", "--role", "reviewer",
+                    password=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        owner = browser.new_context(locale="zh-CN")
+        # Were the browser sent off-site, it would land here (no name lookup needed) and the test would see it.
+        owner.route("**/*", lambda route: route.fulfill(body="evil")
+                    if urlsplit(route.request.url).hostname == "evil.example" else route.continue_())
+        page = owner.new_page()
+        page.goto(server.url + "/login?next=/%09/evil.example")
+        page.get_by_label("用户名").fill("li")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_load_state()
+        assert page.url == server.url + "/" and "李四" in page.locator(".who").inner_text()
+
+        thief = browser.new_context(locale="zh-CN")
+        thief.add_cookies(owner.cookies())
+        copy = thief.new_page()
+        copy.goto(server.url + "/cases")
+        assert copy.url == server.url + "/cases" and "李四" in copy.locator(".who").inner_text()
+
+        page.get_by_role("button", name="退出").click()
+        page.wait_for_url(server.url + "/login")
+        copy.goto(server.url + "/cases")
+        assert copy.url.startswith(server.url + "/login")
+        assert "登录已失效" in copy.locator(".flash").inner_text()
         browser.close()

@@ -1,24 +1,27 @@
 """Accounts of people who sign in to the web pages (systems use tokens instead).
 
 Passwords are stored only as argon2id hashes (argon2-cffi). Five wrong passwords in a row lock
-the account for fifteen minutes; a successful sign-in or a password reset clears the count.
+the account for fifteen minutes; a successful sign-in or a password reset clears the count. Too
+many failures from one client address within a window refuse that address for a while
+(AddressThrottle), whichever names it tries. An unknown name, a wrong password and a locked
+account get one and the same answer, after the same argon2 work, so names cannot be probed.
 Nothing here reads the clock: every operation is given `now`.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from .access import ROLE_TITLES, Actor
 from .errors import InvalidPayload, NotFound
-from .store.schema import agencies, users
+from .sessions import end_sessions_of
+from .store.schema import agencies, sign_in_failures, users
 
 # People's roles; `system` is for other information systems, which hold tokens, not accounts.
 PERSON_ROLES = ("clerk", "reviewer", "supervisor", "admin")
@@ -33,7 +36,21 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the user name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("xsflow: no such user")
 
-WRONG_CREDENTIALS = "用户名或密码不正确。"
+# The one answer to an unknown name, a wrong password and a locked account (even with the right
+# password): telling them apart would tell which names exist.
+WRONG_CREDENTIALS = (f"用户名或密码不正确，或该账户因连续 {MAX_FAILED_ATTEMPTS} 次输错密码已被锁定 "
+                     f"{int(LOCKOUT.total_seconds() // 60)} 分钟。请核对后再试；仍无法登录请联系系统管理员。")
+DISABLED = "该账户已停用，请联系系统管理员。"
+
+
+@dataclass(frozen=True)
+class AddressThrottle:
+    """`failures` failed sign-ins from one address within `window` refuse it until fewer remain
+    in the window; 0 failures turns the throttle off. The defaults leave room for an office whose
+    people all reach the server from one address (see docs/web.md)."""
+
+    failures: int = 20
+    window: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -51,15 +68,6 @@ class User:
         """The engine's view of this person: display name and user name, role, agency."""
         return Actor(name=f"{self.display_name}（{self.username}）", role=self.role, agency=self.agency)
 
-    @property
-    def session_check(self) -> str:
-        """A short digest of the password hash: a signed-in session carries it, so resetting the
-        password ends every session signed in with the old one."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-
-    def session_matches(self, check: str | None) -> bool:
-        return check is not None and hmac.compare_digest(check, self.session_check)
-
 
 @dataclass(frozen=True)
 class SignIn:
@@ -67,6 +75,7 @@ class SignIn:
 
     user: User | None
     refusal: str | None = None
+    throttled: bool = False  # refused for the client address, not the account
 
 
 def hash_password(password: str) -> str:
@@ -125,32 +134,46 @@ def get_user(conn: Connection, user_id: int) -> User | None:
     return _user(row) if row is not None else None
 
 
-def sign_in(conn: Connection, username: str, password: str, now: datetime) -> SignIn:
+def address_key(address: str | None) -> str:
+    """Whom a failure is counted against: the IPv4 address, or the /64 an IPv6 host is given."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return (address or "unknown")[:64]
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
+def sign_in(conn: Connection, username: str, password: str, now: datetime, *, address: str | None = None,
+            throttle: AddressThrottle = AddressThrottle()) -> SignIn:
     """Checks a password and counts the failure; run it in a write transaction and commit either way.
 
-    A locked account is refused without looking at the password (and the attempt is not counted),
-    so the lock cannot be used to guess the password faster.
+    A locked account is refused whatever the password (and the attempt is not counted against
+    it), so the lock cannot be used to guess faster; its password is still verified, so that it
+    takes as long as any other refusal.
     """
+    where = address_key(address)
+    refused = _throttled(conn, where, now, throttle)
+    if refused is not None:
+        return refused
     stmt = select(users).where(users.c.username == username.strip())
     if conn.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises writers
         stmt = stmt.with_for_update()
     row = conn.execute(stmt).mappings().first()
-    if row is None:
-        _verify(_DUMMY_HASH, password)
+    right = _verify(row["password_hash"] if row is not None else _DUMMY_HASH, password) and row is not None
+    locked = row is not None and row["locked_until"] is not None and row["locked_until"] > now
+    if not right or locked:
+        # Written even with the throttle off: every refusal then commits a write, so none is quicker.
+        conn.execute(insert(sign_in_failures).values(address=where, failed_at=now))
+        if row is not None and not locked:
+            failed = row["failed_attempts"] + 1
+            lock = failed >= MAX_FAILED_ATTEMPTS
+            conn.execute(update(users).where(users.c.id == row["id"]).values(
+                failed_attempts=0 if lock else failed, locked_until=now + LOCKOUT if lock else None))
         return SignIn(None, WRONG_CREDENTIALS)
-    if row["locked_until"] is not None and row["locked_until"] > now:
-        return SignIn(None, _locked_message(row["locked_until"]))
-    if not _verify(row["password_hash"], password):
-        failed = row["failed_attempts"] + 1
-        if failed >= MAX_FAILED_ATTEMPTS:
-            until = now + LOCKOUT
-            conn.execute(update(users).where(users.c.id == row["id"]).values(failed_attempts=0, locked_until=until))
-            return SignIn(None, _locked_message(until, just_now=True))
-        conn.execute(update(users).where(users.c.id == row["id"]).values(failed_attempts=failed))
-        left = MAX_FAILED_ATTEMPTS - failed
-        return SignIn(None, f"{WRONG_CREDENTIALS}再输错 {left} 次，账户将被锁定 {int(LOCKOUT.total_seconds() // 60)} 分钟。")
     if row["disabled_at"] is not None:
-        return SignIn(None, "该账户已停用，请联系系统管理员。")
+        return SignIn(None, DISABLED)  # only to someone who knows the password
     values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
     if _hasher.check_needs_rehash(row["password_hash"]):
         values["password_hash"] = hash_password(password)  # the hasher's parameters were raised
@@ -158,8 +181,22 @@ def sign_in(conn: Connection, username: str, password: str, now: datetime) -> Si
     return SignIn(_user({**row, **values}))
 
 
+def _throttled(conn: Connection, where: str, now: datetime, throttle: AddressThrottle) -> SignIn | None:
+    """The refusal for an address with too many recent failures, else None; forgets old failures."""
+    conn.execute(delete(sign_in_failures).where(sign_in_failures.c.failed_at <= now - throttle.window))
+    if not throttle.failures:
+        return None
+    recent = conn.execute(select(sign_in_failures.c.failed_at).where(sign_in_failures.c.address == where)
+                          .order_by(sign_in_failures.c.failed_at)).scalars().all()
+    if len(recent) < throttle.failures:
+        return None
+    until = recent[len(recent) - throttle.failures] + throttle.window  # then one fewer than the limit remains
+    return SignIn(None, f"从本机地址登录失败的次数过多，已暂停从本机登录，请于 {_shanghai_time(until)}（北京时间）"
+                        "以后再试，或请系统管理员协助。", throttled=True)
+
+
 def reset_password(conn: Connection, username: str, password: str, now: datetime) -> User:
-    """Sets a new password, lifts any lock, and so ends the sessions signed in with the old one."""
+    """Sets a new password, lifts any lock, and ends every session signed in with the old one."""
     row = conn.execute(select(users).where(users.c.username == username.strip())).mappings().first()
     if row is None:
         raise NotFound(f"没有用户名为“{username}”的账户。")
@@ -168,6 +205,19 @@ def reset_password(conn: Connection, username: str, password: str, now: datetime
         raise InvalidPayload("新密码不符合要求。", {"password": problems})
     values = {"password_hash": hash_password(password), "failed_attempts": 0, "locked_until": None}
     conn.execute(update(users).where(users.c.id == row["id"]).values(**values))
+    end_sessions_of(conn, row["id"], now)
+    return _user({**row, **values})
+
+
+def set_disabled(conn: Connection, username: str, disabled: bool, now: datetime) -> User:
+    """Disables an account, ending its sessions at once, or enables it again."""
+    row = conn.execute(select(users).where(users.c.username == username.strip())).mappings().first()
+    if row is None:
+        raise NotFound(f"没有用户名为“{username}”的账户。")
+    values = {"disabled_at": (row["disabled_at"] or now) if disabled else None}
+    conn.execute(update(users).where(users.c.id == row["id"]).values(**values))
+    if disabled:
+        end_sessions_of(conn, row["id"], now)
     return _user({**row, **values})
 
 
@@ -178,9 +228,7 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _locked_message(until: datetime, *, just_now: bool = False) -> str:
+def _shanghai_time(instant: datetime) -> str:
     from .calendar import SHANGHAI
 
-    when = until.astimezone(SHANGHAI).strftime("%H:%M")
-    cause = f"连续 {MAX_FAILED_ATTEMPTS} 次密码错误，" if just_now else ""
-    return f"{cause}账户已被锁定，请于 {when}（北京时间）以后再试，或请系统管理员重置密码。"
+    return instant.astimezone(SHANGHAI).strftime("%H:%M")

@@ -47,11 +47,4 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
             if not (storable(name) and storable(value)):
                 raise BadRequest(f"查询参数 {shown(name)} 含有空字符或无法编码的字符，未予办理。")
 
-    @app.after_request
-    def no_sniffing(response):
-        # Text a caller sent may come back inside a JSON answer; a browser must never read it as a page.
-        if request.path.startswith("/api/"):
-            response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
-
     return app

@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
 from flask import Flask, Response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from xsflow.errors import NotAuthenticated, XsflowError, http_status
 
-from .auth import WebSessionInterface, current_user, ensure_secret
+from .auth import WebSessionInterface, configure, current_user, ensure_secret
 from .blueprint import web, xs
 from .secret import secret_key
 from .text import cn_date, cn_instant, iso_local, role_title
 
-SESSION_HOURS = 8
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HTTP_TITLES = {400: "请求有误", 403: "无权访问", 404: "页面不存在", 405: "不支持的操作", 409: "无法办理",
                413: "提交的内容过大", 422: "内容有误", 500: "系统内部错误"}
@@ -27,12 +26,14 @@ csrf = CSRFProtect()
 
 def init_web(app: Flask) -> None:
     """Registers the web pages on `app` (sign-in, 待办, 逾期, case pages, calendar)."""
+    configure(app)
     app.config.update(
         SESSION_COOKIE_NAME="xsflow_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("XSFLOW_SECURE_COOKIES", "") in ("1", "true", "yes"),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        # The cookie is kept no longer than a session can last; the server ends it sooner (xsflow.sessions).
+        PERMANENT_SESSION_LIFETIME=app.config["XSFLOW_SESSION_POLICY"].absolute,
         # CSRF is checked below for every form outside /api/ (bearer tokens, no cookies, there).
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,  # a form's token lives as long as the session
@@ -40,6 +41,11 @@ def init_web(app: Flask) -> None:
     if os.environ.get("XSFLOW_SECRET_KEY"):
         app.secret_key = secret_key()  # a key that is given is checked at start-up
     app.session_interface = WebSessionInterface()
+    hops = os.environ.get("XSFLOW_PROXY_HOPS", "0").strip()
+    if hops != "0":  # behind N reverse proxies: the client address is the Nth from the right of X-Forwarded-For
+        if not (hops.isascii() and hops.isdigit()):
+            raise RuntimeError(f"环境变量 XSFLOW_PROXY_HOPS={hops!r} 无效：应为反向代理的层数（整数）。")
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(hops))  # type: ignore[method-assign]
     csrf.init_app(app)
 
     @app.before_request
@@ -55,6 +61,8 @@ def init_web(app: Flask) -> None:
 
     # Unknown addresses outside the API get a page; the API keeps its JSON answer.
     api_handler = app.error_handler_spec[None][None].get(HTTPException)
+
+    app.after_request(headers)  # every answer of the app, errors raised before any view included
 
     @app.errorhandler(404)
     def not_found(err):
@@ -102,13 +110,14 @@ def _calendar_notice(user) -> tuple[str | None, tuple[int, list] | None]:
     return None, ((total, first) if total else None)
 
 
-@web.after_request
 def headers(response: Response) -> Response:
+    """The same security headers on every answer: pages, their error pages, and the JSON API's."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors, for browsers without CSP 2
     if not request.path.startswith("/web-static/"):
-        response.headers["Cache-Control"] = "no-store"  # pages show cases: not for shared caches or history
+        response.headers["Cache-Control"] = "no-store"  # answers show cases: not for shared caches or history
     return response
 
 

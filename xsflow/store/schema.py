@@ -74,6 +74,29 @@ users = Table(
     Column("disabled_at", UTC, nullable=True),
 )
 
+# A signed-in browser: the cookie carries a random token, this row its SHA-256 digest (xsflow/sessions.py).
+# Deleting or revoking the row ends the session wherever the cookie was copied to.
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTC, nullable=False),
+    Column("last_seen_at", UTC, nullable=False),
+    Column("revoked_at", UTC, nullable=True),
+    Index(None, "user_id"),
+    Index(None, "created_at"),
+)
+
+# Failed sign-ins by client address (an IPv6 address by its /64), for throttling across workers.
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("address", String(64), nullable=False),
+    Column("failed_at", UTC, nullable=False),
+    Index(None, "address", "failed_at"),
+    Index(None, "failed_at"),
+)
+
 calendar_notices = Table(
     "calendar_notices", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
