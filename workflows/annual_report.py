@@ -139,9 +139,6 @@ def open_missing(system: Any, actor: Actor, year: int, occurred_at: datetime | N
     Agencies that already have their case for the year are left as they are, so the action can be
     repeated; a concurrent run that opened one first makes this one fail whole (422) and change
     nothing, and running it again opens the rest."""
-    problems = ReportYear().validate({"year": year})
-    if problems:
-        raise InvalidPayload("报告年度有误。", problems)
     engine = system.engine
     now = engine.clock.now()
     occurred = engine.occurred(occurred_at, now)
@@ -150,6 +147,9 @@ def open_missing(system: Any, actor: Actor, year: int, occurred_at: datetime | N
         proc = engine.registry.current("annual_report", local_date(occurred))
         if actor.role not in proc.opened_by:
             raise Forbidden("只有行政执法监督人员可以为各行政执法机关统一建立年度执法工作报告案件。")
+        problems = ReportYear().validate({"year": year})
+        if problems:
+            raise InvalidPayload("报告年度有误。", problems)
         reporters = conn.execute(select(agencies.c.code, agencies.c.name)
                                  .where(agencies.c.kind.in_(reporter_kinds())).order_by(agencies.c.code)).all()
         keys = {proc.correlation_key(code, year): code for code, _ in reporters}
