@@ -66,6 +66,7 @@ REQUESTS = {
     "no_such_trigger": "a trigger the procedure does not have",
     "publish": "`publish` for `filing_review`: opens a case for the agency in the payload",
     "file": "`file` for `filing_review` by correlation key (the document number)",
+    "year_2021": "year 2021, before the rule: refused after the role is checked (the supervisor's success is in tests/test_annual_report.py)",
 }
 
 OPENAPI = "GET /api/v1/openapi.json"
@@ -87,9 +88,10 @@ DOCUMENT_FILE = "GET /api/v1/documents/{document_id}/file"
 CORRECT = "POST /api/v1/documents/{document_id}/corrections"
 REGISTER = "GET /api/v1/register"
 ENFORCERS = "GET /api/v1/certificates/enforcers"
+ANNUAL_REPORTS = "POST /api/v1/annual-reports"
 
 ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CASE, HISTORY, FIRE, INBOUND_LIST,
-             INBOUND, OVERDUE, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS)
+             INBOUND, OVERDUE, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS)
 LISTS = (CASES, OVERDUE, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
 
 
@@ -171,6 +173,7 @@ MATRIX = (
     line(REGISTER,      "other", "",                  200, 200, 200, 200, 200, 200, 200),
     line(ENFORCERS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(ENFORCERS,     "other", "",                  403, 403, 200, 200, 200, 200, 403),
+    line(ANNUAL_REPORTS, "-",    "year_2021",         403, 403, 403, 422, 403, 403, 403),
 )
 
 

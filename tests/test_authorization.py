@@ -268,6 +268,8 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         return Request(ln.method, ln.path)
     if ln.endpoint == m.PROCEDURE:
         return Request("GET", "/api/v1/procedures/" + ("legality_review" if ln.target == "-" else "no_such_procedure"))
+    if ln.endpoint == m.ANNUAL_REPORTS:
+        return Request("POST", ln.path, {"year": 2021})
     if ln.endpoint == m.DEADLINE:
         return Request("GET", "/api/v1/calendar/deadline?start=2025-03-03&working_days=5")
     if ln.endpoint in (m.CASES, m.OVERDUE, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST):

@@ -11,7 +11,8 @@ from sqlalchemy import Connection, insert, select, update
 from .store.schema import agencies
 
 BUNDLED = sorted(Path(__file__).with_name("reference").glob("*.toml"))
-KINDS = {"party_department", "government_office", "justice_bureau", "enforcement_agency", "township_team"}
+KINDS = {"party_department", "government_office", "justice_bureau", "enforcement_agency", "township_team",
+         "judicial_organ"}  # judicial_organ: the county procuratorate and court (attachment 1 art. 2, 7)
 
 
 def read_agencies(paths: Iterable[Path]) -> list[dict[str, Any]]:
