@@ -55,8 +55,8 @@ def unprintable(value: str, *, multiline: bool) -> str | None:
         return None
     c = found.group()
     name = _NAMES.get(c, "控制字符" if ord(c) < 0xA0 else "非字符" if not 0xD800 <= ord(c) <= 0xDFFF else "孤立代理项")
-    allowed = "可打印的文字、换行和制表符" if multiline else "一行可打印的文字（不能换行）"
-    return f"第 {found.start() + 1} 个字是不允许的{name}（U+{ord(c):04X}）：此处只能填写{allowed}。"
+    fix = "此处只能填写一行文字，不能换行或使用制表符" if c in "\n\r\t" else "请删除该字符"
+    return f"第 {found.start() + 1} 个字是不允许的{name}（U+{ord(c):04X}）：{fix}。"
 
 
 def xml_safe(value: str) -> str:

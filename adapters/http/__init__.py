@@ -41,6 +41,15 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
     init_web(app)
 
     @app.before_request
+    def whole_body_within_limit():
+        # A chunked body has no Content-Length for Werkzeug to check up front: it reads up to the
+        # limit and stops, so an over-long body would arrive cut short (a 400 for malformed JSON, or
+        # a truncated form). Reading one byte past the limit raises the 413 it is.
+        if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+            request.get_data(cache=True)
+            request.stream.read(1)
+
+    @app.before_request
     def refuse_unstorable_query():
         # For the pages too: a NUL in a filter would reach PostgreSQL, which cannot hold it, as a 500.
         for name, value in request.args.items(multi=True):
