@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -16,7 +16,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from xsflow.calendar.notices import FIRST_YEAR, LAST_YEAR
 from xsflow.errors import BadRequest, InvalidPayload
 from xsflow.calendar import SHANGHAI
-from xsflow.payloads import Payload, limit, line, text, unprintable
+from xsflow.payloads import Payload, day, line, text, unprintable
 from xsflow.store.schema import agencies, cases, history, inbound_events
 
 _REQ = {"required": "必须填写。", "null": "不能为空值。"}
@@ -103,10 +103,7 @@ EventQuery = Query.from_dict({**_page_args(), "outcome": fields.String(
 ProcedureQuery = Query.from_dict({"version": fields.Integer(error_messages={"invalid": "版本应为整数。"})},
                                  name="ProcedureQuery")
 DeadlineQuery = Query.from_dict({
-    "start": fields.Date(required=True, error_messages={**_REQ, "invalid": "起算日格式应为 YYYY-MM-DD。"},
-                         validate=validate.Range(min=date(FIRST_YEAR, 1, 1), max=date(LAST_YEAR, 12, 31),
-                                                 error=f"起算日应在 {FIRST_YEAR}-01-01 至 {LAST_YEAR}-12-31 之间"
-                                                       "（日历支持的范围）。")),
+    "start": day(required=True, metadata={"description": "起算日，YYYY-MM-DD"}),
     "working_days": fields.Integer(validate=validate.Range(min=1, max=3650, error="工作日数应在 1 至 3650 之间。"),
                                    error_messages={"invalid": "工作日数应为整数。"}),
     "days": fields.Integer(validate=validate.Range(min=1, max=3650, error="日数应在 1 至 3650 之间。"),
