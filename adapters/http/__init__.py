@@ -9,6 +9,7 @@ from xsflow.system import Xsflow
 
 from ..web.pages import init_web
 from . import certificates, errors, register
+from .links import LinksPlugin
 from .routes import IdConverter, api
 from .schemas import Error, shown, storable
 
@@ -35,7 +36,8 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
     app.extensions["xsflow"] = system or Xsflow(database_url)
     app.url_map.converters["id"] = IdConverter  # before any blueprint adds a rule that uses it
     smorest = XsflowApi(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}],
+        "extra_plugins": [LinksPlugin()]})
     for blueprint in (api, register.blp, certificates.blp):
         smorest.register_blueprint(blueprint)
     init_web(app)
