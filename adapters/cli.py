@@ -25,7 +25,48 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-@click.group()
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+class Cli(click.Group):
+    """Every refusal is one line on stderr and exit status 2: no usage dump, no traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.Abort:
+            _fail("已取消。", 2)
+        except click.ClickException as err:  # a bad option or argument (click says which)
+            _fail(f"参数有误：{_one_line(err.format_message())}", 2)
+        except XsflowError as err:
+            details = "；".join(m for ms in (getattr(err, "fields", None) or {}).values() for m in ms)
+            _fail(_one_line(f"{err.message}{details}"), 2)
+        except (ValueError, OverflowError) as err:  # a value the command could not use, e.g. a date out of range
+            _fail(f"参数有误：{_one_line(str(err))}", 2)
+        sys.exit(status if isinstance(status, int) else 0)
+
+
+class Day(click.ParamType):
+    """A calendar date, YYYY-MM-DD in ASCII digits, within the calendar's years (as the API takes it)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> date:
+        from marshmallow import ValidationError
+
+        from xsflow.payloads import parse_day
+
+        try:
+            return parse_day(value)
+        except ValidationError as err:
+            self.fail("；".join(err.messages), param, ctx)
+
+
+MAX_ID = 2**63 - 1  # ids are 64-bit in both databases
+
+
+@click.group(cls=Cli)
 @click.option("--database-url", envvar="XSFLOW_DATABASE_URL", default=None,
               help="SQLAlchemy URL; default a SQLite file xsflow.db in the working folder.")
 @click.pass_context
@@ -118,6 +159,10 @@ def _parse_instant(value: str) -> datetime:
         raise click.BadParameter(f"{value!r} 不是 ISO 8601 时间，例如 2025-03-11T00:00:30+08:00") from None
     if instant.tzinfo is None:
         raise click.BadParameter("时间须写明时区，例如 2025-03-11T00:00:30+08:00")
+    from xsflow.calendar.notices import FIRST_YEAR, LAST_YEAR
+
+    if not FIRST_YEAR <= instant.year <= LAST_YEAR:
+        raise click.BadParameter(f"时间应在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间（日历支持的范围）")
     return instant
 
 
@@ -157,7 +202,8 @@ def token() -> None:
 @click.option("--name", required=True, help="Who or what uses the token.")
 @click.option("--role", required=True, type=click.Choice(["clerk", "reviewer", "supervisor", "system", "admin"]))
 @click.option("--agency", default=None, help="Agency code; required for clerks.")
-@click.option("--expires-in-days", type=int, default=None, help="Expire after this many days.")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None,
+              help="Expire after this many days (1 to 3650).")
 @click.pass_context
 def token_create(ctx: click.Context, name: str, role: str, agency: str | None, expires_in_days: int | None) -> None:
     """Print a new bearer token, and nothing else, on stdout."""
@@ -171,23 +217,28 @@ def token_create(ctx: click.Context, name: str, role: str, agency: str | None, e
             secret = create_token(conn, name=name, role=role, agency=agency, now=now, expires_at=expires)
     except XsflowError as err:
         details = "；".join(m for ms in getattr(err, "fields", {}).values() for m in ms)
-        _fail(f"{err.message}{details}")
+        _fail(_one_line(f"{err.message}{details}"), 2)
     click.echo(secret)
 
 
 @token.command("revoke")
-@click.argument("name_or_id")
+@click.argument("name", required=False)
+@click.option("--id", "token_id", type=click.IntRange(1, MAX_ID), default=None,
+              help="Revoke the one token with this id instead of those with a name.")
 @click.pass_context
-def token_revoke(ctx: click.Context, name_or_id: str) -> None:
-    """Revoke the live tokens with this name (or this id)."""
+def token_revoke(ctx: click.Context, name: str | None, token_id: int | None) -> None:
+    """Revoke the live tokens named NAME, or (--id N) the token numbered N."""
     from xsflow.tokens import revoke_token
 
+    if (name is None) == (token_id is None):
+        _fail("请给出令牌名称 NAME，或以 --id N 给出令牌编号，二者之一。", 2)
     x = _system(ctx)
     try:
         with x.db.write() as conn:
-            count = revoke_token(conn, name_or_id, x.clock.now())
+            count = revoke_token(conn, x.clock.now(), name=name, token_id=token_id)
     except XsflowError as err:
-        _fail(err.message)
+        hint = f"（如要按编号吊销，请用 --id {name}）" if name is not None and name.isdecimal() else ""
+        _fail(_one_line(err.message) + hint, 2)
     click.echo(f"已吊销 {count} 个令牌。")
 
 
@@ -213,19 +264,21 @@ def _calendar_for(ctx: click.Context):
 
 
 @calendar.command("deadline")
-@click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
-@click.option("--working-days", type=click.IntRange(min=1), default=None)
-@click.option("--days", type=click.IntRange(min=1), default=None)
+@click.argument("start", type=Day())
+@click.option("--working-days", type=click.IntRange(1, 3650), default=None)
+@click.option("--days", type=click.IntRange(1, 3650), default=None)
 @click.option("--explain", is_flag=True, help="Add the counted and skipped days.")
 @click.pass_context
-def calendar_deadline(ctx: click.Context, start: datetime, working_days: int | None, days: int | None,
+def calendar_deadline(ctx: click.Context, start: date, working_days: int | None, days: int | None,
                       explain: bool) -> None:
     """Print the last day of a period as YYYY-MM-DD; exit 3 when it is provisional."""
     if (working_days is None) == (days is None):
         _fail("请给出 --working-days N（工作日）或 --days N（日）二者之一。", 2)
     cal = _calendar_for(ctx)
-    first = date(start.year, start.month, start.day)
-    period = cal.add_working_days(first, working_days) if working_days else cal.add_days(first, days)
+    try:
+        period = cal.add_working_days(start, working_days) if working_days else cal.add_days(start, days)
+    except ValueError as err:  # the period ends past the last year the calendar covers
+        _fail(_one_line(str(err)), 2)
     click.echo(period.last_day.isoformat())
     if explain:
         click.echo(str(cal.explain(period)))
@@ -279,7 +332,7 @@ def document() -> None:
 
 
 @document.command("render")
-@click.argument("document_id", type=int)
+@click.argument("document_id", type=click.IntRange(1, MAX_ID))
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the .docx; default its number and title in the working folder.")
 @click.pass_context
@@ -294,7 +347,7 @@ def document_render(ctx: click.Context, document_id: int, output: Path | None) -
         with x.db.read() as conn:
             record = document_record(conn, Actor("operator", "admin"), document_id)
     except XsflowError as err:
-        _fail(err.message)
+        _fail(err.message, 2)
     name, content = docx_file(record)
     target = output or Path(name)
     target.write_bytes(content)

@@ -206,10 +206,11 @@ answer's status must be the one written here. The web pages sign people in with 
   random, not a password: there is nothing to guess.
 - A request presents it as `Authorization: Bearer <token>`. No token, another scheme, an unknown
   token, a revoked one or an expired one is answered 401 with a message saying which.
-- `xsflow token revoke NAME|ID` revokes every live token of that name (or that id) at once; the
-  next request with it is refused.
-- `--expires-in-days D` sets `expires_at`; from that instant on the token is refused. Without it
-  a token lives until revoked.
+- `xsflow token revoke NAME` revokes every live token of that name at once, `xsflow token revoke
+  --id N` the one token numbered N (never both: a token named "3" is not token 3); the next
+  request with it is refused.
+- `--expires-in-days D` (1 to 3650) sets `expires_at`; from that instant on the token is refused.
+  Without it a token lives until revoked.
 - Tokens are never written to logs: they travel in a header, and the access log records only the
   client, the request line, status, size and duration. The test checks the server's whole log
   (access and error log) and every table of the database for the text of every token it used.
@@ -259,6 +260,60 @@ declared per procedure (docs/procedures.md); `admin` fires none.
 | endpoint | target | request | {headings} |
 |---|---|---|{rule}
 {rows}
+
+## Input: nothing a caller sends reaches a 500
+
+One validation layer, `xsflow/payloads.py`, is used by the API's request schemas, every
+procedure's payload schemas, the opening event of `POST /events`, the web forms and the CLI. Each
+item below names the test that proves it; the tests in tests/test_hostile_input.py send their
+requests to a real `xsflow serve` on SQLite and on PostgreSQL and check that a refused request
+changes nothing.
+
+- **Lengths** come from one place, the columns of `xsflow/store/schema.py` (`payloads.limit(column)`):
+  a title over 500 characters, an agency code over 40, a trigger over 60, an event id or
+  correlation key over 200, a token name over 200 are answered 422 naming the field and its limit
+  before the database sees them (PostgreSQL would refuse them with an error, a 500).
+  `test_lengths_come_from_the_columns_and_are_checked_first`, `test_bad_input_is_one_line_and_exit_2`.
+- **Characters** are decided per kind of field. A one-line field (title, name, reference, number,
+  code) takes printable text only; a multi-line field (a statement, a summary: a text area on the
+  web form, allowed more than 200 characters) also takes line breaks and tabs. C0 and C1 control
+  characters, DEL, Unicode noncharacters (U+FDD0–U+FDEF, U+xFFFE, U+xFFFF) and lone surrogates
+  are refused everywhere, in keys and in free `data` too, with 422 naming the field, the character
+  and its position. `Payload` adds the rule to every text field of every procedure.
+  `test_control_characters_are_refused_per_kind_of_field`.
+- **What is already stored cannot break a file or a page**: the .docx writer and the XLSX export
+  replace any character XML cannot hold with U+FFFD (`payloads.xml_safe`), so a title stored before
+  these checks still gives its document, its correction and the county-wide export; a stored date
+  that is not a real date is shown as written.
+  `test_text_stored_before_the_checks_cannot_break_documents_exports_or_pages`.
+- **Dates** (`payloads.Day`) are ASCII digits, strictly `YYYY-MM-DD`, a real calendar date within
+  2000–2099, the calendar's range: `２０２６-03-01`, a trailing newline, `2026-02-30`, `20260301`
+  are 422; `occurred_at` outside 2000–2099 is 422 too (the bounds by case and procedure are the
+  engine's). `test_dates_are_strict_calendar_dates_within_the_calendar`.
+- **Cursors** are checked for the shape each list gave out (an id: an integer from 0 to 2⁶³ − 1,
+  not `true`; a code; a lapse instant with its zone and an id): `true`, `{{}}`, a 31-digit number, bad
+  base64 or a deeply nested value are 400 naming `cursor`. `test_malformed_cursors_are_400_on_every_paged_list`.
+- **JSON types and duplicate keys**: numbers, lists, objects or null where text belongs, in
+  `POST /events` and in its opening event's payload, are 422; a key given twice in one object is
+  400 (parsed with `object_pairs_hook`: which one wins is not for the server to guess); a lone
+  surrogate in a key is 422 with the key written escaped.
+  `test_wrong_json_types_and_duplicate_keys_are_refused`.
+- **Web parameters**: a form's `version` of `-1`, `1.0`, `²` or `١` is 400 instead of passing as "no
+  version" and skipping the stale-form check; numeric fields and page parameters take ASCII digits
+  only. `test_numeric_web_parameters_and_form_versions_are_strict`.
+- **Inbound event ids are per issuing token** (`inbound_events.issuer`, the token's id, migration
+  0004): another system's token cannot squat an id, and a repeat is answered only to the token that
+  sent the event, so a second token of the same name never receives another agency's case.
+  `test_event_ids_are_scoped_per_issuing_token`.
+- **Chunked bodies** over 1 MB are 413, like a body whose Content-Length says so.
+  `test_a_chunked_body_over_the_limit_is_413`.
+- **The command line**: every refused command prints one line on stderr and exits 2, never a
+  traceback; `--expires-in-days` is 1 to 3650, dates are checked like the API's.
+  tests/test_cli_input.py.
+- **Fuzzing**: tests/test_schemathesis.py sends generated valid and invalid requests to every
+  operation, and stateful scenarios along the OpenAPI links between operations
+  (`adapters/http/links.py`: every operation is a link's source or target), on both databases: no
+  answer is a 5xx.
 """
 
 

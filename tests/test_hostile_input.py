@@ -7,6 +7,8 @@ changes no case, history entry, deadline or document; no page shows the text une
 """
 from __future__ import annotations
 
+import base64
+import http.client
 import http.cookiejar
 import io
 import json
@@ -22,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 import docx
+import openpyxl
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
@@ -170,6 +173,16 @@ class Browser:
 
     def page(self, path: str) -> str:
         return self.get(path)[1]
+
+    def post(self, path: str, form_page: str, fields: dict[str, str]) -> tuple[int, str]:
+        """Submits a form with the CSRF code of `form_page`, as the browser would."""
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', self.page(form_page)).group(1)
+        data = urllib.parse.urlencode({**fields, "csrf_token": csrf}).encode()
+        try:
+            with self.opener.open(urllib.request.Request(self.url + path, data=data, method="POST"), timeout=60) as r:
+                return r.status, r.read().decode("utf-8")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -416,3 +429,236 @@ def test_hostile_ids_and_paths_get_4xx_and_never_read_a_file(server: Server, att
         status, page = browser.get(path)
         attacker.sent["hostile_page_query"] += 1
         assert status == 400 and "空字符" in page, (path, status)
+
+
+# --- the validation layer (issue 13: items 2, 3, 4, 5, 8, 9, 14) ----------------------------------------
+
+
+def cursor_of(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def test_malformed_cursors_are_400_on_every_paged_list(server: Server, attacker: Attacker):
+    """`true`, `{}`, a 31-digit number, a negative id, a string where an id belongs, bad base64 and a deeply nested cursor get 400 naming cursor, on every list that pages."""
+    t = people(server)
+    case_id, _ = with_supplement_notice(server, t)
+    lists = ["/api/v1/cases", f"/api/v1/cases/{case_id}/history", "/api/v1/events", "/api/v1/overdue",
+             "/api/v1/agencies", "/api/v1/register", "/api/v1/certificates/enforcers?agency=scjgj"]
+    bad = [cursor_of(v) for v in ("true", "{}", "9" * 31, "-1", "[1]", "null1", '["x", 1]',
+                                  '["2025-01-01T00:00:00", 1]', "[" * 3000)] + ["!!!", "%FF%FE", "a"]
+    for path in lists:
+        for cursor in bad + ([] if "agencies" in path else [cursor_of('"abc"')]):  # agencies page by code
+            sep = "&" if "?" in path else "?"
+            err = attacker.refused("malformed_cursor", 400, "GET", f"{path}{sep}cursor={cursor}", t["supervisor"])
+            assert "cursor" in err["message"], (path, cursor, err)
+    # A cursor the list gave out still pages.
+    first = server.call("GET", "/api/v1/agencies?limit=2", t["supervisor"]).body
+    assert server.call("GET", f"/api/v1/agencies?limit=2&cursor={first['next']}", t["supervisor"]).status == 200
+
+
+def test_lengths_come_from_the_columns_and_are_checked_first(server: Server, attacker: Attacker):
+    """A title over 500, a trigger over 60, an event id or correlation key over 200, an agency over 40 get 422 naming the field and its limit — on PostgreSQL too, where the database would otherwise refuse them with a 500."""
+    t = people(server)
+    base = {"procedure": LR, "agency": UNIT, "title": "草案", "occurred_at": "2025-03-03T09:00:00+08:00"}
+    for name, value, limit in (("title", "长" * 501, 500), ("agency", "a" * 41, 40), ("procedure", "p" * 61, 60)):
+        err = attacker.refused("over_long", 422, "POST", "/api/v1/cases", t["clerk"], body={**base, name: value})
+        assert str(limit) in err["fields"][name][0], err
+    assert open_review(server, t["clerk"], title="长" * 500)["title"] == "长" * 500  # the limit itself fits
+    event = {"event_id": "e-1", "procedure": LR, "correlation_key": "k", "trigger": "supplement"}
+    for name, value, limit in (("event_id", "e" * 201, 200), ("correlation_key", "k" * 201, 200),
+                               ("trigger", "t" * 61, 60)):
+        err = attacker.refused("over_long", 422, "POST", "/api/v1/events", t["oa"], body={**event, name: value})
+        assert str(limit) in err["fields"][name][0], err
+    # A procedure's own field: a case supervision's reference is at most 100 characters.
+    err = attacker.refused("over_long", 422, "POST", "/api/v1/cases", t["supervisor"], body={
+        **base, "procedure": CS, "data": {"grounds": ["complaint"], "reference": "r" * 101}})
+    assert "100" in err["fields"]["data.reference"][0], err
+
+
+BAD_CHARACTERS = ["\x1b[31m", "\x01", "\ufffe", "\uffff", "\x7f", "\x85", "\U0010ffff"]
+
+
+def test_control_characters_are_refused_per_kind_of_field(server: Server, attacker: Attacker):
+    """ESC, U+0001, U+FFFE and the like are refused with 422 naming the field, in titles, procedure fields, keys and free data; a line break is refused in a one-line field and kept in a multi-line one."""
+    t = people(server)
+    base = {"procedure": LR, "agency": UNIT, "occurred_at": "2025-03-03T09:00:00+08:00"}
+    for bad in BAD_CHARACTERS:
+        err = attacker.refused("control_character", 422, "POST", "/api/v1/cases", t["clerk"],
+                               body={**base, "title": f"草案{bad}"})
+        assert "不允许" in err["fields"]["title"][0], err
+        err = attacker.refused("control_character", 422, "POST", "/api/v1/cases", t["clerk"],
+                               body={**base, "title": "草案", "data": {"note": [f"a{bad}"], f"k{bad}": 1}})
+        assert {"data.note.0"} <= set(err["fields"]), err
+    err = attacker.refused("control_character", 422, "POST", "/api/v1/cases", t["clerk"],
+                           body={**base, "title": "第一行\n第二行"})
+    assert "换行" in err["fields"]["title"][0]
+    # A lone surrogate in a key: the answer names it escaped (it could not be written as JSON otherwise).
+    err = attacker.refused("control_character", 422, "POST", "/api/v1/cases", t["clerk"],
+                           raw=b'{"procedure": "legality_review", "agency": "scjgj", "title": "t", "data": {"\\ud800": 1}}')
+    assert any("ud800" in f for f in err["fields"]), err
+    # Multi-line free text keeps its line breaks and tabs; a one-line field of a procedure refuses them.
+    case = server.call("POST", "/api/v1/cases", t["supervisor"], {**base, "procedure": CS, "title": "线索核查", "data": {
+        "grounds": ["complaint"], "summary": "一、事实\n\t二、问题"}})
+    assert case.status == 201 and case.body["data"]["summary"] == "一、事实\n\t二、问题", case.body
+    err = attacker.refused("control_character", 422, "POST", "/api/v1/cases", t["supervisor"], body={
+        **base, "procedure": CS, "title": "线索核查", "data": {"grounds": ["complaint"], "source": "来信\n转办"}})
+    assert "data.source" in err["fields"], err
+    attacker.refused("control_character", 422, "POST", f"/api/v1/cases/{case.body['id']}/events", t["supervisor"],
+                     body={"trigger": "issue_opinion", "payload": {"findings": "事实\x0c", "requirements": "要求"}})
+
+
+def test_text_stored_before_the_checks_cannot_break_documents_exports_or_pages(server: Server, attacker: Attacker):
+    """A title with control characters and bad dates already in the database: the .docx downloads, a correction issues, the XLSX and CSV exports and the case pages answer 200."""
+    t = people(server)
+    case = open_review(server, t["clerk"], title="旧数据")
+    with attacker.engine.begin() as conn:  # as an older version let it in
+        conn.execute(cases.update().where(cases.c.id == case["id"]).values(title="旧\x1b[31m数据\x01\ufffe"))
+    r = server.call("POST", f"/api/v1/cases/{case['id']}/events", t["reviewer"], {
+        "trigger": "request_supplement", "payload": {"missing": ["legal_basis"]},
+        "occurred_at": "2025-03-04T10:00:00+08:00"})
+    assert r.status == 200, r.body
+    document = r.body["documents"][0]["id"]
+    req = urllib.request.Request(f"{server.url}/api/v1/documents/{document}/file",
+                                 headers={"Authorization": f"Bearer {t['reviewer']}"})
+    with urllib.request.urlopen(req, timeout=60) as f:
+        text_ = "\n".join(p.text for p in docx.Document(io.BytesIO(f.read())).paragraphs)
+    assert "旧\ufffd[31m数据\ufffd\ufffd" in text_
+    correction = server.call("POST", f"/api/v1/documents/{document}/corrections", t["reviewer"], {"reason": "更正"})
+    assert correction.status == 201, correction.body
+
+    filing = server.call("POST", "/api/v1/cases", t["clerk"], {
+        "procedure": "filing_review", "agency": UNIT, "title": "关于某事项的通知",
+        "data": {"document_number": f"秀山市监发〔2025〕{uuid.uuid4().int % 1000}号", "effective_on": "2025-04-01"},
+        "occurred_at": "2025-03-03T09:00:00+08:00"})
+    assert filing.status == 201, filing.body
+    browser = Browser(server, f"li{uuid.uuid4().hex[:6]}", "supervisor", None)
+    for stored in ("２０２６-03-01", "2026-03-01\n", "2026-02-30"):
+        with attacker.engine.begin() as conn:
+            conn.execute(cases.update().where(cases.c.id == filing.body["id"]).values(
+                data={**filing.body["data"], "effective_on": stored}))
+        status, page = browser.get(f"/cases/{filing.body['id']}")
+        assert status == 200 and stored.strip() in page, (stored, status)
+    for path in ("/overdue", f"/cases/{case['id']}", "/cases"):
+        status, _ = browser.get(path)
+        attacker.sent["stored_bad_text"] += 1
+        assert status == 200, path
+    with browser.opener.open(browser.url + "/overdue/export.xlsx", timeout=60) as r:
+        sheet = openpyxl.load_workbook(io.BytesIO(r.read())).active
+    assert "旧\ufffd[31m数据\ufffd\ufffd" in [row[3] for row in sheet.iter_rows(values_only=True)]
+    with browser.opener.open(browser.url + "/overdue/export.csv", timeout=60) as r:
+        assert r.status == 200 and "数据" in r.read().decode("utf-8-sig")
+
+
+def test_dates_are_strict_calendar_dates_within_the_calendar(server: Server, attacker: Attacker):
+    """Unicode digits, a trailing newline, 2026-02-30, 20260301 and years outside 2000–2099 are refused with 422 naming the field; an occurred_at outside 2000–2099 too."""
+    t = people(server)
+    base = {"procedure": "filing_review", "agency": UNIT, "title": "关于某事项的通知",
+            "occurred_at": "2025-03-03T09:00:00+08:00"}
+    for value in ("２０２６-03-01", "٢٠٢٦-03-01", "2026-03-01\n", "2026-02-30", "20260301", "1999-12-31",
+                  "2100-01-01", "2026-3-1", 20260301, None):
+        err = attacker.refused("bad_date", 422, "POST", "/api/v1/cases", t["clerk"], body={
+            **base, "data": {"document_number": "秀山市监发〔2025〕99号", "effective_on": value}})
+        assert "data.effective_on" in err["fields"], (value, err)
+    for when in ("0001-01-01T00:00:00+14:00", "1999-12-31T23:00:00+08:00", "9999-12-31T23:59:59-12:00"):
+        err = attacker.refused("bad_date", 422, "POST", "/api/v1/cases", t["clerk"], body={
+            **base, "occurred_at": when, "data": {"document_number": "秀山市监发〔2025〕98号"}})
+        assert "occurred_at" in err["fields"], (when, err)
+    for start in ("1999-12-31", "２０２５-01-01", "2025-02-30"):
+        attacker.refused("bad_date", 422, "GET", f"/api/v1/calendar/deadline?start={quote(start)}&days=3",
+                         t["clerk"])
+
+
+def test_wrong_json_types_and_duplicate_keys_are_refused(server: Server, attacker: Attacker):
+    """Numbers, lists and null where text belongs in POST /events (and in an opening event's payload) get 422; a duplicate key in any object gets 400 naming it."""
+    t = people(server)
+    event = {"event_id": "t-1", "procedure": "filing_review", "correlation_key": "秀山市监发〔2025〕7号",
+             "trigger": "publish", "payload": {"agency": UNIT, "title": "关于某事项的通知"}}
+    for name in ("event_id", "procedure", "correlation_key", "trigger"):
+        for value in (5, ["a"], None, {"a": 1}, True):
+            err = attacker.refused("wrong_type", 422, "POST", "/api/v1/events", t["oa"], body={**event, name: value})
+            assert name in err["fields"], (name, value, err)
+    for value in (7, ["x"], None, {"x": 1}):
+        for name in ("agency", "title"):
+            r = attacker.send("wrong_type", "POST", "/api/v1/events", t["oa"], body={
+                **event, "event_id": f"t-{uuid.uuid4().hex}", "payload": {**event["payload"], name: value}})
+            assert r.status == 422 and f"payload.{name}" in r.body["error"]["fields"], (name, value, r.body)
+    r = attacker.send("wrong_type", "POST", "/api/v1/events", t["oa"], body={
+        **event, "event_id": f"t-{uuid.uuid4().hex}", "payload": {**event["payload"], "data": [1]}})
+    assert r.status == 422, r.body
+    for raw in (b'{"procedure": "legality_review", "procedure": "case_supervision", "agency": "scjgj", "title": "t"}',
+                b'{"procedure": "legality_review", "agency": "scjgj", "title": "t", "data": {"a": 1, "a": 2}}'):
+        err = attacker.refused("duplicate_key", 400, "POST", "/api/v1/cases", t["clerk"], raw=raw)
+        assert "不止一次" in err["message"], err
+
+
+def test_event_ids_are_scoped_per_issuing_token(server: Server, attacker: Attacker):
+    """Two systems may use the same event id; a second token of the same name neither squats the first one's id nor receives its case on a replay."""
+    t = people(server)
+    a = make_tokens(server.database_url, sys_a=("system", UNIT))["sys_a"]
+    b = make_tokens(server.database_url, sys_a=("system", "gaj"))["sys_a"]  # same name, another agency
+    number = f"秀山市监发〔2025〕{uuid.uuid4().int % 100000}号"
+    event = {"event_id": "shared-1", "procedure": "filing_review", "correlation_key": f"{UNIT}/{number}",
+             "trigger": "publish", "payload": {"agency": UNIT, "title": "甲系统的文件"},
+             "occurred_at": "2025-03-03T09:00:00+08:00"}
+    first = server.call("POST", "/api/v1/events", a, event)
+    assert first.status == 200, first.body
+    assert server.call("POST", "/api/v1/events", a, event).body == first.body  # the same token's repeat
+    other = {**event, "correlation_key": f"gaj/{number}", "payload": {"agency": "gaj", "title": "乙系统的文件"}}
+    second = server.call("POST", "/api/v1/events", b, other)
+    assert second.status == 200 and second.body["id"] != first.body["id"], second.body
+    # The second token replaying the first one's exact event gets no view of the first one's case.
+    replay = server.call("POST", "/api/v1/events", b, event)
+    assert replay.status in (403, 409, 422) and str(first.body["id"]) not in json.dumps(replay.body), replay.body
+    listed = server.call("GET", "/api/v1/events?limit=200", t["supervisor"]).body["items"]
+    assert sum(1 for e in listed if e["event_id"] == "shared-1" and e["outcome"] == "applied") == 2
+
+
+def test_numeric_web_parameters_and_form_versions_are_strict(server: Server, attacker: Attacker):
+    """A form version of -1, 1.0, ² or ١ is refused (400) instead of skipping the stale check; `²` in a page's numeric parameter gets 400 or a message, never 500."""
+    t = people(server)
+    case = open_review(server, t["clerk"])
+    browser = Browser(server, f"zh{uuid.uuid4().hex[:6]}", "clerk", UNIT)
+    before = attacker.counts()
+    for version in ("-1", "1.0", "\u00b2", "\u0661", "99999999999"):
+        status, page = browser.post(f"/cases/{case['id']}/events/withdraw", f"/cases/{case['id']}",
+                                    {"version": version, "occurred_at": "2025-03-04T10:00"})
+        attacker.sent["web_version"] += 1
+        assert status == 400 and "version" in page, (version, status)
+    assert attacker.counts() == before
+    status, page = browser.post(f"/cases/{case['id']}/events/withdraw", f"/cases/{case['id']}",
+                                {"version": "0", "occurred_at": "2025-03-04T10:00"})
+    assert status == 409, status  # an old version is stale, as it always was
+    for path, expected in (("/overdue?min_days=%C2%B2", 400), ("/overdue?min_days=-1", 400),
+                           ("/calendar?start=2025-01-01&n=%C2%B2&unit=days", 200),
+                           ("/calendar?year=%C2%B2", 200), ("/calendar?start=%EF%BC%92025-01-01&n=3&unit=days", 200)):
+        status, _ = browser.get(path)
+        attacker.sent["web_number"] += 1
+        assert status == expected, (path, status)
+
+
+def test_a_chunked_body_over_the_limit_is_413(server: Server, attacker: Attacker):
+    """A body sent chunked (no Content-Length) over 1 MB gets 413 like a declared one, not 400 for a cut-short body; a small chunked body is read whole."""
+    t = people(server)
+    host, port = server.url.removeprefix("http://").split(":")
+
+    def chunked(chunks: list[bytes]) -> tuple[int, dict[str, Any]]:
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        try:
+            conn.request("POST", "/api/v1/cases", body=iter(chunks), encode_chunked=True, headers={
+                "Content-Type": "application/json", "Authorization": f"Bearer {t['clerk']}",
+                "Transfer-Encoding": "chunked"})
+            r = conn.getresponse()
+            return r.status, json.loads(r.read())
+        finally:
+            conn.close()
+
+    before = attacker.counts()
+    body = json.dumps({"procedure": LR, "agency": UNIT, "title": "t", "data": {"x": "y" * (2 * 1024 * 1024)}}).encode()
+    status, answer = chunked([body[i:i + 65536] for i in range(0, len(body), 65536)])
+    attacker.sent["chunked_oversized"] += 1
+    assert (status, answer["error"]["code"]) == (413, "too_large"), answer
+    assert attacker.counts() == before
+    small = json.dumps({"procedure": LR, "agency": UNIT, "title": "分块发送的草案",
+                        "occurred_at": "2025-03-03T09:00:00+08:00"}).encode()
+    status, answer = chunked([small[:10], small[10:]])
+    assert status == 201 and answer["title"] == "分块发送的草案", answer

@@ -1,16 +1,16 @@
 """The Alembic migrations, on SQLite and PostgreSQL: head matches the tables the code declares, and
-0002 releases the keys of closed certificate cases only."""
+0002 releases the keys of closed certificate cases only; 0004 scopes inbound event ids per issuer."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, select
+from sqlalchemy import JSON, bindparam, insert, select, text
 
 from xsflow.store import Database
 from xsflow.store.migrate import upgrade
-from xsflow.store.schema import agencies, cases, metadata
+from xsflow.store.schema import UTC, agencies, cases, inbound_events, metadata, tokens
 
 WHEN = datetime(2025, 3, 3, 1, 0, tzinfo=timezone.utc)
 
@@ -47,3 +47,34 @@ def test_0002_releases_the_keys_of_closed_certificate_cases_only(db_url: str):
         assert keys == {"P-1": None, "P-2": "P-2", "秀山公发〔2025〕1号": "秀山公发〔2025〕1号"}
     finally:
         db.dispose()
+
+
+def test_0004_gives_stored_events_the_issuer_of_the_one_token_of_their_name(db_url: str):
+    """An old event whose sender's name one token bears gets that token as issuer (its repeat is still
+    recognised); a name two tokens bear, or none, gets an issuer no token has; event ids become per issuer."""
+    db = Database(db_url)
+    try:
+        upgrade(db, "0002")
+        with db.write() as conn:
+            ids = [conn.execute(insert(tokens).values(name=name, role="system", token_hash=f"{i:064d}",
+                                                      created_at=WHEN).returning(tokens.c.id)).scalar()
+                   for i, name in enumerate(["solo", "dup", "dup"])]
+            event = {"procedure": "filing_review", "correlation_key": "k", "trigger": "publish", "payload": {},
+                     "received_at": WHEN, "outcome": "applied", "status": 200, "response": {}}
+            conn.execute(OLD_EVENT, [{**event, "event_id": f"e-{s}", "sender": s} for s in ("solo", "dup", "gone")])
+        upgrade(db)
+        with db.write() as conn:
+            issuers = dict(conn.execute(select(inbound_events.c.sender, inbound_events.c.issuer)).all())
+            assert issuers == {"solo": f"token:{ids[0]}", "dup": "name:dup", "gone": "name:gone"}
+            # The same id from another issuer is another event.
+            conn.execute(insert(inbound_events).values(**event, event_id="e-solo", sender="x", issuer="token:99"))
+    finally:
+        db.dispose()
+
+
+# An event row as revision 0002 stored it (no issuer column).
+OLD_EVENT = text(
+    "INSERT INTO inbound_events (event_id, sender, procedure, correlation_key, trigger, payload, received_at, "
+    "outcome, status, response) VALUES (:event_id, :sender, :procedure, :correlation_key, :trigger, :payload, "
+    ":received_at, :outcome, :status, :response)").bindparams(
+    bindparam("payload", type_=JSON), bindparam("response", type_=JSON), bindparam("received_at", type_=UTC))

@@ -22,7 +22,7 @@ from .conftest import Server, fire, make_tokens, record_figures
 
 EXAMPLES = 25  # per operation and mode: about 2,000 requests per database in ~30 s
 AIMED_EXAMPLES = 10  # per operation with a path parameter, at objects that exist
-SCENARIOS, STEPS = 15, 8  # stateful: scenarios, and the most calls in one
+SCENARIOS, STEPS = 80, 10  # stateful: scenarios along the links, and the most calls in one (~1,650 requests, ~25 s per database)
 
 # What the issue asks of every answer. `positive_data_acceptance` is left out on purpose: some
 # schema-valid requests are rightly refused with 400 (an opaque cursor that was never issued, a
@@ -46,6 +46,7 @@ class Run:
 
     def __init__(self) -> None:
         self.examples: Counter[str] = Counter()
+        self.stateful: Counter[str] = Counter()  # operations the link scenarios reached
         self.statuses: Counter[str] = Counter()
         self.failures: dict[tuple[str, ...], str] = {}
         self.without_negative: list[str] = []
@@ -104,6 +105,14 @@ def test_every_operation_answers_as_documented(server: Server, request: pytest.F
     schema.validate()  # a valid OpenAPI 3 document, before anything is generated from it
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 18, [op.label for op in operations]
+    # Stateful over every operation: each is the source or the target of an OpenAPI link.
+    spec = schema.raw_schema
+    ids = {op.definition.raw["operationId"] for op in operations}
+    linked = {link["operationId"] for item in spec["paths"].values() for op in item.values() if isinstance(op, dict)
+              for answer in op.get("responses", {}).values() for link in answer.get("links", {}).values()}
+    sources = {op.definition.raw["operationId"] for op in operations
+               if any(answer.get("links") for answer in op.definition.raw["responses"].values())}
+    assert ids == linked | sources and linked <= ids, ids - (linked | sources)
     run = Run()
 
     for op in operations:
@@ -126,6 +135,7 @@ def test_every_operation_answers_as_documented(server: Server, request: pytest.F
                 case.validate_response(response, checks=STATEFUL_CHECKS, headers=auth, transport_kwargs=kwargs,
                                        recorder=getattr(self, "recorder", None))
                 return response
+            run.stateful[case.operation.label] += 1
             run.check("stateful", case.operation.label, validated)
 
     Workflow.run(settings=settings(hypothesis_settings(SCENARIOS), stateful_step_count=STEPS))
@@ -134,7 +144,7 @@ def test_every_operation_answers_as_documented(server: Server, request: pytest.F
     record_figures("schemathesis.json", db, {
         "operations": len(operations), "examples": dict(run.examples), "requests": sum(run.examples.values()),
         "statuses": dict(run.statuses), "operations_without_invalid_inputs": run.without_negative,
-        "distinct_failures": len(run.failures),
+        "distinct_failures": len(run.failures), "stateful_operations": dict(run.stateful),
         "settings": {"examples_per_operation_and_mode": EXAMPLES, "aimed_examples": AIMED_EXAMPLES,
                      "stateful_scenarios": SCENARIOS, "stateful_steps": STEPS}})
     assert not run.failures, f"{len(run.failures)} distinct failures:\n{run.report()}"

@@ -43,7 +43,7 @@ from xsflow.definitions import (
     state,
     transition,
 )
-from xsflow.payloads import Payload, choice, text
+from xsflow.payloads import Payload, choice, day, text
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
 
@@ -85,7 +85,7 @@ def _line(what: str, max_length: int, *, required: bool = True, **metadata: str)
 
 
 def _day(what: str) -> fields.Date:
-    return fields.Date(required=True, error_messages={**_REQ, "invalid": f"{what}应为日期，格式 YYYY-MM-DD。"})
+    return day(required=True, metadata={"title": what})
 
 
 class Person(Payload):

@@ -31,7 +31,7 @@ from marshmallow import fields, validate
 
 from xsflow.definitions import (TIMER, Basis, Guard, Rule, deadline, document, procedure, service_level, state,
                                 transition)
-from xsflow.payloads import Payload, choice, codes, text
+from xsflow.payloads import Payload, choice, codes, day, text
 
 from .settings import service_level_setting
 
@@ -95,7 +95,7 @@ class FilingData(Payload):
 
     document_number = text(max_length=100, required=True)  # 文号, e.g. 秀山市监发〔2025〕12号: the correlation key
     uniform_number = text(max_length=100)  # 统一编号 (art. 8), as printed on the document
-    effective_on = fields.Date(error_messages={"invalid": "施行日期格式应为 YYYY-MM-DD。", "null": "不能为空值。"})
+    effective_on = day()
     publication_medium = text(max_length=200)  # 公布载体, e.g. 秀山自治县人民政府网站
 
 

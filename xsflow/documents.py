@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert
 
 from .definitions import DocumentKind
+from .payloads import xml_safe
 from .store.db import Prepared, insert_or_skip
 from .store.schema import document_sequences, documents
 
@@ -60,5 +61,17 @@ def docx_file(row: dict[str, Any]) -> tuple[str, bytes]:
     from .docx_layout import render_docx
     from .wording import Wording
 
-    wording = Wording(**row["facts"]["wording"])
-    return f"{row['number']}{row['title']}.docx", render_docx(row["number"], wording)
+    wording = Wording(**_writable(row["facts"]["wording"]))
+    return f"{row['number']}{row['title']}.docx", render_docx(xml_safe(row["number"]), wording)
+
+
+def _writable(value: Any) -> Any:
+    """The stored wording with any character XML cannot hold replaced: text stored before such
+    characters were refused (or by a path that let one through) must not stop the file being made."""
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, list):
+        return [_writable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _writable(v) for k, v in value.items()}
+    return value

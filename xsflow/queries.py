@@ -12,6 +12,7 @@ from sqlalchemy import Connection, and_, exists, or_, select, true
 from .access import Actor
 from .calendar import OfficialCalendar, local_date
 from .errors import BadRequest, NotFound
+from .payloads import limit, unprintable
 from .registry import Registry
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, inbound_events, incidents
 from .views import case_view, day, document_view, history_view, instant
@@ -33,23 +34,56 @@ def encode_cursor(value: Any) -> str:
 
 
 BAD_CURSOR = "翻页参数 cursor 无效：请使用上一页答复中的 next 值。"
+MAX_ID = 2**63 - 1  # ids are 64-bit in both databases
 
 
 def decode_cursor(cursor: str | None) -> Any:
+    """What `encode_cursor` wrote, or None for the first page; 400 for anything no answer gave out."""
     if not cursor:
         return None
     try:
         return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:
+    except (ValueError, RecursionError):  # bad base64, bad UTF-8 or JSON, "[[[[…" thousands deep
         raise BadRequest(BAD_CURSOR) from None
+
+
+def _is_id(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_ID  # not a bool, not past what a column holds
 
 
 def after_id(cursor: str | None) -> int:
     """The last id of the previous page of a list paged by id (0 for the first page)."""
-    after = decode_cursor(cursor) or 0
-    if not isinstance(after, int):
+    after = decode_cursor(cursor)
+    if after is None:
+        return 0
+    if not _is_id(after):
         raise BadRequest(BAD_CURSOR)
     return after
+
+
+def after_code(cursor: str | None) -> str:
+    """The last code of the previous page of a list paged by code ("" for the first page)."""
+    after = decode_cursor(cursor)
+    if after is None:
+        return ""
+    if not isinstance(after, str) or len(after) > limit(agencies.c.code) or unprintable(after, multiline=False):
+        raise BadRequest(BAD_CURSOR)
+    return after
+
+
+def after_lapse(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (lapse instant, deadline id) the previous page of the overdue list ended on."""
+    after = decode_cursor(cursor)
+    if after is None:
+        return None
+    try:
+        at, last_id = after
+        at = datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        raise BadRequest(BAD_CURSOR) from None
+    if at.tzinfo is None or not _is_id(last_id):
+        raise BadRequest(BAD_CURSOR)
+    return at, last_id
 
 
 def check_limit(limit: int | None, default: int = 50) -> int:
@@ -170,12 +204,9 @@ def overdue(conn: Connection, registry: Registry, calendar: OfficialCalendar, ac
         stmt = stmt.where(cases.c.agency_code == agency)
     if procedure:
         stmt = stmt.where(cases.c.procedure == procedure)
-    after = decode_cursor(cursor)
+    after = after_lapse(cursor)
     if after is not None:
-        try:
-            at, last_id = datetime.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError, IndexError):
-            raise BadRequest(BAD_CURSOR) from None
+        at, last_id = after
         stmt = stmt.where(or_(deadlines.c.lapses_at > at,
                               and_(deadlines.c.lapses_at == at, deadlines.c.id > last_id)))
     rows = conn.execute(stmt).mappings().all()
@@ -198,7 +229,7 @@ def overdue(conn: Connection, registry: Registry, calendar: OfficialCalendar, ac
 
 def list_agencies(conn: Connection, *, cursor: str | None = None, limit: int | None = None) -> Page:
     limit = check_limit(limit, default=MAX_LIMIT)
-    after = decode_cursor(cursor) or ""
+    after = after_code(cursor)
     rows = conn.execute(select(agencies.c.code, agencies.c.name, agencies.c.kind)
                         .where(agencies.c.code > after).order_by(agencies.c.code).limit(limit + 1)).mappings().all()
     page = [dict(r) for r in rows[:limit]]
@@ -229,9 +260,8 @@ def inbound(conn: Connection, *, outcome: str | None = None, cursor: str | None 
     stmt = select(inbound_events).order_by(inbound_events.c.id.desc()).limit(limit + 1)
     if outcome:
         stmt = stmt.where(inbound_events.c.outcome == outcome)
-    before = decode_cursor(cursor)
-    if before is not None:
-        stmt = stmt.where(inbound_events.c.id < int(before))
+    if cursor:
+        stmt = stmt.where(inbound_events.c.id < after_id(cursor))
     rows = conn.execute(stmt).mappings().all()
     items = [{**{k: r[k] for k in ("id", "event_id", "sender", "procedure", "correlation_key", "trigger",
                                     "payload", "case_id", "outcome", "status", "response")},

@@ -5,11 +5,12 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from .access import Actor
 from .definitions import ROLES
 from .errors import InvalidPayload, NotAuthenticated, NotFound
+from .payloads import limit, unprintable
 from .store.schema import agencies, tokens
 
 PREFIX = "xsf_"
@@ -26,6 +27,8 @@ def create_token(conn: Connection, *, name: str, role: str, agency: str | None, 
     problems: dict[str, list[str]] = {}
     if not name.strip():
         problems["name"] = ["请填写令牌名称（使用者或系统名称）。"]
+    elif len(name.strip()) > limit(tokens.c.name) or unprintable(name, multiline=False):
+        problems["name"] = [unprintable(name, multiline=False) or f"令牌名称不能超过 {limit(tokens.c.name)} 个字。"]
     if role not in ROLES:
         problems["role"] = [f"角色应为 {', '.join(sorted(ROLES))} 之一。"]
     if role == "clerk" and not agency:
@@ -57,12 +60,14 @@ def authenticate(conn: Connection, header: str | None, now: datetime) -> Actor:
     return Actor(name=row["name"], role=row["role"], agency=row["agency_code"], token_id=row["id"])
 
 
-def revoke_token(conn: Connection, name_or_id: str, now: datetime) -> int:
-    """Revokes every live token with that name (or that id); returns how many."""
-    cond = tokens.c.name == name_or_id
-    if name_or_id.isdigit():
-        cond = or_(cond, tokens.c.id == int(name_or_id))
+def revoke_token(conn: Connection, now: datetime, *, name: str | None = None, token_id: int | None = None) -> int:
+    """Revokes every live token with that name, or the one with that id (never both: a token named
+    "3" is not the token numbered 3); returns how many."""
+    if (name is None) == (token_id is None):
+        raise InvalidPayload("请给出令牌名称或令牌编号二者之一。", {})
+    cond = tokens.c.name == name if name is not None else tokens.c.id == token_id
     result = conn.execute(update(tokens).where(cond, tokens.c.revoked_at.is_(None)).values(revoked_at=now))
     if result.rowcount == 0:
-        raise NotFound(f"没有名为（或编号为）“{name_or_id}”的有效令牌。")
+        what = f"名为“{name}”的" if name is not None else f"编号为 {token_id} 的"
+        raise NotFound(f"没有{what}有效令牌。")
     return result.rowcount

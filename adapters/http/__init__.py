@@ -9,6 +9,7 @@ from xsflow.system import Xsflow
 
 from ..web.pages import init_web
 from . import annual_reports, certificates, errors, register
+from .links import LinksPlugin
 from .routes import IdConverter, api
 from .schemas import Error, shown, storable
 
@@ -35,10 +36,20 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
     app.extensions["xsflow"] = system or Xsflow(database_url)
     app.url_map.converters["id"] = IdConverter  # before any blueprint adds a rule that uses it
     smorest = XsflowApi(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}],
+        "extra_plugins": [LinksPlugin()]})
     for blueprint in (api, register.blp, certificates.blp, annual_reports.blp):
         smorest.register_blueprint(blueprint)
     init_web(app)
+
+    @app.before_request
+    def whole_body_within_limit():
+        # A chunked body has no Content-Length for Werkzeug to check up front: it reads up to the
+        # limit and stops, so an over-long body would arrive cut short (a 400 for malformed JSON, or
+        # a truncated form). Reading one byte past the limit raises the 413 it is.
+        if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+            request.get_data(cache=True)
+            request.stream.read(1)
 
     @app.before_request
     def refuse_unstorable_query():

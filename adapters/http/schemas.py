@@ -4,33 +4,40 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy import Column
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from xsflow.calendar.notices import FIRST_YEAR, LAST_YEAR
 from xsflow.errors import BadRequest, InvalidPayload
-from xsflow.payloads import Payload
+from xsflow.calendar import SHANGHAI
+from xsflow.payloads import Payload, day, line, text, unprintable
+from xsflow.store.schema import agencies, cases, history, inbound_events
 
 _REQ = {"required": "必须填写。", "null": "不能为空值。"}
 _INSTANT = {"format": "date-time"}
 
 
-def _text(max_length: int, *, required: bool = False, **kw) -> fields.String:
-    return fields.String(required=required, error_messages={**_REQ, "invalid": "应为文字。"},
-                         validate=validate.Length(min=1 if required else 0, max=max_length,
-                                                  error=f"长度应在 {1 if required else 0} 至 {max_length} 个字之间。"),
-                         **kw)
+def _line(column: Column, *, required: bool = False, **kw) -> fields.String:
+    """One line stored in `column`: the column gives the limit (PostgreSQL would refuse a longer value)."""
+    return line(column, required=required, **kw)
+
+
+_EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=SHANGHAI)
+_LATEST = datetime(LAST_YEAR, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
 
 
 def _when(**kw) -> fields.AwareDateTime:
     return fields.AwareDateTime(
         error_messages={**_REQ, "invalid": "时间格式有误，应为 ISO 8601，例如 2025-03-03T10:00:00+08:00。",
                         "invalid_awareness": "时间须写明时区，例如 2025-03-03T10:00:00+08:00。"},
+        validate=validate.Range(min=_EARLIEST, max=_LATEST,
+                                error=f"时间应在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间（日历支持的范围）。"),
         metadata={"description": "事项在现实中发生的时间；默认为现在，不得晚于现在。"}, **kw)
 
 
@@ -39,30 +46,30 @@ def _json_object(**kw) -> fields.Dict:
 
 
 class CaseCreate(Payload):
-    procedure = _text(60, required=True)
-    agency = _text(40, required=True)
-    title = _text(500, required=True)
+    procedure = _line(cases.c.procedure, required=True)
+    agency = _line(agencies.c.code, required=True)
+    title = _line(cases.c.title, required=True)
     data = _json_object(load_default=dict)
     occurred_at = _when(load_default=None)
 
 
 class CaseEvent(Payload):
-    trigger = _text(60, required=True)
+    trigger = _line(history.c.trigger, required=True)
     payload = _json_object(load_default=dict)
     occurred_at = _when(load_default=None)
 
 
 class ExternalEvent(Payload):
-    event_id = _text(200, required=True)
-    procedure = _text(60, required=True)
-    correlation_key = _text(200, required=True)
-    trigger = _text(60, required=True)
+    event_id = _line(inbound_events.c.event_id, required=True)
+    procedure = _line(inbound_events.c.procedure, required=True)
+    correlation_key = _line(inbound_events.c.correlation_key, required=True)
+    trigger = _line(inbound_events.c.trigger, required=True)
     payload = _json_object(load_default=dict)
     occurred_at = _when(load_default=None)
 
 
 class Correction(Payload):
-    reason = _text(2000, required=True)
+    reason = text(max_length=2000, min_length=1, required=True, multiline=True)
 
 
 class Query(Schema):
@@ -96,10 +103,7 @@ EventQuery = Query.from_dict({**_page_args(), "outcome": fields.String(
 ProcedureQuery = Query.from_dict({"version": fields.Integer(error_messages={"invalid": "版本应为整数。"})},
                                  name="ProcedureQuery")
 DeadlineQuery = Query.from_dict({
-    "start": fields.Date(required=True, error_messages={**_REQ, "invalid": "起算日格式应为 YYYY-MM-DD。"},
-                         validate=validate.Range(min=date(FIRST_YEAR, 1, 1), max=date(LAST_YEAR, 12, 31),
-                                                 error=f"起算日应在 {FIRST_YEAR}-01-01 至 {LAST_YEAR}-12-31 之间"
-                                                       "（日历支持的范围）。")),
+    "start": day(required=True, metadata={"description": "起算日，YYYY-MM-DD"}),
     "working_days": fields.Integer(validate=validate.Range(min=1, max=3650, error="工作日数应在 1 至 3650 之间。"),
                                    error_messages={"invalid": "工作日数应为整数。"}),
     "days": fields.Integer(validate=validate.Range(min=1, max=3650, error="日数应在 1 至 3650 之间。"),
@@ -127,6 +131,19 @@ def _finite_float(text: str) -> float:
     return value
 
 
+class DuplicateKey(Exception):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # JSON leaves duplicate names undefined; Python keeps the last, another reader the first.
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        raise DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return out
+
+
 class Parser(FlaskParser):
     """webargs' parser, refusing what would otherwise reach the stack or the database as an error.
 
@@ -141,13 +158,16 @@ class Parser(FlaskParser):
                 raise UnsupportedMediaType()
             return missing
         try:
-            data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
+            data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float,
+                              object_pairs_hook=_no_duplicates)
         except json.JSONDecodeError as err:
             return missing if err.doc == "" else self._handle_invalid_json_error(err, req)
         except UnicodeDecodeError as err:
             return self._handle_invalid_json_error(err, req)
         except RecursionError:
             raise BadRequest(TOO_DEEP) from None
+        except DuplicateKey as err:
+            raise BadRequest(f"请求体中同一对象的字段 {shown(err.args[0])} 出现了不止一次：无法确定以哪一个为准，未予办理。") from None
         except ValueError:  # NaN, Infinity, 1e400, an integer of thousands of digits: no JSON column stores them
             raise BadRequest("请求体中有超出范围的数值（NaN、Infinity、1e400 或位数过多的整数），未予办理。") from None
         check_json_text(data)
@@ -198,14 +218,24 @@ def _walk(value: Any) -> Iterator[tuple[str, int, str | None]]:
             yield path, depth, node if isinstance(node, str) else None
 
 
+def _field_name(path: str) -> str:
+    """A path for the `fields` of an answer: cut short, and unprintable characters (a lone surrogate
+    cannot even be written as JSON) as escapes."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in path[:200]) or "_body"
+
+
 def check_json_text(document: Any) -> None:
-    """Refuses a body nested deeper than MAX_JSON_DEPTH (400) or holding text no database can store (422)."""
+    """Refuses a body nested deeper than MAX_JSON_DEPTH (400) or holding, in any key or value, a
+    character no text field takes (422: control characters, noncharacters, lone surrogates).
+
+    Fields declared in a schema are checked again there, stricter where they are one line."""
     problems: dict[str, list[str]] = {}
     for path, depth, text in _walk(document):
         if depth > MAX_JSON_DEPTH:
             raise BadRequest(TOO_DEEP)
-        if text is not None and not storable(text):
-            problems.setdefault(path[:200] or "_body", ["不能含有空字符（\\u0000）或无法编码的字符。"])
+        problem = unprintable(text, multiline=True) if text is not None else None
+        if problem:
+            problems.setdefault(_field_name(path), [problem])
     if problems:
         raise InvalidPayload("提交的内容有误，请逐项修改。", problems)
 

@@ -3,13 +3,16 @@ calculator that shows how a period is counted (the same counting the engine uses
 from __future__ import annotations
 
 import calendar as months
+import re
 from datetime import date, timedelta
 from typing import Any
 
 from flask import render_template, request
+from marshmallow import ValidationError
 
 from xsflow.calendar import OfficialCalendar, local_date
 from xsflow.calendar.notices import FIRST_YEAR, LAST_YEAR
+from xsflow.payloads import parse_day
 
 from .auth import signed_in
 from .blueprint import web, xs
@@ -67,10 +70,10 @@ def calculate(cal: OfficialCalendar, args: Any) -> tuple[dict[str, Any], dict[st
     problems: dict[str, list[str]] = {}
     start = None
     try:
-        start = date.fromisoformat(values["start"])
-    except ValueError:
+        start = parse_day(values["start"])
+    except ValidationError:
         problems["start"] = ["请填写起算日（事项发生之日），例如 2025-04-30。"]
-    n = int(values["n"]) if values["n"].isdigit() else 0
+    n = int(values["n"]) if re.fullmatch(r"[0-9]{1,4}", values["n"]) else 0  # "²".isdigit(), but int("²") fails
     if not 1 <= n <= 3650:
         problems["n"] = ["期间长度应为 1 至 3650 之间的整数。"]
     if values["unit"] not in UNITS:
@@ -94,7 +97,7 @@ def calendar_page():
     x = xs()
     today = local_date(x.clock.now())
     raw = request.args.get("year", "")
-    year = int(raw) if raw.isdigit() and FIRST_YEAR <= int(raw) <= LAST_YEAR else today.year
+    year = int(raw) if re.fullmatch(r"[0-9]{4}", raw) and FIRST_YEAR <= int(raw) <= LAST_YEAR else today.year
     with x.db.read() as conn:
         cal = x.calendars.current(conn)
     values, problems, result = calculate(cal, request.args)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
+from marshmallow import ValidationError
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from xsflow import queries
@@ -18,13 +19,14 @@ from xsflow.calendar import OfficialCalendar, local_date
 from xsflow.definitions import Procedure, Transition
 from xsflow.engine import recount
 from xsflow.errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
+from xsflow.payloads import case_title
 from xsflow.views import available_triggers
 
 from ..files import docx_download
 from . import diagram
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
-from .forms import FormField, describe, errors_by_field, form_values, read_form, schema_fields
+from .forms import FormField, describe, errors_by_field, form_values, read_form, schema_fields, whole_number
 from .text import DEADLINE_STATUS, as_date, as_instant, days_left_text, period_text, role_title
 
 OCCURRED = FormField("occurred_at", "发生时间", "datetime",
@@ -271,11 +273,11 @@ def fire(case_id: int, trigger: str):
         errors, general = errors_by_field(problems, [s.name for s in specs] + ["occurred_at"])
         return render_case(case_id, forms={trigger: {**shown, "errors": errors, "general": general}},
                            banner=f"未办理“{trigger_title(proc, trigger)}”：请按下方提示修改后重新提交。", status=422)
-    version = request.form.get("version", "")
+    version = whole_number(request.form.get("version"), "version")  # before anything is done
     try:
         occurred = as_instant_or_none(occurred_values.get("occurred_at"))
         x.engine.fire(actor, case_id, trigger, payload, occurred_at=occurred,
-                      expected_version=int(version) if version.isdigit() else None,
+                      expected_version=version,
                       idempotency_key=(f"web:{request.form['form_key']}" if request.form.get("form_key") else None))
     except InvalidPayload as err:
         errors, general = errors_by_field(err.fields, [s.name for s in specs] + ["occurred_at"])
@@ -360,7 +362,7 @@ def new_case(procedure: str):
         agency = (actor.agency if not actor.county_wide else form.get("agency")) or ""
         data, problems = read_form(form, specs, prefix="data.")
         occurred_values, occurred_problems = read_form(form, [OCCURRED])
-        problems = {**{f"data.{k}": v for k, v in problems.items()}, **occurred_problems}
+        problems = {**{f"data.{k}": v for k, v in problems.items()}, **occurred_problems, **_title_problems(form)}
         state["values"] = {**{f"data.{k}": v for k, v in form_values(form, specs, prefix="data.").items()},
                            "title": form.get("title", ""), "agency": agency, "occurred_at": form.get("occurred_at", "")}
         names_in_form = ["title", "agency", "occurred_at"] + [f"data.{s.name}" for s in specs]
@@ -380,6 +382,20 @@ def new_case(procedure: str):
         state["general"].extend(general)
         return _render_new(proc, specs, names, state, actor), 422
     return _render_new(proc, specs, names, state, actor)
+
+
+_TITLE = case_title()
+
+
+def _title_problems(form) -> dict[str, list[str]]:
+    """The title's length and characters, as the API checks them (an empty title the engine names)."""
+    title = form.get("title", "")
+    try:
+        if title.strip():
+            _TITLE.deserialize(title)
+    except ValidationError as err:
+        return {"title": list(err.messages)}
+    return {}
 
 
 def _open_errors(problems: dict[str, list[str]], names: list[str]) -> tuple[dict[str, list[str]], list[str]]:

@@ -19,6 +19,8 @@ from werkzeug.datastructures import MultiDict
 
 from xsflow.calendar import SHANGHAI
 from xsflow.definitions import Procedure
+from xsflow.errors import BadRequest
+from xsflow.payloads import LONG_TEXT
 
 # Titles of the field names the procedures use, for schemas that give none of their own
 # (`metadata={"title": …}` on a field wins; see docs/web.md). Names whose schema helpers already
@@ -71,7 +73,25 @@ FIELD_TITLES = {
     "uniform_number": "统一编号",
 }
 
-LONG_TEXT = 200  # a text field allowed more characters than this is a text area
+# LONG_TEXT: a text field allowed more characters than this is a text area (and may hold line breaks).
+
+_WHOLE = re.compile(r"[0-9]{1,9}")
+_INTEGER = re.compile(r"[-+]?[0-9]{1,15}")
+_DECIMAL = re.compile(r"[-+]?[0-9]{1,15}(?:\.[0-9]{1,15})?")
+
+
+def whole_number(raw: str | None, name: str) -> int | None:
+    """A page's numeric parameter (a version, a count of days): ASCII digits only, None when absent.
+
+    `str.isdigit` holds for "²" and "١", which `int` then refuses or reads; a version of "-1" or "1.0"
+    must not pass as "no version given", which would skip the stale-form check.
+    """
+    raw = (raw or "").strip()
+    if raw == "":
+        return None
+    if not _WHOLE.fullmatch(raw):
+        raise BadRequest(f"参数 {name} 应为不超过 9 位的非负整数（半角数字），收到的是“{raw[:20]}”。")
+    return int(raw)
 
 
 @dataclass
@@ -203,11 +223,16 @@ def read_form(form: MultiDict, specs: Iterable[FormField], prefix: str = "") -> 
         raw = (form.get(key) or "").strip()
         if raw == "":
             continue
-        if spec.kind in ("number", "decimal"):
-            try:
-                values[spec.name] = int(raw) if spec.kind == "number" else float(raw)
-            except ValueError:
-                problems[spec.name] = ["应为整数。" if spec.kind == "number" else "应为数字。"]
+        if spec.kind == "number":
+            if _INTEGER.fullmatch(raw):
+                values[spec.name] = int(raw)
+            else:
+                problems[spec.name] = ["应为整数（半角数字）。"]
+        elif spec.kind == "decimal":
+            if _DECIMAL.fullmatch(raw):
+                values[spec.name] = float(raw)
+            else:
+                problems[spec.name] = ["应为数字（半角数字，可带小数点）。"]
         elif spec.kind == "datetime":
             try:
                 values[spec.name] = parse_local(raw).isoformat()
@@ -298,15 +323,18 @@ def describe(proc: Procedure, values: Mapping[str, Any] | None,
 
 # Keys the engine itself writes into a lapse's history entry.
 DATA_TITLES = {"deadline": "期限", "due_date": "最后一日"}
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _value_text(value: Any, names: Mapping[str, str]) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, str):
-        if _ISO_DATE.match(value):
-            day = date.fromisoformat(value)
+        if _ISO_DATE.fullmatch(value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:  # stored before dates were checked strictly: shown as it was typed
+                return value
             return f"{day.year}年{day.month}月{day.day}日"
         return names.get(value, value)
     if isinstance(value, list):

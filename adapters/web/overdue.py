@@ -14,10 +14,12 @@ from markupsafe import Markup
 
 from xsflow import queries
 from xsflow.calendar import local_date
+from xsflow.payloads import xml_safe
 
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
 from .cases import agency_names, all_pages
+from .forms import whole_number
 from .text import cn_date, cn_instant
 
 KINDS = {"statutory": "法定期限", "service_level": "办理时限"}
@@ -29,10 +31,9 @@ COLUMNS = [("agency_name", "单位"), ("procedure_title", "程序"), ("case_id",
 
 def read_filters() -> dict[str, Any]:
     args = request.args
-    minimum = args.get("min_days", "").strip()
     return {"agency": args.get("agency") or None, "procedure": args.get("procedure") or None,
             "kind": args.get("kind") if args.get("kind") in KINDS else None,
-            "min_days": int(minimum) if minimum.isdigit() else None}
+            "min_days": whole_number(args.get("min_days", ""), "min_days")}
 
 
 def overdue_items(filters: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
@@ -156,7 +157,8 @@ def overdue_xlsx():
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     for row in export_rows(items):
-        sheet.append(row)
+        # XML cannot hold control characters: a title stored with one must not stop the export.
+        sheet.append([xml_safe(v) if isinstance(v, str) else v for v in row])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str):
                 # openpyxl makes any text starting with "=" a formula: store it as the text typed.

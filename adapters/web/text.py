@@ -27,7 +27,10 @@ def as_instant(value: str | datetime | None) -> datetime | None:
 
 
 def cn_date(value: str | date | None, *, weekday: bool = False) -> str:
-    d = as_date(value)
+    try:
+        d = as_date(value)
+    except ValueError:  # text stored before dates were checked strictly: shown as it is
+        return str(value)
     if d is None:
         return "—"
     text = f"{d.year}年{d.month}月{d.day}日"

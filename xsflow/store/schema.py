@@ -216,10 +216,13 @@ idempotency_keys = Table(
     UniqueConstraint("scope", "key"),
 )
 
+# An event id is the sender's own: unique per issuer (the token that sent it, Actor.scope), so one
+# system cannot squat another's ids, and a repeat is answered only to the token that sent it first.
 inbound_events = Table(
     "inbound_events", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("event_id", String(200), nullable=False, unique=True),
+    Column("issuer", String(200), nullable=False),
+    Column("event_id", String(200), nullable=False),
     Column("sender", String(200), nullable=False),
     Column("procedure", String(60), nullable=False),
     Column("correlation_key", String(200), nullable=False),
@@ -230,6 +233,7 @@ inbound_events = Table(
     Column("outcome", String(20), nullable=False),  # applied | rejected
     Column("status", Integer, nullable=False),
     Column("response", JSON, nullable=False),
+    UniqueConstraint("issuer", "event_id"),
 )
 
 incidents = Table(

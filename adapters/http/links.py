@@ -1,0 +1,71 @@
+"""OpenAPI links between operations: which answer gives the id another operation takes.
+
+They tell a client (and the stateful fuzzing in tests/test_schemathesis.py) how to walk the API:
+from an opened case to its history, its events and its documents, from a list to its items, from
+a document to its correction. Every operation is the source or the target of at least one link.
+An apispec plugin adds them, with an operationId for each operation, as the paths are documented.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apispec import BasePlugin
+
+P = "/api/v1"
+CASE, HISTORY, EVENTS = f"{P}/cases/{{case_id}}", f"{P}/cases/{{case_id}}/history", f"{P}/cases/{{case_id}}/events"
+DOCUMENT, FILE, CORRECTIONS = (f"{P}/documents/{{document_id}}", f"{P}/documents/{{document_id}}/file",
+                               f"{P}/documents/{{document_id}}/corrections")
+
+
+def _case(pointer: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """The operations on a case whose id is at `pointer` in the answer."""
+    ref = {"case_id": f"$response.body#{pointer}"}
+    return {"Case": (CASE, "get", ref), "History": (HISTORY, "get", ref), "Fire": (EVENTS, "post", ref)}
+
+
+def _document(pointer: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    ref = {"document_id": f"$response.body#{pointer}"}
+    return {"Document": (DOCUMENT, "get", ref), "File": (FILE, "get", ref), "Correct": (CORRECTIONS, "post", ref)}
+
+
+# (path, method, status) → {link name: (target path, target method, parameters)}
+LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = {
+    (f"{P}/procedures", "get", "200"): {"Procedure": (f"{P}/procedures/{{name}}", "get",
+                                                      {"name": "$response.body#/items/0/name"})},
+    (f"{P}/cases", "post", "201"): {**_case("/id"), **_document("/documents/0/id")},
+    (f"{P}/cases", "get", "200"): _case("/items/0/id"),
+    (CASE, "get", "200"): {**_case("/id"), **_document("/documents/0/id"),
+                           "Deadline": (f"{P}/calendar/deadline", "get",
+                                        {"start": "$response.body#/deadlines/0/due_date", "days": 1})},
+    (EVENTS, "post", "200"): {**_case("/id"), **_document("/documents/0/id")},
+    (f"{P}/events", "post", "200"): {**_case("/id"), **_document("/documents/0/id")},
+    (f"{P}/events", "get", "200"): _case("/items/0/case_id"),
+    (f"{P}/overdue", "get", "200"): _case("/items/0/case_id"),
+    (f"{P}/incidents", "get", "200"): _case("/items/0/case_id"),
+    (f"{P}/register", "get", "200"): _case("/items/0/case_id"),
+    (f"{P}/certificates/enforcers", "get", "200"): _case("/items/0/case_id"),
+    (f"{P}/agencies", "get", "200"): {
+        "CasesOfAgency": (f"{P}/cases", "get", {"agency": "$response.body#/items/0/code"}),
+        "OverdueOfAgency": (f"{P}/overdue", "get", {"agency": "$response.body#/items/0/code"}),
+        "EnforcersOfAgency": (f"{P}/certificates/enforcers", "get", {"agency": "$response.body#/items/0/code"})},
+    (DOCUMENT, "get", "200"): {**_document("/id"), **_case("/case_id")},
+    (CORRECTIONS, "post", "201"): {**_document("/id"), **_case("/case_id")},
+}
+
+
+def operation_id(path: str, method: str) -> str:
+    """`get /api/v1/cases/{case_id}/history` → `get_cases_case_id_history`."""
+    return f"{method}_" + "_".join(re.sub(r"\W", "", part) for part in path.removeprefix(P).split("/") if part)
+
+
+class LinksPlugin(BasePlugin):
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            operation.setdefault("operationId", operation_id(path or "", method))
+            for status, response in operation.get("responses", {}).items():
+                targets = LINKS.get((path, method, str(status)))
+                if targets and isinstance(response, dict):
+                    response["links"] = {name: {"operationId": operation_id(target, target_method),
+                                                "parameters": parameters}
+                                         for name, (target, target_method, parameters) in targets.items()}
