@@ -781,3 +781,31 @@ def test_sign_in_stays_on_site_and_sign_out_ends_a_copied_cookie_in_the_browser(
         assert copy.url.startswith(server.url + "/login")
         assert "登录已失效" in copy.locator(".flash").inner_text()
         browser.close()
+
+
+def test_dates_are_typed_as_the_county_writes_them_not_in_the_browsers_locale(web, system, clock):
+    """Date fields are text fields showing 2026-12-03; 2026年12月3日 and 2026-12-03 09:30 are accepted, 12/03/2026 is refused by the field."""
+    clock.move_to(at("2025-05-06T10:00:00+08:00"))
+    clerk = signed_in(web, "zhang")
+    page = clerk.get("/cases/new/filing_review")
+    doc = tree(page)
+    for name in ("data.effective_on", "occurred_at"):
+        [box] = doc.xpath(f'//input[@name="{name}"]')
+        assert box.get("type") in (None, "text") and box.get("placeholder", "").startswith("2026-12-03"), name
+
+    def post(effective: str, occurred: str):
+        return clerk.post("/cases/new/filing_review", data={
+            "csrf_token": token_of(page.text), "agency": UNIT, "title": "关于规范城区停车管理的通知",
+            "data.document_number": f"秀山市监发〔2025〕{len(effective)}号", "data.effective_on": effective,
+            "occurred_at": occurred, "form_key": f"k-{effective}-{occurred}"})
+
+    refused = post("05/01/2025", "2025-05-01 09:00")
+    assert refused.status_code == 422
+    assert "2026年12月3日" in " ".join(texts(tree(refused), "//p[@class='field-error']"))
+    opened = post("2025年5月1日", "2025年5月1日 9:30")
+    assert opened.status_code == 302, opened.text
+    case_id = int(opened.headers["Location"].rsplit("/", 1)[1])
+    with system.db.read() as conn:
+        row = conn.execute(cases.select().where(cases.c.id == case_id)).mappings().one()
+    assert row["data"]["effective_on"] == "2025-05-01"
+    assert row["opened_at"] == at("2025-05-01T09:30:00+08:00")

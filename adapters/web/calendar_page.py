@@ -16,6 +16,7 @@ from xsflow.payloads import parse_day
 
 from .auth import signed_in
 from .blueprint import web, xs
+from .dates import DATE_HINT, parse_form_date
 from .text import cn_date, cn_instant
 
 UNITS = {"working_days": "个工作日", "days": "日"}
@@ -70,9 +71,9 @@ def calculate(cal: OfficialCalendar, args: Any) -> tuple[dict[str, Any], dict[st
     problems: dict[str, list[str]] = {}
     start = None
     try:
-        start = parse_day(values["start"])
-    except ValidationError:
-        problems["start"] = ["请填写起算日（事项发生之日），例如 2025-04-30。"]
+        start = parse_day(parse_form_date(values["start"]).isoformat())
+    except (ValueError, ValidationError):
+        problems["start"] = [f"请填写起算日（事项发生之日），{DATE_HINT}。"]
     n = int(values["n"]) if re.fullmatch(r"[0-9]{1,4}", values["n"]) else 0  # "²".isdigit(), but int("²") fails
     if not 1 <= n <= 3650:
         problems["n"] = ["期间长度应为 1 至 3650 之间的整数。"]

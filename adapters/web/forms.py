@@ -17,10 +17,11 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import MultiDict
 
-from xsflow.calendar import SHANGHAI
 from xsflow.definitions import Procedure
 from xsflow.errors import BadRequest
 from xsflow.payloads import LONG_TEXT
+
+from .dates import DATE_HINT, INSTANT_HINT, parse_form_date, parse_form_instant
 
 # Titles of the field names the procedures use, for schemas that give none of their own
 # (`metadata={"title": …}` on a field wins; see docs/web.md). Names whose schema helpers already
@@ -177,9 +178,9 @@ def form_field(name: str, f: fields.Field) -> FormField:
         return FormField(name, label, "number" if isinstance(f, fields.Integer) else "decimal", required,
                          minimum=getattr(rng, "min", None), maximum=getattr(rng, "max", None), help=help_text)
     if isinstance(f, fields.Date):  # before DateTime: Date is its subclass
-        return FormField(name, label, "date", required, help=help_text)
+        return FormField(name, label, "date", required, help=help_text or DATE_HINT + "。")
     if isinstance(f, fields.DateTime):
-        return FormField(name, label, "datetime", required, help=help_text or "北京时间。")
+        return FormField(name, label, "datetime", required, help=help_text or INSTANT_HINT + "。")
     if isinstance(f, fields.String):
         length = next((v for v in f.validators if isinstance(v, validate.Length)), None)
         most = getattr(length, "max", None)
@@ -192,14 +193,6 @@ def schema_fields(schema: type[Schema] | None) -> list[FormField]:
     if schema is None:
         return []
     return [form_field(name, f) for name, f in schema().fields.items() if not f.dump_only]
-
-
-def parse_local(value: str) -> datetime:
-    """A datetime-local value (Beijing time) as an aware instant; ValueError when malformed."""
-    local = datetime.fromisoformat(value.strip())
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=SHANGHAI)
-    return local
 
 
 def read_form(form: MultiDict, specs: Iterable[FormField], prefix: str = "") -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -233,11 +226,16 @@ def read_form(form: MultiDict, specs: Iterable[FormField], prefix: str = "") -> 
                 values[spec.name] = float(raw)
             else:
                 problems[spec.name] = ["应为数字（半角数字，可带小数点）。"]
+        elif spec.kind == "date":
+            try:
+                values[spec.name] = parse_form_date(raw).isoformat()
+            except ValueError:
+                problems[spec.name] = [f"日期格式有误，请按年月日填写，{DATE_HINT}。"]
         elif spec.kind == "datetime":
             try:
-                values[spec.name] = parse_local(raw).isoformat()
+                values[spec.name] = parse_form_instant(raw).isoformat()
             except ValueError:
-                problems[spec.name] = ["时间格式有误，请按 年-月-日 时:分 填写。"]
+                problems[spec.name] = [f"时间格式有误，请按年月日和时分填写，{INSTANT_HINT}。"]
         elif spec.kind == "lines":
             values[spec.name] = [line.strip() for line in raw.splitlines() if line.strip()]
         elif spec.kind == "json":

@@ -51,9 +51,9 @@ def cn_instant(value: str | datetime | None) -> str:
 
 
 def iso_local(value: str | datetime | None) -> str:
-    """An instant as the value of an <input type=datetime-local> (Beijing time)."""
+    """An instant as a form's time field shows it (Beijing time), e.g. 2026-12-03 09:30."""
     t = as_instant(value)
-    return t.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M") if t else ""
+    return t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if t else ""
 
 
 def role_title(role: str | None) -> str:
