@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from xsflow.clock import FixedClock
-from xsflow.system import Xsflow
+from adapters.compose import open_system
 
 PG_ENV = "XSFLOW_TEST_DATABASE_URL"
 XSFLOW = shutil.which("xsflow", path=str(Path(sys.executable).parent)) or "xsflow"
@@ -110,7 +110,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def system(db_url: str, clock: FixedClock):
     """An initialised xsflow on a real database, its time moved only by the test."""
-    x = Xsflow(db_url, clock=clock)
+    x = open_system(db_url, clock=clock)
     x.init()
     yield x
     x.db.dispose()

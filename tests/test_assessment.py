@@ -33,7 +33,7 @@ from xsflow.definitions import check
 from xsflow.documents import docx_file
 from xsflow.errors import Forbidden, InvalidPayload, NotFound, TriggerNotAllowed
 from xsflow.inbound import post_event
-from xsflow.registry import default_registry
+from adapters.compose import county_registry
 from xsflow.store.schema import cases
 
 AGENCY = "gaj"  # 县公安局
@@ -150,7 +150,7 @@ def test_item_caps_hold():
 
 def test_every_feed_names_a_statutory_deadline_or_a_trigger_of_its_procedure():
     """The records an item is counted from exist: renaming a deadline, trigger or payload field elsewhere fails here."""
-    registry = default_registry()
+    registry = county_registry()
     fed = set()
     for item in STANDARD.items:
         for feed in item.feeds:

@@ -1,8 +1,7 @@
 """One process's xsflow: database, procedures, calendar and engine, wired together."""
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,20 +14,11 @@ from .calendars import CalendarStore, store_notice
 from .clock import Clock, SystemClock
 from .engine import Engine
 from .reference import BUNDLED, load_agencies, read_agencies
-from .registry import Registry, default_registry
+from .registry import Registry
 from .store import Database, database_url, upgrade
 from .store.schema import cases, history
 from .timers import SweepReport, recount_provisional, sweep
 from .wording import Templates
-
-
-def template_folders() -> list[Path]:
-    """The operator's edited templates (XSFLOW_TEMPLATE_DIR) before the bundled ones."""
-    import workflows
-
-    bundled = Path(workflows.__file__).with_name("templates")
-    override = os.environ.get("XSFLOW_TEMPLATE_DIR")
-    return [Path(override), bundled] if override else [bundled]
 
 
 @dataclass
@@ -39,13 +29,16 @@ class InitReport:
 
 
 class Xsflow:
-    def __init__(self, url: str | None = None, *, clock: Clock | None = None,
-                 registry: Registry | None = None) -> None:
+    """The procedures and the template folders are given, as a worker is given its workflows: the
+    core knows no procedure of its own (adapters/compose.py passes the county's, from workflows/)."""
+
+    def __init__(self, url: str | None = None, *, registry: Registry, template_folders: Sequence[Path],
+                 clock: Clock | None = None) -> None:
         self.db = Database(database_url(url))
-        self.registry = registry or default_registry()
+        self.registry = registry
         self.clock = clock or SystemClock()
         self.calendars = CalendarStore()
-        self.templates = Templates(template_folders())
+        self.templates = Templates(list(template_folders))
         self.engine = Engine(self.db, self.registry, clock=self.clock, templates=self.templates,
                              calendars=self.calendars)
 
