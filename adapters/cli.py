@@ -225,7 +225,7 @@ def procedures() -> None:
               help="Write to this file instead of stdout (docs/procedures.md).")
 def procedures_doc(output: Path | None) -> None:
     """Print every procedure's state diagram and articles as Markdown."""
-    from xsflow.diagram import markdown
+    from xsflow.mermaid import markdown
     from adapters.compose import county_registry
 
     text = markdown(county_registry().all())

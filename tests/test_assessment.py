@@ -422,7 +422,7 @@ def test_the_first_local_day_after_the_year_may_publish(system, clock):
 
 def test_the_procedure_tells_integrators_the_key_form_and_when_publishing_opens():
     """GET /procedures shows that the assessment's key is per agency and that publishing waits for the year's end, with its article."""
-    from xsflow.views import procedure_view
+    from xsflow.json_views import procedure_view
     view = procedure_view(assessment)
     assert (view["correlation_field"], view["correlation_per_agency"], view["correlation_while_open"]) == \
         ("year", True, False)

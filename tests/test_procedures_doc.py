@@ -1,7 +1,7 @@
 """docs/procedures.md is generated from the definitions and kept current."""
 from pathlib import Path
 
-from xsflow.diagram import markdown, mermaid
+from xsflow.mermaid import markdown, mermaid
 from adapters.compose import county_registry
 
 DOC = Path(__file__).parents[1] / "docs" / "procedures.md"

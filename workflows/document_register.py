@@ -18,7 +18,7 @@ from xsflow.calendar import SHANGHAI, local_date
 from xsflow.queries import Page, after_id, check_limit, encode_cursor, group_by_case
 from xsflow.registry import Registry
 from xsflow.store.schema import agencies, case_agencies, cases, deadlines, documents, history
-from xsflow.views import day
+from xsflow.json_views import day
 
 FILING = "filing_review"
 LEGALITY = "legality_review"

@@ -21,7 +21,7 @@ from . import documents as docs
 from .access import Actor, check_may_fire, check_may_open
 from .audit import GENESIS, canonical_json, entry_hash
 from .calendar import OfficialCalendar, local_date
-from .calendars import LAST_NOTICE_ID, NOTICE_COUNT, CalendarStore
+from .calendar_store import LAST_NOTICE_ID, NOTICE_COUNT, CalendarStore
 from .clock import Clock
 from .definitions import Deadline, Procedure, Transition
 from .errors import (BadRequest, CalendarNotLoaded, Forbidden, IdempotencyConflict, InvalidPayload, NotFound,
@@ -30,7 +30,7 @@ from .machine import Step
 from .registry import Registry
 from .store.db import Database, Prepared, insert_or_skip
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, idempotency_keys
-from .views import case_view, document_view, instant
+from .json_views import case_view, document_view, instant
 from .wording import Templates, cn_date
 
 # The statements of a transition, built once. Building a Core statement per call

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .audit import verify_chain
 from .calendar import Notice, bundled_notices, local_date, missing_notice_warning
-from .calendars import CalendarStore, store_notice
+from .calendar_store import CalendarStore, store_notice
 from .clock import Clock, SystemClock
 from .engine import Engine
 from .reference import BUNDLED, load_agencies, read_agencies
