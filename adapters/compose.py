@@ -8,6 +8,7 @@ from workflows import ALL_PROCEDURES, TEMPLATES
 from xsflow.clock import Clock
 from xsflow.registry import Registry
 from xsflow.system import Xsflow
+from xsflow.validation import DEFAULT_BACKDATING_DAYS
 
 
 def county_registry() -> Registry:
@@ -21,7 +22,18 @@ def template_folders() -> list[Path]:
     return [Path(override), TEMPLATES] if override else [TEMPLATES]
 
 
+def backdating_days() -> int:
+    """How many days back an act may still be entered (XSFLOW_BACKDATING_DAYS, docs/decisions.md)."""
+    text = os.environ.get("XSFLOW_BACKDATING_DAYS", "").strip()
+    if not text:
+        return DEFAULT_BACKDATING_DAYS
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= 36600:
+        raise SystemExit(f"XSFLOW_BACKDATING_DAYS 须为 1 至 36600 之间的整数（天数），现为“{text}”。")
+    return int(text)
+
+
 def open_system(url: str | None = None, *, clock: Clock | None = None, registry: Registry | None = None) -> Xsflow:
     """An xsflow on `url` (else XSFLOW_DATABASE_URL, else ./xsflow.db) with the county's procedures,
     or those of `registry` (benchmarks and samples)."""
-    return Xsflow(url, registry=registry or county_registry(), template_folders=template_folders(), clock=clock)
+    return Xsflow(url, registry=registry or county_registry(), template_folders=template_folders(), clock=clock,
+                  backdating_days=backdating_days())

@@ -141,3 +141,18 @@ def test_a_forked_process_never_uses_its_parents_kept_connection(sqlite_url, clo
         assert conn is parent_kept
         assert conn.execute(select(cases.c.title).where(cases.c.id == case_id)).scalar_one() == "子进程写入"
     x.db.dispose()
+
+
+def test_a_cursor_event_listener_sees_every_statement_of_a_transition(sqlite_url, clock):
+    """With a `before_cursor_execute` listener (a tracer, a query log), the hot statements go through
+    SQLAlchemy too: the listener sees the history entry and the version bump of each transition."""
+    from sqlalchemy import event
+
+    x = open_system(sqlite_url, clock=clock)
+    x.init()
+    seen: list[str] = []
+    event.listen(x.db.engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: seen.append(sql))
+    case_with_everything(x, clock)
+    assert sum(s.startswith("INSERT INTO history") for s in seen) == 3
+    assert sum(s.startswith("UPDATE cases SET") for s in seen) >= 2
+    x.db.dispose()

@@ -16,7 +16,7 @@ from xsflow import queries
 from xsflow.access import Actor
 from xsflow.calendar import OfficialCalendar, local_date
 from xsflow.definitions import Procedure, Transition
-from xsflow.engine import recount
+from xsflow.deadlines import recount
 from xsflow.errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
 from xsflow.json_views import available_triggers
 
