@@ -15,9 +15,9 @@ EXIT_PROVISIONAL = 3
 
 
 def _system(ctx: click.Context, clock=None):
-    from xsflow.system import Xsflow
+    from adapters.compose import open_system
 
-    return Xsflow(ctx.obj["database_url"], clock=clock)
+    return open_system(ctx.obj["database_url"], clock=clock)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -316,10 +316,10 @@ def procedures() -> None:
               help="Write to this file instead of stdout (docs/procedures.md).")
 def procedures_doc(output: Path | None) -> None:
     """Print every procedure's state diagram and articles as Markdown."""
-    from xsflow.diagram import markdown
-    from xsflow.registry import default_registry
+    from xsflow.mermaid import markdown
+    from adapters.compose import county_registry
 
-    text = markdown(default_registry().all())
+    text = markdown(county_registry().all())
     if output:
         output.write_text(text + "\n", encoding="utf-8")
     else:

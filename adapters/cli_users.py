@@ -17,9 +17,9 @@ T = TypeVar("T")
 
 
 def _system(ctx: click.Context):
-    from xsflow.system import Xsflow
+    from adapters.compose import open_system
 
-    return Xsflow(ctx.find_root().obj["database_url"])
+    return open_system(ctx.find_root().obj["database_url"])
 
 
 def _fail(message: str, code: int = 1) -> None:

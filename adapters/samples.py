@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
+from adapters.compose import county_registry, open_system
 from xsflow.access import Actor
 from xsflow.clock import FixedClock
 from xsflow.documents import docx_file
 from xsflow.queries import document_record
-from xsflow.registry import Registry, default_registry
+from xsflow.registry import Registry
 from xsflow.store.schema import cases, documents, history
-from xsflow.system import Xsflow
 
 BUREAU = "sfj"  # 县司法局
 REVIEWER = Actor("县司法局规范性文件审查科", "reviewer", BUREAU)
@@ -90,7 +90,7 @@ class Desk:
     def __init__(self, folder: Path, registry: Registry) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.clock = FixedClock(at("2025-01-02 09:00"))
-        self.system = Xsflow(f"sqlite:///{folder / 'samples.db'}", clock=self.clock, registry=registry)
+        self.system = open_system(f"sqlite:///{folder / 'samples.db'}", clock=self.clock, registry=registry)
         self.system.init()
 
     def open(self, actor: Actor, procedure: str, agency: str, title: str, when: str,
@@ -309,7 +309,7 @@ def issue_samples(folder: Path, registry: Registry | None = None,
                   paths: Sequence[Callable[[Desk], None]] = PATHS) -> list[Sample]:
     """Walks every path, each in a database of its own under `folder`; the first document of each
     declared kind, in declaration order."""
-    registry = registry or default_registry()
+    registry = registry or county_registry()
     first: dict[Key, Sample] = {}
     for path in paths:
         desk = Desk(folder / path.__name__, registry)
@@ -325,13 +325,13 @@ def issue_samples(folder: Path, registry: Registry | None = None,
 def uncovered(samples: Iterable[Sample], registry: Registry | None = None) -> list[Key]:
     """Declared kinds no path issued: a new kind needs a path in adapters/samples.py."""
     have = {s.key for s in samples}
-    return [k for k in declared(registry or default_registry()) if k not in have]
+    return [k for k in declared(registry or county_registry()) if k not in have]
 
 
 def picture_stem(key: Key, registry: Registry | None = None) -> str:
     """`<kind>` for the newest definition version declaring the kind, `<kind>.v<N>` for an older one."""
     procedure, version, kind = key
-    newest = max(p.version for p in (registry or default_registry()).versions(procedure)
+    newest = max(p.version for p in (registry or county_registry()).versions(procedure)
                  if any(d.name == kind for d in p.documents))
     return kind if version == newest else f"{kind}.v{version}"
 

@@ -10,6 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from xsflow.calendar import local_date
 from xsflow.system import Xsflow
+from adapters.compose import open_system
 
 log = logging.getLogger("xsflow.timers")
 
@@ -51,7 +52,7 @@ def _add_sweep(scheduler, system: Xsflow, interval: int) -> None:
 
 def run_worker(database_url: str | None, *, interval: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    system = Xsflow(database_url)
+    system = open_system(database_url)
     scheduler = BlockingScheduler(timezone="Asia/Shanghai")
     _add_sweep(scheduler, system, interval)
     log.info("xsflow worker: sweeping every %d s", interval)

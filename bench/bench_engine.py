@@ -80,6 +80,7 @@ from xsflow.clock import FixedClock  # noqa: E402
 from xsflow.engine import Engine  # noqa: E402
 from xsflow.store.db import Database  # noqa: E402
 from xsflow.system import Xsflow  # noqa: E402
+from adapters.compose import open_system  # noqa: E402
 
 AGENCY = "sfj"
 ACTOR = Actor("基准经办人", "clerk", AGENCY)
@@ -94,7 +95,7 @@ LAPSES = "2025-03-10 16:00:00.000000"  # 24:00 Shanghai of the due date, stored 
 
 def make_system(url: str, synchronous: str = "FULL") -> Xsflow:
     """An initialised xsflow on `url` whose Database uses `synchronous` (SQLite)."""
-    x = Xsflow(url, clock=FixedClock(T0), registry=bench_registry())
+    x = open_system(url, clock=FixedClock(T0), registry=bench_registry())
     if url.startswith("sqlite") and synchronous != "FULL":
         x.db.dispose()
         x.db = x.engine.db = Database(url, sqlite_synchronous=synchronous)
@@ -259,7 +260,7 @@ def legality_pass(x: Xsflow, n: int) -> dict[str, float]:
 
 
 def bench_legality(workdir: Path, n: int) -> dict:
-    x = Xsflow(f"sqlite:///{workdir / 'legality.db'}", clock=FixedClock(T0))
+    x = open_system(f"sqlite:///{workdir / 'legality.db'}", clock=FixedClock(T0))
     x.init()
     legality_pass(x, 5)  # warm-up: templates, calendar, statements
     spent = legality_pass(x, n)
@@ -388,7 +389,7 @@ def _pg_xs_worker(url: str, ids: list[int], count: int, offset: int, start, out)
     from sqlalchemy import select
     from xsflow.store.schema import cases
 
-    x = Xsflow(url, clock=FixedClock(T0), registry=bench_registry())
+    x = open_system(url, clock=FixedClock(T0), registry=bench_registry())
     with x.db.read() as conn:
         busy = set(conn.execute(select(cases.c.id).where(cases.c.id.in_(ids), cases.c.state == "busy")).scalars())
     cursor = Cursor(ids, offset, busy)
@@ -436,7 +437,7 @@ def bench_postgres(base: str, *, with_deadline: bool, cases: int, rounds: int, r
             raw_rates.append(2 * raw_n / secs)
             secs = _run_two(_pg_xs_worker, (xs_url, xa, xs_n, i * xs_n), (xs_url, xb, xs_n, i * xs_n))
             xs_rates.append(2 * xs_n / secs)
-        x = Xsflow(xs_url, clock=FixedClock(T0), registry=bench_registry())
+        x = open_system(xs_url, clock=FixedClock(T0), registry=bench_registry())
         problem = x.audit()
         x.db.dispose()
         if problem:
@@ -477,7 +478,7 @@ def loop_only(workdir: Path, count: int, use_cprofile: bool, synchronous: str, s
     """Only the xsflow loop (SQLite), for a profiler: py-spy from outside, or cProfile here.
     scenario `cycle`: bench_cycle go/back; `legality`: legality_review cases, 4 transitions each."""
     if scenario == "legality":
-        x = Xsflow(f"sqlite:///{workdir / 'profile.db'}", clock=FixedClock(T0))
+        x = open_system(f"sqlite:///{workdir / 'profile.db'}", clock=FixedClock(T0))
         if synchronous != "FULL":
             x.db.dispose()
             x.db = x.engine.db = Database(x.db.url, sqlite_synchronous=synchronous)

@@ -44,6 +44,7 @@ from xsflow.clock import FixedClock  # noqa: E402
 from xsflow.store.db import Database  # noqa: E402
 from xsflow.store.schema import cases  # noqa: E402
 from xsflow.system import Xsflow  # noqa: E402
+from adapters.compose import open_system  # noqa: E402
 
 ACTOR = Actor("基准经办人", "clerk", "sfj")
 WATCHED_MODULES = ("transitions",)  # every object of the state-machine library
@@ -129,7 +130,7 @@ def main() -> int:
                                  "mode": "quick" if args.quick else "full"})
     checks = Checks()
     url = f"sqlite:///{workdir / 'memory.db'}"
-    x = Xsflow(url, clock=FixedClock(T0), registry=bench_registry())
+    x = open_system(url, clock=FixedClock(T0), registry=bench_registry())
     x.db.dispose()
     x.db = x.engine.db = Database(url, sqlite_synchronous="NORMAL")
     x.init()

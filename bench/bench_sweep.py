@@ -42,6 +42,7 @@ from sqlalchemy import event, func, select, text  # noqa: E402
 from xsflow.clock import FixedClock  # noqa: E402
 from xsflow.store.schema import cases  # noqa: E402
 from xsflow.system import Xsflow  # noqa: E402
+from adapters.compose import open_system  # noqa: E402
 from xsflow.timers import _claim, sweep  # noqa: E402
 
 NOW = datetime(2025, 6, 2, 2, 0, tzinfo=timezone.utc)  # the sweep's "now"
@@ -157,7 +158,7 @@ def run(kind: str, urls: tuple[str, str], small: int, large: int, rounds: int, d
         do_control: bool) -> None:
     xs = {}
     for label, url, n in (("small", urls[0], small), ("large", urls[1], large)):
-        x = Xsflow(url, clock=FixedClock(NOW), registry=bench_registry())
+        x = open_system(url, clock=FixedClock(NOW), registry=bench_registry())
         x.init()
         secs = build(x, n)
         print(f"   {kind}: {n:,} pending deadlines (and cases) bulk-inserted in {secs:.1f}s")

@@ -33,7 +33,7 @@ from xsflow.definitions import check
 from xsflow.documents import docx_file
 from xsflow.errors import Forbidden, InvalidPayload, NotFound, TriggerNotAllowed
 from xsflow.inbound import post_event
-from xsflow.registry import default_registry
+from adapters.compose import county_registry
 from xsflow.store.schema import cases
 
 AGENCY = "gaj"  # 县公安局
@@ -150,7 +150,7 @@ def test_item_caps_hold():
 
 def test_every_feed_names_a_statutory_deadline_or_a_trigger_of_its_procedure():
     """The records an item is counted from exist: renaming a deadline, trigger or payload field elsewhere fails here."""
-    registry = default_registry()
+    registry = county_registry()
     fed = set()
     for item in STANDARD.items:
         for feed in item.feeds:
@@ -422,7 +422,7 @@ def test_the_first_local_day_after_the_year_may_publish(system, clock):
 
 def test_the_procedure_tells_integrators_the_key_form_and_when_publishing_opens():
     """GET /procedures shows that the assessment's key is per agency and that publishing waits for the year's end, with its article."""
-    from xsflow.views import procedure_view
+    from xsflow.json_views import procedure_view
     view = procedure_view(assessment)
     assert (view["correlation_field"], view["correlation_per_agency"], view["correlation_while_open"]) == \
         ("year", True, False)

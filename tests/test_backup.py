@@ -57,9 +57,9 @@ def test_restored_database_keeps_working_and_numbering(system, clock, tmp_path, 
     assert cli(system.db.url, "backup", str(dump)).returncode == 0
     target = f"sqlite:///{tmp_path / 'again.db'}"
     assert cli(target, "restore", str(dump)).returncode == 0
-    from xsflow.system import Xsflow
+    from adapters.compose import open_system
 
-    x = Xsflow(target, clock=clock)
+    x = open_system(target, clock=clock)
     d = x.engine.open_case(CLERK, procedure="legality_review", agency="gaj", title="丁")
     assert d["id"] == 4
     x.engine.fire(REVIEWER, d["id"], "request_supplement", {"missing": ["other"]})

@@ -33,7 +33,7 @@ from typing import Any
 
 import docx
 
-from xsflow.registry import default_registry
+from adapters.compose import county_registry
 from xsflow.store.db import Database
 from xsflow.tokens import create_token
 
@@ -582,7 +582,7 @@ def test_overdue_list_timing_across_the_spring_festival_on_a_fixed_clock(system)
 
 def test_new_cases_open_on_the_version_in_force_on_their_date():
     """The registry gives version 1 to a case opened on 2026-01-31 and version 2 from 2026-02-01, the regulation's first day."""
-    registry = default_registry()
+    registry = county_registry()
     assert [p.version for p in registry.versions(CS)] == [1, 2]
     assert registry.current(CS, date(2022, 4, 20)).version == 1
     assert registry.current(CS, date(2026, 1, 31)).version == 1
@@ -592,7 +592,7 @@ def test_new_cases_open_on_the_version_in_force_on_their_date():
 
 def test_both_versions_keep_the_contract_vocabulary_and_cite_an_article_everywhere():
     """Both versions have the contract's states, triggers, deadline and document, and every part names a rule and an article."""
-    for proc in default_registry().versions(CS):
+    for proc in county_registry().versions(CS):
         states = {s.name for s in proc.states}
         assert {"investigating", "awaiting_rectification", "rectification_overdue", "closed"} <= states
         assert {"issue_opinion", "submit_feedback"} <= {t.trigger for t in proc.transitions}
@@ -602,6 +602,6 @@ def test_both_versions_keep_the_contract_vocabulary_and_cite_an_article_everywhe
         parts = [*proc.states, *proc.transitions, *proc.deadlines, *proc.documents]
         unnamed = [p for p in parts if p.basis is None or not re.fullmatch(r"第\d+条(第（[一二三四五六七八九十]+）项)?", p.basis.article)]
         assert unnamed == []
-    v1, v2 = default_registry().versions(CS)
+    v1, v2 = county_registry().versions(CS)
     assert {p.basis.source for p in [*v1.states, *v1.transitions, *v1.deadlines, *v1.documents]} == {"《秀山自治县行政执法监督制度》"}
     assert "《行政执法监督条例》" in {p.basis.source for p in v2.transitions}

@@ -47,7 +47,7 @@ from tests.test_under_fire import assert_numbers_without_gap, assert_single_chai
 from tests.test_workers import seed, wait_for
 from xsflow.clock import FixedClock
 from xsflow.store.schema import cases, deadlines, document_sequences, documents, history, incidents
-from xsflow.system import Xsflow
+from adapters.compose import open_system
 
 T = "2025-03-03T10:00:00+08:00"  # occurred_at of every request (the seeded notices were served then too)
 LATER = "2025-06-02T09:00:00+08:00"  # the sweeps' `--now`: every supplement period of T has lapsed
@@ -368,7 +368,7 @@ def crash_rounds(url: str, tmp_path: Path, *, db_name: str, workers: int, client
             p.wait()
         server.stop()
         db.dispose()
-    final = Xsflow(url, clock=FixedClock(datetime.fromisoformat(LATER)))  # the sweep `xsflow tick` runs
+    final = open_system(url, clock=FixedClock(datetime.fromisoformat(LATER)))  # the sweep `xsflow tick` runs
     try:
         final_fired = final.tick().fired
     finally:

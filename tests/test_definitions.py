@@ -25,7 +25,7 @@ from xsflow.definitions import (
 )
 from xsflow.errors import DefinitionError
 from xsflow.registry import Registry
-from xsflow.system import Xsflow
+from adapters.compose import open_system
 
 RULE = Rule("《测试规则》")
 
@@ -215,7 +215,7 @@ def test_stepping_ten_thousand_cases_creates_no_machine_per_case():
 
 def test_cases_run_by_the_engine_use_the_shared_machine(sqlite_url):
     """Opening and moving cases through the engine builds no further transitions.Machine."""
-    x = Xsflow(sqlite_url, clock=FixedClock(datetime(2025, 3, 3, 1, 0, tzinfo=UTC)))
+    x = open_system(sqlite_url, clock=FixedClock(datetime(2025, 3, 3, 1, 0, tzinfo=UTC)))
     x.init()
     clerk, reviewer = Actor("经办", "clerk", "scjgj"), Actor("审查", "reviewer", "sfj")
     before = len(live_machines())

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.samples import convert_to_pdf, declared, issue_samples, picture_stem, uncovered
 from xsflow.docx_layout import title_break
-from xsflow.registry import default_registry
+from adapters.compose import county_registry
 
 DOCS = Path(__file__).parents[1] / "docs"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -33,7 +33,7 @@ def squashed(text: str) -> str:
 def test_every_declared_kind_is_issued_by_a_path(samples):
     """Every document kind of every loaded definition version is issued, numbered, by a path in adapters/samples.py."""
     assert uncovered(samples) == [], "a declared kind has no path in adapters/samples.py"
-    declared = {(p.name, p.version, d.name): d for p in default_registry().all() for d in p.documents}
+    declared = {(p.name, p.version, d.name): d for p in county_registry().all() for d in p.documents}
     for s in samples:
         assert re.fullmatch(rf"{declared[s.key].prefix}〔20\d\d〕[1-9]\d*号", s.number), s.number
 
@@ -41,7 +41,7 @@ def test_every_declared_kind_is_issued_by_a_path(samples):
 def test_every_kind_has_its_picture_and_row_in_the_gallery():
     """docs/documents.md shows every declared kind with its picture (when not, run scripts/document-samples)."""
     gallery = (DOCS / "documents.md").read_text(encoding="utf-8")
-    for key in declared(default_registry()):
+    for key in declared(county_registry()):
         stem = picture_stem(key)
         assert (DOCS / "documents" / f"{stem}.png").is_file(), f"docs/documents/{stem}.png"
         assert f'src="documents/{stem}.png"' in gallery and f"`{key[2]}`" in gallery, key

@@ -167,16 +167,16 @@ def test_broken_template_refuses_the_transition_and_changes_nothing(system, cloc
 @pytest.mark.postgres
 def test_200_concurrent_issues_on_postgresql_number_1_to_200(pg_url, clock):
     """200 issuing transitions at once on PostgreSQL get numbers 1..200: no gap, no duplicate; a rollback leaves no hole."""
-    from xsflow.system import Xsflow
+    from adapters.compose import open_system
 
     clock.move_to(at("2025-10-20T12:00:00+08:00"))
-    setup = Xsflow(pg_url, clock=clock)
+    setup = open_system(pg_url, clock=clock)
     setup.init()
     ids = []
     for i in range(200):
         case = _draft(setup, title=f"并发草案{i}")
         ids.append(setup.engine.fire(REVIEWER, case["id"], "accept")["id"])
-    systems = [Xsflow(pg_url, clock=clock) for _ in range(8)]
+    systems = [open_system(pg_url, clock=clock) for _ in range(8)]
 
     def issue(case_id: int):
         x = systems[case_id % len(systems)]

@@ -16,7 +16,7 @@ from xsflow.access import Actor
 from xsflow.engine import _CASE_DOCUMENTS, _INSERT_HISTORY
 from xsflow.store.db import Database, Prepared
 from xsflow.store.schema import cases, deadlines, documents, history
-from xsflow.system import Xsflow
+from adapters.compose import open_system
 
 CLERK = Actor("发改委经办人", "clerk", "fgw")
 REVIEWER = Actor("司法局审查员", "reviewer")
@@ -90,7 +90,7 @@ def test_a_failed_transaction_leaves_nothing_of_its_prepared_writes(system, cloc
 
 def test_threads_writing_at_once_each_get_a_connection(sqlite_url):
     """Whichever thread does not get the kept connection writes through the pool; no write is lost."""
-    x = Xsflow(sqlite_url)
+    x = open_system(sqlite_url)
     x.init()
     counter = Prepared(update(cases).where(cases.c.id == bindparam("case_id")), ("version",))
     with x.db.write() as conn:
@@ -125,7 +125,7 @@ def _child_writes(db: Database, parents: object, out) -> None:
 @pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs fork")
 def test_a_forked_process_never_uses_its_parents_kept_connection(sqlite_url, clock):
     """A forked worker (gunicorn forks) opens its own connection; the parent's stays usable."""
-    x = Xsflow(sqlite_url, clock=clock)
+    x = open_system(sqlite_url, clock=clock)
     x.init()
     case_id = case_with_everything(x, clock)
     with x.db.write() as conn:
@@ -140,4 +140,19 @@ def test_a_forked_process_never_uses_its_parents_kept_connection(sqlite_url, clo
     with x.db.write() as conn:
         assert conn is parent_kept
         assert conn.execute(select(cases.c.title).where(cases.c.id == case_id)).scalar_one() == "子进程写入"
+    x.db.dispose()
+
+
+def test_a_cursor_event_listener_sees_every_statement_of_a_transition(sqlite_url, clock):
+    """With a `before_cursor_execute` listener (a tracer, a query log), the hot statements go through
+    SQLAlchemy too: the listener sees the history entry and the version bump of each transition."""
+    from sqlalchemy import event
+
+    x = open_system(sqlite_url, clock=clock)
+    x.init()
+    seen: list[str] = []
+    event.listen(x.db.engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: seen.append(sql))
+    case_with_everything(x, clock)
+    assert sum(s.startswith("INSERT INTO history") for s in seen) == 3
+    assert sum(s.startswith("UPDATE cases SET") for s in seen) >= 2
     x.db.dispose()

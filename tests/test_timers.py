@@ -16,7 +16,7 @@ from xsflow import queries
 from xsflow.access import Actor
 from xsflow.errors import TriggerNotAllowed, http_status
 from xsflow.store.schema import cases, document_sequences, history
-from xsflow.system import Xsflow
+from adapters.compose import open_system
 
 CLERK = Actor("发改委经办人", "clerk", "fgw")
 OTHER_CLERK = Actor("教委经办人", "clerk", "jw")
@@ -181,7 +181,7 @@ def test_two_sweeps_fire_a_lapse_once(system, clock):
 @pytest.mark.postgres
 def test_a_case_held_by_a_person_is_left_to_the_next_sweep_and_reported(pg_url, clock):
     """PostgreSQL: a sweep passes over a case whose row a person's transition holds, says so, and the next sweep fires it."""
-    system = Xsflow(pg_url, clock=clock)
+    system = open_system(pg_url, clock=clock)
     system.init()
     held, free = awaiting_supplement(system, clock), awaiting_supplement(system, clock, "关于规范户外广告设置的通告（送审稿）")
     clock.move_to(at("2025-03-12T09:00:00+08:00"))

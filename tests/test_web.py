@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from adapters.http import create_app
 from adapters.web import forms
-from adapters.web.diagram import svg
+from adapters.web.state_svg import svg
 from tests.conftest import Server, at
 from tests.test_users import user_cli
 from xsflow.access import Actor

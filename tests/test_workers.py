@@ -35,7 +35,7 @@ from xsflow.store.schema import (
     history,
     incidents,
 )
-from xsflow.system import Xsflow
+from adapters.compose import open_system
 
 N = 1000
 CLERK = Actor("发改委经办人", "clerk", "fgw")
@@ -46,7 +46,7 @@ TIME_TRAVEL = {"XSFLOW_ALLOW_TIME_TRAVEL": "1"}
 
 def seed(url: str, n: int = N, *, threads: int = 4) -> list[int]:
     """`n` cases in awaiting_supplement, each with its supplement notice and pending 5-working-day deadline."""
-    x = Xsflow(url, clock=FixedClock(NOTICE_SERVED))
+    x = open_system(url, clock=FixedClock(NOTICE_SERVED))
     x.init()
 
     def one(i: int) -> int:
@@ -218,7 +218,7 @@ def test_worker_killed_mid_sweep_on_sqlite_loses_and_duplicates_nothing(sqlite_u
 @pytest.mark.postgres
 def test_two_ticks_at_once_hold_each_due_provisional_deadline_with_exactly_one_incident(pg_url, tmp_path):
     """Two sweeps racing over due deadlines counted on a guessed calendar both succeed and raise one incident per deadline."""
-    x = Xsflow(pg_url, clock=FixedClock(at("2026-02-02T09:00:00+08:00")))
+    x = open_system(pg_url, clock=FixedClock(at("2026-02-02T09:00:00+08:00")))
     x.init()
     with x.db.write() as conn:  # the database as it stood before the 2026 holiday notice was published
         conn.execute(delete(calendar_notices).where(calendar_notices.c.year == 2026))

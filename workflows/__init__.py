@@ -1,11 +1,13 @@
 """The county's procedures, one module each, reading like the rule it encodes.
 
-Every module here that defines `PROCEDURES` (its definition versions) is loaded.
+Every module here that defines `PROCEDURES` (its definition versions) is loaded. The core is given
+them (and the folder of their document templates) by adapters/compose.py.
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 from xsflow.definitions import Procedure
 
@@ -19,3 +21,4 @@ def _discover() -> list[Procedure]:
 
 
 ALL_PROCEDURES = _discover()
+TEMPLATES = Path(__file__).with_name("templates")  # the bundled wording of every document

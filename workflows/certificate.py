@@ -8,7 +8,7 @@ for online in the Chongqing enforcement personnel system with the 申领表 sent
 one update training a year (art. 20). When the certificate expires or the holder leaves
 enforcement work, the agency recalls it and the bureau cancels it (art. 21). Enforcement by a
 person without a certificate in force is a violation (《2022年行政执法考核标准》三.2);
-`xsflow.enforcers` answers who may enforce on a given day.
+`workflows.enforcers` answers who may enforce on a given day.
 
 One open case per person, correlated by the person's id in the Chongqing personnel system, so that
 system can post exam results, applications and issuance (POST /api/v1/events). A closed case (the
@@ -69,7 +69,7 @@ class Stage(StrEnum):
 
 BEFORE_ISSUE = (Stage.IN_TRAINING, Stage.AWAITING_EXAM, Stage.AWAITING_RETAKE, Stage.QUALIFICATION_REVIEW,
                 Stage.QUALIFIED, Stage.APPLIED)
-HOLDING = (Stage.ACTIVE, Stage.TRAINING_OVERDUE)  # a certificate is held; xsflow.enforcers.HOLDING pins the same
+HOLDING = (Stage.ACTIVE, Stage.TRAINING_OVERDUE)  # a certificate is held (workflows/enforcers.py reads it)
 
 
 # --- what a case and its steps carry ------------------------------------------------------------

@@ -3,7 +3,7 @@
 《秀山自治县行政执法监督制度》第10条: normative documents made by county government
 departments, townships and street offices are filed with the county justice bureau within
 30 days of their publication (发布之日起30日内). Art. 12 lists the filing materials; art. 8
-asks for uniform numbering, registration and publication (the register, `xsflow.register`).
+asks for uniform numbering, registration and publication (the register, `workflows.document_register`).
 
 A case opens when the document is published — by the issuing agency's clerk, by the system
 that publishes it (opening event `publish`, correlated by the document number 文号), or by a

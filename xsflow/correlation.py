@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 from .definitions import Procedure, Transition, Unique
 from .errors import InvalidPayload
 from .store.db import insert_or_skip
-from .store.schema import cases
+from .store.schema import case_agencies, cases
 
 
 @functools.cache
@@ -37,10 +37,20 @@ def _field_title(proc: Procedure) -> str:
     return found.metadata.get("title", proc.correlation_field) if found else proc.correlation_field
 
 
+def visible(conn: Connection, actor: Any, case_id: int | None) -> bool:
+    """Whether `actor` may see case `case_id`: only then does a refusal name it."""
+    if case_id is None:
+        return False
+    owner = conn.execute(select(cases.c.agency_code).where(cases.c.id == case_id)).scalar()
+    parties = conn.execute(select(case_agencies.c.agency_code).where(case_agencies.c.case_id == case_id)).scalars()
+    return actor.sees([owner, *parties])
+
+
 def duplicate_text(proc: Procedure, agency_name: str, value: Any, case_id: int | None) -> str:
     """Why a case cannot be opened under a key already used: county-wide, the number is named; per
     agency (the opener may act for that agency, so may see its case), the agency and the case too;
-    while open, the open case, which has to be closed first."""
+    while open, the open case, which has to be closed first. `case_id` is None where the opener may
+    not see the case (another agency's): its number is not told."""
     number = f"（案件编号 {case_id}）" if case_id is not None else ""
     if proc.correlation_while_open:
         owner = agency_name if proc.correlation_per_agency else ""
@@ -59,8 +69,10 @@ def no_case_text(proc: Procedure, key: str) -> str:
     return f"没有关联编号为“{key}”的“{proc.name}”案件。{form}"
 
 
-def check_unique(conn: Connection, proc: Procedure, row: Mapping[str, Any], t: Transition, rule: Unique) -> None:
-    """Refuses a value (after the effect) that a case of another subject holds, open or closed."""
+def check_unique(conn: Connection, proc: Procedure, row: Mapping[str, Any], t: Transition, rule: Unique,
+                 actor: Any) -> None:
+    """Refuses a value (after the effect) that a case of another subject holds, open or closed; the
+    holder (its subject and case number) is named only to a caller who may see that case."""
     value = _at_path(row["data"], rule.path)
     if value is None:
         return
@@ -73,10 +85,15 @@ def check_unique(conn: Connection, proc: Procedure, row: Mapping[str, Any], t: T
         .order_by(cases.c.id)).all()
     subject = row["data"].get(proc.correlation_field)
     other = next((h for h in holders if h.data.get(proc.correlation_field) != subject), None)
-    if other is not None:
-        raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。", {rule.field: [
-            f"{rule.what}“{value}”已用于{_field_title(proc)}为“{other.data.get(proc.correlation_field)}”的"
-            f"“{proc.title}”案件（案件编号 {other.id}），不能重复使用，请核对。"]})
+    if other is None:
+        return
+    if visible(conn, actor, other.id):
+        holder = (f"{_field_title(proc)}为“{other.data.get(proc.correlation_field)}”的"
+                  f"“{proc.title}”案件（案件编号 {other.id}）")
+    else:
+        holder = f"其他单位的“{proc.title}”案件"
+    raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。", {rule.field: [
+        f"{rule.what}“{value}”已用于{holder}，不能重复使用，请核对。"]})
 
 
 def _at_path(data: Mapping[str, Any], path: str) -> Any:

@@ -6,32 +6,29 @@ issues documents, appends the hash-chained history entry and bumps the case vers
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from . import correlation
-from . import documents as docs
+from . import correlation, deadlines as deadline_rows, idempotency, issuing
 from .access import Actor, check_may_fire, check_may_open
-from .audit import GENESIS, canonical_json, entry_hash
-from .calendar import OfficialCalendar, local_date
-from .calendars import LAST_NOTICE_ID, NOTICE_COUNT, CalendarStore
+from .audit import GENESIS, entry_hash
+from .calendar import local_date
+from .calendar_store import LAST_NOTICE_ID, NOTICE_COUNT, CalendarStore
 from .clock import Clock
-from .definitions import Deadline, Procedure, Transition
-from .errors import (BadRequest, CalendarNotLoaded, Forbidden, IdempotencyConflict, InvalidPayload, NotFound,
-                     TriggerNotAllowed, VersionConflict)
+from .definitions import Procedure
+from .errors import InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
+from .json_views import case_view, instant
 from .machine import Step
 from .registry import Registry
-from .store.db import Database, Prepared, insert_or_skip
-from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, idempotency_keys
-from .views import case_view, document_view, instant
-from .wording import Templates, cn_date
+from .store.db import Database, Prepared
+from .store.schema import agencies, case_agencies, cases, deadlines, documents, history
+from . import validation
+from .validation import DEFAULT_BACKDATING_DAYS, check_after_last_event, check_not_before, validated_data, validated_payload
+from .wording import Templates
 
 # The statements of a transition, built once. Building a Core statement per call
 # (`where(col == value)`, `values(**row)`) costs more than running it on SQLite: each build
@@ -57,12 +54,6 @@ _LOCK_CASE = Prepared(select(cases.c.id).where(cases.c.id == bindparam("case_id"
 _CASE_DOCUMENTS = Prepared(select(documents).where(documents.c.case_id == bindparam("case_id"))
                            .order_by(documents.c.id))
 _CASE_PARTIES = Prepared(select(case_agencies.c.agency_code).where(case_agencies.c.case_id == bindparam("case_id")))
-_DEADLINE_COLUMNS = ("case_id", "name", "period_kind", "period", "start_date", "due_date", "lapses_at",
-                     "provisional", "service_level", "basis", "status", "overdue", "closed_at")
-_INSERT_DEADLINE = Prepared(insert(deadlines), _DEADLINE_COLUMNS)
-_CLOSE_DEADLINE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")),
-                           ("status", "overdue", "closed_at"))
-_CLEAR_OVERDUE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")), ("overdue",))
 _INSERT_HISTORY = Prepared(insert(history), ("case_id", "seq", "trigger", "actor", "actor_role", "payload",
                                             "occurred_at", "recorded_at", "from_state", "to_state", "prev_hash",
                                             "hash"))
@@ -70,9 +61,6 @@ _BUMP_CASE = Prepared(update(cases).where(cases.c.id == bindparam("case_id"),
                                           cases.c.version == bindparam("old_version")),
                       ("state", "closed", "version", "data", "last_occurred_at", "history_seq", "history_hash",
                        "correlation_key"))
-
-
-CORRECTORS = frozenset({"reviewer", "supervisor"})  # the bureau issues documents, so it corrects them
 
 
 @dataclass
@@ -90,12 +78,13 @@ class LoadedCase:
 
 class Engine:
     def __init__(self, db: Database, registry: Registry, *, clock: Clock, templates: Templates,
-                 calendars: CalendarStore | None = None) -> None:
+                 calendars: CalendarStore | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS) -> None:
         self.db = db
         self.registry = registry
         self.clock = clock
         self.templates = templates
         self.calendars = calendars or CalendarStore()
+        self.backdating_days = backdating_days
 
     # --- public operations ----------------------------------------------------------------
 
@@ -107,12 +96,12 @@ class Engine:
         request = {"op": "open", "procedure": procedure, "agency": agency, "title": title,
                    "data": data or {}, "occurred_at": instant(occurred_at)}
         with self.db.write() as conn:
-            replay = self._replay(conn, actor, idempotency_key, request)
+            replay = idempotency.replay(conn, actor, idempotency_key, request, now)
             if replay is not None:
                 return replay
             view = self.open_in(conn, actor, procedure=procedure, agency=agency, title=title, data=data,
                                 occurred=self.occurred(occurred_at, now), now=now)
-            self._remember(conn, actor, idempotency_key, request, 201, view)
+            idempotency.remember(conn, actor, idempotency_key, 201, view)
             return view
 
     def open_in(self, conn: Connection, actor: Actor, *, procedure: str, agency: str, title: str,
@@ -124,7 +113,7 @@ class Engine:
         data = dict(data or {})
         if correlation_key is not None:
             data.setdefault(proc.correlation_field, correlation_key)
-        data = _validated_data(proc, data)
+        data = validated_data(proc, data)
         problems: dict[str, list[str]] = {}
         parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
         known = dict(conn.execute(select(agencies.c.code, agencies.c.name)
@@ -143,8 +132,9 @@ class Engine:
         key = proc.correlation_key(agency, value)
         taken = correlation.case_with_key(conn, proc, key)
         if taken is not None:
+            shown = taken if correlation.visible(conn, actor, taken) else None
             problems[f"data.{proc.correlation_field}"] = [
-                correlation.duplicate_text(proc, known.get(agency, agency), value, taken)]
+                correlation.duplicate_text(proc, known.get(agency, agency), value, shown)]
         if problems:
             raise InvalidPayload("立案信息有误，请逐项修改。", problems)
         if value is not None:
@@ -160,13 +150,15 @@ class Engine:
         # (the other request has committed by then, so its case is found).
         row["id"] = conn.execute(correlation.insert_case_statement(conn.dialect.name), row).scalar()
         if row["id"] is None:
+            taken = correlation.case_with_key(conn, proc, key)
+            shown = taken if correlation.visible(conn, actor, taken) else None
             raise InvalidPayload("立案信息有误，请逐项修改。", {f"data.{proc.correlation_field}": [
-                correlation.duplicate_text(proc, known[agency], value, correlation.case_with_key(conn, proc, key))]})
+                correlation.duplicate_text(proc, known[agency], value, shown)]})
         others = [p for p in parties if p != agency]
         if others:
             conn.execute(insert(case_agencies), [{"case_id": row["id"], "agency_code": p} for p in others])
         case = LoadedCase(row, proc, [], [], [agency, *others])
-        self._append_history(conn, case, trigger="open", actor=actor, payload={"title": row["title"], "data": data},
+        self.append_history(conn, case, trigger="open", actor=actor, payload={"title": row["title"], "data": data},
                              source=None, dest=proc.initial, occurred=occurred, now=now)
         self._start_deadlines(conn, case, proc.deadlines_entered(None, proc.initial), occurred, data)
         conn.execute(update(cases).where(cases.c.id == row["id"]).values(
@@ -177,33 +169,34 @@ class Engine:
              occurred_at: datetime | None = None, expected_version: int | None = None,
              idempotency_key: str | None = None) -> dict[str, Any]:
         """Fires `trigger` on a case for a person or system; raises an XsflowError and changes nothing when refused."""
-        now = self.clock.now()
-        occurred = self.occurred(occurred_at, now)
         payload = dict(payload or {})
         request = {"op": "fire", "case": case_id, "trigger": trigger, "payload": payload,
                    "occurred_at": instant(occurred_at), "version": expected_version}
         with self.db.write() as conn:
-            replay = self._replay(conn, actor, idempotency_key, request)
+            replay = idempotency.replay(conn, actor, idempotency_key, request, self.clock.now())
             if replay is not None:
                 return replay
             case = self.load_case(conn, case_id, lock=True)
+            # Read under the lock: a request that waited for it is later than the one it waited for,
+            # so "now" never falls before the last event that request recorded.
+            now = self.clock.now()
+            occurred = self.occurred(occurred_at, now)
             view = self._fire_loaded(conn, case, actor, trigger, payload, occurred, now, expected_version)
-            self._remember(conn, actor, idempotency_key, request, 200, view)
+            idempotency.remember(conn, actor, idempotency_key, 200, view)
             return view
 
     def fire_by_key(self, conn: Connection, actor: Actor, *, procedure: str, correlation_key: str, trigger: str,
                     payload: Mapping[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
         """Fires on the one case of `procedure` whose correlation key matches, inside `conn` (for a
         procedure correlated while open: the subject's open case)."""
-        now = self.clock.now()
-        occurred = self.occurred(occurred_at, now)
         proc = self.registry.versions(procedure)[-1]  # 404 naming the known procedures
         ids = conn.execute(select(cases.c.id).where(cases.c.procedure == procedure,
                                                     cases.c.correlation_key == correlation_key)).scalars().all()
         if not ids:
             raise NotFound(correlation.no_case_text(proc, correlation_key), correlation_key=correlation_key)
         case = self.load_case(conn, ids[0], lock=True)
-        return self._fire_loaded(conn, case, actor, trigger, dict(payload), occurred, now, None)
+        now = self.clock.now()  # under the lock, as in `fire`
+        return self._fire_loaded(conn, case, actor, trigger, dict(payload), self.occurred(occurred_at, now), now, None)
 
     # --- loading --------------------------------------------------------------------------
 
@@ -241,10 +234,8 @@ class Engine:
             raise VersionConflict(
                 f"案件已被他人更新（您看到的是第 {expected_version} 版，现在是第 {row['version']} 版），请刷新后重新办理。",
                 case_id=row["id"], version=row["version"])
-        payload = _validated(candidates[0], payload)
-        if occurred < row["last_occurred_at"]:
-            raise InvalidPayload("发生时间早于本案上一事项。", {"occurred_at": [
-                f"不能早于本案上一事项的发生时间（{local_text(row['last_occurred_at'])}）。"]})
+        payload = validated_payload(candidates[0], payload)
+        check_after_last_event(row, occurred)
         for d in case.deadlines:
             if d["status"] == "pending" and not d["service_level"] and d["lapses_at"] <= occurred:
                 raise TriggerNotAllowed(
@@ -252,7 +243,7 @@ class Engine:
                     f"不能再办理“{candidates[0].title}”；届满后的处理由系统依法自动进行。",
                     trigger=trigger, state=row["state"])
         step = self.registry.machine(proc).step(row["state"], trigger, row["data"], payload)
-        _check_not_before(step.transition, row, occurred)
+        check_not_before(step.transition, row, occurred)
         self.apply(conn, case, step, actor=actor, payload=payload, occurred=occurred, now=now)
         return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:], now)
 
@@ -264,28 +255,28 @@ class Engine:
         if t.effect is not None:
             row["data"] = t.effect(row["data"], payload)
         if t.unique is not None:
-            correlation.check_unique(conn, proc, row, t, t.unique)
+            correlation.check_unique(conn, proc, row, t, t.unique, actor)
         started: list[dict[str, Any]] = []
         if step.changes_state or step.reenters:
-            self._clear_overdue(conn, case, step)
+            deadline_rows.clear_overdue(conn, case, step)
             if step.changes_state:
                 left, entered = proc.deadlines_left(step.source, step.dest), proc.deadlines_entered(step.source, step.dest)
             else:  # leaving and entering the same state starts its deadlines afresh (a yearly check);
                 # a date held in the case data does not depend on the entry: it keeps running
                 left = entered = [d for d in proc.deadlines_in(step.source) if d.on_date is None]
-            self._close_deadlines(conn, case, {d.name for d in left}, t, occurred, now)
+            deadline_rows.close(conn, case, {d.name for d in left}, t, occurred, now)
             started = self._start_deadlines(conn, case, entered, occurred, payload)
-        entry = self._append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
+        entry = self.append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
                                      source=step.source, dest=step.dest, occurred=occurred, now=now)
         if t.issues:
-            self._issue_documents(conn, case, t, payload, started, lapsed, entry, now)
+            issuing.issue_documents(self, conn, case, t, payload, started, lapsed, entry, now)
         row["state"], row["last_occurred_at"] = step.dest, occurred
         row["closed"] = proc.state(step.dest).terminal
         if row["closed"] and proc.correlation_while_open:
             row["correlation_key"] = None  # given up for the subject's next case
-        self._save(conn, case, old_version)
+        self.save(conn, case, old_version)
 
-    def _save(self, conn: Connection, case: LoadedCase, old_version: int) -> None:
+    def save(self, conn: Connection, case: LoadedCase, old_version: int) -> None:
         """Writes the case row with the next version, if nobody else wrote it since it was read."""
         row = case.row
         row["version"] = old_version + 1
@@ -299,44 +290,14 @@ class Engine:
 
     # --- pieces of a step -----------------------------------------------------------------
 
-    def _close_deadlines(self, conn: Connection, case: LoadedCase, left: set[str], t: Transition,
-                         occurred: datetime, now: datetime) -> None:
-        for d in case.deadlines:
-            if d["status"] != "pending" or d["name"] not in left:
-                continue
-            lapse = case.proc.deadline(d["name"]).on_lapse == t.trigger
-            late = d["lapses_at"] <= occurred  # a service level left after it ran out, before a sweep marked it
-            status = "lapsed" if lapse or late else "cancelled" if t.cancels_deadlines else "met"
-            _CLOSE_DEADLINE.run(conn, {"deadline_id": d["id"], "status": status, "overdue": lapse,
-                                       "closed_at": now})
-            d["status"], d["overdue"], d["closed_at"] = status, lapse, now
-
-    def _clear_overdue(self, conn: Connection, case: LoadedCase, step: Step) -> None:
-        """A lapse stays on the overdue list until the case moves on from what the lapse left behind:
-        for a service level, until the case leaves the states it ran in; for a statutory lapse, until
-        the next change of state (e.g. the late filing is received)."""
-        for d in case.deadlines:
-            if not d.get("overdue"):
-                continue
-            definition = case.proc.deadline(d["name"])
-            if not definition.service_level or step.dest not in definition.while_in:
-                _CLEAR_OVERDUE.run(conn, {"deadline_id": d["id"], "overdue": False})
-                d["overdue"] = False
-
-    def _start_deadlines(self, conn: Connection, case: LoadedCase, entered: list[Deadline],
+    def _start_deadlines(self, conn: Connection, case: LoadedCase, entered: list,
                          occurred: datetime, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not entered:
             return []
         calendar = self.calendars.current(conn, case.calendar_revision)
-        started = []
-        for d in entered:
-            row = deadline_row(calendar, case.row["id"], d, occurred, payload, case.row["data"])
-            row["id"] = _INSERT_DEADLINE.insert_id(conn, row)
-            case.deadlines.append(row)
-            started.append(row)
-        return started
+        return deadline_rows.start(conn, calendar, case, entered, occurred, payload)
 
-    def _append_history(self, conn: Connection, case: LoadedCase, *, trigger: str, actor: Actor,
+    def append_history(self, conn: Connection, case: LoadedCase, *, trigger: str, actor: Actor,
                         payload: dict[str, Any], source: str | None, dest: str, occurred: datetime,
                         now: datetime) -> dict[str, Any]:
         row = case.row
@@ -351,249 +312,12 @@ class Engine:
         case.new_history.append(entry)
         return entry
 
-    def _issue_documents(self, conn: Connection, case: LoadedCase, t: Transition, payload: dict[str, Any],
-                         started: list[dict[str, Any]], lapsed: dict[str, Any] | None,
-                         entry: dict[str, Any], now: datetime) -> None:
-        guessed = [d for d in started + ([lapsed] if lapsed else []) if d["provisional"]]
-        if guessed:
-            d = guessed[0]
-            raise CalendarNotLoaded(
-                f"“{case.proc.deadline(d['name']).title}”的计算涉及尚未载入国务院节假日安排通知的年份，"
-                f"届满日（暂按{d['due_date']:%Y年%-m月%-d日}推定）不能确定，不能据此出具法律文书。"
-                "请系统管理员载入该年度的节假日安排通知（xsflow calendar load）后再办理。")
-        # A person's act is dated when it took effect in the world; a lapse, when it is processed.
-        dated = local_date(now if lapsed else entry["occurred_at"])
-        calendar = self.calendars.current(conn, case.calendar_revision)
-        names = dict(conn.execute(select(agencies.c.code, agencies.c.name)
-                                  .where(agencies.c.code.in_(case.agencies))).all())
-        agency = {"code": case.row["agency_code"], "name": names[case.row["agency_code"]]}
-        common = {
-            "case": {"id": case.row["id"], "title": case.row["title"], "procedure": case.proc.title,
-                     "opened_on": local_date(case.row["opened_at"]).isoformat()},
-            "recipient": dict(agency), "parties": [{"code": c, "name": names[c]} for c in case.agencies],
-            "transition": t.title, "basis": str(t.basis),
-            "occurred_on": local_date(entry["occurred_at"]).isoformat(), "issued_on": dated.isoformat(),
-            "payload": payload, "data": case.row["data"],
-            "deadlines_started": [deadline_facts(calendar, case.proc, d) for d in started],
-            "deadline_lapsed": deadline_facts(calendar, case.proc, lapsed) if lapsed else None,
-            "earlier_documents": [{"kind": d["kind"], "title": d["title"], "number": d["number"],
-                                   "issued_on": d["facts"].get("issued_on") or local_date(d["issued_at"]).isoformat()}
-                                  for d in case.documents],
-        }
-        for name in t.issues:
-            kind = case.proc.document(name)
-            facts = {**common, "document": {"kind": kind.name, "title": kind.title, "basis": str(kind.basis)}}
-            if kind.facts is not None:
-                facts.update(kind.facts(facts))
-            facts["wording"] = self.templates.render(kind.template, facts, default_title=kind.title).as_json()
-            doc = docs.issue(conn, case_id=case.row["id"], kind=kind, issued_at=now, year=dated.year,
-                             legal_instant=lapsed["lapses_at"] if lapsed else None, facts=facts,
-                             history_seq=entry["seq"])
-            case.documents.append(doc)
-
-    # --- corrections ----------------------------------------------------------------------
-
-    def correct_document(self, actor: Actor, document_id: int, reason: str) -> dict[str, Any]:
-        """Issues a correction: a new document of the same kind and a new number, naming the one it
-        corrects; the issued one is never changed. Recorded in the case's history."""
-        if actor.role not in CORRECTORS:
-            raise Forbidden("只有县司法局审查人员或监督人员可以更正已出具的文书。")
-        reason = (reason or "").strip()
-        if not reason:
-            raise InvalidPayload("请写明更正理由。", {"reason": ["必须填写更正理由。"]})
-        now = self.clock.now()
-        with self.db.write() as conn:
-            case_id = conn.execute(select(documents.c.case_id).where(documents.c.id == document_id)).scalar()
-            if case_id is None:
-                raise NotFound(f"没有编号为 {document_id} 的文书。", document_id=document_id)
-            case = self.load_case(conn, case_id, lock=True)
-            actor.check_sees(case.agencies)
-            old = next(d for d in case.documents if d["id"] == document_id)
-            newer = next((d for d in case.documents if d["corrects_id"] == document_id), None)
-            if newer is not None:
-                raise TriggerNotAllowed(f"{old['number']}已由{newer['number']}更正；如需再次更正，请更正{newer['number']}。")
-            kind = case.proc.document(old["kind"])
-            dated = local_date(now)
-            facts = {**old["facts"], "issued_on": dated.isoformat(),
-                     "corrects": {"number": old["number"], "issued_on": old["facts"]["issued_on"], "reason": reason}}
-            facts.pop("wording", None)
-            wording = self.templates.render(kind.template, facts, default_title=kind.title)
-            note = (f"本文书更正{old['number']}（{cn_date(old['facts']['issued_on'])}出具），原文书作废。"
-                    f"更正理由：{reason}")
-            facts["wording"] = replace(wording, notes=[*wording.notes, note]).as_json()
-            state = case.row["state"]
-            entry = self._append_history(conn, case, trigger="correct_document", actor=actor,
-                                         payload={"document_id": document_id, "number": old["number"], "reason": reason},
-                                         source=state, dest=state, occurred=now, now=now)
-            doc = docs.issue(conn, case_id=case_id, kind=kind, issued_at=now, year=dated.year,
-                             legal_instant=old["legal_instant"], facts=facts, history_seq=entry["seq"],
-                             corrects_id=document_id)
-            case.row["last_occurred_at"] = max(case.row["last_occurred_at"], now)
-            self._save(conn, case, case.row["version"])
-            return {**document_view(doc), "case_id": case_id, "agency": case.row["agency_code"],
-                    "facts": facts, "corrects_id": document_id}
-
     # --- requests -------------------------------------------------------------------------
 
     def occurred(self, occurred_at: datetime | None, now: datetime) -> datetime:
-        if occurred_at is None:
-            return now
-        if occurred_at.tzinfo is None:
-            raise InvalidPayload("发生时间缺少时区。", {"occurred_at": ["请写明时区，例如 2025-03-03T10:00:00+08:00。"]})
-        if occurred_at > now:
-            raise InvalidPayload("发生时间不能晚于当前时间。", {"occurred_at": [
-                f"{local_text(occurred_at)}晚于当前时间{local_text(now)}：只能登记已经发生的事项。"]})
-        return occurred_at
+        """When an act took effect (validation.occurred), within this engine's backdating window."""
+        return validation.occurred(occurred_at, now, self.backdating_days)
 
-    def _replay(self, conn: Connection, actor: Actor, key: str | None, request: dict[str, Any]) -> dict[str, Any] | None:
-        """Claims an Idempotency-Key for this transaction, or returns the answer of the request that holds it.
-
-        The claim is an insert: a concurrent request with the same key waits on the unique index
-        until the first commits (then replays its answer) or rolls back (then goes ahead itself).
-        """
-        if key is None:
-            return None
-        if not key or len(key) > 200:
-            raise BadRequest("Idempotency-Key 须为 1 至 200 个字符。")
-        claimed = _claim_key_statement(conn.dialect.name).tuples(conn, {
-            "scope": actor.scope, "key": key, "request_hash": _request_hash(request), "status": 0, "response": {},
-            "created_at": self.clock.now()})
-        if claimed:
-            return None
-        found = conn.execute(select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
-            idempotency_keys.c.scope == actor.scope, idempotency_keys.c.key == key)).one()
-        if found.request_hash != _request_hash(request):
-            raise IdempotencyConflict(f"Idempotency-Key“{key}”已用于另一个不同的请求；请为新的请求使用新的键。")
-        return found.response
-
-    def _remember(self, conn: Connection, actor: Actor, key: str | None, request: dict[str, Any],
-                  status: int, view: dict[str, Any]) -> None:
-        if key is not None:
-            _ANSWER_KEY.run(conn, {"key_scope": actor.scope, "key_value": key, "status": status,
-                                   "response": view})
-
-
-@functools.cache
-def _claim_key_statement(dialect: str) -> Prepared:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect; values as parameters."""
-    return Prepared(insert_or_skip(dialect, idempotency_keys).on_conflict_do_nothing(index_elements=["scope", "key"])
-                    .returning(idempotency_keys.c.id),
-                    ("scope", "key", "request_hash", "status", "response", "created_at"))
-
-
-_ANSWER_KEY = Prepared(update(idempotency_keys).where(idempotency_keys.c.scope == bindparam("key_scope"),
-                                                      idempotency_keys.c.key == bindparam("key_value")),
-                       ("status", "response"))
-
-
-def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime,
-                 payload: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A new pending deadline counted from the local date of the event that started it."""
-    start = local_date(occurred)
-    if d.on_date is not None:  # a date the case data holds (after the entering transition's effect)
-        value: Any = data or {}
-        for part in d.on_date.split("."):
-            value = value[part]
-        period, kind, length = calendar.fixed_date(date.fromisoformat(str(value))), "fixed_date", 0
-    elif d.fixed is not None:
-        period, kind, length = calendar.fixed_date(d.fixed(start)), "fixed_date", 0
-    else:
-        if d.set_by is not None:
-            length, kind = int(payload[d.set_by]), d.set_unit
-        elif d.working_days is not None:
-            length, kind = d.working_days, "working_days"
-        else:
-            length, kind = int(d.days or 0), "days"
-        period = calendar.add_working_days(start, length) if kind == "working_days" else calendar.add_days(start, length)
-    return {
-        "case_id": case_id, "name": d.name, "period_kind": kind, "period": length, "start_date": start,
-        "due_date": period.last_day, "lapses_at": period.lapses_at, "provisional": period.provisional,
-        "service_level": d.service_level, "basis": str(d.basis), "status": "pending", "overdue": False,
-        "closed_at": None,
-    }
-
-
-def recount(calendar: OfficialCalendar, row: Mapping[str, Any]):
-    """The period of a stored deadline, counted again on `calendar`."""
-    if row["period_kind"] == "working_days":
-        return calendar.add_working_days(row["start_date"], row["period"])
-    if row["period_kind"] == "fixed_date":
-        return calendar.fixed_date(row["due_date"])
-    return calendar.add_days(row["start_date"], row["period"])
-
-
-def deadline_facts(calendar: OfficialCalendar, proc: Procedure, row: Mapping[str, Any]) -> dict[str, Any]:
-    """What a document says of a deadline: its last day and how it was counted."""
-    explanation = str(calendar.explain(recount(calendar, row)))
-    return {
-        "name": row["name"], "title": proc.deadline(row["name"]).title, "basis": row["basis"],
-        "period_kind": row["period_kind"], "period": row["period"],
-        "start_date": row["start_date"].isoformat(), "due_date": row["due_date"].isoformat(),
-        "lapses_at": instant(row["lapses_at"]), "explanation": explanation,
-        "explanation_lines": [line for line in explanation.splitlines()[1:] if line.strip()],
-    }
-
-
-def local_text(value: datetime) -> str:
-    from .calendar import SHANGHAI
-
-    return value.astimezone(SHANGHAI).strftime("%Y年%-m月%-d日%H时%M分")
-
-
-def _check_not_before(t: Transition, row: Mapping[str, Any], occurred: datetime) -> None:
-    """Refuses an act dated before the first day its rule allows (e.g. a result published before the
-    assessed year is over), on the act's local date."""
-    rule = t.not_before
-    if rule is None:
-        return
-    first, dated = rule.first_day(row["data"]), local_date(occurred)
-    if dated < first:
-        raise TriggerNotAllowed(
-            f"“{t.title}”自{first:%Y年%-m月%-d日}起方可办理，本次办理日期为{dated:%Y年%-m月%-d日}："
-            f"{rule.reason}（{rule.basis}）。", trigger=t.trigger, state=row["state"])
-
-
-def _validated_data(proc: Procedure, data: dict[str, Any]) -> dict[str, Any]:
-    if proc.data is None:
-        return data
-    try:
-        return proc.data().dump(proc.data().load(data))
-    except ValidationError as err:
-        raise InvalidPayload("立案信息有误，请逐项修改。", _flatten(err.messages, "data")) from None
-
-
-def _validated(t: Transition, payload: dict[str, Any]) -> dict[str, Any]:
-    if t.payload is None:
-        if payload:
-            raise InvalidPayload("该操作不需要附带内容。", {name: ["不认识的字段。"] for name in payload})
-        return {}
-    try:
-        _schema(t.payload).load(payload)
-    except ValidationError as err:
-        raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。", _flatten(err.messages)) from None
-    return payload
-
-
-@functools.cache
-def _schema(cls: type) -> Any:
-    """One instance per payload schema: building a marshmallow schema deep-copies its fields,
-    and `load` keeps no state between calls."""
-    return cls()
-
-
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for k, v in messages.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        out[prefix or "_schema"] = list(messages)
-    else:
-        out[prefix or "_schema"] = [str(messages)]
-    return out
-
-
-def _request_hash(request: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(request).encode()).hexdigest()
-
-
+    def correct_document(self, actor: Actor, document_id: int, reason: str) -> dict[str, Any]:
+        """Issues a correction of an issued document (issuing.correct_document)."""
+        return issuing.correct_document(self, actor, document_id, reason)

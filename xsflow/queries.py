@@ -15,7 +15,7 @@ from .errors import BadRequest, NotFound
 from .payloads import limit, unprintable
 from .registry import Registry
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, inbound_events, incidents
-from .views import case_view, day, document_view, history_view, instant
+from .json_views import case_view, day, document_view, history_view, instant
 
 MAX_LIMIT = 200
 

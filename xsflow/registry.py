@@ -49,8 +49,3 @@ class Registry:
     def machine(self, proc: Procedure) -> ProcedureMachine:
         return self._machines[proc.key]
 
-
-def default_registry() -> Registry:
-    from workflows import ALL_PROCEDURES
-
-    return Registry(ALL_PROCEDURES)

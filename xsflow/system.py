@@ -1,34 +1,22 @@
 """One process's xsflow: database, procedures, calendar and engine, wired together."""
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
-from .audit import verify_chain
+from .audit import verify_all
 from .calendar import Notice, bundled_notices, local_date, missing_notice_warning
-from .calendars import CalendarStore, store_notice
+from .calendar_store import CalendarStore, store_notice
 from .clock import Clock, SystemClock
 from .engine import Engine
 from .reference import BUNDLED, load_agencies, read_agencies
-from .registry import Registry, default_registry
+from .registry import Registry
 from .store import Database, database_url, upgrade
-from .store.schema import cases, history
+from .validation import DEFAULT_BACKDATING_DAYS
 from .timers import SweepReport, recount_provisional, sweep
 from .wording import Templates
-
-
-def template_folders() -> list[Path]:
-    """The operator's edited templates (XSFLOW_TEMPLATE_DIR) before the bundled ones."""
-    import workflows
-
-    bundled = Path(workflows.__file__).with_name("templates")
-    override = os.environ.get("XSFLOW_TEMPLATE_DIR")
-    return [Path(override), bundled] if override else [bundled]
 
 
 @dataclass
@@ -52,15 +40,18 @@ class InitReport:
 
 
 class Xsflow:
-    def __init__(self, url: str | None = None, *, clock: Clock | None = None,
-                 registry: Registry | None = None) -> None:
+    """The procedures and the template folders are given, as a worker is given its workflows: the
+    core knows no procedure of its own (adapters/compose.py passes the county's, from workflows/)."""
+
+    def __init__(self, url: str | None = None, *, registry: Registry, template_folders: Sequence[Path],
+                 clock: Clock | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS) -> None:
         self.db = Database(database_url(url))
-        self.registry = registry or default_registry()
+        self.registry = registry
         self.clock = clock or SystemClock()
         self.calendars = CalendarStore()
-        self.templates = Templates(template_folders())
+        self.templates = Templates(list(template_folders))
         self.engine = Engine(self.db, self.registry, clock=self.clock, templates=self.templates,
-                             calendars=self.calendars)
+                             calendars=self.calendars, backdating_days=backdating_days)
 
     def init(self, reference_files: Iterable[Path] = ()) -> InitReport:
         """Creates or migrates the schema and loads reference data; safe to run again."""
@@ -96,16 +87,4 @@ class Xsflow:
     def audit(self) -> str | None:
         """None when every case's history verifies, else the first broken entry, named."""
         with self.db.read() as conn:
-            heads = conn.execute(select(cases.c.id, cases.c.history_seq, cases.c.history_hash)
-                                 .order_by(cases.c.id)).all()
-            for case_id, seq, head in heads:
-                entries = conn.execute(select(history).where(history.c.case_id == case_id)
-                                       .order_by(history.c.seq, history.c.id)).mappings()
-                problem = verify_chain(case_id, entries, (seq, head))
-                if problem:
-                    return problem
-            orphans = conn.execute(select(history.c.case_id).where(history.c.case_id.not_in(
-                select(cases.c.id))).limit(1)).scalar()
-            if orphans is not None:
-                return f"历史记录指向不存在的案件 {orphans}：案件记录被删除"
-        return None
+            return verify_all(conn)

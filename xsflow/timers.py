@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, func, insert, select, update
 
 from .access import TIMER_ACTOR
-from .engine import Engine, LoadedCase, recount
+from .deadlines import recount
+from .engine import Engine, LoadedCase
 from .errors import XsflowError
 from .store.db import insert_or_skip
 from .store.schema import cases, deadlines, incidents

@@ -6,6 +6,7 @@ from flask_smorest import Api
 
 from xsflow.errors import BadRequest
 from xsflow.system import Xsflow
+from adapters.compose import open_system
 
 from ..web.pages import init_web
 from . import annual_reports, certificates, errors, register
@@ -33,7 +34,7 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # Chinese stays readable in answers
-    app.extensions["xsflow"] = system or Xsflow(database_url)
+    app.extensions["xsflow"] = system or open_system(database_url)
     app.url_map.converters["id"] = IdConverter  # before any blueprint adds a rule that uses it
     smorest = XsflowApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}],

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from xsflow.calendar import local_date
-from xsflow.enforcers import enforcers
+from workflows.enforcers import enforcers
 
 from .routes import ApiBlueprint, caller, documented, xs
 from .schemas import Query, page_of

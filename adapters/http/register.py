@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from xsflow.register import FILING_STATUS, register_page
+from workflows.document_register import FILING_STATUS, register_page
 
 from .routes import ApiBlueprint, caller, documented, xs
 from .schemas import Query, page_of

@@ -16,7 +16,7 @@ from xsflow.errors import BadRequest, Forbidden, InvalidPayload
 from xsflow.inbound import post_event
 from xsflow.system import Xsflow
 from xsflow.tokens import authenticate
-from xsflow.views import instant, procedure_view
+from xsflow.json_views import instant, procedure_view
 
 from ..files import docx_download
 from . import schemas as s

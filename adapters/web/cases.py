@@ -17,13 +17,13 @@ from xsflow import queries
 from xsflow.access import Actor
 from xsflow.calendar import OfficialCalendar, local_date
 from xsflow.definitions import Procedure, Transition
-from xsflow.engine import recount
+from xsflow.deadlines import recount
 from xsflow.errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
+from xsflow.json_views import available_triggers
 from xsflow.payloads import case_title
-from xsflow.views import available_triggers
 
 from ..files import docx_download
-from . import diagram
+from . import state_svg
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
 from .forms import FormField, describe, errors_by_field, form_values, read_form, schema_fields, whole_number
@@ -236,7 +236,7 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
             form.update(forms[trigger])
         built.append(form)
     return render_template(
-        "web/case.html", case=case, proc=proc, diagram=diagram.svg(proc, current=case["state"]),
+        "web/case.html", case=case, proc=proc, diagram=state_svg.svg(proc, current=case["state"]),
         history=history_rows(proc, entries, names), deadlines=deadline_rows(proc, case, calendar, x.clock.now()),
         data=describe(proc, case["data"], names), forms=built, names=names, banner=banner, occurred=OCCURRED,
         transitions=[{"t": t, "sources": "、".join(titles[s] for s in t.sources),

@@ -142,8 +142,9 @@ class Prepared:
 
     `columns` names the columns an INSERT or UPDATE writes (its VALUES or SET), as the keys of
     the parameters do for `conn.execute`. Rows come back as dicts keyed by the selected or
-    returned columns' keys. On SQLite these statements fire no `before_cursor_execute` event,
-    and a driver error comes unwrapped (`sqlite3.Error`).
+    returned columns' keys. A driver error comes unwrapped on SQLite (`sqlite3.Error`). While anything
+    listens to `before_cursor_execute` or `after_cursor_execute` (a tracer, a query logger), every
+    statement goes through `conn.execute`, so the listener sees them all.
     """
 
     __slots__ = ("statement", "columns", "_last", "_forms", "_returning")
@@ -157,7 +158,7 @@ class Prepared:
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The rows as dicts keyed by the selected or returned columns' keys."""
-        if conn.dialect.name != "sqlite":
+        if not _direct(conn):
             return [dict(r) for r in conn.execute(self.statement, params).mappings()]
         form, cursor = self._run(conn, params)
         keys = form.keys
@@ -165,7 +166,7 @@ class Prepared:
 
     def tuples(self, conn: Connection, params: Mapping[str, Any]) -> list[Sequence[Any]]:
         """The rows as value sequences, in the order of the selected or returned columns."""
-        if conn.dialect.name != "sqlite":
+        if not _direct(conn):
             return list(conn.execute(self.statement, params))
         form, cursor = self._run(conn, params)
         return form.values(cursor.fetchall())
@@ -183,7 +184,7 @@ class Prepared:
         On SQLite the driver's `lastrowid` (the id is the rowid): RETURNING would cost SQLite
         a temporary table, ~10 µs. Elsewhere the statement, RETURNING the id.
         """
-        if conn.dialect.name != "sqlite":
+        if not _direct(conn):
             if self._returning is None:
                 self._returning = self.statement.returning(*self.statement.table.primary_key.columns)
             return conn.execute(self._returning, params).scalar_one()
@@ -191,14 +192,14 @@ class Prepared:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
         """Runs a statement whose result is not needed, e.g. an INSERT without RETURNING."""
-        if conn.dialect.name != "sqlite":
+        if not _direct(conn):
             conn.execute(self.statement, params)
         else:
             self._run(conn, params)
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Runs an UPDATE or DELETE: how many rows it matched."""
-        if conn.dialect.name != "sqlite":
+        if not _direct(conn):
             return conn.execute(self.statement, params).rowcount
         return self._run(conn, params)[1].rowcount
 
@@ -214,6 +215,14 @@ class Prepared:
                 form = self._forms[dialect] = _SqliteForm(self.statement, self.columns, dialect)
             self._last = (dialect, form)
         return form, conn.connection.driver_connection.execute(form.sql, form.arguments(params))
+
+
+def _direct(conn: Connection) -> bool:
+    """Whether a Prepared statement may run on the driver: SQLite, and no cursor event listened to."""
+    if conn.dialect.name != "sqlite":
+        return False
+    dispatch = conn.dispatch
+    return not (dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
 
 _REQUIRED = object()

@@ -29,16 +29,18 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from .access import Actor
-from .calendar import local_date
-from .errors import Forbidden, NotFound
-from .queries import Page, after_id, check_limit, encode_cursor
-from .registry import Registry
-from .store.schema import agencies, cases, history
+from xsflow.access import Actor
+from xsflow.calendar import local_date
+from xsflow.errors import Forbidden, NotFound
+from xsflow.queries import Page, after_id, check_limit, encode_cursor
+from xsflow.registry import Registry
+from xsflow.store.schema import agencies, cases, history
 
-PROCEDURE = "certificate"
-# States in which a certificate is held (workflows/certificate.py HOLDING; a test pins the two).
-HOLDING = ("active", "training_overdue")
+from .certificate import HOLDING as CERTIFICATE_HELD
+from .certificate import certificate
+
+PROCEDURE = certificate.name
+HOLDING = tuple(str(s) for s in CERTIFICATE_HELD)  # states in which a certificate is held
 # States a case can be in once a certificate was issued: only these can answer for a past day.
 ISSUED = (*HOLDING, "expired", "recalled", "cancelled")
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, or_, select, true
 
-from .access import Actor
-from .calendar import SHANGHAI, local_date
-from .queries import Page, after_id, check_limit, encode_cursor, group_by_case
-from .registry import Registry
-from .store.schema import agencies, case_agencies, cases, deadlines, documents, history
-from .views import day
+from xsflow.access import Actor
+from xsflow.calendar import SHANGHAI, local_date
+from xsflow.queries import Page, after_id, check_limit, encode_cursor, group_by_case
+from xsflow.registry import Registry
+from xsflow.store.schema import agencies, case_agencies, cases, deadlines, documents, history
+from xsflow.json_views import day
 
 FILING = "filing_review"
 LEGALITY = "legality_review"

@@ -1,0 +1,39 @@
+"""The county's xsflow: the core given the procedures of workflows/ and their document templates."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from workflows import ALL_PROCEDURES, TEMPLATES
+from xsflow.clock import Clock
+from xsflow.registry import Registry
+from xsflow.system import Xsflow
+from xsflow.validation import DEFAULT_BACKDATING_DAYS
+
+
+def county_registry() -> Registry:
+    """Every procedure declared in workflows/, every version."""
+    return Registry(ALL_PROCEDURES)
+
+
+def template_folders() -> list[Path]:
+    """The operator's edited templates (XSFLOW_TEMPLATE_DIR) before the bundled ones."""
+    override = os.environ.get("XSFLOW_TEMPLATE_DIR")
+    return [Path(override), TEMPLATES] if override else [TEMPLATES]
+
+
+def backdating_days() -> int:
+    """How many days back an act may still be entered (XSFLOW_BACKDATING_DAYS, docs/decisions.md)."""
+    text = os.environ.get("XSFLOW_BACKDATING_DAYS", "").strip()
+    if not text:
+        return DEFAULT_BACKDATING_DAYS
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= 36600:
+        raise SystemExit(f"XSFLOW_BACKDATING_DAYS 须为 1 至 36600 之间的整数（天数），现为“{text}”。")
+    return int(text)
+
+
+def open_system(url: str | None = None, *, clock: Clock | None = None, registry: Registry | None = None) -> Xsflow:
+    """An xsflow on `url` (else XSFLOW_DATABASE_URL, else ./xsflow.db) with the county's procedures,
+    or those of `registry` (benchmarks and samples)."""
+    return Xsflow(url, registry=registry or county_registry(), template_folders=template_folders(), clock=clock,
+                  backdating_days=backdating_days())
