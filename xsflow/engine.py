@@ -26,6 +26,7 @@ from .clock import Clock
 from .definitions import Deadline, Procedure, Transition
 from .errors import (BadRequest, CalendarNotLoaded, Forbidden, IdempotencyConflict, InvalidPayload, NotFound,
                      TriggerNotAllowed, VersionConflict)
+from .links import check_links
 from .machine import Step
 from .registry import Registry
 from .store.db import Database, Prepared, insert_or_skip
@@ -125,6 +126,7 @@ class Engine:
         if correlation_key is not None:
             data.setdefault(proc.correlation_field, correlation_key)
         data = _validated_data(proc, data)
+        check_links(conn, self.registry, actor, proc.links, data, data, {}, prefix="data.", message="立案信息有误，请逐项修改。")
         problems: dict[str, list[str]] = {}
         parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
         known = dict(conn.execute(select(agencies.c.code, agencies.c.name)
@@ -253,6 +255,8 @@ class Engine:
                     trigger=trigger, state=row["state"])
         step = self.registry.machine(proc).step(row["state"], trigger, row["data"], payload)
         _check_not_before(step.transition, row, occurred)
+        check_links(conn, self.registry, actor, step.transition.links, payload, row["data"], payload, prefix="",
+                    message=f"“{step.transition.title}”所附内容有误，请逐项修改。")
         self.apply(conn, case, step, actor=actor, payload=payload, occurred=occurred, now=now)
         return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:], now)
 
@@ -490,7 +494,13 @@ def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred
                  payload: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A new pending deadline counted from the local date of the event that started it."""
     start = local_date(occurred)
-    if d.on_date is not None:  # a date the case data holds (after the entering transition's effect)
+    if d.set_date_by is not None and payload.get(d.set_date_by):  # a last day the act names (限于某日前)
+        last = date.fromisoformat(str(payload[d.set_date_by]))
+        if last <= start:
+            raise InvalidPayload("期限的最后一日应晚于作出之日。", {d.set_date_by: [
+                f"{last:%Y年%-m月%-d日}不晚于作出之日{start:%Y年%-m月%-d日}。"]})
+        period, kind, length = calendar.fixed_date(last), "fixed_date", 0
+    elif d.on_date is not None:  # a date the case data holds (after the entering transition's effect)
         value: Any = data or {}
         for part in d.on_date.split("."):
             value = value[part]
