@@ -36,6 +36,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from xsflow.definitions import TIMER, CaseLink, Rule, deadline, document, procedure, state, transition
 from xsflow.payloads import Payload, choice, text
 
+from .complaint import statement
+
 RULE = Rule("《秀山自治县行政执法监督制度》")
 MAX_DAYS = 90  # the longest period an order may set, as for case_supervision's orders
 
@@ -79,8 +81,7 @@ class Stage(StrEnum):
 
 class Opening(Payload):
     ground = choice({c: t for c, t in GROUND_TITLES.items()}, what="责令改正情形（第35条）")
-    facts = fields.String(required=True, validate=validate.Length(min=1, max=20000, error="请写明违法事实（不超过 20000 个字）。"),
-                          error_messages={"required": "必须写明违法事实。", "null": "不能为空值。", "invalid": "应为文字。"})
+    facts = statement("违法事实")
     source_case = fields.Integer(strict=True, error_messages={"invalid": "应为案件编号（整数）。", "null": "不能为空值。"})
     sanctioning_authority = text(max_length=200)  # 处分建议的主送机关：任免机关或监察机关
 
@@ -109,23 +110,19 @@ class Order(Period):
 
 
 class Report(Payload):
-    measures = fields.String(required=True, validate=validate.Length(min=1, max=20000, error="请写明改正情况。"),
-                             error_messages={"required": "必须写明改正情况。", "null": "不能为空值。", "invalid": "应为文字。"})
+    measures = statement("改正情况")
 
 
 class Rejection(Period):
-    reasons = fields.String(required=True, validate=validate.Length(min=1, max=20000, error="请写明未改正到位的事项。"),
-                            error_messages={"required": "必须写明未改正到位的事项。", "null": "不能为空值。", "invalid": "应为文字。"})
+    reasons = statement("未改正到位的事项")
 
 
 class Refusal(Payload):
-    reasons = fields.String(required=True, validate=validate.Length(min=1, max=20000, error="请写明拒不改正的事实。"),
-                            error_messages={"required": "必须写明拒不改正的事实。", "null": "不能为空值。", "invalid": "应为文字。"})
+    reasons = statement("拒不改正的事实")
 
 
 class Withdrawal(Payload):
-    reasons = fields.String(required=True, validate=validate.Length(min=1, max=2000, error="请写明撤销理由。"),
-                            error_messages={"required": "必须写明撤销理由。", "null": "不能为空值。", "invalid": "应为文字。"})
+    reasons = statement("撤销理由")
 
 
 # --- effects and document facts ---------------------------------------------------------------------
