@@ -293,8 +293,35 @@ def assessment(desk: Desk) -> None:
               {"review": "2026年1月22日执法协调小组第1次会议"})
 
 
+def complaint(desk: Desk) -> None:
+    """投诉举报转办函 and 答复书 (考核标准 三.5): a 12345 complaint transferred, handled, checked and answered."""
+    case = desk.open(SUPERVISOR, "complaint", BUREAU, "投诉县市场监管局检查超市时未出示执法证件", "2026-02-13 09:00", {
+        "source": "complaint", "channel": "hotline", "ticket": "12345-20260213-0042", "agency_concerned": "scjgj",
+        "facts": "2026年2月10日，县市场监管局执法人员检查某超市时未出示执法证件。\n当场作出罚款决定，未告知陈述申辩权利。",
+        "complainant": {"name": "李某某", "phone": "13900000000"}})
+    desk.fire(SUPERVISOR, case, "transfer", "2026-02-24 10:00", {"requirements": "请核实执法人员是否出示执法证件，依法处理。"})
+    desk.fire(SUPERVISOR, case, "report_result", "2026-03-10 10:00",
+              {"result": "已撤销该罚款决定，重新依法告知后作出处理。", "letter": "秀山市监函〔2026〕8号"})
+    desk.fire(SUPERVISOR, case, "reply", "2026-03-12 10:00",
+              {"result": "经核查，县市场监管局已撤销原罚款决定，并对有关执法人员批评教育。"})
+
+
+def correction_order(desk: Desk) -> None:
+    """责令限期改正通知书 (art. 35), then, when it lapses, 通报批评 and 处分建议书."""
+    market = clerk("scjgj")
+    filing = desk.open(market, "filing_review", "scjgj", "关于规范集贸市场收费的通知", "2025-12-01 09:00",
+                       {"document_number": "秀山市监发〔2025〕30号"})
+    desk.tick("2026-01-01 09:00")  # 30 days from 12-01 ended 12-31 24:00
+    order = desk.open(SUPERVISOR, "correction_order", "scjgj", "规范性文件逾期未报备案", "2026-02-10 09:00", {
+        "ground": "filing_overdue", "source_case": filing,
+        "facts": "你单位于2025年12月1日发布《关于规范集贸市场收费的通知》（秀山市监发〔2025〕30号），至今未报送县司法局备案。"})
+    desk.fire(SUPERVISOR, order, "issue_order", "2026-02-11 10:00",
+              {"period_days": 10, "requirements": "将该文件及备案材料报送县司法局。"})
+    desk.tick("2026-02-25 09:00")  # 10 days from 02-11, rolled past the Spring Festival, ended 02-24 24:00
+
+
 PATHS: list[Callable[[Desk], None]] = [legality_review, case_supervision_v1, case_supervision_v2, filing_review,
-                                       dispute_coordination, certificate, assessment]
+                                       dispute_coordination, certificate, assessment, complaint, correction_order]
 
 
 # --- issuing, coverage, printing ------------------------------------------------------------------------

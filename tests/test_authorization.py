@@ -282,6 +282,11 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         body: dict[str, Any] = {"procedure": ln.request, "agency": agency, "title": f"{marker}：规范性文件"}
         if ln.request == "filing_review":
             body["data"] = {"document_number": f"秀山矩阵〔2026〕{n}号"}
+        if ln.request == "complaint":
+            body["data"] = {"source": "report", "channel": "letter", "agency_concerned": OTHER, "facts": "来信举报",
+                            "anonymous": True}
+        if ln.request == "correction_order":
+            body["data"] = {"ground": "statistics", "facts": "未按规定报送行政执法统计数据"}
         return Request("POST", ln.path, body, marker)
     if ln.endpoint in (m.CASE, m.HISTORY):
         cid = MISSING_ID if side == "none" else world.ids[case_of[side]]

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 
 from .calendar import OfficialCalendar, local_date
 from .definitions import Deadline, Procedure, Transition
+from .errors import InvalidPayload
 from .json_views import instant
 from .machine import Step
 from .store.db import Prepared
@@ -68,7 +69,13 @@ def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred
                  payload: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A new pending deadline counted from the local date of the event that started it."""
     start_day = local_date(occurred)
-    if d.on_date is not None:  # a date the case data holds (after the entering transition's effect)
+    if d.set_date_by is not None and payload.get(d.set_date_by):  # a last day the act names (限于某日前)
+        last = date.fromisoformat(str(payload[d.set_date_by]))
+        if last <= start_day:
+            raise InvalidPayload("期限的最后一日应晚于作出之日。", {d.set_date_by: [
+                f"{last:%Y年%-m月%-d日}不晚于作出之日{start_day:%Y年%-m月%-d日}。"]})
+        period, kind, length = calendar.fixed_date(last), "fixed_date", 0
+    elif d.on_date is not None:  # a date the case data holds (after the entering transition's effect)
         value: Any = data or {}
         for part in d.on_date.split("."):
             value = value[part]

@@ -85,6 +85,18 @@ class Unique:
 
 
 @dataclass(frozen=True)
+class CaseLink:
+    """A field (of the opening data, or of a transition's payload) naming another case by its id,
+    checked when the case opens or the transition fires: the case exists, the caller sees it, and
+    it is of a procedure, in a state, that `allowed(data, payload)` names ({procedure: states or
+    None for any state}); else 422 on the field."""
+
+    field: str
+    allowed: Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Iterable[str] | None]]
+    what: str  # the linked case's name in a refusal, e.g. 行政执法个案监督案件
+
+
+@dataclass(frozen=True)
 class Transition:
     trigger: str
     sources: tuple[str, ...]
@@ -99,6 +111,7 @@ class Transition:
     cancels_deadlines: bool = False  # leaving by this transition cancels, not meets, deadlines
     not_before: NotBefore | None = None  # the first day the act may be dated
     unique: Unique | None = None  # a value it writes that no other subject's case may hold
+    links: tuple[CaseLink, ...] = ()  # payload fields naming other cases
 
     @property
     def automatic(self) -> bool:
@@ -123,6 +136,7 @@ class Deadline:
     service_level: bool = False
     set_by: str | None = None  # a payload field of the entering transition that sets the period (限期)
     set_unit: str = "days"  # the unit of `set_by`: days | working_days
+    set_date_by: str | None = None  # with set_by: a payload field that may name the last day instead
     fixed: Callable[[date], date] | None = None  # a date deadline (每年12月31日之前) from the entering date
     on_date: str | None = None  # a date deadline on the ISO date at this (dotted) path of the case data (有效期届满)
 
@@ -132,6 +146,8 @@ class Deadline:
             return f"{self.working_days}个工作日"
         if self.days is not None:
             return f"{self.days}日"
+        if self.set_by is not None and self.set_date_by is not None:
+            return f"按“{self.set_by}”所定日数（{'工作日' if self.set_unit == 'working_days' else '日'}）或“{self.set_date_by}”所定日期"
         if self.set_by is not None:
             return f"按“{self.set_by}”所定期限（{'工作日' if self.set_unit == 'working_days' else '日'}）"
         if self.on_date is not None:
@@ -180,6 +196,7 @@ class Procedure:
     # person): a case entering a terminal state gives its key up, so the subject may have a new case.
     # The value stays in the case data and its history.
     correlation_while_open: bool = False
+    links: tuple[CaseLink, ...] = ()  # opening data fields naming other cases (a correction order's source case)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -246,13 +263,14 @@ def transition(
     cancels_deadlines: bool = False,
     not_before: NotBefore | None = None,
     unique: Unique | None = None,
+    links: Iterable[CaseLink] = (),
 ) -> Transition:
     sources = (str(source),) if isinstance(source, str) else tuple(str(s) for s in source)
     dest = str(dest) if dest is not None else None
     roles = frozenset((role,) if isinstance(role, str) else role)
     issued = (issues,) if isinstance(issues, str) else tuple(issues)
     return Transition(trigger, sources, dest, roles, basis, title, payload, guard, effect, issued,
-                      cancels_deadlines, not_before, unique)
+                      cancels_deadlines, not_before, unique, tuple(links))
 
 
 def deadline(
@@ -265,6 +283,7 @@ def deadline(
     days: int | None = None,
     set_by: str | None = None,
     set_unit: str = "days",
+    set_date_by: str | None = None,
     fixed: Callable[[date], date] | None = None,
     on_date: str | None = None,
     on_lapse: str | None = None,
@@ -272,7 +291,7 @@ def deadline(
     """A statutory deadline: N working days, N days (rolled over a rest day), a period the entering
     transition sets (`set_by`, e.g. 责令限期改正), or a fixed date computed from the entering date."""
     return Deadline(name, title, _names(while_in), basis, working_days, days, on_lapse,
-                    set_by=set_by, set_unit=set_unit, fixed=fixed, on_date=on_date)
+                    set_by=set_by, set_unit=set_unit, fixed=fixed, on_date=on_date, set_date_by=set_date_by)
 
 
 def service_level(
@@ -318,13 +337,14 @@ def procedure(
     min_parties: int = 0,
     correlation_per_agency: bool = False,
     correlation_while_open: bool = False,
+    links: Iterable[CaseLink] = (),
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
         name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
-        correlation_per_agency, correlation_while_open,
+        correlation_per_agency, correlation_while_open, tuple(links),
     )
     problems = check(proc)
     if problems:
@@ -402,14 +422,18 @@ def check(proc: Procedure) -> list[str]:
         kinds_given = [k for k in (d.working_days, d.days, d.set_by, d.fixed, d.on_date) if k is not None]
         if len(kinds_given) != 1:
             problems.append(f"{where} needs exactly one of working_days, days, set_by, fixed or on_date")
+        if d.set_date_by is not None and d.set_by is None:
+            problems.append(f"{where}: set_date_by {d.set_date_by!r} is an alternative to set_by, which it lacks")
         if d.set_unit not in ("days", "working_days"):
             problems.append(f"{where} has set_unit {d.set_unit!r}, not days or working_days")
         if d.set_by is not None:
             setters = [t for t in proc.transitions if t.dest in d.while_in and not set(t.sources) & d.while_in]
             for t in setters:
-                if t.payload is None or d.set_by not in t.payload().fields:
-                    problems.append(f"{where} is set by payload field {d.set_by!r}, "
-                                    f"which transition {t.trigger!r} does not carry")
+                carried = t.payload().fields if t.payload is not None else {}
+                for name in filter(None, (d.set_by, d.set_date_by)):
+                    if name not in carried:
+                        problems.append(f"{where} is set by payload field {name!r}, "
+                                        f"which transition {t.trigger!r} does not carry")
         for n in (d.working_days, d.days):
             if n is not None and n < 1:
                 problems.append(f"{where} has a period of {n}, which is not at least 1")
@@ -426,6 +450,13 @@ def check(proc: Procedure) -> list[str]:
             uncovered = d.while_in - {s for t in lapse for s in t.sources}
             for s in sorted(uncovered & known):
                 problems.append(f"{where}: lapse trigger {d.on_lapse!r} cannot fire from {s!r}")
+    for link in proc.links:
+        if proc.data is None or link.field not in proc.data().fields:
+            problems.append(f"link {link.field!r} is not a field of the data schema")
+    for t in proc.transitions:
+        for link in t.links:
+            if t.payload is None or link.field not in t.payload().fields:
+                problems.append(f"transition {t.trigger!r} links by payload field {link.field!r}, which it does not carry")
     by_trigger: dict[str, list[Transition]] = {}
     for t in proc.transitions:
         by_trigger.setdefault(t.trigger, []).append(t)

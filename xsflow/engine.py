@@ -22,6 +22,7 @@ from .clock import Clock
 from .definitions import Procedure
 from .errors import InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
 from .json_views import case_view, instant
+from .links import check_links
 from .machine import Step
 from .registry import Registry
 from .store.db import Database, Prepared
@@ -114,6 +115,8 @@ class Engine:
         if correlation_key is not None:
             data.setdefault(proc.correlation_field, correlation_key)
         data = validated_data(proc, data)
+        check_links(conn, self.registry, actor, proc.links, data, data, {}, prefix="data.",
+                    message="立案信息有误，请逐项修改。")
         problems: dict[str, list[str]] = {}
         parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
         known = dict(conn.execute(select(agencies.c.code, agencies.c.name)
@@ -244,6 +247,8 @@ class Engine:
                     trigger=trigger, state=row["state"])
         step = self.registry.machine(proc).step(row["state"], trigger, row["data"], payload)
         check_not_before(step.transition, row, occurred)
+        check_links(conn, self.registry, actor, step.transition.links, payload, row["data"], payload, prefix="",
+                    message=f"“{step.transition.title}”所附内容有误，请逐项修改。")
         self.apply(conn, case, step, actor=actor, payload=payload, occurred=occurred, now=now)
         return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:], now)
 
