@@ -52,3 +52,14 @@ def self_review_rates(conn: Connection, actor: Actor, *, year: int, agency: str 
         row["rate"] = (f"{(Decimal(row['reviewed'] * 100) / row['due']).quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
                        if row["due"] else None)
     return [out[k] for k in sorted(out)]
+
+
+def population(conn: Connection, year: int) -> list[dict[str, Any]]:
+    """The registered files closed in `year`, county-wide, which the campaign draws from (art. 26)."""
+    start, end = year_bounds(year)
+    rows = conn.execute(select(cases.c.id, cases.c.agency_code, cases.c.title, cases.c.data, agencies.c.name)
+                        .join(agencies, agencies.c.code == cases.c.agency_code)
+                        .where(cases.c.procedure == PROCEDURE, cases.c.opened_at >= start, cases.c.opened_at < end))
+    return sorted(({"case_id": r.id, "case_number": r.data["case_number"], "agency": r.agency_code,
+                    "agency_name": r.name, "case_type": r.data["case_type"], "title": r.title} for r in rows),
+                  key=lambda f: f["case_number"])

@@ -85,6 +85,23 @@ class Unique:
 
 
 @dataclass(frozen=True)
+class LinkedCase:
+    """A case of another procedure that a transition opens in the same transaction (art. 28: a case
+    file scored under 60 opens a case supervision). `data` must hold the other procedure's
+    correlation value, so that the same subject is never opened twice; the engine records the new
+    case under `linked_cases` in this case's data."""
+
+    procedure: str
+    agency: str
+    title: str
+    data: Mapping[str, Any]
+    opened_as: str  # the role the rule opens it as, one of the other procedure's opened_by
+
+
+Opens = Callable[[Mapping[str, Any], Mapping[str, Any]], list[LinkedCase]]  # (data after the effect, payload)
+
+
+@dataclass(frozen=True)
 class Transition:
     trigger: str
     sources: tuple[str, ...]
@@ -99,6 +116,7 @@ class Transition:
     cancels_deadlines: bool = False  # leaving by this transition cancels, not meets, deadlines
     not_before: NotBefore | None = None  # the first day the act may be dated
     unique: Unique | None = None  # a value it writes that no other subject's case may hold
+    opens: Opens | None = None  # cases of other procedures it opens (see LinkedCase)
 
     @property
     def automatic(self) -> bool:
@@ -246,13 +264,14 @@ def transition(
     cancels_deadlines: bool = False,
     not_before: NotBefore | None = None,
     unique: Unique | None = None,
+    opens: Opens | None = None,
 ) -> Transition:
     sources = (str(source),) if isinstance(source, str) else tuple(str(s) for s in source)
     dest = str(dest) if dest is not None else None
     roles = frozenset((role,) if isinstance(role, str) else role)
     issued = (issues,) if isinstance(issues, str) else tuple(issues)
     return Transition(trigger, sources, dest, roles, basis, title, payload, guard, effect, issued,
-                      cancels_deadlines, not_before, unique)
+                      cancels_deadlines, not_before, unique, opens)
 
 
 def deadline(

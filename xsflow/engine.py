@@ -265,6 +265,8 @@ class Engine:
             row["data"] = t.effect(row["data"], payload)
         if t.unique is not None:
             correlation.check_unique(conn, proc, row, t, t.unique)
+        if t.opens is not None:
+            self._open_linked(conn, case, t, actor, payload, occurred, now)
         started: list[dict[str, Any]] = []
         if step.changes_state or step.reenters:
             self._clear_overdue(conn, case, step)
@@ -298,6 +300,19 @@ class Engine:
             raise VersionConflict("案件刚被他人更新，请刷新后重新办理。", case_id=row["id"])
 
     # --- pieces of a step -----------------------------------------------------------------
+
+    def _open_linked(self, conn: Connection, case: LoadedCase, t: Transition, actor: Actor,
+                     payload: dict[str, Any], occurred: datetime, now: datetime) -> None:
+        """Opens the cases the transition's rule requires, in this transaction, and records them here.
+        The opener is the rule acting for the person who fired the step, in the role the rule names."""
+        links = list(case.row["data"].get("linked_cases", []))
+        for linked in t.opens(case.row["data"], payload):
+            opener = Actor(name=f"{actor.name}（依{t.basis}）", role=linked.opened_as)
+            view = self.open_in(conn, opener, procedure=linked.procedure, agency=linked.agency,
+                                title=linked.title, data=linked.data, occurred=occurred, now=now)
+            key = view["data"].get(self.registry.versions(linked.procedure)[-1].correlation_field)
+            links.append({"procedure": linked.procedure, "case_id": view["id"], "key": key})
+        case.row["data"] = {**case.row["data"], "linked_cases": links}
 
     def _close_deadlines(self, conn: Connection, case: LoadedCase, left: set[str], t: Transition,
                          occurred: datetime, now: datetime) -> None:

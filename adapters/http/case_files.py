@@ -1,13 +1,18 @@
 """Closed case files for self-review (art. 24) over HTTP: the spreadsheet import and the self-review rate."""
 from __future__ import annotations
 
+import secrets
+
 from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..case_file_import import XLSX, import_case_files
-from ..case_file_rates import self_review_rates
-from .routes import ApiBlueprint, caller, documented, xs
+from ..case_file_rates import population, self_review_rates
+from xsflow.errors import NotFound, TriggerNotAllowed
+from xsflow.queries import get_case
+
+from .routes import ApiBlueprint, caller, documented, if_match, xs
 from .schemas import NoQuery, Query
 
 blp = ApiBlueprint("case_files", __name__, url_prefix="/api/v1", description="行政执法案卷评查")
@@ -61,3 +66,63 @@ class SelfReviewRates(MethodView):
         x = xs()
         with x.db.read() as conn:
             return self_review_rates(conn, actor, year=args["year"], agency=args.get("agency"))
+
+
+DrawIn = Schema.from_dict({
+    "seed": fields.Integer(strict=True, validate=validate.Range(min=0, max=2**63 - 1, error="随机种子应为非负整数。"),
+                           metadata={"description": "随机种子；省略时由系统生成并记录"}),
+    "default_size": fields.Integer(required=True, strict=True, metadata={"description": "每单位抽取件数"}),
+    "sizes": fields.List(fields.Dict(), load_default=list,
+                         metadata={"description": "个别单位的抽取件数及理由：[{agency, size, reason}]"}),
+}, name="CaseFileDrawIn")
+
+RedrawQuery = Query.from_dict({"seed": fields.Integer(metadata={"description": "随机种子；省略时用已记录的种子"})},
+                              name="RedrawQuery")
+
+
+def _campaign(conn, x, actor, case_id: int) -> dict:
+    case = get_case(x.engine, conn, actor, case_id)
+    if case["procedure"] != "case_file_evaluation":
+        raise NotFound(f"案件 {case_id} 不是行政执法案卷集中评查。")
+    return case
+
+
+@blp.route("/case-file-evaluations/<id:case_id>/draw")
+class CampaignDraw(MethodView):
+    @blp.arguments(DrawIn)
+    @blp.response(200)
+    @documented(400, 401, 403, 404, 409, 422)
+    def post(self, body, case_id):
+        """Draws the sample from the files registered for the campaign's year and assigns the reviewers
+        (art. 26); the seed and the population's size are recorded so anyone can redraw it."""
+        actor = caller()
+        x = xs()
+        with x.db.read() as conn:
+            year = _campaign(conn, x, actor, case_id)["data"]["year"]
+            files = population(conn, year)
+        payload = {"seed": body.get("seed", secrets.randbits(48)), "default_size": body["default_size"],
+                   "sizes": body["sizes"], "population": files}
+        return x.engine.fire(actor, case_id, "draw_sample", payload, expected_version=if_match())
+
+
+@blp.route("/case-file-evaluations/<id:case_id>/redraw")
+class CampaignRedraw(MethodView):
+    @blp.arguments(RedrawQuery, location="query")
+    @blp.response(200)
+    @documented(400, 401, 403, 404, 409)
+    def get(self, args, case_id):
+        """Draws again, from the files registered now, with the recorded seed (or `seed`): anyone can check
+        that the recorded sample is what the seed gives."""
+        from workflows.case_file_evaluation import draw
+
+        actor = caller()
+        x = xs()
+        with x.db.read() as conn:
+            data = _campaign(conn, x, actor, case_id)["data"]
+            if "seed" not in data:
+                raise TriggerNotAllowed("尚未抽取案卷。")
+            files = population(conn, data["year"])
+        seed = args.get("seed", data["seed"])
+        sample, _ = draw(files, seed, data["default_size"], {s["agency"]: s["size"] for s in data["sizes"]})
+        numbers = [f["case_number"] for f in sample]
+        return {"seed": seed, "sample": numbers, "matches_recorded": numbers == data["sample"]}
