@@ -320,8 +320,41 @@ def correction_order(desk: Desk) -> None:
     desk.tick("2026-02-25 09:00")  # 10 days from 02-11, rolled past the Spring Festival, ended 02-24 24:00
 
 
+def case_file_evaluation(desk: Desk) -> None:
+    """评查通知、评查情况通报、评查结果函 (《秀山自治县行政执法监督制度》第25条至第28条): the 2025 campaign
+    over four files of two agencies, one scored under 60."""
+    files = []
+    for agency, n, kind in (("scjgj", 101, "penalty"), ("scjgj", 102, "licensing"), ("gaj", 201, "penalty"),
+                            ("gaj", 202, "coercion")):
+        number = f"秀山{'市监' if agency == 'scjgj' else '公'}罚〔2025〕{n}号"
+        desk.open(clerk(agency), "case_file_self_review", agency, f"{number}案卷", "2025-06-30 17:00",
+                  {"case_number": number, "case_type": kind, "handler": "张三、李四"})
+        files.append({"case_number": number, "agency": agency, "agency_name": {"scjgj": "县市场监管局",
+                                                                             "gaj": "县公安局"}[agency],
+                      "case_type": kind, "title": f"{number}案卷", "case_id": n})
+    case = desk.open(SUPERVISOR, "case_file_evaluation", BUREAU, "2025年度行政执法案卷集中评查", "2026-01-05 09:00",
+                     {"year": 2025, "reviewers_per_file": 1})
+    for member in ({"member_id": "m1", "name": "刘一", "role": "bureau_staff", "agency": BUREAU},
+                   {"member_id": "m2", "name": "李四", "role": "judge", "unit": "秀山县人民法院"}):
+        desk.fire(SUPERVISOR, case, "add_member", "2026-01-05 10:00", member)
+    desk.fire(SUPERVISOR, case, "draw_sample", "2026-01-06 10:00",
+              {"seed": 20260106, "default_size": 2, "population": files})
+    with desk.system.db.read() as conn:
+        drawn = desk.system.engine.load_case(conn, case).row["data"]["files"]
+    for i, f in enumerate(files):
+        [member] = drawn[f["case_number"]]["reviewers"]
+        desk.fire(REVIEWER, case, "submit_score", "2026-01-20 10:00", {
+            "file": f["case_number"], "member": member,
+            "deductions": {"evidence": 20, "procedure": 20, "documents": 0.01} if i == 2 else {"documents": 1.5},
+            "findings": "询问笔录未经当事人签名\n未告知陈述申辩权利" if i == 2 else "送达回证未填写送达日期"})
+    desk.fire(SUPERVISOR, case, "summarise", "2026-01-23 10:00")
+    for agency in ("gaj", "scjgj"):
+        desk.fire(SUPERVISOR, case, "issue_result_letter", "2026-01-26 10:00", {"agency": agency})
+
+
 PATHS: list[Callable[[Desk], None]] = [legality_review, case_supervision_v1, case_supervision_v2, filing_review,
-                                       dispute_coordination, certificate, assessment, complaint, correction_order]
+                                       dispute_coordination, certificate, assessment, complaint, correction_order,
+                                       case_file_evaluation]
 
 
 # --- issuing, coverage, printing ------------------------------------------------------------------------

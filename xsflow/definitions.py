@@ -97,6 +97,27 @@ class CaseLink:
 
 
 @dataclass(frozen=True)
+class LinkedCase:
+    """A case of another procedure that a transition opens in the same transaction (art. 28: a case
+    file scored under 60 opens a case supervision; a decision of the minutes becomes a task). When
+    `data` holds the other procedure's correlation value the same subject is never opened twice. The
+    engine records the new cases under `linked_cases` in the opening case's data."""
+
+    procedure: str
+    agency: str
+    title: str
+    data: Mapping[str, Any]
+    # The role the rule opens it as (one of the other procedure's opened_by), acting for the person
+    # who fired the step; None: that person opens it in their own role.
+    opened_as: str | None = None
+
+
+# (case data after the effect, payload, origin) → the cases to open; origin is {case_id, title,
+# documents: [{kind, number}] issued by this transition}.
+Opens = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], list[LinkedCase]]
+
+
+@dataclass(frozen=True)
 class Transition:
     trigger: str
     sources: tuple[str, ...]
@@ -112,6 +133,7 @@ class Transition:
     not_before: NotBefore | None = None  # the first day the act may be dated
     unique: Unique | None = None  # a value it writes that no other subject's case may hold
     links: tuple[CaseLink, ...] = ()  # payload fields naming other cases
+    opens: Opens | None = None  # cases of other procedures it opens (see LinkedCase)
 
     @property
     def automatic(self) -> bool:
@@ -264,13 +286,14 @@ def transition(
     not_before: NotBefore | None = None,
     unique: Unique | None = None,
     links: Iterable[CaseLink] = (),
+    opens: Opens | None = None,
 ) -> Transition:
     sources = (str(source),) if isinstance(source, str) else tuple(str(s) for s in source)
     dest = str(dest) if dest is not None else None
     roles = frozenset((role,) if isinstance(role, str) else role)
     issued = (issues,) if isinstance(issues, str) else tuple(issues)
     return Transition(trigger, sources, dest, roles, basis, title, payload, guard, effect, issued,
-                      cancels_deadlines, not_before, unique, tuple(links))
+                      cancels_deadlines, not_before, unique, tuple(links), opens)
 
 
 def deadline(

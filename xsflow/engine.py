@@ -19,7 +19,7 @@ from .audit import GENESIS, entry_hash
 from .calendar import local_date
 from .calendar_store import LAST_NOTICE_ID, NOTICE_COUNT, CalendarStore
 from .clock import Clock
-from .definitions import Procedure
+from .definitions import Procedure, Transition
 from .errors import InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
 from .json_views import case_view, instant
 from .links import check_links
@@ -273,8 +273,11 @@ class Engine:
             started = self._start_deadlines(conn, case, entered, occurred, payload)
         entry = self.append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
                                      source=step.source, dest=step.dest, occurred=occurred, now=now)
+        issued_before = len(case.documents)
         if t.issues:
             issuing.issue_documents(self, conn, case, t, payload, started, lapsed, entry, now)
+        if t.opens is not None:
+            self._open_linked(conn, case, t, actor, payload, occurred, now, case.documents[issued_before:])
         row["state"], row["last_occurred_at"] = step.dest, occurred
         row["closed"] = proc.state(step.dest).terminal
         if row["closed"] and proc.correlation_while_open:
@@ -294,6 +297,24 @@ class Engine:
             raise VersionConflict("案件刚被他人更新，请刷新后重新办理。", case_id=row["id"])
 
     # --- pieces of a step -----------------------------------------------------------------
+
+    def _open_linked(self, conn: Connection, case: LoadedCase, t: Transition, actor: Actor, payload: dict[str, Any],
+                     occurred: datetime, now: datetime, issued: list[dict[str, Any]]) -> None:
+        """Opens the cases the transition's rule requires (Transition.opens), in this transaction — all
+        of them or none — and records them under `linked_cases` in this case's data. A case the rule
+        opens in a role of its own is opened by the rule acting for the person who fired the step."""
+        assert t.opens is not None
+        origin = {"case_id": case.row["id"], "title": case.row["title"],
+                  "documents": [{"kind": d["kind"], "number": d["number"]} for d in issued]}
+        links = list(case.row["data"].get("linked_cases", []))
+        for linked in t.opens(case.row["data"], payload, origin):
+            opener = actor if linked.opened_as is None else Actor(
+                name=f"{actor.name}（依{t.basis}）", role=linked.opened_as)
+            view = self.open_in(conn, opener, procedure=linked.procedure, agency=linked.agency,
+                                title=linked.title, data=linked.data, occurred=occurred, now=now)
+            key = view["data"].get(self.registry.versions(linked.procedure)[-1].correlation_field)
+            links.append({"procedure": linked.procedure, "case_id": view["id"], "key": key})
+        case.row["data"] = {**case.row["data"], "linked_cases": links}
 
     def _start_deadlines(self, conn: Connection, case: LoadedCase, entered: list,
                          occurred: datetime, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
