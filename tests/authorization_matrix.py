@@ -68,6 +68,9 @@ REQUESTS = {
     "no_such_trigger": "a trigger the procedure does not have",
     "publish": "`publish` for `filing_review`: opens a case for the agency in the payload",
     "file": "`file` for `filing_review` by correlation key (the document number)",
+    "empty_import": "an empty body: refused after the token is checked, before anything is read",
+    "year_2025": "`?year=2025`; with target other also `&agency=gaj`",
+    "draw": "`{\"default_size\": 1}`",
     "year_2021": "year 2021, before the rule: refused after the role is checked (the supervisor's success is in tests/test_annual_report.py)",
 }
 
@@ -91,9 +94,14 @@ CORRECT = "POST /api/v1/documents/{document_id}/corrections"
 REGISTER = "GET /api/v1/register"
 ENFORCERS = "GET /api/v1/certificates/enforcers"
 ANNUAL_REPORTS = "POST /api/v1/annual-reports"
+CASE_FILE_IMPORT = "POST /api/v1/case-files/import"
+SELF_REVIEW_RATES = "GET /api/v1/case-files/self-review-rates"
+CAMPAIGN_DRAW = "POST /api/v1/case-file-evaluations/{case_id}/draw"
+CAMPAIGN_REDRAW = "GET /api/v1/case-file-evaluations/{case_id}/redraw"
 
 ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CASE, HISTORY, FIRE, INBOUND_LIST,
-             INBOUND, OVERDUE, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS)
+             INBOUND, OVERDUE, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS,
+             CASE_FILE_IMPORT, SELF_REVIEW_RATES, CAMPAIGN_DRAW, CAMPAIGN_REDRAW)
 LISTS = (CASES, OVERDUE, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
 
 
@@ -180,6 +188,11 @@ MATRIX = (
     line(ENFORCERS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(ENFORCERS,     "other", "",                  403, 403, 200, 200, 200, 200, 403),
     line(ANNUAL_REPORTS, "-",    "year_2021",         403, 403, 403, 422, 403, 403, 403),
+    line(CASE_FILE_IMPORT, "-",  "empty_import",      400, 400, 400, 400, 400, 400, 400),
+    line(SELF_REVIEW_RATES, "-", "year_2025",         200, 200, 200, 200, 200, 200, 200),
+    line(SELF_REVIEW_RATES, "other", "year_2025",     403, 403, 200, 200, 200, 200, 403),
+    line(CAMPAIGN_DRAW, "none",  "draw",              404, 404, 404, 404, 404, 404, 404),
+    line(CAMPAIGN_REDRAW, "none", "",                 404, 404, 404, 404, 404, 404, 404),
 )
 
 

@@ -270,6 +270,13 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         return Request("GET", "/api/v1/procedures/" + ("legality_review" if ln.target == "-" else "no_such_procedure"))
     if ln.endpoint == m.ANNUAL_REPORTS:
         return Request("POST", ln.path, {"year": 2021})
+    if ln.endpoint == m.CASE_FILE_IMPORT:
+        return Request("POST", ln.path)
+    if ln.endpoint == m.SELF_REVIEW_RATES:
+        return Request("GET", ln.path + "?year=2025" + (f"&agency={OTHER}" if side == "other" else ""))
+    if ln.endpoint in (m.CAMPAIGN_DRAW, m.CAMPAIGN_REDRAW):
+        body = {"default_size": 1} if ln.endpoint == m.CAMPAIGN_DRAW else None
+        return Request(ln.method, ln.path.format(case_id=MISSING_ID), body)
     if ln.endpoint == m.DEADLINE:
         return Request("GET", "/api/v1/calendar/deadline?start=2025-03-03&working_days=5")
     if ln.endpoint in (m.CASES, m.OVERDUE, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST):
