@@ -241,7 +241,7 @@ class Engine:
             raise VersionConflict(
                 f"案件已被他人更新（您看到的是第 {expected_version} 版，现在是第 {row['version']} 版），请刷新后重新办理。",
                 case_id=row["id"], version=row["version"])
-        payload = _validated(candidates[0], payload)
+        payload = _acting(candidates[0], actor, _validated(candidates[0], payload), case.agencies)
         if occurred < row["last_occurred_at"]:
             raise InvalidPayload("发生时间早于本案上一事项。", {"occurred_at": [
                 f"不能早于本案上一事项的发生时间（{local_text(row['last_occurred_at'])}）。"]})
@@ -277,13 +277,26 @@ class Engine:
             started = self._start_deadlines(conn, case, entered, occurred, payload)
         entry = self._append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
                                      source=step.source, dest=step.dest, occurred=occurred, now=now)
+        issued_before = len(case.documents)
         if t.issues:
             self._issue_documents(conn, case, t, payload, started, lapsed, entry, now)
+        if t.opens is not None:
+            self._open_followups(conn, case, t, payload, actor, occurred, now, case.documents[issued_before:])
         row["state"], row["last_occurred_at"] = step.dest, occurred
         row["closed"] = proc.state(step.dest).terminal
         if row["closed"] and proc.correlation_while_open:
             row["correlation_key"] = None  # given up for the subject's next case
         self._save(conn, case, old_version)
+
+    def _open_followups(self, conn: Connection, case: LoadedCase, t: Transition, payload: dict[str, Any],
+                        actor: Actor, occurred: datetime, now: datetime, issued: list[dict[str, Any]]) -> None:
+        """Opens the follow-up cases a transition declares, in its transaction: all of them or none."""
+        assert t.opens is not None
+        origin = {"case_id": case.row["id"], "title": case.row["title"],
+                  "documents": [{"kind": d["kind"], "number": d["number"]} for d in issued]}
+        for spec in t.opens(case.row["data"], payload, origin):
+            self.open_in(conn, actor, procedure=spec["procedure"], agency=spec["agency"], title=spec["title"],
+                         data=spec["data"], occurred=occurred, now=now)
 
     def _save(self, conn: Connection, case: LoadedCase, old_version: int) -> None:
         """Writes the case row with the next version, if nobody else wrote it since it was read."""
@@ -551,6 +564,22 @@ def _check_not_before(t: Transition, row: Mapping[str, Any], occurred: datetime)
         raise TriggerNotAllowed(
             f"“{t.title}”自{first:%Y年%-m月%-d日}起方可办理，本次办理日期为{dated:%Y年%-m月%-d日}："
             f"{rule.reason}（{rule.basis}）。", trigger=t.trigger, state=row["state"])
+
+
+def _acting(t: Transition, actor: Actor, payload: dict[str, Any], agencies: list[str]) -> dict[str, Any]:
+    """The payload with its acting agency (Transition.acting_agency): a clerk acts for its own agency
+    only; the bureau names the agency it acts for. Either way one of the case's agencies."""
+    name = t.acting_agency
+    if name is None:
+        return payload
+    if not actor.county_wide:
+        if payload.get(name) not in (None, actor.agency):
+            raise Forbidden("只能以本单位名义办理，不能替其他单位办理。", agency=payload.get(name))
+        payload = {**payload, name: actor.agency}
+    if payload.get(name) not in agencies:
+        raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。",
+                             {name: ["请填写参与本案的单位代码（代哪一单位办理）。"]})
+    return payload
 
 
 def _validated_data(proc: Procedure, data: dict[str, Any]) -> dict[str, Any]:
