@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Connection, case, func, select
 
 from workflows.enforcement_statistics import ACT_TYPES, StatisticsData, enforcement_statistics
-from xsflow.access import Actor
+from xsflow.access import Actor, check_may_open
 from xsflow.errors import Forbidden, InvalidPayload
 from xsflow.store.schema import agencies, cases
 from xsflow.system import Xsflow
@@ -28,6 +28,7 @@ FILED = ("submitted", "accepted")
 
 def open_period(x: Xsflow, actor: Actor, period: str, *, occurred: datetime | None = None) -> dict[str, Any]:
     """Opens the period's case for every reporting agency that has none, in one transaction."""
+    check_may_open(actor, enforcement_statistics, actor.agency or "")  # also when every case is open already
     try:
         data = StatisticsData().dump(StatisticsData().load({"period": period}))
     except ValidationError as err:

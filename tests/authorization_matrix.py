@@ -87,9 +87,13 @@ DOCUMENT_FILE = "GET /api/v1/documents/{document_id}/file"
 CORRECT = "POST /api/v1/documents/{document_id}/corrections"
 REGISTER = "GET /api/v1/register"
 ENFORCERS = "GET /api/v1/certificates/enforcers"
+STATISTICS_OPEN = "POST /api/v1/statistics/periods"
+STATISTICS_TOTALS = "GET /api/v1/statistics/totals"
+STATISTICS_CSV = "GET /api/v1/statistics/totals.csv"
 
 ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CASE, HISTORY, FIRE, INBOUND_LIST,
-             INBOUND, OVERDUE, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS)
+             INBOUND, OVERDUE, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS,
+             STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV)
 LISTS = (CASES, OVERDUE, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
 
 
@@ -171,6 +175,9 @@ MATRIX = (
     line(REGISTER,      "other", "",                  200, 200, 200, 200, 200, 200, 200),
     line(ENFORCERS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(ENFORCERS,     "other", "",                  403, 403, 200, 200, 200, 200, 403),
+    line(STATISTICS_OPEN, "-",   "",                  403, 403, 201, 201, 403, 403, 403),
+    line(STATISTICS_TOTALS, "-", "",                  403, 403, 200, 200, 200, 200, 403),
+    line(STATISTICS_CSV, "-",    "",                  403, 403, 200, 200, 200, 200, 403),
 )
 
 
