@@ -8,7 +8,7 @@ from xsflow.errors import BadRequest
 from xsflow.system import Xsflow
 
 from ..web.pages import init_web
-from . import certificates, errors, register, statistics
+from . import certificates, errors, liaison, register, statistics
 from .routes import IdConverter, api
 from .schemas import Error, shown, storable
 
@@ -36,7 +36,7 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
     app.url_map.converters["id"] = IdConverter  # before any blueprint adds a rule that uses it
     smorest = XsflowApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    for blueprint in (api, register.blp, certificates.blp, statistics.blp):
+    for blueprint in (api, register.blp, certificates.blp, statistics.blp, liaison.blp):
         smorest.register_blueprint(blueprint)
     init_web(app)
 
