@@ -8,12 +8,8 @@ Agencies: 县司法局 (sfj) is the meeting's office; 县公安局 (gaj), 县市
 """
 from __future__ import annotations
 
-import io
-import urllib.request
-
-import docx
-
 from .conftest import Server, fire, get_case, make_tokens
+from .test_dispute_coordination import document_lines
 
 JM, TASK = "joint_meeting", "joint_meeting_task"
 MEMBERS = ["gaj", "scjgj", "cgj"]
@@ -32,10 +28,7 @@ def tokens(server: Server) -> dict[str, str]:
 
 
 def docx_text(server: Server, token: str, document_id: int) -> str:
-    req = urllib.request.Request(f"{server.url}/api/v1/documents/{document_id}/file",
-                                 headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return "\n".join(p.text for p in docx.Document(io.BytesIO(r.read())).paragraphs)
+    return "\n".join(document_lines(server, token, document_id))
 
 
 def overdue(server: Server, token: str, procedure: str) -> list[tuple[int, str]]:
