@@ -184,6 +184,8 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
         click.echo(f"超过办理时限 {report.overdue} 件")
     if report.recounted:
         click.echo(f"按新载入的节假日安排重新计算期限 {report.recounted} 个")
+    if report.notified:
+        click.echo(f"已通知联络员 {report.notified} 条")
     if report.left_due:
         click.echo(f"已到期但本次未处理的期限 {report.left_due} 个（案件正被办理或处理失败），下次扫描时处理")
     for message in report.incidents:

@@ -352,9 +352,31 @@ def case_file_evaluation(desk: Desk) -> None:
         desk.fire(SUPERVISOR, case, "issue_result_letter", "2026-01-26 10:00", {"agency": agency})
 
 
+def joint_meeting(desk: Desk) -> None:
+    """会议通知 (art. 4) and 会议纪要 (art. 5) of a joint meeting called on two member units' topics."""
+    meeting = desk.open(REVIEWER, "joint_meeting", BUREAU, "2025年第三季度行政执法联席会议", "2025-09-01 09:00",
+                        {"members": ["gaj", "scjgj", "cgj"]})
+    desk.fire(clerk("gaj"), meeting, "propose_topic", "2025-09-02 10:00", {"topic": "涉嫌犯罪案件移送衔接问题"})
+    desk.fire(clerk("cgj"), meeting, "propose_topic", "2025-09-03 10:00", {"topic": "流动摊贩联合执法"})
+    desk.fire(REVIEWER, meeting, "submit_agenda", "2025-09-04 10:00", {"topics": [1, 2]})
+    desk.fire(SUPERVISOR, meeting, "approve_agenda", "2025-09-05 10:00", {"approved_by": "联席会议主任"})
+    desk.fire(REVIEWER, meeting, "send_notice", "2025-09-10 10:00", {
+        "meeting_date": "2025-09-25", "meeting_time": "上午9时", "place": "县政府第三会议室", "chair": "联席会议主任",
+        "invited": ["县人民法院分管领导", "县人民检察院分管领导"], "reporting": ["gaj", "scjgj"],
+        "reports_due": "2025-09-22"})
+    desk.fire(clerk("gaj"), meeting, "submit_report", "2025-09-20 10:00", {
+        "three_systems": "三项制度均已落实。", "responsibility": "执法责任已分解到岗到人。",
+        "power_list": "权力清单已动态调整。", "discretion": "裁量权基准已公布执行。"})
+    desk.tick("2025-09-23 00:01")
+    desk.fire(REVIEWER, meeting, "issue_minutes", "2025-09-26 10:00", {
+        "held_on": "2025-09-25", "summary": "传达学习上级关于行政执法体制改革的精神，研究贯彻落实措施。",
+        "decisions": [{"decision": "建立涉嫌犯罪案件移送信息共享机制", "agencies": ["gaj", "scjgj"], "due_date": "2025-10-20"},
+                      {"decision": "制定流动摊贩联合执法方案", "agencies": ["cgj"], "due_date": "2025-11-10"}]})
+
+
 PATHS: list[Callable[[Desk], None]] = [legality_review, case_supervision_v1, case_supervision_v2, filing_review,
                                        dispute_coordination, certificate, assessment, complaint, correction_order,
-                                       case_file_evaluation]
+                                       case_file_evaluation, joint_meeting]
 
 
 # --- issuing, coverage, printing ------------------------------------------------------------------------

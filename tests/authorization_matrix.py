@@ -98,10 +98,19 @@ CASE_FILE_IMPORT = "POST /api/v1/case-files/import"
 SELF_REVIEW_RATES = "GET /api/v1/case-files/self-review-rates"
 CAMPAIGN_DRAW = "POST /api/v1/case-file-evaluations/{case_id}/draw"
 CAMPAIGN_REDRAW = "GET /api/v1/case-file-evaluations/{case_id}/redraw"
+STATISTICS_OPEN = "POST /api/v1/statistics/periods"
+STATISTICS_TOTALS = "GET /api/v1/statistics/totals"
+STATISTICS_CSV = "GET /api/v1/statistics/totals.csv"
+OFFICERS = "GET /api/v1/liaison-officers"
+OFFICERS_MISSING = "GET /api/v1/liaison-officers/missing"
+NAME_OFFICERS = "PUT /api/v1/agencies/{code}/liaison-officers"
+NOTIFICATIONS = "GET /api/v1/notifications"
 
 ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CASE, HISTORY, FIRE, INBOUND_LIST,
              INBOUND, OVERDUE, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS,
-             CASE_FILE_IMPORT, SELF_REVIEW_RATES, CAMPAIGN_DRAW, CAMPAIGN_REDRAW)
+             CASE_FILE_IMPORT, SELF_REVIEW_RATES, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
+             STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV, OFFICERS, OFFICERS_MISSING, NAME_OFFICERS,
+             NOTIFICATIONS)
 LISTS = (CASES, OVERDUE, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
 
 
@@ -193,6 +202,15 @@ MATRIX = (
     line(SELF_REVIEW_RATES, "other", "year_2025",     403, 403, 200, 200, 200, 200, 403),
     line(CAMPAIGN_DRAW, "none",  "draw",              404, 404, 404, 404, 404, 404, 404),
     line(CAMPAIGN_REDRAW, "none", "",                 404, 404, 404, 404, 404, 404, 404),
+    line(STATISTICS_OPEN, "-",   "",                  403, 403, 201, 201, 403, 403, 403),
+    line(STATISTICS_TOTALS, "-", "",                  403, 403, 200, 200, 200, 200, 403),
+    line(STATISTICS_CSV, "-",    "",                  403, 403, 200, 200, 200, 200, 403),
+    line(OFFICERS,      "-",     "",                  200, 200, 200, 200, 200, 200, 200),
+    line(OFFICERS_MISSING, "-",  "",                  403, 403, 200, 200, 200, 200, 403),
+    line(NAME_OFFICERS, "own",   "",                  200, 200, 200, 403, 200, 403, 403),
+    line(NAME_OFFICERS, "other", "",                  403, 403, 200, 403, 200, 403, 403),
+    line(NAME_OFFICERS, "none",  "",                  403, 403, 404, 403, 404, 403, 403),
+    line(NOTIFICATIONS, "-",     "",                  200, 200, 200, 200, 200, 200, 200),
 )
 
 

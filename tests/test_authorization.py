@@ -282,6 +282,15 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
     if ln.endpoint in (m.CASES, m.OVERDUE, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST):
         query = "limit=200" + (f"&agency={OTHER}" if side == "other" else "")
         return Request("GET", f"{ln.path}?{query}")
+    if ln.endpoint == m.STATISTICS_OPEN:
+        return Request("POST", ln.path, {"period": "2025-Q3", "occurred_at": "2025-10-01T09:00:00+08:00"})
+    if ln.endpoint == m.NAME_OFFICERS:
+        code = "nosuch" if side == "none" else agency
+        return Request("PUT", ln.path.format(code=code), {"officers": [{"name": "联络员", "phone": "023-76620000"}]})
+    if ln.endpoint in (m.OFFICERS, m.OFFICERS_MISSING, m.NOTIFICATIONS):
+        return Request("GET", ln.path)
+    if ln.endpoint in (m.STATISTICS_TOTALS, m.STATISTICS_CSV):
+        return Request("GET", ln.path)
     if ln.request == "invalid_body":
         return Request("POST", ln.path, {"procedure": "legality_review", "data": {}})
     if ln.endpoint == m.OPEN:

@@ -61,6 +61,10 @@ class Guard:
 
 
 Effect = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+# Follow-up cases a transition opens in its own transaction (each decision of the minutes becomes a
+# task): from (case data after the effect, payload, origin) to [{procedure, agency, title, data}];
+# origin is {case_id, title, documents: [{kind, number}] issued by this transition}.
+Opens = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,9 @@ class Transition:
     unique: Unique | None = None  # a value it writes that no other subject's case may hold
     links: tuple[CaseLink, ...] = ()  # payload fields naming other cases
     opens: Opens | None = None  # cases of other procedures it opens (see LinkedCase)
+    # A payload field naming the agency that acts (a member unit proposing a topic): the engine fills
+    # it with a clerk's own agency, refuses another, and requires it to be one of the case's agencies.
+    acting_agency: str | None = None
 
     @property
     def automatic(self) -> bool:
@@ -287,13 +294,14 @@ def transition(
     unique: Unique | None = None,
     links: Iterable[CaseLink] = (),
     opens: Opens | None = None,
+    acting_agency: str | None = None,
 ) -> Transition:
     sources = (str(source),) if isinstance(source, str) else tuple(str(s) for s in source)
     dest = str(dest) if dest is not None else None
     roles = frozenset((role,) if isinstance(role, str) else role)
     issued = (issues,) if isinstance(issues, str) else tuple(issues)
     return Transition(trigger, sources, dest, roles, basis, title, payload, guard, effect, issued,
-                      cancels_deadlines, not_before, unique, tuple(links), opens)
+                      cancels_deadlines, not_before, unique, tuple(links), opens, acting_agency)
 
 
 def deadline(
@@ -435,6 +443,9 @@ def check(proc: Procedure) -> list[str]:
             problems.append(f"{where}: a lapse is dated by its deadline, it takes no not_before rule")
         if t.unique is not None and (t.payload is None or t.unique.field not in t.payload().fields):
             problems.append(f"{where} keeps {t.unique.path!r} unique by payload field {t.unique.field!r}, "
+                            "which it does not carry")
+        if t.acting_agency is not None and (t.payload is None or t.acting_agency not in t.payload().fields):
+            problems.append(f"{where} names its acting agency by payload field {t.acting_agency!r}, "
                             "which it does not carry")
     for d in proc.deadlines:
         where = f"deadline {d.name!r}"

@@ -28,7 +28,8 @@ from .registry import Registry
 from .store.db import Database, Prepared
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history
 from . import validation
-from .validation import DEFAULT_BACKDATING_DAYS, check_after_last_event, check_not_before, validated_data, validated_payload
+from .validation import (DEFAULT_BACKDATING_DAYS, acting, check_after_last_event, check_not_before, validated_data,
+                         validated_payload)
 from .wording import Templates
 
 # The statements of a transition, built once. Building a Core statement per call
@@ -237,7 +238,7 @@ class Engine:
             raise VersionConflict(
                 f"案件已被他人更新（您看到的是第 {expected_version} 版，现在是第 {row['version']} 版），请刷新后重新办理。",
                 case_id=row["id"], version=row["version"])
-        payload = validated_payload(candidates[0], payload)
+        payload = acting(candidates[0], actor, validated_payload(candidates[0], payload), case.agencies)
         check_after_last_event(row, occurred)
         for d in case.deadlines:
             if d["status"] == "pending" and not d["service_level"] and d["lapses_at"] <= occurred:

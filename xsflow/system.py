@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from . import liaison
 from .audit import verify_all
 from .calendar import Notice, bundled_notices, local_date, missing_notice_warning
 from .calendar_store import CalendarStore, store_notice
@@ -76,7 +77,16 @@ class Xsflow:
         return outcome, recounted
 
     def tick(self, now: datetime | None = None) -> SweepReport:
-        return sweep(self.engine, now or self.clock.now())
+        now = now or self.clock.now()
+        report = sweep(self.engine, now)
+        report.notified = self.notify(now)
+        return report
+
+    def notify(self, now: datetime) -> int:
+        """Writes the liaison officers' notices and reminders into the outbox and delivers them."""
+        with self.db.write() as conn:
+            liaison.collect(conn, now)
+            return liaison.deliver(conn, liaison.configured_sender(), now)
 
     def calendar_warning(self, now: datetime | None = None) -> str | None:
         """The holiday notice the operator must load soon, if one is missing (see calendar.readiness)."""

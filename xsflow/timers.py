@@ -34,6 +34,7 @@ class SweepReport:
     # or another worker (PostgreSQL skips locked cases), its lapse failed, or `limit` was reached.
     # The next sweep takes them.
     left_due: int = 0
+    notified: int = 0  # notifications handed to the sender after the sweep (xsflow/liaison.py)
 
 
 def sweep(engine: Engine, now: datetime, *, limit: int | None = None) -> SweepReport:

@@ -10,7 +10,8 @@ from marshmallow import ValidationError
 
 from .calendar import SHANGHAI, local_date
 from .definitions import Procedure, Transition
-from .errors import InvalidPayload, TriggerNotAllowed
+from .access import Actor
+from .errors import Forbidden, InvalidPayload, TriggerNotAllowed
 
 DEFAULT_BACKDATING_DAYS = 90  # docs/decisions.md, "Time"
 
@@ -99,3 +100,19 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     else:
         out[prefix or "_schema"] = [str(messages)]
     return out
+
+
+def acting(t: Transition, actor: Actor, payload: dict[str, Any], agencies: list[str]) -> dict[str, Any]:
+    """The payload with its acting agency (Transition.acting_agency): a clerk acts for its own agency
+    only; the bureau names the agency it acts for. Either way one of the case's agencies."""
+    name = t.acting_agency
+    if name is None:
+        return payload
+    if not actor.county_wide:
+        if payload.get(name) not in (None, actor.agency):
+            raise Forbidden("只能以本单位名义办理，不能替其他单位办理。", agency=payload.get(name))
+        payload = {**payload, name: actor.agency}
+    if payload.get(name) not in agencies:
+        raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。",
+                             {name: ["请填写参与本案的单位代码（代哪一单位办理）。"]})
+    return payload

@@ -248,3 +248,34 @@ incidents = Table(
     UniqueConstraint("deadline_id", "kind"),
 )
 
+
+# Liaison officers (联络员) of an agency: one or two (《秀山自治县行政执法联席会议制度》第八条).
+liaison_officers = Table(
+    "liaison_officers", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("agency_code", String(40), ForeignKey("agencies.code"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("phone", String(40), nullable=False),
+    Column("email", String(200), nullable=True),
+    Column("post", String(100), nullable=True),
+    Column("named_at", UTC, nullable=False),
+    Index(None, "agency_code"),
+)
+
+# The notification outbox: a notice or overdue reminder for a liaison officer, written once per
+# (source, officer) and delivered by the configured sender; the row says what was sent to whom.
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False),  # document:<id> | deadline:<id>
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=True),
+    Column("agency_code", String(40), ForeignKey("agencies.code"), nullable=False),
+    Column("officer_id", Id, ForeignKey("liaison_officers.id"), nullable=True),
+    Column("recipient", String(400), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTC, nullable=False),
+    Column("sent_at", UTC, nullable=True),
+    Column("status", String(20), nullable=False),  # pending | sent | failed
+    UniqueConstraint("source", "officer_id"),
+)
