@@ -19,6 +19,7 @@ from sqlalchemy import select
 from xsflow.access import Actor, check_may_open
 from xsflow.calendar import SHANGHAI, local_date
 from xsflow.errors import BadRequest, InvalidPayload, XsflowError
+from xsflow.payloads import parse_day
 from xsflow.store.schema import agencies, cases
 from xsflow.system import Xsflow
 from workflows.case_file_self_review import CASE_TYPES
@@ -45,7 +46,7 @@ def read_rows(content: bytes, content_type: str) -> Iterator[tuple[int, dict[str
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BadRequest("CSV 文件应为 UTF-8 编码（Excel 另存为“CSV UTF-8”）。") from None
-        rows = csv.reader(io.StringIO(text))
+        rows = _csv_rows(text)
     else:
         raise BadRequest(f"导入文件的类型应为 text/csv 或 {XLSX}。")
     header: list[str] | None = None
@@ -63,6 +64,14 @@ def read_rows(content: bytes, content_type: str) -> Iterator[tuple[int, dict[str
             yield number, {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header) if h in REQUIRED}
 
 
+def _csv_rows(text: str) -> Iterator[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from reader
+    except csv.Error as err:  # e.g. a stray carriage return inside a field
+        raise BadRequest(f"CSV 文件第{reader.line_num}行格式有误（{err}）：请用 Excel 另存为“CSV UTF-8”后重新导入。") from None
+
+
 def _xlsx_rows(content: bytes) -> Iterable[tuple[Any, ...]]:
     from openpyxl import load_workbook
 
@@ -75,9 +84,9 @@ def _xlsx_rows(content: bytes) -> Iterable[tuple[Any, ...]]:
 
 def _closing(text: str, today: date) -> tuple[datetime | None, str | None]:
     try:
-        day = date.fromisoformat(text[:10])
-    except ValueError:
-        return None, f"办结日期“{text}”格式应为 YYYY-MM-DD。"
+        day = parse_day(text[:10])
+    except ValidationError:
+        return None, f"办结日期“{text}”应为 2000 至 2099 年间的日期，格式 YYYY-MM-DD。"
     if day > today:
         return None, f"办结日期{day:%Y年%-m月%-d日}晚于今天：只能登记已办结的案卷。"
     return datetime.combine(day, time(0, 0), SHANGHAI), None

@@ -28,7 +28,7 @@ from .registry import Registry
 from .store.db import Database, Prepared
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history
 from . import validation
-from .validation import (DEFAULT_BACKDATING_DAYS, acting, check_after_last_event, check_not_before, validated_data,
+from .validation import (DEFAULT_BACKDATING_DAYS, acting, validated_title, check_after_last_event, check_not_before, validated_data,
                          validated_payload)
 from .wording import Templates
 
@@ -132,6 +132,8 @@ class Engine:
                 f"“{proc.title}”须有{proc.min_parties}个以上单位参加：除本单位外，还须列出至少{proc.min_parties - 1}个其他单位。"]
         if not title or not title.strip():
             problems["title"] = ["请填写案件名称（如规范性文件草案名称）。"]
+        else:  # every way in (HTTP, pages, other systems, imports, linked cases) meets the one rule
+            problems.update(validated_title(title))
         value = correlation_key if correlation_key is not None else data.get(proc.correlation_field)
         key = proc.correlation_key(agency, value)
         taken = correlation.case_with_key(conn, proc, key)

@@ -12,6 +12,7 @@ from .calendar import SHANGHAI, local_date
 from .definitions import Procedure, Transition
 from .access import Actor
 from .errors import Forbidden, InvalidPayload, TriggerNotAllowed
+from .payloads import case_title
 
 DEFAULT_BACKDATING_DAYS = 90  # docs/decisions.md, "Time"
 
@@ -116,3 +117,14 @@ def acting(t: Transition, actor: Actor, payload: dict[str, Any], agencies: list[
         raise InvalidPayload(f"“{t.title}”所附内容有误，请逐项修改。",
                              {name: ["请填写参与本案的单位代码（代哪一单位办理）。"]})
     return payload
+
+TITLE = case_title()
+
+
+def validated_title(title: str) -> dict[str, list[str]]:
+    """Problems of a case's title (length of its column, printable characters), by field; {} when fine."""
+    try:
+        TITLE.deserialize(title)
+    except ValidationError as err:
+        return {"title": list(err.messages) if isinstance(err.messages, list) else [str(err.messages)]}
+    return {}

@@ -7,11 +7,12 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from ..case_file_import import XLSX, import_case_files
-from ..case_file_rates import population, self_review_rates
 from xsflow.errors import NotFound, TriggerNotAllowed
+from xsflow.payloads import Payload
 from xsflow.queries import get_case
 
+from ..case_file_import import XLSX, import_case_files
+from ..case_file_rates import population, self_review_rates
 from .routes import ApiBlueprint, caller, documented, if_match, xs
 from .schemas import NoQuery, Query
 
@@ -68,10 +69,14 @@ class SelfReviewRates(MethodView):
             return self_review_rates(conn, actor, year=args["year"], agency=args.get("agency"))
 
 
-DrawIn = Schema.from_dict({
+DrawIn = Payload.from_dict({
     "seed": fields.Integer(strict=True, validate=validate.Range(min=0, max=2**63 - 1, error="随机种子应为非负整数。"),
                            metadata={"description": "随机种子；省略时由系统生成并记录"}),
-    "default_size": fields.Integer(required=True, strict=True, metadata={"description": "每单位抽取件数"}),
+    "default_size": fields.Integer(required=True, strict=True,
+                                   validate=validate.Range(min=1, max=1000, error="每单位抽取件数应为 1 至 1000。"),
+                                   error_messages={"required": "请写明每单位抽取件数 default_size。",
+                                                   "invalid": "每单位抽取件数应为整数。"},
+                                   metadata={"description": "每单位抽取件数"}),
     "sizes": fields.List(fields.Dict(), load_default=list,
                          metadata={"description": "个别单位的抽取件数及理由：[{agency, size, reason}]"}),
 }, name="CaseFileDrawIn")
@@ -89,10 +94,11 @@ def _campaign(conn, x, actor, case_id: int) -> dict:
 
 @blp.route("/case-file-evaluations/<id:case_id>/draw")
 class CampaignDraw(MethodView):
+    @blp.arguments(NoQuery, location="query")
     @blp.arguments(DrawIn)
     @blp.response(200)
     @documented(400, 401, 403, 404, 409, 422)
-    def post(self, body, case_id):
+    def post(self, _query, body, case_id):
         """Draws the sample from the files registered for the campaign's year and assigns the reviewers
         (art. 26); the seed and the population's size are recorded so anyone can redraw it."""
         actor = caller()

@@ -29,13 +29,18 @@ def _document(pointer: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
     return {"Document": (DOCUMENT, "get", ref), "File": (FILE, "get", ref), "Correct": (CORRECTIONS, "post", ref)}
 
 
+OFFICERS_OF = f"{P}/agencies/{{code}}/liaison-officers"
+RATES = f"{P}/case-files/self-review-rates"
+CAMPAIGN = {"Draw": (f"{P}/case-file-evaluations/{{case_id}}/draw", "post", {"case_id": "$response.body#/id"}),
+            "Redraw": (f"{P}/case-file-evaluations/{{case_id}}/redraw", "get", {"case_id": "$response.body#/id"})}
+
 # (path, method, status) → {link name: (target path, target method, parameters)}
 LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = {
     (f"{P}/procedures", "get", "200"): {"Procedure": (f"{P}/procedures/{{name}}", "get",
                                                       {"name": "$response.body#/items/0/name"})},
     (f"{P}/cases", "post", "201"): {**_case("/id"), **_document("/documents/0/id")},
     (f"{P}/cases", "get", "200"): _case("/items/0/id"),
-    (CASE, "get", "200"): {**_case("/id"), **_document("/documents/0/id"),
+    (CASE, "get", "200"): {**_case("/id"), **_document("/documents/0/id"), **CAMPAIGN,
                            "Deadline": (f"{P}/calendar/deadline", "get",
                                         {"start": "$response.body#/deadlines/0/due_date", "days": 1})},
     (EVENTS, "post", "200"): {**_case("/id"), **_document("/documents/0/id")},
@@ -48,9 +53,18 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
     (f"{P}/agencies", "get", "200"): {
         "CasesOfAgency": (f"{P}/cases", "get", {"agency": "$response.body#/items/0/code"}),
         "OverdueOfAgency": (f"{P}/overdue", "get", {"agency": "$response.body#/items/0/code"}),
-        "EnforcersOfAgency": (f"{P}/certificates/enforcers", "get", {"agency": "$response.body#/items/0/code"})},
+        "EnforcersOfAgency": (f"{P}/certificates/enforcers", "get", {"agency": "$response.body#/items/0/code"}),
+        "OfficersOfAgency": (OFFICERS_OF, "put", {"code": "$response.body#/items/0/code"}),
+        "SelfReviewRatesOfAgency": (RATES, "get", {"agency": "$response.body#/items/0/code", "year": 2025})},
     (DOCUMENT, "get", "200"): {**_document("/id"), **_case("/case_id")},
     (CORRECTIONS, "post", "201"): {**_document("/id"), **_case("/case_id")},
+    (f"{P}/annual-reports", "post", "200"): _case("/opened/0/case_id"),
+    (f"{P}/statistics/periods", "post", "201"): _case("/case_ids/0"),
+    (f"{P}/statistics/totals", "get", "200"): {"TotalsCsv": (f"{P}/statistics/totals.csv", "get", {})},
+    (f"{P}/liaison-officers", "get", "200"): {"OfficersOfAgency": (OFFICERS_OF, "put", {"code": "$response.body#/items/0/agency"})},
+    (f"{P}/liaison-officers/missing", "get", "200"): {"OfficersOfAgency": (OFFICERS_OF, "put", {"code": "$response.body#/items/0/code"})},
+    (f"{P}/notifications", "get", "200"): _case("/items/0/case_id"),
+    (f"{P}/case-files/import", "post", "201"): {"Rates": (RATES, "get", {"year": 2025})},
 }
 
 

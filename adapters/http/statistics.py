@@ -9,11 +9,13 @@ from xsflow.payloads import Payload
 
 from ..statistics import ACT_TYPES, csv_lines, open_period, totals
 from .routes import ApiBlueprint, caller, documented, xs
-from .schemas import Query
+from .schemas import NoQuery, Query
 
 blp = ApiBlueprint("statistics", __name__, url_prefix="/api/v1", description="行政执法统计")
 
-PeriodIn = Payload.from_dict({"period": fields.String(required=True, metadata={
+PeriodIn = Payload.from_dict({"period": fields.String(required=True, error_messages={
+    "required": "请写明统计期间 period，例如 2026-Q1。", "null": "请写明统计期间 period，例如 2026-Q1。",
+    "invalid": "统计期间应为文字，例如 2026-Q1。"}, metadata={
     "description": "统计期间，按运营配置的报送周期书写：2026-03、2026-Q1、2026-H1 或 2026"}),
     "occurred_at": fields.AwareDateTime(metadata={"description": "布置报送的时间，默认现在；不能晚于现在"},
                                         error_messages={"invalid": "时间格式应为 ISO 8601，例如 2026-04-01T09:00:00+08:00。",
@@ -36,10 +38,11 @@ TotalsOut = Schema.from_dict({"items": fields.List(fields.Nested(Total)), "next"
 
 @blp.route("/statistics/periods")
 class Periods(MethodView):
+    @blp.arguments(NoQuery, location="query")
     @blp.arguments(PeriodIn)
     @blp.response(201, PeriodOut)
     @documented(400, 401, 403, 422)
-    def post(self, body):
+    def post(self, _query, body):
         """Opens the period's statistics case for every enforcement agency and township team that has none
         (《秀山自治县行政执法监督制度》第35条第（七）项); the due date follows the operator's schedule."""
         return open_period(xs(), caller(), body["period"], occurred=body.get("occurred_at"))
@@ -59,6 +62,7 @@ class Totals(MethodView):
 
 @blp.route("/statistics/totals.csv")
 class TotalsCsv(MethodView):
+    @blp.response(200, description="The totals as CSV (UTF-8 with BOM)", content_type="text/csv")
     @blp.arguments(TotalsQuery, location="query")
     @documented(400, 401, 403)
     def get(self, args):
