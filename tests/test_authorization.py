@@ -283,7 +283,8 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         query = "limit=200" + (f"&agency={OTHER}" if side == "other" else "")
         return Request("GET", f"{ln.path}?{query}")
     if ln.endpoint == m.STATISTICS_OPEN:
-        return Request("POST", ln.path, {"period": "2025-Q3", "occurred_at": "2025-10-01T09:00:00+08:00"})
+        # a period of its own for each cell expected to open one: a period is opened once
+        return Request("POST", ln.path, {"period": f"2025-Q{1 + n % 3}", "occurred_at": "2025-10-01T09:00:00+08:00"})
     if ln.endpoint == m.NAME_OFFICERS:
         code = "nosuch" if side == "none" else agency
         return Request("PUT", ln.path.format(code=code), {"officers": [{"name": "联络员", "phone": "023-76620000"}]})

@@ -575,7 +575,7 @@ def test_forms_are_generated_from_payload_schemas():
                                                   ("served", "")]), specs.values())
     assert values == {"kinds": ["a", "b"], "days": 10, "remark": "好"} and problems == {}
     _, problems = forms.read_form(MultiDict([("days", "十")]), specs.values())
-    assert problems == {"days": ["应为整数。"]}
+    assert problems == {"days": ["应为整数（半角数字）。"]}
     assert forms.errors_by_field({"kinds.0": ["x"], "_schema": ["y"]}, specs) == ({"kinds": ["x"]}, ["y"])
 
 
