@@ -14,7 +14,7 @@ from .access import Actor
 from .errors import Forbidden, InvalidPayload, TriggerNotAllowed
 from .payloads import case_title
 
-DEFAULT_BACKDATING_DAYS = 90  # docs/decisions.md, "Time"
+DEFAULT_BACKDATING_DAYS = 1096  # three years; docs/decisions.md, "Time"
 
 
 def occurred(occurred_at: datetime | None, now: datetime, backdating_days: int) -> datetime:
