@@ -84,7 +84,7 @@ def init(ctx: click.Context, reference_files: tuple[Path, ...]) -> None:
     try:
         report = _system(ctx).init(reference_files)
     except ValueError as err:
-        _fail(str(err))
+        _fail(_one_line(str(err)), 2)
     click.echo(report.describe())
 
 
@@ -300,7 +300,7 @@ def calendar_load(ctx: click.Context, file: Path) -> None:
         notice = parse_notice(file.read_text(encoding="utf-8"), source=str(file))
         outcome, recounted = _system(ctx).load_notice(notice)
     except (NoticeFormatError, CalendarConflictError, UnicodeDecodeError) as err:
-        _fail(f"{file} 未载入：\n{err}")
+        _fail(_one_line(f"{file} 未载入：{err}"), 2)
     if outcome == "unchanged":
         click.echo(f"{notice.number}（{notice.title}）已载入过，内容相同，未作改动。")
         return
@@ -379,7 +379,7 @@ def restore_command(ctx: click.Context, file: Path) -> None:
     try:
         counts = restore(_system(ctx).db, file)
     except RestoreRefused as err:
-        _fail(f"未恢复：{err}")
+        _fail(_one_line(f"未恢复：{err}"), 2)
     click.echo(f"已从 {file} 恢复：案件 {counts.get('cases', 0)} 件、历史记录 {counts.get('history', 0)} 条。"
                "请运行 xsflow audit verify 核对。")
 

@@ -22,7 +22,7 @@ def _system(ctx: click.Context):
     return open_system(ctx.find_root().obj["database_url"])
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 2) -> None:
     click.echo(message, err=True)
     sys.exit(code)
 

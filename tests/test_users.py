@@ -189,7 +189,7 @@ def test_cli_creates_accounts_and_resets_passwords(system):
 
     refused = user_cli(url, "create", "--username", "zhaoliu", "--name", "赵六", "--role", "clerk",
                        password="short\n")
-    assert refused.returncode == 1
+    assert refused.returncode == 2
     assert "必须指定所属单位" in refused.stderr and "密码至少 8 个字符" in refused.stderr
     no_password = user_cli(url, "create", "--username", "zhaoliu", "--name", "赵六", "--role", "clerk",
                            "--agency", "gaj", password="")
@@ -200,7 +200,7 @@ def test_cli_creates_accounts_and_resets_passwords(system):
     assert attempt(system, "Xinmima2025", username="wangwu").user is not None
     assert attempt(system, PASSWORD, username="wangwu").user is None
     unknown = user_cli(url, "reset-password", "nobody", password="Xinmima2025\n")
-    assert unknown.returncode == 1 and "没有用户名为“nobody”的账户" in unknown.stderr
+    assert unknown.returncode == 2 and "没有用户名为“nobody”的账户" in unknown.stderr
 
     disabled = user_cli(url, "disable", "wangwu")
     assert disabled.returncode == 0 and "已停用用户 wangwu" in disabled.stdout, disabled.stderr
