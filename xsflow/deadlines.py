@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 
 from .calendar import OfficialCalendar, local_date
 from .definitions import Deadline, Procedure, Transition
-from .errors import InvalidPayload
+from .errors import InvalidPayload, TriggerNotAllowed
 from .json_views import instant
 from .machine import Step
 from .store.db import Prepared
@@ -50,6 +50,17 @@ def close(conn: Connection, case: LoadedCase, left: set[str], t: Transition, occ
         status = "lapsed" if lapse or late else "cancelled" if t.cancels_deadlines else "met"
         _CLOSE.run(conn, {"deadline_id": d["id"], "status": status, "overdue": lapse, "closed_at": now})
         d["status"], d["overdue"], d["closed_at"] = status, lapse, now
+
+
+def check_restarted(proc: Procedure, t: Transition, started: list[dict[str, Any]], occurred: datetime) -> None:
+    """A period a lapse starts afresh (a re-entering lapse) must run past the lapse: one already over
+    (a fixed date before it) would lapse at once, and again, for ever. The sweep makes this an incident."""
+    for d in started:
+        if d["lapses_at"] <= occurred:
+            raise TriggerNotAllowed(
+                f"“{proc.deadline(d['name']).title}”届满后依“{t.title}”重新起算，但重新起算的期限"
+                f"于{d['due_date']:%Y年%-m月%-d日}24时即已届满，系统不能自动处理；请检查该程序的期限定义。",
+                trigger=t.trigger, deadline=d["name"])
 
 
 def clear_overdue(conn: Connection, case: LoadedCase, step: Step) -> None:

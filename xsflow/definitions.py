@@ -151,8 +151,10 @@ class Transition:
 class Deadline:
     """A period that runs while the case stays in `while_in`, counted from the entering event.
 
-    A statutory deadline fires `on_lapse` when it lapses; a service-level deadline
-    (`on_lapse=None`, period from configuration) only makes the case overdue.
+    A statutory deadline fires `on_lapse` when it lapses, once: the lapse closes it wherever the
+    lapse transition leads (an internal one, dest=None, stays and marks the case overdue; one back
+    into the same state starts the period afresh). A service-level deadline (`on_lapse=None`,
+    period from configuration) only makes the case overdue.
     """
 
     name: str

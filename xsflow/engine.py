@@ -264,16 +264,24 @@ class Engine:
             row["data"] = t.effect(row["data"], payload)
         if t.unique is not None:
             correlation.check_unique(conn, proc, row, t, t.unique, actor)
-        started: list[dict[str, Any]] = []
+        left: set[str] = set()
+        entered: list = []
         if step.changes_state or step.reenters:
             deadline_rows.clear_overdue(conn, case, step)
             if step.changes_state:
-                left, entered = proc.deadlines_left(step.source, step.dest), proc.deadlines_entered(step.source, step.dest)
+                left = {d.name for d in proc.deadlines_left(step.source, step.dest)}
+                entered = proc.deadlines_entered(step.source, step.dest)
             else:  # leaving and entering the same state starts its deadlines afresh (a yearly check);
                 # a date held in the case data does not depend on the entry: it keeps running
-                left = entered = [d for d in proc.deadlines_in(step.source) if d.on_date is None]
-            deadline_rows.close(conn, case, {d.name for d in left}, t, occurred, now)
-            started = self._start_deadlines(conn, case, entered, occurred, payload)
+                entered = [d for d in proc.deadlines_in(step.source) if d.on_date is None]
+                left = {d.name for d in entered}
+        if lapsed is not None:  # the lapse closes its deadline whatever the destination: else it fires again
+            left.add(lapsed["name"])
+        if left:
+            deadline_rows.close(conn, case, left, t, occurred, now)
+        started = self._start_deadlines(conn, case, entered, occurred, payload)
+        if lapsed is not None:
+            deadline_rows.check_restarted(proc, t, started, occurred)
         entry = self.append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
                                      source=step.source, dest=step.dest, occurred=occurred, now=now)
         issued_before = len(case.documents)
