@@ -87,6 +87,7 @@ FIRE = "POST /api/v1/cases/{case_id}/events"
 INBOUND_LIST = "GET /api/v1/events"
 INBOUND = "POST /api/v1/events"
 OVERDUE = "GET /api/v1/overdue"
+OVERDUE_SUMMARY = "GET /api/v1/overdue/summary"
 INCIDENTS = "GET /api/v1/incidents"
 DOCUMENT = "GET /api/v1/documents/{document_id}"
 DOCUMENT_FILE = "GET /api/v1/documents/{document_id}/file"
@@ -107,7 +108,7 @@ NAME_OFFICERS = "PUT /api/v1/agencies/{code}/liaison-officers"
 NOTIFICATIONS = "GET /api/v1/notifications"
 
 ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CASE, HISTORY, FIRE, INBOUND_LIST,
-             INBOUND, OVERDUE, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS,
+             INBOUND, OVERDUE, OVERDUE_SUMMARY, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS,
              CASE_FILE_IMPORT, SELF_REVIEW_RATES, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
              STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV, OFFICERS, OFFICERS_MISSING, NAME_OFFICERS,
              NOTIFICATIONS)
@@ -182,6 +183,8 @@ MATRIX = (
     line(INBOUND,       "none",  "file",              404, 404, 404, 404, 404, 404, 404),
     line(OVERDUE,       "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(OVERDUE,       "other", "",                  200, 200, 200, 200, 200, 200, 200),
+    line(OVERDUE_SUMMARY, "-",   "",                  200, 200, 200, 200, 200, 200, 200),
+    line(OVERDUE_SUMMARY, "other", "",                200, 200, 200, 200, 200, 200, 200),
     line(INCIDENTS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(DOCUMENT,      "own",   "",                  200, 200, 200, 200, 200, 200, 200),
     line(DOCUMENT,      "other", "",                  403, 403, 200, 200, 200, 200, 403),
@@ -265,7 +268,7 @@ declared per procedure (docs/procedures.md); `admin` fires none.
   agency: no title, state, triggers, parties or numbers. A number that does not exist is answered
   404. Case and document ids are sequential, so telling "not yours" from "no such id" gives away
   nothing that counting does not.
-- **Lists are filtered, not refused**: `GET /cases`, `/overdue`, `/incidents` and `/register`
+- **Lists are filtered, not refused**: `GET /cases`, `/overdue`, `/overdue/summary` (counts only), `/incidents` and `/register`
   hold only what the caller may see; `?agency=` another agency gives an empty list to an
   agency-bound caller. `GET /certificates/enforcers?agency=` another agency is refused with 403,
   since that query names one agency only.

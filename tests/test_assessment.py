@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import at
 from workflows.assessment import AFTER_THE_YEAR, ITEM_CODES, assessment, standard_for
-from xsflow import queries
+from xsflow import overdue, queries
 from xsflow.access import Actor
 from xsflow.definitions import check
 from xsflow.documents import docx_file
@@ -243,7 +243,7 @@ def test_unpublished_by_31_january_is_overdue_and_can_still_be_published(system,
     assert late["state"] == "scored" and late["overdue"] is True
     assert publication(late)["status"] == "lapsed"
     with system.db.read() as conn:
-        listed = queries.overdue(conn, system.registry, system.calendars.current(conn), ASSESSOR,
+        listed = overdue.page(conn, system.registry, system.calendars.current(conn), ASSESSOR,
                                  now=clock.now()).items
     assert [(i["case_id"], i["deadline"], i["due_date"]) for i in listed] == [(case["id"], "publication", "2026-01-31")]
 

@@ -282,6 +282,8 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
     if ln.endpoint in (m.CASES, m.OVERDUE, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST):
         query = "limit=200" + (f"&agency={OTHER}" if side == "other" else "")
         return Request("GET", f"{ln.path}?{query}")
+    if ln.endpoint == m.OVERDUE_SUMMARY:  # counts only: an agency-bound caller's are its own cases'
+        return Request("GET", ln.path + (f"?agency={OTHER}" if side == "other" else ""))
     if ln.endpoint == m.STATISTICS_OPEN:
         # a period of its own for each cell expected to open one: a period is opened once
         return Request("POST", ln.path, {"period": f"2025-Q{1 + n % 3}", "occurred_at": "2025-10-01T09:00:00+08:00"})

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from tests.conftest import at
-from xsflow import queries
+from xsflow import overdue, queries
 from xsflow.access import Actor
 from xsflow.errors import TriggerNotAllowed, http_status
 from xsflow.store.schema import cases, document_sequences, history
@@ -312,7 +312,7 @@ def test_service_level_deadline_lapsing_makes_the_case_overdue_without_moving_it
     assert [e["trigger"] for e in entries(system, case["id"])] == ["open"]
     with system.db.read() as conn:
         calendar = system.calendars.current(conn)
-        listed = queries.overdue(conn, system.registry, calendar, SUPERVISOR, now=clock.now()).items
+        listed = overdue.page(conn, system.registry, calendar, SUPERVISOR, now=clock.now()).items
         overdue_cases = queries.list_cases(conn, system.registry, SUPERVISOR, now=clock.now(), overdue=True).items
     assert [(i["case_id"], i["deadline"], i["due_date"]) for i in listed] == [(case["id"], "review", "2025-03-24")]
     assert [c["id"] for c in overdue_cases] == [case["id"]]

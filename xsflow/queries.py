@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, or_, select, true
 
 from .access import Actor
-from .calendar import OfficialCalendar, local_date
+from .calendar import OfficialCalendar
 from .errors import BadRequest, NotFound
 from .payloads import limit, unprintable
 from .registry import Registry
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, inbound_events, incidents
-from .json_views import case_view, day, document_view, history_view, instant
+from .json_views import case_view, document_view, history_view, instant
 
 MAX_LIMIT = 200
 
@@ -69,21 +69,6 @@ def after_code(cursor: str | None) -> str:
     if not isinstance(after, str) or len(after) > limit(agencies.c.code) or unprintable(after, multiline=False):
         raise BadRequest(BAD_CURSOR)
     return after
-
-
-def after_lapse(cursor: str | None) -> tuple[datetime, int] | None:
-    """The (lapse instant, deadline id) the previous page of the overdue list ended on."""
-    after = decode_cursor(cursor)
-    if after is None:
-        return None
-    try:
-        at, last_id = after
-        at = datetime.fromisoformat(at)
-    except (TypeError, ValueError):
-        raise BadRequest(BAD_CURSOR) from None
-    if at.tzinfo is None or not _is_id(last_id):
-        raise BadRequest(BAD_CURSOR)
-    return at, last_id
 
 
 def check_limit(limit: int | None, default: int = 50) -> int:
@@ -188,43 +173,6 @@ def working_days_after(calendar: OfficialCalendar, due: date, today: date) -> in
     if today <= due:
         return 0
     return calendar.working_days_between(due + timedelta(days=1), today)
-
-
-def overdue(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
-            agency: str | None = None, procedure: str | None = None, cursor: str | None = None,
-            limit: int | None = None) -> Page:
-    """Lapsed deadlines of open cases, oldest first, with working days overdue."""
-    limit = check_limit(limit)
-    stmt = (select(deadlines, cases.c.procedure, cases.c.definition_version, cases.c.agency_code,
-                   cases.c.title.label("case_title"), cases.c.state)
-            .join(cases, cases.c.id == deadlines.c.case_id)
-            .where(cases.c.closed.is_(False), _scoped(actor), _overdue_deadline(now))
-            .order_by(deadlines.c.lapses_at, deadlines.c.id).limit(limit + 1))
-    if agency:
-        stmt = stmt.where(cases.c.agency_code == agency)
-    if procedure:
-        stmt = stmt.where(cases.c.procedure == procedure)
-    after = after_lapse(cursor)
-    if after is not None:
-        at, last_id = after
-        stmt = stmt.where(or_(deadlines.c.lapses_at > at,
-                              and_(deadlines.c.lapses_at == at, deadlines.c.id > last_id)))
-    rows = conn.execute(stmt).mappings().all()
-    today = local_date(now)
-    items = []
-    for r in rows[:limit]:
-        proc = registry.get(r["procedure"], r["definition_version"])
-        items.append({
-            "case_id": r["case_id"], "procedure": r["procedure"], "agency": r["agency_code"],
-            "case_title": r["case_title"], "state": r["state"], "state_title": proc.state(r["state"]).title,
-            "deadline": r["name"], "deadline_title": proc.deadline(r["name"]).title,
-            "due_date": day(r["due_date"]), "lapses_at": instant(r["lapses_at"]),
-            "provisional": bool(r["provisional"]), "basis": r["basis"],
-            "working_days_overdue": working_days_after(calendar, r["due_date"], today),
-        })
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
-    return Page(items, encode_cursor([instant(last["lapses_at"]), last["id"]]) if last else None)
 
 
 def list_agencies(conn: Connection, *, cursor: str | None = None, limit: int | None = None) -> Page:

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.routing import IntegerConverter
 
-from xsflow import queries
+from xsflow import overdue, queries
 from xsflow.access import Actor
 from xsflow.calendar import SHANGHAI
 from xsflow.errors import BadRequest, Forbidden, InvalidPayload
@@ -18,6 +18,7 @@ from xsflow.system import Xsflow
 from xsflow.tokens import authenticate
 from xsflow.json_views import instant, procedure_view
 
+from .. import overdue_bands
 from ..files import docx_download
 from . import schemas as s
 
@@ -208,11 +209,30 @@ class Overdue(MethodView):
     @documented(400, 401)
     def get(self, args):
         """Lapsed deadlines of open cases the caller may see, oldest first, with working days overdue."""
-        actor = caller()
-        x = xs()
+        actor, x = caller(), xs()
+        cursor, limit = args.pop("cursor", None), args.pop("limit", None)
         with x.db.read() as conn:
             calendar = x.calendars.current(conn)
-            return queries.overdue(conn, x.registry, calendar, actor, now=x.clock.now(), **args).as_json()
+            return overdue.page(conn, x.registry, calendar, actor, now=x.clock.now(), filters=overdue.Filters(**args),
+                                bands=overdue_bands.bands(calendar, x.clock.now()), cursor=cursor,
+                                limit=limit).as_json()
+
+
+@api.route("/overdue/summary")
+class OverdueSummary(MethodView):
+    @api.arguments(s.OverdueSummaryQuery, location="query")
+    @api.response(200, s.OverdueSummary)
+    @documented(400, 401)
+    def get(self, args):
+        """How many lapsed deadlines the caller may see, per agency × procedure × working-days-overdue band.
+
+        One aggregate query: the total and the counts match what `GET /overdue` with the same filters lists.
+        """
+        actor, x = caller(), xs()
+        now = x.clock.now()
+        with x.db.read() as conn:
+            bands = overdue_bands.bands(x.calendars.current(conn), now)
+            return overdue.summary(conn, actor, now=now, filters=overdue.Filters(**args), bands=bands)
 
 
 @api.route("/incidents")

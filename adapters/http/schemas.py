@@ -96,8 +96,14 @@ CaseQuery = Query.from_dict({
     "procedure": fields.String(), "state": fields.String(), "agency": fields.String(),
     "overdue": fields.Boolean(error_messages={"invalid": "overdue 应为 true 或 false。"}),
 }, name="CaseQuery")
-OverdueQuery = Query.from_dict({**_page_args(), "procedure": fields.String(), "agency": fields.String()},
-                               name="OverdueQuery")
+_OVERDUE_FILTERS = {
+    "procedure": fields.String(), "agency": fields.String(),
+    "band": fields.String(metadata={"description": "逾期天数段，例如 1-5、6-10、21+（见 /overdue/summary 的 bands）"}),
+    "due_from": day(metadata={"description": "最后一日不早于，YYYY-MM-DD"}),
+    "due_to": day(metadata={"description": "最后一日不晚于，YYYY-MM-DD"}),
+}
+OverdueQuery = Query.from_dict({**_page_args(), **_OVERDUE_FILTERS}, name="OverdueQuery")
+OverdueSummaryQuery = Query.from_dict(_OVERDUE_FILTERS, name="OverdueSummaryQuery")
 EventQuery = Query.from_dict({**_page_args(), "outcome": fields.String(
     validate=validate.OneOf(["applied", "rejected"], error="outcome 应为 applied 或 rejected。"))}, name="EventQuery")
 ProcedureQuery = Query.from_dict({"version": fields.Integer(error_messages={"invalid": "版本应为整数。"})},
@@ -329,7 +335,29 @@ class OverdueOut(Schema):
     lapses_at = fields.String(metadata=_INSTANT)
     provisional = fields.Boolean()
     basis = fields.String()
+    service_level = fields.Boolean(metadata={"description": "办理时限（true）或法定期限（false）"})
     working_days_overdue = fields.Integer()
+
+
+class OverdueBand(Schema):
+    band = fields.String()
+    title = fields.String()
+    min_days = fields.Integer()
+
+
+class OverdueCount(Schema):
+    agency = fields.String()
+    procedure = fields.String()
+    band = fields.String()
+    band_title = fields.String()
+    count = fields.Integer()
+
+
+class OverdueSummary(Schema):
+    as_of = fields.String(metadata={"format": "date", "description": "逾期工作日计算至该日"})
+    total = fields.Integer()
+    bands = fields.List(fields.Nested(OverdueBand))
+    items = fields.List(fields.Nested(OverdueCount), metadata={"description": "每个单位、程序、逾期天数段的项数"})
 
 
 class AgencyOut(Schema):

@@ -1,24 +1,31 @@
-"""逾期: every lapsed deadline and open incident the person may see, grouped by agency and
-procedure, with a bar chart per agency and exports to .xlsx and CSV."""
+"""逾期: the summary of lapsed deadlines the person may see (counts per agency × procedure ×
+days-overdue band, from one aggregate query, with a bar chart per agency), the first page of rows
+grouped by agency and procedure, and exports streamed to CSV or written in constant memory to .xlsx."""
 from __future__ import annotations
 
 import csv
 import io
-from urllib.parse import quote
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from html import escape
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from flask import Response, render_template, request
+from flask import Response, flash, redirect, render_template, request, send_file, stream_with_context, url_for
 from markupsafe import Markup
 
+from xsflow import overdue as core
 from xsflow import queries
 from xsflow.calendar import local_date
+from xsflow.errors import BadRequest
 from xsflow.payloads import xml_safe
 
+from .. import overdue_bands
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
-from .cases import agency_names, all_pages
+from .cases import agency_names
+from .dates import DATE_HINT, parse_form_date
 from .forms import whole_number
 from .text import cn_date, cn_instant
 
@@ -27,57 +34,61 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = [("agency_name", "单位"), ("procedure_title", "程序"), ("case_id", "案件编号"), ("case_title", "案件名称"),
            ("state_title", "当前状态"), ("deadline_title", "期限"), ("kind_title", "类别"), ("due_text", "最后一日"),
            ("working_days_overdue", "逾期工作日"), ("basis", "依据"), ("provisional_text", "推定")]
+PAGE_SIZE = 100
+FILTER_NAMES = ("agency", "procedure", "kind", "min_days", "band", "due_from", "due_to")
+
+
+def _form_date(name: str, title: str):
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_form_date(raw)
+    except ValueError:
+        raise BadRequest(f"{title}的日期格式有误（{DATE_HINT}），收到的是“{raw[:20]}”。") from None
 
 
 def read_filters() -> dict[str, Any]:
     args = request.args
-    return {"agency": args.get("agency") or None, "procedure": args.get("procedure") or None,
-            "kind": args.get("kind") if args.get("kind") in KINDS else None,
-            "min_days": whole_number(args.get("min_days", ""), "min_days")}
+    kind = args.get("kind") if args.get("kind") in KINDS else None
+    return {"agency": args.get("agency") or None, "procedure": args.get("procedure") or None, "kind": kind,
+            "min_days": whole_number(args.get("min_days", ""), "min_days"), "band": args.get("band") or None,
+            "due_from": _form_date("due_from", "最后一日起"), "due_to": _form_date("due_to", "最后一日止")}
 
 
-def overdue_items(filters: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
-    """(lapsed deadlines, open incidents, agency names) for the signed-in person."""
-    actor = current_actor()
-    x = xs()
-    now = x.clock.now()
-    with x.db.read() as conn:
-        calendar = x.calendars.current(conn)
-        names = agency_names(conn)
-        items = list(all_pages(lambda c: queries.overdue(
-            conn, x.registry, calendar, actor, now=now, agency=filters["agency"], procedure=filters["procedure"],
-            cursor=c, limit=200)))
-        incidents = queries.open_incidents(conn, actor).items
-    out = []
-    for item in items:
-        deadline = next(p.deadline(item["deadline"]) for p in x.registry.versions(item["procedure"])
-                        if item["deadline"] in {d.name for d in p.deadlines})
-        kind = "service_level" if deadline.service_level else "statutory"
-        if filters["kind"] and kind != filters["kind"]:
-            continue
-        if filters["min_days"] is not None and item["working_days_overdue"] < filters["min_days"]:
-            continue
-        out.append({**item, "kind": kind, "kind_title": KINDS[kind],
-                    "agency_name": names.get(item["agency"], item["agency"]),
-                    "procedure_title": x.registry.versions(item["procedure"])[-1].title,
-                    "due_text": cn_date(item["due_date"]), "provisional_text": "是" if item["provisional"] else ""})
-    out.sort(key=lambda i: (i["agency_name"], i["procedure_title"], -i["working_days_overdue"], i["case_id"]))
-    for incident in incidents:
-        incident["created_text"] = cn_instant(incident["created_at"])
-    return out, incidents, names
+def core_filters(filters: dict[str, Any]) -> core.Filters:
+    return core.Filters(agency=filters["agency"], procedure=filters["procedure"], band=filters["band"],
+                        due_from=filters["due_from"], due_to=filters["due_to"], min_days=filters["min_days"],
+                        service_level=None if filters["kind"] is None else filters["kind"] == "service_level")
 
 
-def grouped(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+class Labels:
+    """Names a person reads for the codes a row holds."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.procedures = {p.name: p.title for p in xs().registry.all()}
+
+    def row(self, item: dict[str, Any]) -> dict[str, Any]:
+        kind = "service_level" if item["service_level"] else "statutory"
+        return {**item, "kind": kind, "kind_title": KINDS[kind], "agency_name": self.names.get(item["agency"], item["agency"]),
+                "procedure_title": self.procedures.get(item["procedure"], item["procedure"]),
+                "due_text": cn_date(item["due_date"]), "provisional_text": "是" if item["provisional"] else ""}
+
+
+def grouped(items: list[dict[str, Any]], counts: Counter) -> list[dict[str, Any]]:
+    """A page's rows by agency and procedure; `counts` gives each group's total over every page."""
     groups: dict[str, dict[str, Any]] = {}
     for item in items:
         g = groups.setdefault(item["agency"], {"agency": item["agency"], "name": item["agency_name"], "procedures": {}})
-        g["procedures"].setdefault(item["procedure_title"], []).append(item)
+        p = g["procedures"].setdefault(item["procedure"], {"title": item["procedure_title"], "rows": [],
+                                                            "total": counts[item["agency"], item["procedure"]]})
+        p["rows"].append(item)
     return list(groups.values())
 
 
-def chart(items: list[dict[str, Any]]) -> Markup:
+def chart(counts: list[tuple[str, int]]) -> Markup:
     """Overdue items per agency as horizontal bars (inline SVG; the table beside it has the numbers)."""
-    counts = Counter(i["agency_name"] for i in items).most_common()
     if not counts:
         return Markup("")
     label_w, bar_w, row_h = 230, 420, 26
@@ -100,17 +111,35 @@ def chart(items: list[dict[str, Any]]) -> Markup:
 @signed_in
 def overdue():
     filters = read_filters()
-    items, incidents, names = overdue_items(filters)
-    x = xs()
-    counts = Counter(i["agency_name"] for i in items).most_common()
-    return render_template("web/overdue.html", items=items, groups=grouped(items), incidents=incidents,
-                           names=names, filters=filters, kinds=KINDS, chart=chart(items), counts=counts,
-                           procedures={p.name: p.title for p in x.registry.all()},
-                           today=local_date(x.clock.now()), query=request.query_string.decode())
-
-
-def export_rows(items: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[i[key] for key, _ in COLUMNS] for i in items]
+    actor, x = current_actor(), xs()
+    now = x.clock.now()
+    with x.db.read() as conn:
+        calendar = x.calendars.current(conn)
+        labels = Labels(agency_names(conn))
+        bands = overdue_bands.bands(calendar, now)
+        summary = core.summary(conn, actor, now=now, filters=core_filters(filters), bands=bands)
+        page = core.page(conn, x.registry, calendar, actor, now=now, filters=core_filters(filters), bands=bands,
+                         order="grouped", cursor=request.args.get("cursor") or None, limit=PAGE_SIZE)
+        incidents = queries.open_incidents(conn, actor).items
+    for incident in incidents:
+        incident["created_text"] = cn_instant(incident["created_at"])
+    items = [labels.row(i) for i in page.items]
+    per_agency: Counter = Counter()
+    per_group: Counter = Counter()
+    per_band: Counter = Counter()
+    for c in summary["items"]:
+        per_agency[labels.names.get(c["agency"], c["agency"])] += c["count"]
+        per_group[c["agency"], c["procedure"]] += c["count"]
+        per_band[c["band"]] += c["count"]
+    counts = per_agency.most_common()
+    query = {k: v for k, v in request.args.items() if k in FILTER_NAMES and v}
+    next_url = url_for("web.overdue", **query, cursor=page.next) if page.next else None
+    return render_template("web/overdue.html", items=items, groups=grouped(items, per_group), incidents=incidents,
+                           names=labels.names, filters=filters, kinds=KINDS, chart=chart(counts), counts=counts,
+                           total=summary["total"], bands=[(b["band"], b["title"], per_band[b["band"]])
+                                                          for b in summary["bands"]],
+                           procedures=labels.procedures, today=local_date(now), next_url=next_url,
+                           first_page=not request.args.get("cursor"), query=urlencode(query))
 
 
 # Case titles, agency names and the like are typed by clerks. A spreadsheet program runs a cell that
@@ -128,58 +157,110 @@ def csv_safe(value: Any) -> Any:
     return "'" + value if looks_like_formula(value) else value
 
 
+def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
+    """The export's rows, read from a server-side cursor as they are written: memory stays flat."""
+    actor, x = current_actor(), xs()
+    now = x.clock.now()
+    with x.db.read() as conn:
+        calendar = x.calendars.current(conn)
+        labels = Labels(agency_names(conn))
+        for item in core.stream(conn, x.registry, calendar, actor, now=now, filters=core_filters(filters),
+                                bands=overdue_bands.bands(calendar, now)):
+            row = labels.row(item)
+            yield [row[key] for key, _ in COLUMNS]
+
+
+def export_total(filters: dict[str, Any]) -> int:
+    actor, x = current_actor(), xs()
+    now = x.clock.now()
+    with x.db.read() as conn:
+        bands = overdue_bands.bands(x.calendars.current(conn), now)
+        return core.summary(conn, actor, now=now, filters=core_filters(filters), bands=bands)["total"]
+
+
+def csv_lines(rows: Iterator[list[Any]]) -> Iterator[str]:
+    """The CSV text, a few hundred rows per chunk; a byte-order mark first, so spreadsheet programs read UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow([title for _, title in COLUMNS])
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([csv_safe(v) for v in row])
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
 @web.route("/overdue/export.csv")
 @signed_in
 def overdue_csv():
-    items, _, _ = overdue_items(read_filters())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([title for _, title in COLUMNS])
-    writer.writerows([csv_safe(v) for v in row] for row in export_rows(items))
-    # A byte-order mark, so that spreadsheet programs read the Chinese as UTF-8.
-    body = "\ufeff" + buffer.getvalue()
-    return _download(body.encode("utf-8"), "text/csv", "csv")
+    filters = read_filters()
+    body = (chunk.encode("utf-8") for chunk in csv_lines(export_rows(filters)))
+    return _download(stream_with_context(body), "text/csv", "csv")
+
+
+XLSX_WIDTHS = {"单位": 26, "程序": 22, "案件编号": 10, "案件名称": 40, "当前状态": 14, "期限": 20, "类别": 10,
+               "最后一日": 16, "逾期工作日": 12, "依据": 50, "推定": 6}
+
+
+def write_xlsx(rows: Iterator[list[Any]], out) -> None:
+    """A write-only workbook: each row goes to disk as it is appended, so memory stays constant."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("逾期事项")
+    for index, (_, title) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = XLSX_WIDTHS.get(title, 14)
+    sheet.freeze_panes = "A2"
+    header = []
+    for _, title in COLUMNS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font, cell.alignment = Font(bold=True), Alignment(horizontal="center")
+        header.append(cell)
+    sheet.append(header)
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        sheet.append([_xlsx_cell(sheet, v, WriteOnlyCell) for v in row])
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{n + 1}"
+    book.save(out)
+
+
+def _xlsx_cell(sheet, value: Any, cell_type) -> Any:
+    if not isinstance(value, str):
+        return value
+    # XML cannot hold control characters: a title stored with one must not stop the export.
+    cell = cell_type(sheet, value=xml_safe(value))
+    # openpyxl makes any text starting with "=" a formula: store it as the text typed.
+    cell.data_type = "s"
+    if looks_like_formula(value):
+        # Excel's own mark for text typed with a leading ': it stays text when the cell is edited.
+        cell.quotePrefix = True
+    return cell
 
 
 @web.route("/overdue/export.xlsx")
 @signed_in
 def overdue_xlsx():
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    items, _, _ = overdue_items(read_filters())
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "逾期事项"
-    sheet.append([title for _, title in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    for row in export_rows(items):
-        # XML cannot hold control characters: a title stored with one must not stop the export.
-        sheet.append([xml_safe(v) if isinstance(v, str) else v for v in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                # openpyxl makes any text starting with "=" a formula: store it as the text typed.
-                cell.data_type = "s"
-            if looks_like_formula(cell.value):
-                # Excel's own mark for text typed with a leading ': it stays text when the cell is edited.
-                cell.quotePrefix = True
-    widths = {"单位": 26, "程序": 22, "案件编号": 10, "案件名称": 40, "当前状态": 14, "期限": 20, "类别": 10,
-              "最后一日": 16, "逾期工作日": 12, "依据": 50, "推定": 6}
-    for index, (_, title) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = widths.get(title, 14)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    out = io.BytesIO()
-    book.save(out)
-    return _download(out.getvalue(), XLSX, "xlsx")
+    filters = read_filters()
+    try:
+        core.check_xlsx(export_total(filters))
+    except BadRequest as refused:
+        flash(refused.message, "error")
+        return redirect(url_for("web.overdue", **{k: v for k, v in request.args.items() if k in FILTER_NAMES}))
+    out = tempfile.TemporaryFile()
+    write_xlsx(export_rows(filters), out)
+    out.seek(0)
+    return _download(send_file(out, mimetype=XLSX), XLSX, "xlsx")
 
 
-def _download(content: bytes, mimetype: str, ext: str) -> Response:
+def _download(content: Any, mimetype: str, ext: str) -> Response:
     today = local_date(xs().clock.now()).isoformat()
-    response = Response(content, mimetype=mimetype)
+    response = content if isinstance(content, Response) else Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"overdue-{today}.{ext}\"; filename*=UTF-8''{quote(f'逾期事项-{today}.{ext}')}")
     return response

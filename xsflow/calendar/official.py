@@ -125,6 +125,11 @@ class OfficialCalendar:
             return 0
         return self._table.working_days_between(periods._check_start(first), periods._check_start(last))
 
+    def nth_working_day_back(self, day: date, n: int) -> date | None:
+        """Turns "at least n working days overdue on ``day``" into a date a query compares: a due date
+        before the returned day has n or more working days in (due date, day]; one bisect."""
+        return self._table.nth_working_day_back(day, n)
+
     def touches_unnoticed_years(self, first: date, last: date) -> bool:
         """True if any day in [first, last] is not settled by a loaded notice (see is_settled)."""
         return self._table.touches_unsettled(first, last)

@@ -113,6 +113,12 @@ class DayTable:
             raise ValueError(f"期间届满日超出日历支持的范围（{FIRST_YEAR}—{LAST_YEAR}年）")
         return self._working[i]
 
+    def nth_working_day_back(self, d: date, n: int) -> date | None:
+        """The nth working day counting back from ``d`` (``d`` itself is the first if it is one), or None
+        before the table: a due date before it has at least n working days in (due date, d]."""
+        i = bisect_right(self._working, d.toordinal()) - n
+        return date.fromordinal(self._working[i]) if 0 <= i < len(self._working) else None
+
     def first_working_day_from(self, d: date) -> date:
         self.index(d)
         i = bisect_left(self._working, d.toordinal())

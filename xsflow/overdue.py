@@ -1,0 +1,212 @@
+"""逾期 at any size: a summary from one aggregate query, keyset pages, and rows streamed from a
+server-side cursor for the exports.
+
+"Working days overdue" is counted on the official calendar, not in SQL; a band of it ("6—10 个工作日")
+is turned into due-date boundaries first (one bisect per limit), so the database compares dates and
+never a row is counted in a Python loop to be filtered or grouped.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, false, func, select, tuple_
+
+from .access import Actor
+from .calendar import OfficialCalendar, local_date
+from .errors import BadRequest
+from .json_views import day, instant
+from .payloads import limit as column_limit, unprintable
+from .queries import (BAD_CURSOR, MAX_ID, Page, _overdue_deadline, _scoped, check_limit, decode_cursor,
+                      encode_cursor, working_days_after)
+from .registry import Registry
+from .store.schema import cases, deadlines
+
+DEFAULT_BANDS = (0, 1, 6, 11, 21)  # lower limits in working days overdue; the last band has no upper limit
+XLSX_MAX_ROWS = 1_048_575  # an .xlsx sheet holds 1,048,576 rows, one of them the header
+
+# The orders a list is paged in: the API's oldest first, and the page's and exports' by agency and procedure.
+ORDERS = {"oldest": (deadlines.c.lapses_at, deadlines.c.id),
+          "grouped": (cases.c.agency_code, cases.c.procedure, deadlines.c.due_date, deadlines.c.id)}
+
+
+@dataclass(frozen=True)
+class Filters:
+    agency: str | None = None
+    procedure: str | None = None
+    band: str | None = None  # a band's id, e.g. "6-10" or "21+"
+    due_from: date | None = None
+    due_to: date | None = None
+    service_level: bool | None = None  # 办理时限 (True) or 法定期限 (False)
+    min_days: int | None = None
+
+
+class Bands:
+    """Days-overdue bands, and the due dates that bound them today."""
+
+    def __init__(self, calendar: OfficialCalendar, today: date, lower: Sequence[int] = DEFAULT_BANDS) -> None:
+        if not lower or list(lower) != sorted(set(lower)) or lower[0] < 0:
+            raise ValueError("逾期天数段的下限应为递增的非负整数")
+        self.calendar, self.today, self.lower = calendar, today, tuple(lower)
+        uppers = [n - 1 for n in self.lower[1:]] + [None]
+        self.ids = tuple(f"{lo}+" if hi is None else str(lo) if lo == hi else f"{lo}-{hi}"
+                         for lo, hi in zip(self.lower, uppers))
+        self.titles = tuple(_title(lo, hi) for lo, hi in zip(self.lower, uppers))
+
+    def at_least(self, n: int):
+        """Overdue by n working days or more, as a comparison of due dates."""
+        if n <= 0:
+            return deadlines.c.due_date.is_not(None)
+        cutoff = self.calendar.nth_working_day_back(self.today, n)
+        return deadlines.c.due_date < cutoff if cutoff else false()
+
+    def condition(self, band: str):
+        if band not in self.ids:
+            raise BadRequest(f"逾期天数段 band 应为以下之一：{'、'.join(self.ids)}。", fields={"band": ["无此逾期天数段。"]})
+        i = self.ids.index(band)
+        upper = [~self.at_least(self.lower[i + 1])] if i + 1 < len(self.lower) else []
+        return and_(self.at_least(self.lower[i]), *upper)
+
+    def index(self):
+        """The band's position as an SQL expression: the highest lower limit the row reaches."""
+        whens = [(self.at_least(n), i) for i, n in reversed(list(enumerate(self.lower)))]
+        return case(*whens, else_=0)
+
+
+def _title(lo: int, hi: int | None) -> str:
+    if hi is None:
+        return f"{lo} 个工作日以上" if lo else "全部"
+    if lo == 0 and hi == 0:
+        return "未满 1 个工作日"
+    return f"{lo} 个工作日" if lo == hi else f"{lo}—{hi} 个工作日"
+
+
+def conditions(actor: Actor, now: datetime, filters: Filters, bands: Bands) -> list:
+    """Lapsed deadlines of open cases the actor may see, narrowed by the filters."""
+    out = [cases.c.closed.is_(False), _scoped(actor), _overdue_deadline(now)]
+    if filters.agency:
+        out.append(cases.c.agency_code == filters.agency)
+    if filters.procedure:
+        out.append(cases.c.procedure == filters.procedure)
+    if filters.band:
+        out.append(bands.condition(filters.band))
+    if filters.due_from:
+        out.append(deadlines.c.due_date >= filters.due_from)
+    if filters.due_to:
+        out.append(deadlines.c.due_date <= filters.due_to)
+    if filters.service_level is not None:
+        out.append(deadlines.c.service_level.is_(filters.service_level))
+    if filters.min_days:
+        out.append(bands.at_least(filters.min_days))
+    return out
+
+
+def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, bands: Bands) -> dict[str, Any]:
+    """Counts per agency × procedure × band, in one GROUP BY; the total is their sum."""
+    inner = (select(cases.c.agency_code.label("agency"), cases.c.procedure, bands.index().label("band"))
+             .join_from(deadlines, cases, cases.c.id == deadlines.c.case_id)
+             .where(*conditions(actor, now, filters, bands)).subquery())
+    rows = conn.execute(select(inner.c.agency, inner.c.procedure, inner.c.band, func.count().label("count"))
+                        .group_by(inner.c.agency, inner.c.procedure, inner.c.band)
+                        .order_by(inner.c.agency, inner.c.procedure, inner.c.band)).mappings().all()
+    items = [{"agency": r["agency"], "procedure": r["procedure"], "band": bands.ids[r["band"]],
+              "band_title": bands.titles[r["band"]], "count": r["count"]} for r in rows]
+    return {"as_of": day(bands.today), "total": sum(i["count"] for i in items),
+            "bands": [{"band": b, "title": t, "min_days": n} for b, t, n in zip(bands.ids, bands.titles, bands.lower)],
+            "items": items}
+
+
+def _select(actor: Actor, now: datetime, filters: Filters, bands: Bands):
+    return (select(deadlines, cases.c.procedure, cases.c.definition_version, cases.c.agency_code,
+                   cases.c.title.label("case_title"), cases.c.state)
+            .join(cases, cases.c.id == deadlines.c.case_id)
+            .where(*conditions(actor, now, filters, bands)))
+
+
+def _item(r: Any, registry: Registry, calendar: OfficialCalendar, today: date) -> dict[str, Any]:
+    proc = registry.get(r["procedure"], r["definition_version"])
+    return {
+        "case_id": r["case_id"], "procedure": r["procedure"], "agency": r["agency_code"],
+        "case_title": r["case_title"], "state": r["state"], "state_title": proc.state(r["state"]).title,
+        "deadline": r["name"], "deadline_title": proc.deadline(r["name"]).title,
+        "due_date": day(r["due_date"]), "lapses_at": instant(r["lapses_at"]),
+        "provisional": bool(r["provisional"]), "service_level": bool(r["service_level"]), "basis": r["basis"],
+        "working_days_overdue": working_days_after(calendar, r["due_date"], today),
+    }
+
+
+def page(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
+         filters: Filters = Filters(), bands: Bands | None = None, order: str = "oldest",
+         cursor: str | None = None, limit: int | None = None) -> Page:
+    """One page of lapsed deadlines of open cases, with working days overdue, after `cursor`."""
+    limit = check_limit(limit)
+    today = local_date(now)
+    bands = bands or Bands(calendar, today)
+    keys = ORDERS[order]
+    stmt = _select(actor, now, filters, bands).order_by(*keys).limit(limit + 1)
+    after = _after(cursor, order)
+    if after is not None:
+        stmt = stmt.where(tuple_(*keys) > tuple_(*after))
+    rows = conn.execute(stmt).mappings().all()
+    items = [_item(r, registry, calendar, today) for r in rows[:limit]]
+    if len(rows) <= limit:
+        return Page(items, None)
+    last = rows[limit - 1]
+    return Page(items, encode_cursor([_plain(last[k.name]) for k in keys]))
+
+
+def _plain(value: Any) -> Any:
+    return instant(value) if isinstance(value, datetime) else day(value) if isinstance(value, date) else value
+
+
+def _after(cursor: str | None, order: str) -> list[Any] | None:
+    """The sort key the previous page ended on, checked against what that order's cursor holds."""
+    after = decode_cursor(cursor)
+    if after is None:
+        return None
+    keys = ORDERS[order]
+    if not isinstance(after, list) or len(after) != len(keys):
+        raise BadRequest(BAD_CURSOR)
+    try:
+        return [_parse(k, v) for k, v in zip(keys, after)]
+    except (TypeError, ValueError):
+        raise BadRequest(BAD_CURSOR) from None
+
+
+def _parse(column, value: Any) -> Any:
+    if column.name == "id":
+        if type(value) is not int or not 0 <= value <= MAX_ID:
+            raise ValueError(value)
+        return value
+    if not isinstance(value, str):
+        raise TypeError(value)
+    if column.name == "lapses_at":
+        at = datetime.fromisoformat(value)
+        if at.tzinfo is None:
+            raise ValueError(value)
+        return at
+    if column.name == "due_date":
+        return date.fromisoformat(value)
+    if len(value) > column_limit(column) or unprintable(value, multiline=False):
+        raise ValueError(value)
+    return value
+
+
+def stream(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
+           filters: Filters = Filters(), bands: Bands | None = None, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every row, in the page's grouped order, read through a server-side cursor `batch` rows at a time."""
+    today = local_date(now)
+    bands = bands or Bands(calendar, today)
+    stmt = (_select(actor, now, filters, bands).order_by(*ORDERS["grouped"])
+            .execution_options(stream_results=True, yield_per=batch))
+    for r in conn.execute(stmt).mappings():
+        yield _item(r, registry, calendar, today)
+
+
+def check_xlsx(total: int, limit: int = XLSX_MAX_ROWS) -> None:
+    """Refuses, before anything is generated, an export a spreadsheet sheet cannot hold."""
+    if total > limit:
+        raise BadRequest(f"符合条件的逾期事项共 {total} 项，超过 Excel 工作表的行数上限（{limit} 行）："
+                         "请改用 CSV 导出，或按单位、程序、逾期天数段或最后一日的日期范围筛选后分批导出。")
