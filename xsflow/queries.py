@@ -24,9 +24,11 @@ MAX_LIMIT = 200
 class Page:
     items: list[dict[str, Any]]
     next: str | None
+    total: int | None = None  # for the lists that count all their rows
 
     def as_json(self) -> dict[str, Any]:
-        return {"items": self.items, "next": self.next}
+        out = {"items": self.items, "next": self.next}
+        return out if self.total is None else {**out, "total": self.total}
 
 
 def encode_cursor(value: Any) -> str:
