@@ -47,6 +47,7 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
     (f"{P}/events", "post", "200"): {**_case("/id"), **_document("/documents/0/id")},
     (f"{P}/events", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/overdue", "get", "200"): _case("/items/0/case_id"),
+    (f"{P}/todo", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/incidents", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/register", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/certificates/enforcers", "get", "200"): _case("/items/0/case_id"),
