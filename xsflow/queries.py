@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -73,19 +74,31 @@ def after_code(cursor: str | None) -> str:
     return after
 
 
-def after_lapse(cursor: str | None) -> tuple[datetime, int] | None:
-    """The (lapse instant, deadline id) the previous page of the overdue list ended on."""
+def after_key(cursor: str | None, parse: Callable[[Any], Any]) -> tuple[Any, int] | None:
+    """The (sort key, id) the previous page of a list paged by a key and then id ended on."""
     after = decode_cursor(cursor)
     if after is None:
         return None
     try:
-        at, last_id = after
-        at = datetime.fromisoformat(at)
+        key, last_id = after
+        key = parse(key)
     except (TypeError, ValueError):
         raise BadRequest(BAD_CURSOR) from None
-    if at.tzinfo is None or not _is_id(last_id):
+    if not _is_id(last_id):
         raise BadRequest(BAD_CURSOR)
-    return at, last_id
+    return key, last_id
+
+
+def _aware_instant(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        raise ValueError(text)
+    return at
+
+
+def after_lapse(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (lapse instant, deadline id) the previous page of the overdue list ended on."""
+    return after_key(cursor, _aware_instant)
 
 
 def check_limit(limit: int | None, default: int = 50) -> int:

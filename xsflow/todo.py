@@ -12,9 +12,9 @@ from sqlalchemy import Connection, Date, and_, func, literal, or_, select, tuple
 
 from .access import Actor
 from .calendar import OfficialCalendar, local_date
-from .errors import BadRequest
 from .json_views import deadline_view, instant
-from .queries import BAD_CURSOR, Page, _is_id, _scoped, check_limit, decode_cursor, encode_cursor, working_days_after
+from .queries import Page, after_key, check_limit, encode_cursor, working_days_after
+from .queries import _scoped as visible_to  # the one definition of who sees a case
 from .registry import Registry
 from .store.schema import cases, deadlines
 
@@ -26,29 +26,14 @@ def actionable(registry: Registry, role: str) -> list[tuple[str, int, str]]:
     return [(p.name, p.version, s.name) for p in registry.all() for s in p.states if p.triggers_of(role, s.name)]
 
 
-def _after(cursor: str | None) -> tuple[date, int] | None:
-    """The (last day, case id) the previous page ended on."""
-    after = decode_cursor(cursor)
-    if after is None:
-        return None
-    try:
-        due, last_id = after
-        due = date.fromisoformat(due)
-    except (TypeError, ValueError):
-        raise BadRequest(BAD_CURSOR) from None
-    if not _is_id(last_id):
-        raise BadRequest(BAD_CURSOR)
-    return due, last_id
-
-
 def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
          cursor: str | None = None, limit: int | None = None) -> Page:
     limit = check_limit(limit)
-    after = _after(cursor)
+    after = after_key(cursor, date.fromisoformat)  # the (last day, case id) the previous page ended on
     pairs = actionable(registry, actor.role)
     if not pairs:
         return Page([], None, 0)
-    mine = and_(cases.c.closed.is_(False), _scoped(actor),
+    mine = and_(cases.c.closed.is_(False), visible_to(actor),
                 tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state).in_(pairs))
     total = conn.execute(select(func.count()).select_from(cases).where(mine)).scalar_one()
 

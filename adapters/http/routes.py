@@ -209,11 +209,7 @@ class Overdue(MethodView):
     @documented(400, 401)
     def get(self, args):
         """Lapsed deadlines of open cases the caller may see, oldest first, with working days overdue."""
-        actor = caller()
-        x = xs()
-        with x.db.read() as conn:
-            calendar = x.calendars.current(conn)
-            return queries.overdue(conn, x.registry, calendar, actor, now=x.clock.now(), **args).as_json()
+        return counted_in_working_days(queries.overdue, args)
 
 
 @api.route("/todo")
@@ -223,11 +219,15 @@ class Todo(MethodView):
     @documented(400, 401)
     def get(self, args):
         """待办: open cases the caller may see and act on now, nearest last day first; `total` counts every page."""
-        actor = caller()
-        x = xs()
-        with x.db.read() as conn:
-            calendar = x.calendars.current(conn)
-            return todo(conn, x.registry, calendar, actor, now=x.clock.now(), **args).as_json()
+        return counted_in_working_days(todo, args)
+
+
+def counted_in_working_days(query, args: dict[str, Any]) -> dict[str, Any]:
+    """A list whose rows count working days on the current calendar, as the caller may see it."""
+    actor = caller()
+    x = xs()
+    with x.db.read() as conn:
+        return query(conn, x.registry, x.calendars.current(conn), actor, now=x.clock.now(), **args).as_json()
 
 
 @api.route("/incidents")
