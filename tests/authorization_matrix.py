@@ -88,6 +88,7 @@ INBOUND_LIST = "GET /api/v1/events"
 INBOUND = "POST /api/v1/events"
 OVERDUE = "GET /api/v1/overdue"
 OVERDUE_SUMMARY = "GET /api/v1/overdue/summary"
+TODO = "GET /api/v1/todo"
 INCIDENTS = "GET /api/v1/incidents"
 DOCUMENT = "GET /api/v1/documents/{document_id}"
 DOCUMENT_FILE = "GET /api/v1/documents/{document_id}/file"
@@ -108,11 +109,11 @@ NAME_OFFICERS = "PUT /api/v1/agencies/{code}/liaison-officers"
 NOTIFICATIONS = "GET /api/v1/notifications"
 
 ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CASE, HISTORY, FIRE, INBOUND_LIST,
-             INBOUND, OVERDUE, OVERDUE_SUMMARY, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS,
+             INBOUND, OVERDUE, OVERDUE_SUMMARY, TODO, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS,
              CASE_FILE_IMPORT, SELF_REVIEW_RATES, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
              STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV, OFFICERS, OFFICERS_MISSING, NAME_OFFICERS,
              NOTIFICATIONS)
-LISTS = (CASES, OVERDUE, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
+LISTS = (CASES, OVERDUE, TODO, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ MATRIX = (
     line(OVERDUE,       "other", "",                  200, 200, 200, 200, 200, 200, 200),
     line(OVERDUE_SUMMARY, "-",   "",                  200, 200, 200, 200, 200, 200, 200),
     line(OVERDUE_SUMMARY, "other", "",                200, 200, 200, 200, 200, 200, 200),
+    line(TODO,          "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(INCIDENTS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(DOCUMENT,      "own",   "",                  200, 200, 200, 200, 200, 200, 200),
     line(DOCUMENT,      "other", "",                  403, 403, 200, 200, 200, 200, 403),
@@ -268,8 +270,8 @@ declared per procedure (docs/procedures.md); `admin` fires none.
   agency: no title, state, triggers, parties or numbers. A number that does not exist is answered
   404. Case and document ids are sequential, so telling "not yours" from "no such id" gives away
   nothing that counting does not.
-- **Lists are filtered, not refused**: `GET /cases`, `/overdue`, `/overdue/summary` (counts only), `/incidents` and `/register`
-  hold only what the caller may see; `?agency=` another agency gives an empty list to an
+- **Lists are filtered, not refused**: `GET /cases`, `/overdue`, `/overdue/summary` (counts only), `/todo`, `/incidents` and
+  `/register` hold only what the caller may see (`/todo` only what its role can act on); `?agency=` another agency gives an empty list to an
   agency-bound caller. `GET /certificates/enforcers?agency=` another agency is refused with 403,
   since that query names one agency only.
 - `GET /events` (what other systems posted) is for supervisors and administrators only.

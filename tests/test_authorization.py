@@ -279,7 +279,7 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         return Request(ln.method, ln.path.format(case_id=MISSING_ID), body)
     if ln.endpoint == m.DEADLINE:
         return Request("GET", "/api/v1/calendar/deadline?start=2025-03-03&working_days=5")
-    if ln.endpoint in (m.CASES, m.OVERDUE, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST):
+    if ln.endpoint in (m.CASES, m.OVERDUE, m.TODO, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST):
         query = "limit=200" + (f"&agency={OTHER}" if side == "other" else "")
         return Request("GET", f"{ln.path}?{query}")
     if ln.endpoint == m.OVERDUE_SUMMARY:  # counts only: an agency-bound caller's are its own cases'
@@ -369,6 +369,10 @@ def listed_case_ids(endpoint: str, body: dict[str, Any]) -> list[int]:
 
 def required_ids(world: World, ln: Line, caller: str) -> set[int]:
     """The fixtures a list must hold for this caller: its own agency's, and OTHER's when it sees every agency."""
+    if ln.endpoint == m.TODO:  # a submitted review: the clerk may withdraw its own, a reviewer accept any
+        role = next(c.role for c in m.CALLERS if c.key == caller)
+        sides = {"clerk": ["own"], "reviewer": ["own", "other"]}.get(role or "", [])
+        return {world.ids[f"submitted_{s}"] for s in sides}
     kind = {m.CASES: "review", m.OVERDUE: "review", m.INCIDENTS: "review", m.REGISTER: "filing",
             m.ENFORCERS: "certificate"}[ln.endpoint]
     sides = ["other"] if ln.target == "other" else ["own", "other"]

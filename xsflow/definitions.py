@@ -250,6 +250,13 @@ class Procedure:
                 seen.setdefault(t.trigger, None)
         return list(seen)
 
+    def triggers_of(self, role: str, state: str) -> list[str]:
+        """Triggers `role` may fire in `state` (none in a terminal state, none of the timer's)."""
+        if self.state(state).terminal:
+            return []
+        return list(dict.fromkeys(t.trigger for t in self.transitions
+                                  if state in t.sources and not t.automatic and role in t.roles))
+
     def deadlines_entered(self, source: str | None, dest: str) -> list[Deadline]:
         """Deadlines that start when a case moves from `source` (None: opening) to `dest`."""
         return [d for d in self.deadlines if dest in d.while_in and (source is None or source not in d.while_in)]

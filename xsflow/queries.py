@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,9 +25,11 @@ MAX_LIMIT = 200
 class Page:
     items: list[dict[str, Any]]
     next: str | None
+    total: int | None = None  # for the lists that count all their rows
 
     def as_json(self) -> dict[str, Any]:
-        return {"items": self.items, "next": self.next}
+        out = {"items": self.items, "next": self.next}
+        return out if self.total is None else {**out, "total": self.total}
 
 
 def encode_cursor(value: Any) -> str:
@@ -69,6 +72,21 @@ def after_code(cursor: str | None) -> str:
     if not isinstance(after, str) or len(after) > limit(agencies.c.code) or unprintable(after, multiline=False):
         raise BadRequest(BAD_CURSOR)
     return after
+
+
+def after_key(cursor: str | None, parse: Callable[[Any], Any]) -> tuple[Any, int] | None:
+    """The (sort key, id) the previous page of a list paged by a key and then id ended on."""
+    after = decode_cursor(cursor)
+    if after is None:
+        return None
+    try:
+        key, last_id = after
+        key = parse(key)
+    except (TypeError, ValueError):
+        raise BadRequest(BAD_CURSOR) from None
+    if not _is_id(last_id):
+        raise BadRequest(BAD_CURSOR)
+    return key, last_id
 
 
 def check_limit(limit: int | None, default: int = 50) -> int:

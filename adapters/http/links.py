@@ -50,6 +50,7 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
     (f"{P}/overdue/summary", "get", "200"): {"OverdueInGroup": (f"{P}/overdue", "get", {
         "agency": "$response.body#/items/0/agency", "procedure": "$response.body#/items/0/procedure",
         "band": "$response.body#/items/0/band"})},
+    (f"{P}/todo", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/incidents", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/register", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/certificates/enforcers", "get", "200"): _case("/items/0/case_id"),

@@ -15,6 +15,7 @@ from xsflow.calendar import SHANGHAI
 from xsflow.errors import BadRequest, Forbidden, InvalidPayload
 from xsflow.inbound import post_event
 from xsflow.system import Xsflow
+from xsflow.todo import todo
 from xsflow.tokens import authenticate
 from xsflow.json_views import instant, procedure_view
 
@@ -233,6 +234,18 @@ class OverdueSummary(MethodView):
         with x.db.read() as conn:
             bands = overdue_bands.bands(x.calendars.current(conn), now)
             return overdue.summary(conn, actor, now=now, filters=overdue.Filters(**args), bands=bands)
+
+
+@api.route("/todo")
+class Todo(MethodView):
+    @api.arguments(s.PageQuery, location="query")
+    @api.response(200, s.TodoPage)
+    @documented(400, 401)
+    def get(self, args):
+        """待办: open cases the caller may see and act on now, nearest last day first; `total` counts every page."""
+        actor, x = caller(), xs()
+        with x.db.read() as conn:
+            return todo(conn, x.registry, x.calendars.current(conn), actor, now=x.clock.now(), **args).as_json()
 
 
 @api.route("/incidents")

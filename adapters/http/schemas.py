@@ -360,6 +360,23 @@ class OverdueSummary(Schema):
     items = fields.List(fields.Nested(OverdueCount), metadata={"description": "每个单位、程序、逾期天数段的项数"})
 
 
+class TodoOut(Schema):
+    case_id = fields.Integer()
+    procedure = fields.String()
+    procedure_title = fields.String()
+    definition_version = fields.Integer()
+    agency = fields.String()
+    title = fields.String()
+    state = fields.String()
+    state_title = fields.String()
+    version = fields.Integer()
+    opened_at = fields.String(metadata=_INSTANT)
+    triggers = fields.List(fields.String(), metadata={"description": "what the caller's role may fire now"})
+    deadline = fields.Nested(DeadlineOut, allow_none=True, metadata={"description": "the pending deadline whose last day is nearest"})
+    working_days_left = fields.Integer(allow_none=True, metadata={"description": "working days after today up to the last day"})
+    working_days_overdue = fields.Integer(allow_none=True, metadata={"description": "working days past the last day"})
+
+
 class AgencyOut(Schema):
     code = fields.String()
     name = fields.String()
@@ -432,3 +449,5 @@ AgencyPage = page_of(AgencyOut, "AgencyPage")
 ProcedurePage = page_of(ProcedureOut, "ProcedurePage")
 IncidentPage = page_of(IncidentOut, "IncidentPage")
 InboundPage = page_of(InboundOut, "InboundPage")
+TodoPage = Schema.from_dict({"items": fields.List(fields.Nested(TodoOut)), "next": fields.String(allow_none=True),
+                             "total": fields.Integer(metadata={"description": "rows on all pages"})}, name="TodoPage")

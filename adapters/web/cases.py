@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -19,8 +19,8 @@ from xsflow.calendar import OfficialCalendar, local_date
 from xsflow.definitions import Procedure, Transition
 from xsflow.deadlines import recount
 from xsflow.errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
-from xsflow.json_views import available_triggers
 from xsflow.payloads import case_title
+from xsflow.todo import todo as todo_query
 
 from ..files import docx_download
 from . import state_svg
@@ -50,11 +50,6 @@ def agency_names(conn) -> dict[str, str]:
     return {a["code"]: a["name"] for a in listed}
 
 
-def own_triggers(proc: Procedure, triggers: list[str], actor: Actor) -> list[str]:
-    """The triggers this person's role may fire (an operator sees the case but acts on nothing)."""
-    return [t for t in triggers if any(actor.role in tr.roles for tr in proc.transitions_for(t))]
-
-
 def trigger_title(proc: Procedure, trigger: str) -> str:
     titles = list(dict.fromkeys(t.title for t in proc.transitions_for(trigger) if not t.automatic))
     return "／".join(titles) or trigger
@@ -63,53 +58,31 @@ def trigger_title(proc: Procedure, trigger: str) -> str:
 # --- 待办 -------------------------------------------------------------------------------------
 
 
-def todo_items(actor: Actor) -> list[dict[str, Any]]:
-    """Open cases where the person can act now, soonest last day first."""
+def todo_page(actor: Actor, cursor: str | None) -> tuple[list[dict[str, Any]], queries.Page]:
+    """One page of the open cases where the person can act now, soonest last day first."""
     x = xs()
-    now = x.clock.now()
-    today = local_date(now)
-    items: dict[int, dict[str, Any]] = {}
     with x.db.read() as conn:
-        calendar = x.calendars.current(conn)
+        page = todo_query(conn, x.registry, x.calendars.current(conn), actor, now=x.clock.now(), cursor=cursor, limit=50)
         names = agency_names(conn)
-        for name in x.registry.names():
-            states = sorted({s.name for p in x.registry.versions(name) for s in p.states
-                             if not s.terminal and own_triggers(p, available_triggers(p, s.name, actor), actor)})
-            for state in states:
-                fetch = (lambda c, name=name, state=state: queries.list_cases(
-                    conn, x.registry, actor, now=now, procedure=name, state=state, cursor=c, limit=200))
-                for case in all_pages(fetch):
-                    proc = x.registry.get(case["procedure"], case["definition_version"])
-                    mine = own_triggers(proc, case["available_triggers"], actor)
-                    if case["closed"] or not mine:
-                        continue
-                    items[case["id"]] = todo_row(case, proc, mine, calendar, today, names)
-    return sorted(items.values(), key=lambda i: (i["due_date"] is None, i["due_date"] or date.max, i["opened_at"]))
+    return [todo_row(item, names) for item in page.items], page
 
 
-def todo_row(case: dict[str, Any], proc: Procedure, triggers: list[str], calendar: OfficialCalendar,
-             today: date, names: dict[str, str]) -> dict[str, Any]:
-    pending = [d for d in case["deadlines"] if d["status"] == "pending"]
-    soonest = min(pending, key=lambda d: (d["due_date"], d["lapses_at"]), default=None)
-    row = {"case": case, "agency_name": names.get(case["agency"], case["agency"]),
-           "actions": [trigger_title(proc, t) for t in triggers], "opened_at": case["opened_at"],
-           "deadline": soonest, "due_date": None, "left": None, "overdue": None, "remaining": ""}
-    due = as_date(soonest["due_date"]) if soonest is not None else None
-    if due is not None:
-        row["due_date"] = due
-        if due >= today:
-            row["left"] = queries.working_days_after(calendar, today, due)
-        else:
-            row["overdue"] = queries.working_days_after(calendar, due, today)
-        row["remaining"] = days_left_text(row["left"], row["overdue"])
-    return row
+def todo_row(item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    proc = xs().registry.get(item["procedure"], item["definition_version"])
+    deadline = item["deadline"]
+    return {**item, "agency_name": names.get(item["agency"], item["agency"]),
+            "actions": [trigger_title(proc, t) for t in item["triggers"]],
+            "due_date": as_date(deadline["due_date"]) if deadline else None,
+            "remaining": days_left_text(item["working_days_left"], item["working_days_overdue"]) if deadline else ""}
 
 
 @web.route("/")
 @signed_in
 def todo():
-    actor = current_actor()
-    return render_template("web/todo.html", items=todo_items(actor), today=local_date(xs().clock.now()))
+    rows, page = todo_page(current_actor(), request.args.get("cursor") or None)
+    next_url = url_for("web.todo", cursor=page.next) if page.next else None
+    return render_template("web/todo.html", items=rows, total=page.total, next_url=next_url,
+                           today=local_date(xs().clock.now()))
 
 
 # --- the case list ----------------------------------------------------------------------------
@@ -229,7 +202,7 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
     proc = x.registry.get(case["procedure"], case["definition_version"])
     titles = {s.name: s.title for s in proc.states}
     built = []
-    for trigger in own_triggers(proc, case["available_triggers"], actor):
+    for trigger in proc.triggers_of(actor.role, case["state"]):
         form = trigger_form(proc, trigger)
         form["dest_titles"] = [titles[d] for d in form["dests"]]
         if forms and trigger in forms:

@@ -1,0 +1,82 @@
+"""待办: the open cases a person can act on now, soonest last day first, in one query.
+
+Which (procedure, version, state) a role acts in comes from the declarations; it becomes one SQL
+condition, so the database pages and counts the list, whatever the number of procedures and cases.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Date, and_, func, literal, or_, select, tuple_
+
+from .access import Actor
+from .calendar import OfficialCalendar, local_date
+from .json_views import deadline_view, instant
+from .queries import Page, after_key, check_limit, encode_cursor, working_days_after
+from .queries import _scoped as visible_to  # the one definition of who sees a case
+from .registry import Registry
+from .store.schema import cases, deadlines
+
+NO_DEADLINE = date.max  # sorts a case without a pending deadline after every last day
+
+
+def actionable(registry: Registry, role: str) -> list[tuple[str, int, str]]:
+    """The (procedure, version, state) in which `role` has a transition to fire."""
+    return [(p.name, p.version, s.name) for p in registry.all() for s in p.states if p.triggers_of(role, s.name)]
+
+
+def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
+         cursor: str | None = None, limit: int | None = None) -> Page:
+    limit = check_limit(limit)
+    after = after_key(cursor, date.fromisoformat)  # the (last day, case id) the previous page ended on
+    pairs = actionable(registry, actor.role)
+    if not pairs:
+        return Page([], None, 0)
+    mine = and_(cases.c.closed.is_(False), visible_to(actor),
+                tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state).in_(pairs))
+    total = conn.execute(select(func.count()).select_from(cases).where(mine)).scalar_one()
+
+    nearest = (select(deadlines.c.case_id, func.min(deadlines.c.due_date).label("due"))
+               .where(deadlines.c.status == "pending").group_by(deadlines.c.case_id).subquery())
+    due = func.coalesce(nearest.c.due, literal(NO_DEADLINE, Date()))
+    stmt = (select(cases, due.label("due_key")).select_from(cases.outerjoin(nearest, nearest.c.case_id == cases.c.id))
+            .where(mine).order_by(due, cases.c.id).limit(limit + 1))
+    if after is not None:
+        stmt = stmt.where(or_(due > after[0], and_(due == after[0], cases.c.id > after[1])))
+    rows = conn.execute(stmt).mappings().all()
+    page = rows[:limit]
+
+    soonest: dict[int, Any] = {}
+    for d in conn.execute(select(deadlines).where(deadlines.c.case_id.in_([r["id"] for r in page]),
+                                                  deadlines.c.status == "pending")
+                          .order_by(deadlines.c.due_date, deadlines.c.lapses_at, deadlines.c.id)).mappings():
+        soonest.setdefault(d["case_id"], d)
+    today = local_date(now)
+    items = [_item(r, registry, actor, soonest.get(r["id"]), calendar, today) for r in page]
+    last = page[-1] if len(rows) > limit else None
+    return Page(items, encode_cursor([_day(last["due_key"]).isoformat(), last["id"]]) if last else None, total)
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite hands COALESCE back as text
+
+
+def _item(row: Any, registry: Registry, actor: Actor, deadline: Any, calendar: OfficialCalendar,
+          today: date) -> dict[str, Any]:
+    proc = registry.get(row["procedure"], row["definition_version"])
+    left = overdue = None
+    if deadline is not None:
+        due = deadline["due_date"]
+        if due >= today:
+            left = working_days_after(calendar, today, due)
+        else:
+            overdue = working_days_after(calendar, due, today)
+    return {
+        "case_id": row["id"], "procedure": row["procedure"], "procedure_title": proc.title,
+        "definition_version": row["definition_version"], "agency": row["agency_code"], "title": row["title"],
+        "state": row["state"], "state_title": proc.state(row["state"]).title, "version": row["version"],
+        "opened_at": instant(row["opened_at"]), "triggers": proc.triggers_of(actor.role, row["state"]),
+        "deadline": deadline_view(deadline, proc) if deadline is not None else None,
+        "working_days_left": left, "working_days_overdue": overdue,
+    }
