@@ -34,7 +34,7 @@ from xsflow.access import Actor
 from xsflow.calendar import local_date
 from xsflow.definitions import TIMER, Rule, deadline, procedure, state, transition
 from xsflow.errors import Forbidden, InvalidPayload
-from xsflow.payloads import Payload, text
+from xsflow.payloads import Payload, text, year as year_field
 from xsflow.store.schema import agencies, cases
 
 from .settings import service_level_setting
@@ -52,12 +52,7 @@ class Stage(StrEnum):
 
 
 class ReportYear(Payload):
-    year = fields.Integer(required=True, strict=True, metadata={"title": "报告年度"},
-                          validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR,
-                                                  error=f"报告年度应在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间"
-                                                        f"（联席会议制度自{FIRST_YEAR}年起施行）。"),
-                          error_messages={"required": "必须填写报告年度。", "null": "不能为空值。",
-                                          "invalid": "报告年度应为整数年份，如 2025。"})
+    year = year_field("报告年度", first=FIRST_YEAR, last=LAST_YEAR, since=f"联席会议制度自{FIRST_YEAR}年起施行")
     due_on = fields.Date(dump_only=True, metadata={"title": "报送期限"})
 
     @post_load

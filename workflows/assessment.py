@@ -51,7 +51,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from xsflow.definitions import Deadline, Guard, NotBefore, Rule, document, procedure, state, transition
-from xsflow.payloads import Payload
+from xsflow.payloads import Payload, year as year_field
 
 ASSESSMENT = Rule("《秀山自治县行政执法考核评议制度》")
 STANDARDS = Path(__file__).with_name("standards")
@@ -259,12 +259,7 @@ def _optional_text(what: str, max_length: int) -> fields.String:
 class AssessmentData(Payload):
     """The assessed year; the agency is the case's agency. `publish_by` follows from the year (art. 10)."""
 
-    year = fields.Integer(required=True, strict=True, metadata={"title": "考核年度"},
-                          validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR,
-                                                  error=f"考核年度应在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间"
-                                                        f"（考核标准自{FIRST_YEAR}年起施行）。"),
-                          error_messages={"required": "必须填写考核年度。", "null": "不能为空值。",
-                                          "invalid": "考核年度应为整数年份，如 2025。"})
+    year = year_field("考核年度", first=FIRST_YEAR, last=LAST_YEAR, since=f"考核标准自{FIRST_YEAR}年起施行")
     publish_by = fields.Date(dump_only=True, metadata={"title": "考核结果公布期限"})
 
     @post_load

@@ -187,3 +187,12 @@ class Day(fields.Date):
 
 def day(*, required: bool = False, **kw: Any) -> Day:
     return Day(required=required, error_messages={**_FIELD_MESSAGES}, **kw)
+
+
+def year(what: str, *, first: int, last: int, since: str) -> fields.Integer:
+    """A whole year from `first` to `last`; `since` says why it starts there (e.g. 联席会议制度自2022年起施行)."""
+    return fields.Integer(required=True, strict=True, metadata={"title": what},
+                          validate=validate.Range(min=first, max=last,
+                                                  error=f"{what}应在 {first} 至 {last} 年之间（{since}）。"),
+                          error_messages={"required": f"必须填写{what}。", "null": "不能为空值。",
+                                          "invalid": f"{what}应为整数年份，如 2025。"})
