@@ -1,0 +1,212 @@
+"""Opening many cases at once: a migration of last years' cases, a city's seed, a benchmark.
+
+`open_cases` writes exactly the rows that `Engine.open_case` writes one by one — the case, its
+parties, the first history entry with its hash, the deadlines of the initial state — checked by
+the same rules, but in one transaction and a few statements per table: the ids are reserved up
+front (the history hash covers the case id), then every table is written in one batch (COPY on
+PostgreSQL, executemany elsewhere). All the cases open, or none: the first refusal is raised
+naming the item (`items[3].title`), and nothing is written.
+
+What it does not do: idempotency keys (a bulk load is repeated by loading again into an empty
+database), and waiting for a concurrent opener of the same correlation key (the unique key then
+refuses the whole batch with the database's error instead of a 422).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Connection, Table, func, insert, select, text, tuple_
+
+from . import deadlines as deadline_rows
+from .access import Actor, check_may_open
+from .audit import GENESIS, entry_hash
+from .calendar import local_date
+from .errors import InvalidPayload
+from .links import check_links
+from .store.schema import agencies, case_agencies, cases, deadlines, history
+from .validation import validated_data, validated_title
+
+__all__ = ["NewCase", "open_cases"]
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """One case to open, as `Engine.open_case` takes it (no idempotency key)."""
+
+    actor: Actor
+    procedure: str
+    agency: str
+    title: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+
+
+def open_cases(engine: Any, items: Sequence[NewCase]) -> list[int]:
+    """Opens every case of `items` in one transaction; their ids, in order. Raises an XsflowError
+    naming the first refused item, and then changes nothing."""
+    if not items:
+        return []
+    now = engine.clock.now()
+    with engine.db.write() as conn:
+        return open_cases_in(engine, conn, items, now)
+
+
+def open_cases_in(engine: Any, conn: Connection, items: Sequence[NewCase], now: datetime) -> list[int]:
+    """`open_cases` inside `conn`."""
+    prepared = [_checked(engine, conn, i, item, now) for i, item in enumerate(items)]
+    _check_agencies(conn, prepared)
+    _check_keys(conn, prepared)
+    calendar = engine.calendars.current(conn)
+    ids = _reserve_ids(conn, len(prepared))
+    case_rows: list[dict[str, Any]] = []
+    party_rows: list[dict[str, Any]] = []
+    history_rows: list[dict[str, Any]] = []
+    deadline_list: list[dict[str, Any]] = []
+    for case_id, p in zip(ids, prepared):
+        row, proc, occurred, actor = p["row"], p["proc"], p["occurred"], p["actor"]
+        row["id"] = case_id
+        party_rows += [{"case_id": case_id, "agency_code": a} for a in p["others"]]
+        entry = {"case_id": case_id, "seq": 1, "trigger": "open", "actor": actor.name, "actor_role": actor.role,
+                 "payload": {"title": row["title"], "data": row["data"]}, "occurred_at": occurred,
+                 "recorded_at": now, "from_state": None, "to_state": proc.initial, "prev_hash": GENESIS}
+        entry["hash"] = entry_hash(entry)
+        history_rows.append(entry)
+        row["history_seq"], row["history_hash"] = 1, entry["hash"]
+        case_rows.append(row)
+        for d in proc.deadlines_entered(None, proc.initial):
+            try:
+                deadline_list.append(deadline_rows.deadline_row(calendar, case_id, d, occurred, row["data"],
+                                                                row["data"]))
+            except InvalidPayload as err:
+                raise InvalidPayload(f"第 {p['index'] + 1} 件：{err.message}",
+                                     {f"items[{p['index']}].data.{k}": v for k, v in err.fields.items()}) from None
+    _write(conn, cases, case_rows)
+    _write(conn, case_agencies, party_rows)
+    _write(conn, history, history_rows)
+    _write(conn, deadlines, deadline_list)
+    return ids
+
+
+# --- the checks of Engine.open_in, per item, with the database asked once per batch -------------
+
+
+def _checked(engine: Any, conn: Connection, index: int, item: NewCase, now: datetime) -> dict[str, Any]:
+    occurred = engine.occurred(item.occurred_at, now)
+    proc = engine.registry.current(item.procedure, local_date(occurred))
+    check_may_open(item.actor, proc, item.agency)
+    where = f"items[{index}]."
+    try:
+        data = validated_data(proc, dict(item.data or {}))
+        check_links(conn, engine.registry, item.actor, proc.links, data, data, {}, prefix="data.",
+                    message="立案信息有误，请逐项修改。")
+    except InvalidPayload as err:
+        raise InvalidPayload(f"第 {index + 1} 件：{err.message}",
+                             {where + k: v for k, v in err.fields.items()}) from None
+    problems: dict[str, list[str]] = {}
+    if not item.title or not item.title.strip():
+        problems[where + "title"] = ["请填写案件名称（如规范性文件草案名称）。"]
+    else:
+        problems.update({where + k: v for k, v in validated_title(item.title).items()})
+    if problems:
+        raise InvalidPayload(f"第 {index + 1} 件：立案信息有误，请逐项修改。", problems)
+    parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
+    value = data.get(proc.correlation_field)
+    return {
+        "index": index, "proc": proc, "actor": item.actor, "occurred": occurred, "parties": parties,
+        "others": [a for a in parties if a != item.agency], "value": value,
+        "row": {"procedure": proc.name, "definition_version": proc.version, "agency_code": item.agency,
+                "title": item.title.strip(), "state": proc.initial, "closed": False, "version": 1, "data": data,
+                "correlation_key": proc.correlation_key(item.agency, value), "opened_at": occurred,
+                "last_occurred_at": occurred},
+    }
+
+
+def _check_agencies(conn: Connection, prepared: list[dict[str, Any]]) -> None:
+    codes = {c for p in prepared for c in (p["row"]["agency_code"], *p["parties"])}
+    known = set(conn.execute(select(agencies.c.code).where(agencies.c.code.in_(codes))).scalars())
+    for p in prepared:
+        proc, agency, where = p["proc"], p["row"]["agency_code"], f"items[{p['index']}]."
+        problems: dict[str, list[str]] = {}
+        if agency not in known:
+            problems[where + "agency"] = [f"没有代码为“{agency}”的单位，请从单位名录中选择。"]
+        unknown = [a for a in p["parties"] if a not in known]
+        if unknown:
+            problems[f"{where}data.{proc.parties_field}"] = [f"没有代码为“{'、'.join(unknown)}”的单位。"]
+        elif proc.min_parties and len({agency, *p["parties"]}) < proc.min_parties:
+            problems[f"{where}data.{proc.parties_field}"] = [
+                f"“{proc.title}”须有{proc.min_parties}个以上单位参加：除本单位外，还须列出至少{proc.min_parties - 1}个其他单位。"]
+        if problems:
+            raise InvalidPayload(f"第 {p['index'] + 1} 件：立案信息有误，请逐项修改。", problems)
+
+
+def _check_keys(conn: Connection, prepared: list[dict[str, Any]]) -> None:
+    """A correlation key taken already, or twice in the batch, is refused as one by one would refuse it."""
+    keyed = [(p["row"]["procedure"], p["row"]["correlation_key"]) for p in prepared
+             if p["row"]["correlation_key"] is not None]
+    taken: set[tuple[str, str]] = set()
+    for start in range(0, len(keyed), 1000):
+        chunk = keyed[start:start + 1000]
+        taken |= {tuple(r) for r in conn.execute(select(cases.c.procedure, cases.c.correlation_key).where(
+            tuple_(cases.c.procedure, cases.c.correlation_key).in_(chunk)))}
+    seen: set[tuple[str, str]] = set()
+    for p in prepared:
+        key = (p["row"]["procedure"], p["row"]["correlation_key"])
+        if key[1] is None:
+            continue
+        if key in taken or key in seen:
+            proc = p["proc"]
+            raise InvalidPayload(f"第 {p['index'] + 1} 件：立案信息有误，请逐项修改。", {
+                f"items[{p['index']}].data.{proc.correlation_field}": [
+                    f"“{proc.title}”的关联编号“{key[1]}”已被其他案件使用（或在本批中重复），不能重复立案。"]})
+        seen.add(key)
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+def _reserve_ids(conn: Connection, n: int) -> list[int]:
+    """`n` case ids that nobody else will be given: the history hash covers the id, so it is known first.
+
+    PostgreSQL: drawn from the id sequence. SQLite: the write transaction holds the database's lock
+    (BEGIN IMMEDIATE), so the ids after the largest are free, as its rowid would give them."""
+    if conn.dialect.name == "postgresql":
+        return sorted(conn.execute(text("SELECT nextval(pg_get_serial_sequence('cases', 'id'))"
+                                        " FROM generate_series(1, :n)"), {"n": n}).scalars())
+    last = conn.execute(select(func.max(cases.c.id))).scalar() or 0
+    return list(range(last + 1, last + n + 1))
+
+
+def _write(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, rows)
+        return
+    for start in range(0, len(rows), 5000):
+        conn.execute(insert(table), rows[start:start + 5000])
+
+
+def _copy(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """COPY rows into `table` on the transaction's own connection. JSON is serialised as SQLAlchemy
+    binds it (json.dumps with its defaults), instants go as aware datetimes (timestamptz)."""
+    columns = [c for c in table.c if c.key in _keys(table)]
+    json_columns = {c.key for c in columns if isinstance(c.type, JSON)}
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f'COPY {table.name} ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c.key]) if c.key in json_columns else row.get(c.key)
+                            for c in columns])
+
+
+def _keys(table: Table) -> frozenset[str]:
+    """The columns a bulk write fills: all but an id the database assigns (deadlines, history)."""
+    keys = {c.key for c in table.c}
+    if table is not cases and "id" in keys and table.c.id.autoincrement:
+        keys.discard("id")
+    return frozenset(keys)
+
