@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select, true
+from sqlalchemy import Connection, and_, exists, func, or_, select, true
 
+from . import filters
 from .access import Actor
 from .calendar import OfficialCalendar
 from .errors import BadRequest, NotFound
@@ -123,21 +124,31 @@ def _overdue_deadline(now: datetime):
 
 def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datetime, procedure: str | None = None,
                state: str | None = None, agency: str | None = None, overdue: bool | None = None,
+               opened_from: date | None = None, opened_to: date | None = None,
                cursor: str | None = None, limit: int | None = None) -> Page:
+    """Cases the caller may see, oldest first (by id: the primary key), keyset-paged; `total` counts
+    every page with one aggregate query over the same conditions. `opened_from`/`opened_to`: the
+    local date (Asia/Shanghai) the case took effect. A filter value naming nothing is a 422."""
     limit = check_limit(limit)
     after = after_id(cursor)
-    stmt = select(cases).where(_scoped(actor)).order_by(cases.c.id).limit(limit + 1)
+    filters.check(conn, registry, procedure=procedure, state=state, agency=agency, date_from=opened_from,
+                  date_to=opened_to)
+    where = [_scoped(actor)]
     if procedure:
-        registry.versions(procedure)  # 404 with the known names
-        stmt = stmt.where(cases.c.procedure == procedure)
+        where.append(cases.c.procedure == procedure)
     if state:
-        stmt = stmt.where(cases.c.state == state)
+        where.append(cases.c.state == state)
     if agency:
-        stmt = stmt.where(cases.c.agency_code == agency)
+        where.append(cases.c.agency_code == agency)
+    if opened_from:
+        where.append(cases.c.opened_at >= filters.day_start(opened_from))
+    if opened_to:
+        where.append(cases.c.opened_at < filters.day_start(opened_to + timedelta(days=1)))
     if overdue is not None:
         cond = and_(cases.c.closed.is_(False), exists().where(_overdue_condition(now)))
-        stmt = stmt.where(cond if overdue else ~cond)
-    stmt = stmt.where(cases.c.id > after)
+        where.append(cond if overdue else ~cond)
+    total = conn.execute(select(func.count()).select_from(cases).where(*where)).scalar_one()
+    stmt = select(cases).where(*where, cases.c.id > after).order_by(cases.c.id).limit(limit + 1)
     rows = [dict(r) for r in conn.execute(stmt).mappings()]
     page, more = rows[:limit], len(rows) > limit
     ids = [r["id"] for r in page]
@@ -149,7 +160,7 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
     docs = group_by_case(conn.execute(select(documents).where(documents.c.case_id.in_(ids)).order_by(documents.c.id)))
     items = [case_view(r, registry.get(r["procedure"], r["definition_version"]), dls.get(r["id"], []),
                        docs.get(r["id"], []), actor, parties.get(r["id"], []), now) for r in page]
-    return Page(items, encode_cursor(page[-1]["id"]) if more else None)
+    return Page(items, encode_cursor(page[-1]["id"]) if more else None, total)
 
 
 def group_by_case(result) -> dict[int, list[dict[str, Any]]]:

@@ -95,6 +95,8 @@ CaseQuery = Query.from_dict({
     **_page_args(),
     "procedure": fields.String(), "state": fields.String(), "agency": fields.String(),
     "overdue": fields.Boolean(error_messages={"invalid": "overdue 应为 true 或 false。"}),
+    "opened_from": day(metadata={"description": "立案（发生）日期不早于，YYYY-MM-DD（北京时间）"}),
+    "opened_to": day(metadata={"description": "立案（发生）日期不晚于，YYYY-MM-DD（北京时间）"}),
 }, name="CaseQuery")
 _OVERDUE_FILTERS = {
     "procedure": fields.String(), "agency": fields.String(),
@@ -442,7 +444,9 @@ def page_of(item: type[Schema], name: str) -> type[Schema]:
                             name=name)
 
 
-CasePage = page_of(CaseOut, "CasePage")
+CasePage = Schema.from_dict({"items": fields.List(fields.Nested(CaseOut)), "next": fields.String(allow_none=True),
+                             "total": fields.Integer(metadata={"description": "符合条件的案件总数（所有页）"})},
+                            name="CasePage")
 HistoryPage = page_of(HistoryOut, "HistoryPage")
 OverduePage = page_of(OverdueOut, "OverduePage")
 AgencyPage = page_of(AgencyOut, "AgencyPage")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -95,7 +95,8 @@ def cases():
     x = xs()
     args = request.args
     filters = {"procedure": args.get("procedure") or None, "state": args.get("state") or None,
-               "agency": args.get("agency") or None, "overdue": True if args.get("overdue") == "1" else None}
+               "agency": args.get("agency") or None, "overdue": True if args.get("overdue") == "1" else None,
+               "opened_from": _day(args, "opened_from"), "opened_to": _day(args, "opened_to")}
     with x.db.read() as conn:
         names = agency_names(conn)
         page = queries.list_cases(conn, x.registry, actor, now=x.clock.now(), cursor=args.get("cursor") or None,
@@ -108,6 +109,17 @@ def cases():
     next_url = url_for("web.cases", **{**args.to_dict(), "cursor": page.next}) if page.next else None
     return render_template("web/cases.html", page=page, names=names, filters=filters, states=states,
                            procedures=_procedure_titles(), county_wide=actor.county_wide, next_url=next_url)
+
+
+def _day(args: Any, name: str) -> date | None:
+    """A date filter (YYYY-MM-DD); anything else is refused in Chinese (422), not ignored."""
+    value = args.get(name) or None
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidPayload("筛选条件有误，请逐项修改。", {name: [f"“{value}”不是日期，请按 YYYY-MM-DD 填写。"]}) from None
 
 
 def _procedure_titles() -> dict[str, str]:

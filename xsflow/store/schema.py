@@ -129,6 +129,10 @@ cases = Table(
     Index(None, "agency_code", "procedure", "state"),
     Index(None, "procedure", "state"),
     Index(None, "closed", "agency_code"),
+    # The case list's keyset pages under a filter, in id order (migration 0009).
+    Index(None, "agency_code", "id"),
+    Index(None, "procedure", "state", "id"),
+    Index(None, "opened_at", "id"),
 )
 
 # Every agency that sees a case: its owner and, for procedures between agencies, the parties.
