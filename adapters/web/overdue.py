@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Response, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, send_file, stream_with_context, url_for
 from markupsafe import Markup
 
 from xsflow import overdue as core
@@ -248,7 +248,7 @@ def _xlsx_cell(sheet, value: Any, cell_type) -> Any:
 def overdue_xlsx():
     filters = read_filters()
     try:
-        core.check_xlsx(export_total(filters))
+        core.check_xlsx(export_total(filters), current_app.config.get("XSFLOW_XLSX_MAX_ROWS", core.XLSX_MAX_ROWS))
     except BadRequest as refused:
         flash(refused.message, "error")
         return redirect(url_for("web.overdue", **{k: v for k, v in request.args.items() if k in FILTER_NAMES}))
