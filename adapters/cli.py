@@ -361,10 +361,11 @@ def document_render(ctx: click.Context, document_id: int, output: Path | None) -
 @click.pass_context
 def backup_command(ctx: click.Context, file: Path) -> None:
     """Write a consistent logical backup of the whole database (gzip JSON lines) to FILE."""
-    from xsflow.backup import backup
+    from xsflow.backup import backup, row_counts
 
     x = _system(ctx)
-    counts = backup(x.db, file, now=x.clock.now())
+    with _progress(sum(row_counts(x.db).values()), "备份") as bar:
+        counts = backup(x.db, file, now=x.clock.now(), progress=bar.update)
     click.echo(f"已备份到 {file}：案件 {counts.get('cases', 0)} 件、历史记录 {counts.get('history', 0)} 条、"
                f"文书 {counts.get('documents', 0)} 份。")
 
@@ -384,6 +385,12 @@ def restore_command(ctx: click.Context, file: Path) -> None:
                "请运行 xsflow audit verify 核对。")
 
 
+def _progress(total: int, label: str):
+    """A progress bar on stderr (stdout keeps the one-line result); on a terminal only: a log or a
+    pipe gets the label once."""
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_percent=True)
+
+
 @main.group()
 def audit() -> None:
     """The hash-chained case history."""
@@ -393,7 +400,15 @@ def audit() -> None:
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
     """Exit 0 when every case history verifies, else name the first broken entry."""
-    problem = _system(ctx).audit()
+    from sqlalchemy import func, select
+
+    from xsflow.store.schema import cases
+
+    x = _system(ctx)
+    with x.db.read() as conn:
+        total = conn.execute(select(func.count()).select_from(cases)).scalar_one()
+    with _progress(total, "核对审计链（案件）") as bar:
+        problem = x.audit(progress=bar.update)
     if problem:
         _fail(f"审计校验未通过：{problem}")
     click.echo("审计校验通过：全部案件历史记录完整、未被改动。")

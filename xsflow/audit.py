@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from itertools import groupby
 from typing import Any
@@ -56,17 +56,19 @@ def verify_chain(case_id: int, entries: Iterable[Mapping[str, Any]], head: tuple
     return None
 
 
-def verify_all(conn: Connection) -> str | None:
+def verify_all(conn: Connection, progress: Callable[[int], None] | None = None) -> str | None:
     """None when every case's history verifies, else the first broken entry, named (cases in id order).
 
     The heads and the entries are each read in one streamed query, in case order, and walked side
-    by side: one case's entries in memory at a time, and no query per case."""
+    by side: one case's entries in memory at a time, and no query per case. `progress` is told how
+    many more cases were verified, every thousand cases and at the end (a progress bar)."""
     heads = conn.execution_options(yield_per=1000).execute(
         select(cases.c.id, cases.c.history_seq, cases.c.history_hash).order_by(cases.c.id))
     entries = conn.execution_options(yield_per=1000).execute(
         select(history).order_by(history.c.case_id, history.c.seq, history.c.id)).mappings()
     groups = groupby(entries, key=lambda e: e["case_id"])
     group = next(groups, None)
+    done = 0
     for case_id, seq, head in heads:
         while group is not None and group[0] < case_id:  # entries of no case: reported below
             group = next(groups, None)
@@ -78,6 +80,12 @@ def verify_all(conn: Connection) -> str | None:
             return problem
         if group is None:
             group = next(groups, None)
+        done += 1
+        if progress is not None and done == 1000:
+            progress(done)
+            done = 0
+    if progress is not None and done:
+        progress(done)
     orphan = conn.execute(select(history.c.case_id).where(history.c.case_id.not_in(
         select(cases.c.id))).limit(1)).scalar()
     if orphan is not None:

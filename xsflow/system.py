@@ -1,7 +1,7 @@
 """One process's xsflow: database, procedures, calendar and engine, wired together."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -94,7 +94,8 @@ class Xsflow:
             calendar = self.calendars.current(conn)
         return missing_notice_warning(calendar, local_date(now or self.clock.now()))
 
-    def audit(self) -> str | None:
-        """None when every case's history verifies, else the first broken entry, named."""
+    def audit(self, progress: Callable[[int], None] | None = None) -> str | None:
+        """None when every case's history verifies, else the first broken entry, named; `progress`
+        hears how many more cases were verified (audit.verify_all)."""
         with self.db.read() as conn:
-            return verify_all(conn)
+            return verify_all(conn, progress)
