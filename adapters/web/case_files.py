@@ -93,7 +93,7 @@ def self_review_list():
         last = rows[PAGE_SIZE - 1]
         next_url = url_for("web.self_review_list", cursor=f"{last.due_date.isoformat()}~{last.id}",
                            **({"agency": agency} if agency and actor.county_wide else {}))
-    return render_template("web/case_files.html", items=items, total=total, overdue=overdue, today=today,
+    return render_template("web/case_files.html", items=items, files_total=total, overdue=overdue, today=today,
                            agency=agency, names=names, days=SELF_REVIEW_DAYS, next_url=next_url,
                            first_page=after is None)
 
@@ -247,7 +247,7 @@ def score_page(case_id: int):
     deducted = sum(float(v) for k, v in values.items() if v and k not in form["errors"] and _is_number(v))
     status = 422 if form["errors"] or form["general"] else 200
     return render_template("web/score.html", **ctx, values=values, form=form,
-                           total=f"{float(sheet.full_marks) - deducted:.2f}"), status
+                           sheet_total=f"{float(sheet.full_marks) - deducted:.2f}"), status
 
 
 def _is_number(text: str) -> bool:
