@@ -6,7 +6,7 @@ from datetime import datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 
 from xsflow.access import Actor
 from xsflow.calendar import SHANGHAI
@@ -30,28 +30,27 @@ def self_review_rates(conn: Connection, actor: Actor, *, year: int, agency: str 
             raise Forbidden("只能查询本单位的自我评查情况。")
         agency = actor.agency
     start, end = year_bounds(year)
-    query = (select(cases.c.agency_code, cases.c.state, cases.c.data, agencies.c.name)
+    late = cases.c.data[("self_review", "late")].as_boolean()
+    query = (select(cases.c.agency_code, agencies.c.name, func.count().label("closed"),
+                    func.sum(case((cases.c.state == "self_reviewed", 1), else_=0)).label("reviewed"),
+                    func.sum(case(((cases.c.state == "self_reviewed") & (late == True), 1),  # noqa: E712
+                                  else_=0)).label("reviewed_late"),
+                    func.sum(case((cases.c.state == "self_review_overdue", 1), else_=0)).label("overdue"))
              .join(agencies, agencies.c.code == cases.c.agency_code)
-             .where(cases.c.procedure == PROCEDURE, cases.c.opened_at >= start, cases.c.opened_at < end))
+             .where(cases.c.procedure == PROCEDURE, cases.c.opened_at >= start, cases.c.opened_at < end)
+             .group_by(cases.c.agency_code, agencies.c.name).order_by(cases.c.agency_code))
     if agency:
         query = query.where(cases.c.agency_code == agency)
-    out: dict[str, dict[str, Any]] = {}
-    for code, state, data, name in conn.execute(query):
-        row = out.setdefault(code, {"agency": code, "agency_name": name, "year": year, "closed": 0, "due": 0,
-                                    "reviewed": 0, "reviewed_late": 0, "overdue": 0, "pending": 0})
-        row["closed"] += 1
-        if state == "self_reviewed":
-            row["reviewed"] += 1
-            row["reviewed_late"] += bool((data.get("self_review") or {}).get("late"))
-        elif state == "self_review_overdue":
-            row["overdue"] += 1
-        else:
-            row["pending"] += 1
-    for row in out.values():
-        row["due"] = row["reviewed"] + row["overdue"]
-        row["rate"] = (f"{(Decimal(row['reviewed'] * 100) / row['due']).quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
-                       if row["due"] else None)
-    return [out[k] for k in sorted(out)]
+    out = []
+    for r in conn.execute(query):  # one row per agency: the counts come from the aggregate
+        reviewed, overdue = int(r.reviewed or 0), int(r.overdue or 0)
+        due = reviewed + overdue
+        out.append({"agency": r.agency_code, "agency_name": r.name, "year": year, "closed": r.closed, "due": due,
+                    "reviewed": reviewed, "reviewed_late": int(r.reviewed_late or 0), "overdue": overdue,
+                    "pending": r.closed - due,
+                    "rate": (f"{(Decimal(reviewed * 100) / due).quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
+                             if due else None)})
+    return out
 
 
 def population(conn: Connection, year: int) -> list[dict[str, Any]]:

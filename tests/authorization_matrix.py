@@ -98,6 +98,7 @@ ENFORCERS = "GET /api/v1/certificates/enforcers"
 ANNUAL_REPORTS = "POST /api/v1/annual-reports"
 CASE_FILE_IMPORT = "POST /api/v1/case-files/import"
 SELF_REVIEW_RATES = "GET /api/v1/case-files/self-review-rates"
+ASSESSMENT_FACTS = "GET /api/v1/case-files/assessment-facts"
 CAMPAIGN_DRAW = "POST /api/v1/case-file-evaluations/{case_id}/draw"
 CAMPAIGN_REDRAW = "GET /api/v1/case-file-evaluations/{case_id}/redraw"
 STATISTICS_OPEN = "POST /api/v1/statistics/periods"
@@ -110,7 +111,7 @@ NOTIFICATIONS = "GET /api/v1/notifications"
 
 ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CASE, HISTORY, FIRE, INBOUND_LIST,
              INBOUND, OVERDUE, OVERDUE_SUMMARY, TODO, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS,
-             CASE_FILE_IMPORT, SELF_REVIEW_RATES, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
+             CASE_FILE_IMPORT, SELF_REVIEW_RATES, ASSESSMENT_FACTS, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
              STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV, OFFICERS, OFFICERS_MISSING, NAME_OFFICERS,
              NOTIFICATIONS)
 LISTS = (CASES, OVERDUE, TODO, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
@@ -205,6 +206,8 @@ MATRIX = (
     line(CASE_FILE_IMPORT, "-",  "empty_import",      400, 400, 400, 400, 400, 400, 400),
     line(SELF_REVIEW_RATES, "-", "year_2025",         200, 200, 200, 200, 200, 200, 200),
     line(SELF_REVIEW_RATES, "other", "year_2025",     403, 403, 200, 200, 200, 200, 403),
+    line(ASSESSMENT_FACTS, "-",  "year_2025",         200, 200, 200, 200, 200, 200, 200),
+    line(ASSESSMENT_FACTS, "other", "year_2025",      403, 403, 200, 200, 200, 200, 403),
     line(CAMPAIGN_DRAW, "none",  "draw",              404, 404, 404, 404, 404, 404, 404),
     line(CAMPAIGN_REDRAW, "none", "",                 404, 404, 404, 404, 404, 404, 404),
     line(STATISTICS_OPEN, "-",   "",                  403, 403, 201, 201, 403, 403, 403),

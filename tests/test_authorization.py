@@ -272,7 +272,7 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         return Request("POST", ln.path, {"year": 2021})
     if ln.endpoint == m.CASE_FILE_IMPORT:
         return Request("POST", ln.path)
-    if ln.endpoint == m.SELF_REVIEW_RATES:
+    if ln.endpoint in (m.SELF_REVIEW_RATES, m.ASSESSMENT_FACTS):
         return Request("GET", ln.path + "?year=2025" + (f"&agency={OTHER}" if side == "other" else ""))
     if ln.endpoint in (m.CAMPAIGN_DRAW, m.CAMPAIGN_REDRAW):
         body = {"default_size": 1} if ln.endpoint == m.CAMPAIGN_DRAW else None

@@ -28,14 +28,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates
 
 from xsflow.definitions import Guard, LinkedCase, Rule, document, procedure, state, transition
+from xsflow.errors import TriggerNotAllowed
 from xsflow.payloads import Payload, choice, text
 
 from .assessment import _dec, rounded, score_text
 from .case_file_self_review import CASE_TYPES
-from .case_file_sheet import Scoring, sheet_for
+from .case_file_sheet import MissingSheet, Scoring, has_sheet, missing_sheet_message, sheet_for
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
 BUREAU = "sfj"  # 县司法局: the campaign's agency
@@ -68,6 +69,12 @@ class CampaignData(Payload):
     reviewers_per_file = _int("每卷评查人数", 1, 5, load_default=2)
     spread_margin = fields.Float(load_default=10, validate=validate.Range(min=0, max=100, error="分差应在 0 至 100 之间。"),
                                  error_messages={"invalid": "分差应为数字。"})
+
+    @validates("year")
+    def _has_a_sheet(self, value: int, **_: Any) -> None:
+        # Each year is scored on its own sheet (standards/case_file_sheet_<year>.toml): none, no campaign.
+        if not has_sheet(value):
+            raise ValidationError(missing_sheet_message(value))
 
 
 class Member(Payload):
@@ -185,7 +192,10 @@ NEW_MEMBER = Guard(lambda data, payload: payload["member_id"] not in {m["member_
 
 
 def _sheet(data: Mapping[str, Any]):
-    return sheet_for(int(data["year"]))
+    try:
+        return sheet_for(int(data["year"]))
+    except MissingSheet as missing:  # the year's file was removed after the campaign opened
+        raise TriggerNotAllowed(str(missing)) from None
 
 
 def _finalised(data: Mapping[str, Any], f: dict[str, Any], result: dict[str, Any], how: str) -> dict[str, Any]:
@@ -276,6 +286,33 @@ def summary(data: Mapping[str, Any]) -> dict[str, Any]:
               "grades": {g: sum(a["grades"][g] for a in agencies) for g in grades},
               "failing": sum(len(a["failing"]) for a in agencies)}
     return {"agencies": agencies, "county": county, "items": [{"code": i.code, "title": i.title} for i in sheet.items]}
+
+
+def items_deducted(f: Mapping[str, Any]) -> set[str]:
+    """The sheet items a finally scored file lost points on: the collective decision's, or, for a mean
+    of readings, every item some reader deducted on (the mean deducts on it too)."""
+    final = f.get("final") or {}
+    readings = [final] if final.get("how") == "collective" else list(f.get("readings", {}).values())
+    return {i["code"] for r in readings for i in r.get("items", []) if _dec(i["deducted"]) > 0}
+
+
+def evaluated_per_agency(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the assessment reads from a campaign, per agency: files finally scored, files per sheet item
+    with a deduction, and 四.1's count — per 行政处罚 file, one error per item deducted on
+    (《2022年行政执法考核标准》四.1 每错一项扣0.01分) — and the files under 60."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in (data.get("files") or {}).values():
+        if not f.get("final"):
+            continue
+        row = out.setdefault(f["agency"], {"files_evaluated": 0, "errors": {}, "penalty_errors": 0, "failing": 0})
+        row["files_evaluated"] += 1
+        wrong = items_deducted(f)
+        for code in wrong:
+            row["errors"][code] = row["errors"].get(code, 0) + 1
+        if f["case_type"] == "penalty":
+            row["penalty_errors"] += len(wrong)
+        row["failing"] += _dec(f["final"]["score"]) < PASSING
+    return out
 
 
 def summarised(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The case-file evaluation sheet (评查评分表) as data, and the payload a reviewer fills in with it.
 
-Read from `standards/case_file_sheet_<year>.toml` (and the folder named by XSFLOW_CASE_FILE_SHEETS);
-a file is scored on the newest sheet whose applies_from is not after the year it was closed in.
+One file per year: `standards/case_file_sheet_<year>.toml` (or the same name in the folder named by
+XSFLOW_CASE_FILE_SHEETS, which wins), whose applies_from is that year. A campaign is scored on its
+year's sheet; a year without one is refused, naming the file to add (docs/decisions.md).
 Used by the agency's self-review (art. 24) and the bureau's concentrated evaluation (art. 25–27).
 Scores have two decimals, like the assessment's (same rounding, `assessment.rounded`).
 """
@@ -89,6 +90,9 @@ def read_sheet(path: Path) -> Sheet:
                           key=lambda g: g.min, reverse=True))
     if not grades or grades[-1].min != 0:
         problems.append("the lowest grade must start at 0")
+    named = path.stem.rsplit("_", 1)[-1]
+    if named.isdigit() and int(named) != int(raw["applies_from"]):
+        problems.append(f"applies_from {raw['applies_from']} is not the year {named} in the file name")
     if problems:
         raise ValueError(f"案卷评查评分表文件 {path} 有误：" + "；".join(problems))
     return Sheet(raw["title"], int(raw["applies_from"]), full, grades, items)
@@ -104,10 +108,25 @@ def sheets() -> tuple[Sheet, ...]:
     return tuple(sorted((read_sheet(p) for p in files.values()), key=lambda s: s.applies_from))
 
 
+class MissingSheet(LookupError):
+    """No sheet file for the year; the message names the file to add."""
+
+
+def missing_sheet_message(year: int) -> str:
+    return (f"没有{year}年度的案卷评查评分表：请在 {STANDARDS}（或环境变量 XSFLOW_CASE_FILE_SHEETS 指定的文件夹）"
+            f"放入 case_file_sheet_{year}.toml（可复制上一年度的文件修改），再开展该年度评查。")
+
+
+def has_sheet(year: int) -> bool:
+    return any(s.applies_from == year for s in sheets())
+
+
 def sheet_for(year: int) -> Sheet:
-    """The newest sheet that applies to `year` (the first one for earlier years)."""
-    fitting = [s for s in sheets() if s.applies_from <= year]
-    return fitting[-1] if fitting else sheets()[0]
+    """The sheet of `year` (the file case_file_sheet_<year>.toml); MissingSheet when there is none."""
+    found = [s for s in sheets() if s.applies_from == year]
+    if not found:
+        raise MissingSheet(missing_sheet_message(year))
+    return found[-1]
 
 
 def current_sheet() -> Sheet:

@@ -12,6 +12,7 @@ from xsflow.payloads import Payload
 from xsflow.queries import get_case
 
 from ..case_file_import import XLSX, import_case_files
+from ..case_file_measures import facts as assessment_facts
 from ..case_file_rates import population, self_review_rates
 from .routes import ApiBlueprint, caller, documented, if_match, xs
 from .schemas import NoQuery, Query
@@ -67,6 +68,37 @@ class SelfReviewRates(MethodView):
         x = xs()
         with x.db.read() as conn:
             return self_review_rates(conn, actor, year=args["year"], agency=args.get("agency"))
+
+
+FactsOut = Schema.from_dict({
+    "agency": fields.String(), "agency_name": fields.String(), "year": fields.Integer(),
+    "files_evaluated": fields.Integer(metadata={"description": "该年度集中评查已定分的案卷数"}),
+    "errors": fields.Dict(keys=fields.String(), values=fields.Integer(),
+                          metadata={"description": "评查评分表各项目被扣分的案卷数（项目代码 → 件数）"}),
+    "penalty_errors": fields.Integer(metadata={"description": "考核标准四.1：被评查的行政处罚案卷中扣分项目的个数（每错一项）"}),
+    "failing": fields.Integer(metadata={"description": "得分不满60分的案卷数"}),
+    "penalties_reported": fields.Integer(allow_none=True, metadata={
+        "description": "执法统计中该年度已报送的行政处罚件数；未报送统计的为 null"}),
+    "penalty_files_registered": fields.Integer(metadata={"description": "该年度办结并登记的行政处罚案卷数"}),
+    "missing_files": fields.Integer(allow_none=True, metadata={
+        "description": "考核标准四.5：有处罚无案卷的件数（统计报送件数减登记案卷数，不小于0）；未报送统计的为 null"}),
+    "self_review_due": fields.Integer(), "self_reviewed": fields.Integer(),
+    "self_review_rate": fields.String(allow_none=True, metadata={"description": "自我评查率（百分比，两位小数）"}),
+}, name="CaseFileAssessmentFacts")
+
+
+@blp.route("/case-files/assessment-facts")
+class AssessmentFacts(MethodView):
+    @blp.arguments(RateQuery, location="query")
+    @blp.response(200, FactsOut(many=True))
+    @documented(400, 401, 403)
+    def get(self, args):
+        """What the annual assessment reads per agency and year: files evaluated, errors per item (四.1),
+        missing files (四.5), the self-review rate; each computed by one query."""
+        actor = caller()
+        x = xs()
+        with x.db.read() as conn:
+            return assessment_facts(conn, actor, year=args["year"], agency=args.get("agency"))
 
 
 DrawIn = Payload.from_dict({

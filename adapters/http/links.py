@@ -31,6 +31,7 @@ def _document(pointer: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
 
 OFFICERS_OF = f"{P}/agencies/{{code}}/liaison-officers"
 RATES = f"{P}/case-files/self-review-rates"
+FACTS = f"{P}/case-files/assessment-facts"
 CAMPAIGN = {"Draw": (f"{P}/case-file-evaluations/{{case_id}}/draw", "post", {"case_id": "$response.body#/id"}),
             "Redraw": (f"{P}/case-file-evaluations/{{case_id}}/redraw", "get", {"case_id": "$response.body#/id"})}
 
@@ -68,7 +69,8 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
     (f"{P}/liaison-officers", "get", "200"): {"OfficersOfAgency": (OFFICERS_OF, "put", {"code": "$response.body#/items/0/agency"})},
     (f"{P}/liaison-officers/missing", "get", "200"): {"OfficersOfAgency": (OFFICERS_OF, "put", {"code": "$response.body#/items/0/code"})},
     (f"{P}/notifications", "get", "200"): _case("/items/0/case_id"),
-    (f"{P}/case-files/import", "post", "201"): {"Rates": (RATES, "get", {"year": 2025})},
+    (f"{P}/case-files/import", "post", "201"): {"Rates": (RATES, "get", {"year": 2025}),
+                                                "AssessmentFacts": (FACTS, "get", {"year": 2025})},
 }
 
 

@@ -211,6 +211,8 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
         entries = list(all_pages(lambda c: queries.case_history(conn, actor, case_id, cursor=c)))
         calendar = x.calendars.current(conn)
         names = agency_names(conn)
+        from .case_files import related_cases  # 案卷评查: the file, its campaign, its art. 28 case
+        related = related_cases(conn, actor, case)
     proc = x.registry.get(case["procedure"], case["definition_version"])
     titles = {s.name: s.title for s in proc.states}
     built = []
@@ -224,6 +226,7 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
         "web/case.html", case=case, proc=proc, diagram=state_svg.svg(proc, current=case["state"]),
         history=history_rows(proc, entries, names), deadlines=deadline_rows(proc, case, calendar, x.clock.now()),
         data=describe(proc, case["data"], names), forms=built, names=names, banner=banner, occurred=OCCURRED,
+        related=related,
         transitions=[{"t": t, "sources": "、".join(titles[s] for s in t.sources),
                       "dest": titles[t.dest] if t.dest else "（状态不变）",
                       "who": "系统（期限届满）" if t.automatic else "、".join(_role(r) for r in sorted(t.roles))}
