@@ -196,7 +196,7 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
     x = xs()
     with x.db.read() as conn:
         case = queries.get_case(x.engine, conn, actor, case_id)
-        entries = list(all_pages(lambda c: queries.case_history(conn, actor, case_id, cursor=c)))
+        entries = list(all_pages(lambda c: queries.case_history(conn, actor, case_id, cursor=c, registry=x.registry)))
         calendar = x.calendars.current(conn)
         names = agency_names(conn)
     proc = x.registry.get(case["procedure"], case["definition_version"])
@@ -276,8 +276,9 @@ def as_instant_or_none(value: str | None):
 @signed_in
 def document_file(document_id: int):
     actor = current_actor()
-    with xs().db.read() as conn:
-        record = queries.document_record(conn, actor, document_id)
+    x = xs()
+    with x.db.read() as conn:
+        record = queries.document_record(conn, actor, document_id, x.registry)
     return docx_download(record)
 
 
