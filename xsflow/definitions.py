@@ -127,7 +127,7 @@ class LinkedCase:
     opened_as: str | None = None
 
 
-# (case data after the effect, payload, origin) → the cases to open; origin is {case_id, title,
+# (case data after the effect, payload, origin) → the cases to open; origin is {case_id, title, agency,
 # documents: [{kind, number}] issued by this transition}.
 Opens = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], list[LinkedCase]]
 

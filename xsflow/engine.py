@@ -320,7 +320,7 @@ class Engine:
         of them or none — and records them under `linked_cases` in this case's data. A case the rule
         opens in a role of its own is opened by the rule acting for the person who fired the step."""
         assert t.opens is not None
-        origin = {"case_id": case.row["id"], "title": case.row["title"],
+        origin = {"case_id": case.row["id"], "title": case.row["title"], "agency": case.row["agency_code"],
                   "documents": [{"kind": d["kind"], "number": d["number"]} for d in issued]}
         links = list(case.row["data"].get("linked_cases", []))
         for linked in t.opens(case.row["data"], payload, origin):
