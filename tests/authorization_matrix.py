@@ -2,7 +2,8 @@
 
 Every endpoint under /api/v1 × every caller × the agency its target belongs to. The agency-bound
 callers (a clerk, an agency's system) all belong to 县市场监管局 (`scjgj`); "own" is a case or
-document of that agency, "other" one of 县公安局 (`gaj`). tests/test_authorization.py sends every
+document of that agency, "other" one of 县公安局 (`gaj`), "area" one of 中和街道综合行政执法大队
+(`zhjd-zfdd`), a team in the area of the township caller, 中和街道办事处 (`zhjd-zf`). tests/test_authorization.py sends every
 cell of this table to a real `xsflow serve` and checks that docs/security.md is what `render()`
 prints. Regenerate the page with
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 OWN, OTHER, BUREAU = "scjgj", "gaj", "sfj"
+# A township government (附件2 第三条) and a team in its area: the township caller's "area".
+GOVERNMENT, AREA = "zhjd-zf", "zhjd-zfdd"
 REGENERATE = ".venv/bin/python -m tests.authorization_matrix > docs/security.md"
 
 
@@ -36,6 +39,9 @@ CALLERS = (
     Caller("system", "system", "system", None, "token", "对接系统 without an agency: an integration for the whole county"),
     Caller("system_agency", "system @scjgj", "system", OWN, "token",
            "对接系统 bound to `scjgj` (e.g. its OA): that agency's cases only"),
+    Caller("township", "township", "township", GOVERNMENT, "token",
+           f"乡镇人民政府、街道办事处监督人员 of 中和街道办事处 (`{GOVERNMENT}`): the cases of its own government and of "
+           f"the teams in its area (`{AREA}`), and of the complaints about them; fires no transition"),
     Caller("no_token", "none", None, None, "none", "no `Authorization` header"),
     Caller("malformed", "malformed", None, None, "malformed", "`Authorization: Basic …` instead of `Bearer <token>`"),
     Caller("unknown", "unknown", None, None, "unknown", "a well-formed bearer token that was never issued"),
@@ -50,6 +56,7 @@ TARGETS = {
     "own": f"a case or document of `{OWN}`, the agency-bound callers' own agency",
     "other": f"a case or document of `{OTHER}`, another agency; for a list, `?agency={OTHER}`",
     "party": f"a dispute case opened by `{OTHER}` in which `{OWN}` is a party (domain.md: parties see it)",
+    "area": f"a case or document of `{AREA}`, a team in the township caller's area; for a list, `?agency={AREA}`",
     "none": "an id, name or correlation key that does not exist",
 }
 
@@ -139,86 +146,93 @@ def line(endpoint: str, target: str, request: str, *valid: int, bad: int = 401) 
     return Line(endpoint, target, request, {**dict(zip(VALID, valid)), **{k: bad for k in INVALID}})
 
 
-# The table. Columns: clerk, clerk (expiring), reviewer, supervisor, admin, system, system @scjgj; then
+# The table. Columns: clerk, clerk (expiring), reviewer, supervisor, admin, system, system @scjgj, township; then
 # `bad` for no, malformed, unknown, revoked and expired tokens (401 unless stated).
-#     endpoint       target   request              clerk exp  rev  sup  adm  sys  sysA
+#     endpoint       target   request              clerk exp  rev  sup  adm  sys  sysA town
 MATRIX = (
-    line(OPENAPI,       "-",     "",                  200, 200, 200, 200, 200, 200, 200, bad=200),
-    line(PROCEDURES,    "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(PROCEDURE,     "-",     "procedure_name",    200, 200, 200, 200, 200, 200, 200),
-    line(PROCEDURE,     "none",  "no_such_procedure", 404, 404, 404, 404, 404, 404, 404),
-    line(AGENCIES,      "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(DEADLINE,      "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(CASES,         "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(CASES,         "other", "",                  200, 200, 200, 200, 200, 200, 200),
-    line(OPEN,          "-",     "invalid_body",      422, 422, 422, 422, 422, 422, 422, bad=422),
-    line(OPEN,          "own",   "legality_review",   201, 201, 403, 403, 403, 403, 403),
-    line(OPEN,          "other", "legality_review",   403, 403, 403, 403, 403, 403, 403),
-    line(OPEN,          "own",   "filing_review",     201, 201, 403, 201, 403, 201, 201),
-    line(OPEN,          "other", "filing_review",     403, 403, 403, 201, 403, 201, 403),
-    line(OPEN,          "own",   "complaint",         201, 201, 403, 201, 403, 201, 201),
-    line(OPEN,          "other", "complaint",         403, 403, 403, 201, 403, 201, 403),
-    line(OPEN,          "own",   "correction_order",  403, 403, 403, 201, 403, 403, 403),
-    line(OPEN,          "other", "correction_order",  403, 403, 403, 201, 403, 403, 403),
-    line(CASE,          "own",   "",                  200, 200, 200, 200, 200, 200, 200),
-    line(CASE,          "party", "",                  200, 200, 200, 200, 200, 200, 200),
-    line(CASE,          "other", "",                  403, 403, 200, 200, 200, 200, 403),
-    line(CASE,          "none",  "",                  404, 404, 404, 404, 404, 404, 404),
-    line(HISTORY,       "own",   "",                  200, 200, 200, 200, 200, 200, 200),
-    line(HISTORY,       "party", "",                  200, 200, 200, 200, 200, 200, 200),
-    line(HISTORY,       "other", "",                  403, 403, 200, 200, 200, 200, 403),
-    line(HISTORY,       "none",  "",                  404, 404, 404, 404, 404, 404, 404),
-    line(FIRE,          "own",   "withdraw",          200, 200, 403, 403, 403, 403, 403),
-    line(FIRE,          "other", "withdraw",          403, 403, 403, 403, 403, 403, 403),
-    line(FIRE,          "own",   "accept",            403, 403, 200, 403, 403, 403, 403),
-    line(FIRE,          "other", "accept",            403, 403, 200, 403, 403, 403, 403),
-    line(FIRE,          "own",   "supplement",        409, 409, 403, 403, 403, 409, 409),
-    line(FIRE,          "other", "supplement",        403, 403, 403, 403, 403, 409, 403),
-    line(FIRE,          "own",   "no_such_trigger",   409, 409, 409, 409, 409, 409, 409),
-    line(FIRE,          "other", "no_such_trigger",   403, 403, 409, 409, 409, 409, 403),
-    line(FIRE,          "none",  "withdraw",          404, 404, 404, 404, 404, 404, 404),
-    line(INBOUND_LIST,  "-",     "",                  403, 403, 403, 200, 200, 403, 403),
-    line(INBOUND,       "own",   "publish",           200, 200, 403, 200, 403, 200, 200),
-    line(INBOUND,       "other", "publish",           403, 403, 403, 200, 403, 200, 403),
-    line(INBOUND,       "own",   "file",              200, 200, 403, 403, 403, 200, 200),
-    line(INBOUND,       "other", "file",              403, 403, 403, 403, 403, 200, 403),
-    line(INBOUND,       "none",  "file",              404, 404, 404, 404, 404, 404, 404),
-    line(OVERDUE,       "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(OVERDUE,       "other", "",                  200, 200, 200, 200, 200, 200, 200),
-    line(OVERDUE_SUMMARY, "-",   "",                  200, 200, 200, 200, 200, 200, 200),
-    line(OVERDUE_SUMMARY, "other", "",                200, 200, 200, 200, 200, 200, 200),
-    line(TODO,          "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(INCIDENTS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(DOCUMENT,      "own",   "",                  200, 200, 200, 200, 200, 200, 200),
-    line(DOCUMENT,      "other", "",                  403, 403, 200, 200, 200, 200, 403),
-    line(DOCUMENT,      "none",  "",                  404, 404, 404, 404, 404, 404, 404),
-    line(DOCUMENT_FILE, "own",   "",                  200, 200, 200, 200, 200, 200, 200),
-    line(DOCUMENT_FILE, "other", "",                  403, 403, 200, 200, 200, 200, 403),
-    line(DOCUMENT_FILE, "none",  "",                  404, 404, 404, 404, 404, 404, 404),
-    line(CORRECT,       "own",   "",                  403, 403, 201, 201, 403, 403, 403),
-    line(CORRECT,       "other", "",                  403, 403, 201, 201, 403, 403, 403),
-    line(CORRECT,       "none",  "",                  403, 403, 404, 404, 403, 403, 403),
-    line(REGISTER,      "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(REGISTER,      "other", "",                  200, 200, 200, 200, 200, 200, 200),
-    line(ENFORCERS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(ENFORCERS,     "other", "",                  403, 403, 200, 200, 200, 200, 403),
-    line(ANNUAL_REPORTS, "-",    "year_2021",         403, 403, 403, 422, 403, 403, 403),
-    line(CASE_FILE_IMPORT, "-",  "empty_import",      400, 400, 400, 400, 400, 400, 400),
-    line(SELF_REVIEW_RATES, "-", "year_2025",         200, 200, 200, 200, 200, 200, 200),
-    line(SELF_REVIEW_RATES, "other", "year_2025",     403, 403, 200, 200, 200, 200, 403),
-    line(ASSESSMENT_FACTS, "-",  "year_2025",         200, 200, 200, 200, 200, 200, 200),
-    line(ASSESSMENT_FACTS, "other", "year_2025",      403, 403, 200, 200, 200, 200, 403),
-    line(CAMPAIGN_DRAW, "none",  "draw",              404, 404, 404, 404, 404, 404, 404),
-    line(CAMPAIGN_REDRAW, "none", "",                 404, 404, 404, 404, 404, 404, 404),
-    line(STATISTICS_OPEN, "-",   "",                  403, 403, 201, 201, 403, 403, 403),
-    line(STATISTICS_TOTALS, "-", "",                  403, 403, 200, 200, 200, 200, 403),
-    line(STATISTICS_CSV, "-",    "",                  403, 403, 200, 200, 200, 200, 403),
-    line(OFFICERS,      "-",     "",                  200, 200, 200, 200, 200, 200, 200),
-    line(OFFICERS_MISSING, "-",  "",                  403, 403, 200, 200, 200, 200, 403),
-    line(NAME_OFFICERS, "own",   "",                  200, 200, 200, 403, 200, 403, 403),
-    line(NAME_OFFICERS, "other", "",                  403, 403, 200, 403, 200, 403, 403),
-    line(NAME_OFFICERS, "none",  "",                  403, 403, 404, 403, 404, 403, 403),
-    line(NOTIFICATIONS, "-",     "",                  200, 200, 200, 200, 200, 200, 200),
+    line(OPENAPI,       "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200, bad=200),
+    line(PROCEDURES,    "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(PROCEDURE,     "-",     "procedure_name",    200, 200, 200, 200, 200, 200, 200, 200),
+    line(PROCEDURE,     "none",  "no_such_procedure", 404, 404, 404, 404, 404, 404, 404, 404),
+    line(AGENCIES,      "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(DEADLINE,      "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(CASES,         "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(CASES,         "other", "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(OPEN,          "-",     "invalid_body",      422, 422, 422, 422, 422, 422, 422, 422, bad=422),
+    line(OPEN,          "own",   "legality_review",   201, 201, 403, 403, 403, 403, 403, 403),
+    line(OPEN,          "other", "legality_review",   403, 403, 403, 403, 403, 403, 403, 403),
+    line(OPEN,          "own",   "filing_review",     201, 201, 403, 201, 403, 201, 201, 403),
+    line(OPEN,          "other", "filing_review",     403, 403, 403, 201, 403, 201, 403, 403),
+    line(OPEN,          "own",   "complaint",         201, 201, 403, 201, 403, 201, 201, 403),
+    line(OPEN,          "other", "complaint",         403, 403, 403, 201, 403, 201, 403, 403),
+    line(OPEN,          "own",   "correction_order",  403, 403, 403, 201, 403, 403, 403, 403),
+    line(OPEN,          "other", "correction_order",  403, 403, 403, 201, 403, 403, 403, 403),
+    line(CASE,          "own",   "",                  200, 200, 200, 200, 200, 200, 200, 403),
+    line(CASE,          "party", "",                  200, 200, 200, 200, 200, 200, 200, 403),
+    line(CASE,          "other", "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(CASE,          "none",  "",                  404, 404, 404, 404, 404, 404, 404, 404),
+    line(HISTORY,       "own",   "",                  200, 200, 200, 200, 200, 200, 200, 403),
+    line(HISTORY,       "party", "",                  200, 200, 200, 200, 200, 200, 200, 403),
+    line(HISTORY,       "other", "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(HISTORY,       "none",  "",                  404, 404, 404, 404, 404, 404, 404, 404),
+    line(FIRE,          "own",   "withdraw",          200, 200, 403, 403, 403, 403, 403, 403),
+    line(FIRE,          "other", "withdraw",          403, 403, 403, 403, 403, 403, 403, 403),
+    line(FIRE,          "own",   "accept",            403, 403, 200, 403, 403, 403, 403, 403),
+    line(FIRE,          "other", "accept",            403, 403, 200, 403, 403, 403, 403, 403),
+    line(FIRE,          "own",   "supplement",        409, 409, 403, 403, 403, 409, 409, 403),
+    line(FIRE,          "other", "supplement",        403, 403, 403, 403, 403, 409, 403, 403),
+    line(FIRE,          "own",   "no_such_trigger",   409, 409, 409, 409, 409, 409, 409, 403),
+    line(FIRE,          "other", "no_such_trigger",   403, 403, 409, 409, 409, 409, 403, 403),
+    line(FIRE,          "none",  "withdraw",          404, 404, 404, 404, 404, 404, 404, 404),
+    line(INBOUND_LIST,  "-",     "",                  403, 403, 403, 200, 200, 403, 403, 403),
+    line(INBOUND,       "own",   "publish",           200, 200, 403, 200, 403, 200, 200, 403),
+    line(INBOUND,       "other", "publish",           403, 403, 403, 200, 403, 200, 403, 403),
+    line(INBOUND,       "own",   "file",              200, 200, 403, 403, 403, 200, 200, 403),
+    line(INBOUND,       "other", "file",              403, 403, 403, 403, 403, 200, 403, 403),
+    line(INBOUND,       "none",  "file",              404, 404, 404, 404, 404, 404, 404, 404),
+    line(OVERDUE,       "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(OVERDUE,       "other", "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(OVERDUE_SUMMARY, "-",   "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(OVERDUE_SUMMARY, "other", "",                200, 200, 200, 200, 200, 200, 200, 200),
+    line(TODO,          "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(INCIDENTS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(DOCUMENT,      "own",   "",                  200, 200, 200, 200, 200, 200, 200, 403),
+    line(DOCUMENT,      "other", "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(DOCUMENT,      "none",  "",                  404, 404, 404, 404, 404, 404, 404, 404),
+    line(DOCUMENT_FILE, "own",   "",                  200, 200, 200, 200, 200, 200, 200, 403),
+    line(DOCUMENT_FILE, "other", "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(DOCUMENT_FILE, "none",  "",                  404, 404, 404, 404, 404, 404, 404, 404),
+    line(CORRECT,       "own",   "",                  403, 403, 201, 201, 403, 403, 403, 403),
+    line(CORRECT,       "other", "",                  403, 403, 201, 201, 403, 403, 403, 403),
+    line(CORRECT,       "none",  "",                  403, 403, 404, 404, 403, 403, 403, 403),
+    line(REGISTER,      "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(REGISTER,      "other", "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(ENFORCERS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(ENFORCERS,     "other", "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(ANNUAL_REPORTS, "-",    "year_2021",         403, 403, 403, 422, 403, 403, 403, 403),
+    line(CASE_FILE_IMPORT, "-",  "empty_import",      400, 400, 400, 400, 400, 400, 400, 400),
+    line(SELF_REVIEW_RATES, "-", "year_2025",         200, 200, 200, 200, 200, 200, 200, 200),
+    line(SELF_REVIEW_RATES, "other", "year_2025",     403, 403, 200, 200, 200, 200, 403, 403),
+    line(ASSESSMENT_FACTS, "-",  "year_2025",         200, 200, 200, 200, 200, 200, 200, 200),
+    line(ASSESSMENT_FACTS, "other", "year_2025",      403, 403, 200, 200, 200, 200, 403, 403),
+    line(CAMPAIGN_DRAW, "none",  "draw",              404, 404, 404, 404, 404, 404, 404, 404),
+    line(CAMPAIGN_REDRAW, "none", "",                 404, 404, 404, 404, 404, 404, 404, 404),
+    line(STATISTICS_OPEN, "-",   "",                  403, 403, 201, 201, 403, 403, 403, 403),
+    line(STATISTICS_TOTALS, "-", "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(STATISTICS_CSV, "-",    "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(OFFICERS,      "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(OFFICERS_MISSING, "-",  "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(NAME_OFFICERS, "own",   "",                  200, 200, 200, 403, 200, 403, 403, 403),
+    line(NAME_OFFICERS, "other", "",                  403, 403, 200, 403, 200, 403, 403, 403),
+    line(NAME_OFFICERS, "none",  "",                  403, 403, 404, 403, 404, 403, 403, 403),
+    line(NOTIFICATIONS, "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(CASES,         "area",  "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(CASE,          "area",  "",                  403, 403, 200, 200, 200, 200, 403, 200),
+    line(HISTORY,       "area",  "",                  403, 403, 200, 200, 200, 200, 403, 200),
+    line(FIRE,          "area",  "withdraw",          403, 403, 403, 403, 403, 403, 403, 403),
+    line(OVERDUE,       "area",  "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(DOCUMENT,      "area",  "",                  403, 403, 200, 200, 200, 200, 403, 200),
+    line(DOCUMENT_FILE, "area",  "",                  403, 403, 200, 200, 200, 200, 403, 200),
 )
 
 
@@ -263,7 +277,11 @@ answer's status must be the one written here. The web pages sign people in with 
 ## Roles and agencies
 
 `clerk` and an agency-bound `system` see and act on the cases of their own agency, and on the
-cases in which their agency is a party (a dispute's other agencies). `reviewer`, `supervisor`,
+cases in which their agency is a party (a dispute's other agencies). A `township` user (乡镇人民政府、
+街道办事处, attachment 2 art. 3) sees the cases of its government and of the teams in its area
+(`agencies.government`, from xsflow/reference/township_teams.toml), and the complaints about those teams
+(their government is made a party), and nothing of other areas; it fires no transition, and its 待办
+lists the cases of its teams that wait for the teams' act. `reviewer`, `supervisor`,
 `admin` and a `system` without an agency see every agency. Which transitions a role may fire is
 declared per procedure (docs/procedures.md); `admin` fires none.
 
@@ -277,6 +295,10 @@ declared per procedure (docs/procedures.md); `admin` fires none.
   `/register` hold only what the caller may see (`/todo` only what its role can act on); `?agency=` another agency gives an empty list to an
   agency-bound caller. `GET /certificates/enforcers?agency=` another agency is refused with 403,
   since that query names one agency only.
+- **Personal data is left out, field by field**: a complainant's name and contact (`complaint`
+  `data.complainant`) are in no answer — case, lists, history, document record — to anyone but the
+  bureau's own staff and the county-wide roles; the reply addressed to the complainant is refused
+  (403) to the others (`xsflow/private.py`; tests/test_outside.py checks every answer).
 - `GET /events` (what other systems posted) is for supervisors and administrators only.
 - Document corrections are issued by the bureau: reviewers and supervisors; everybody else gets
   403 before the document is even looked up.

@@ -31,12 +31,13 @@ from xsflow.store.schema import incidents, metadata, tokens
 from xsflow.tokens import create_token
 
 from . import authorization_matrix as m
-from .authorization_matrix import OTHER, OWN, Line
+from .authorization_matrix import AREA, GOVERNMENT, OTHER, OWN, Line
 from .conftest import cli, make_tokens, record_figures, start_server
 
 DOC = Path(__file__).parents[1] / "docs" / "security.md"
 AGENCY_BOUND = tuple(c.key for c in m.CALLERS if c.role is not None and c.agency == OWN and c.role != "reviewer")
-COUNTY_WIDE = tuple(c.key for c in m.CALLERS if c.role is not None and c.key not in AGENCY_BOUND)
+TOWNSHIP = tuple(c.key for c in m.CALLERS if c.role == "township")  # sees its area's cases only
+COUNTY_WIDE = tuple(c.key for c in m.CALLERS if c.role is not None and c.key not in AGENCY_BOUND + TOWNSHIP)
 MISSING_ID = 987654321
 # Requests about an existing case or document, whose "not yours" answer must be one and the same.
 ABOUT_A_CASE = {(e, r) for e, r in ((ln.endpoint, ln.request) for ln in m.MATRIX)
@@ -145,7 +146,8 @@ def issue_tokens(world: World) -> None:
     url = world.database_url
     made = make_tokens(url, clerk=("clerk", OWN), reviewer=("reviewer", m.BUREAU), supervisor=("supervisor", None),
                        admin=("admin", None), system=("system", None), system_agency=("system", OWN),
-                       revoked=("clerk", OWN), other_clerk=("clerk", OTHER))
+                       revoked=("clerk", OWN), other_clerk=("clerk", OTHER), township=("township", GOVERNMENT),
+                       area_clerk=("clerk", AREA))
     p = cli(url, "token", "create", "--name", "clerk_expiring", "--role", "clerk", "--agency", OWN,
             "--expires-in-days", "30")
     assert p.returncode == 0, p.stderr
@@ -170,7 +172,7 @@ def issue_tokens(world: World) -> None:
 
 
 def clerk_of(agency: str) -> str:
-    return "clerk" if agency == OWN else "other_clerk"
+    return {OWN: "clerk", AREA: "area_clerk"}.get(agency, "other_clerk")
 
 
 def legality_review(world: World, agency: str, *, occurred_at: str | None = None, notice: bool = False) -> int:
@@ -238,6 +240,10 @@ def build_world(world: World) -> None:
         world.keys[f"filing_{side}"] = number
         ids[f"certificate_{side}"] = certificate(world, agency, "张明" if agency == OWN else "李强")
         ids[f"submitted_{side}"] = legality_review(world, agency)
+    # A team in the township caller's area: a review with its notice (overdue since 2025) and a submitted one.
+    ids["review_area"] = legality_review(world, AREA, occurred_at="2025-03-03T09:00:00+08:00", notice=True)
+    ids["document_area"] = notice_of(world, ids["review_area"])
+    ids["submitted_area"] = legality_review(world, AREA)
     ids["dispute_party"] = world.as_("other_clerk", "POST", "/api/v1/cases", {
         "procedure": "dispute_coordination", "agency": OTHER, "title": "流动摊贩占道经营查处职责争议",
         "data": {"category": "duty", "parties": [OWN]}}, 201)["id"]
@@ -260,10 +266,10 @@ def succeeds(ln: Line, caller: str) -> bool:
 
 def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
     """The concrete request of one cell; a write expected to succeed gets a fresh target of its own."""
-    agency = OWN if ln.target in ("own", "-") else OTHER
+    agency = OWN if ln.target in ("own", "-") else AREA if ln.target == "area" else OTHER
     side = ln.target
     fresh = ln.method == "POST" and succeeds(ln, caller)
-    case_of = {"own": "review_own", "other": "review_other", "party": "dispute_party"}
+    case_of = {"own": "review_own", "other": "review_other", "party": "dispute_party", "area": "review_area"}
     if ln.endpoint in (m.OPENAPI, m.PROCEDURES, m.AGENCIES, m.INCIDENTS):
         return Request(ln.method, ln.path)
     if ln.endpoint == m.PROCEDURE:
@@ -280,7 +286,7 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
     if ln.endpoint == m.DEADLINE:
         return Request("GET", "/api/v1/calendar/deadline?start=2025-03-03&working_days=5")
     if ln.endpoint in (m.CASES, m.OVERDUE, m.TODO, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST):
-        query = "limit=200" + (f"&agency={OTHER}" if side == "other" else "")
+        query = "limit=200" + (f"&agency={agency}" if side in ("other", "area") else "")
         return Request("GET", f"{ln.path}?{query}")
     if ln.endpoint == m.OVERDUE_SUMMARY:  # counts only: an agency-bound caller's are its own cases'
         return Request("GET", ln.path + (f"?agency={OTHER}" if side == "other" else ""))
@@ -360,6 +366,8 @@ def every_case(world: World) -> dict[int, dict[str, Any]]:
 def visible(caller: str, case: dict[str, Any]) -> bool:
     if caller in COUNTY_WIDE:
         return True
+    if caller in TOWNSHIP:
+        return bool({case["agency"], *case["parties"]} & {GOVERNMENT, AREA})
     return case["agency"] == OWN or OWN in (case["data"].get("parties") or [])
 
 
@@ -371,13 +379,16 @@ def required_ids(world: World, ln: Line, caller: str) -> set[int]:
     """The fixtures a list must hold for this caller: its own agency's, and OTHER's when it sees every agency."""
     if ln.endpoint == m.TODO:  # a submitted review: the clerk may withdraw its own, a reviewer accept any
         role = next(c.role for c in m.CALLERS if c.key == caller)
-        sides = {"clerk": ["own"], "reviewer": ["own", "other"]}.get(role or "", [])
+        sides = {"clerk": ["own"], "reviewer": ["own", "other", "area"], "township": ["area"]}.get(role or "", [])
         return {world.ids[f"submitted_{s}"] for s in sides}
     kind = {m.CASES: "review", m.OVERDUE: "review", m.INCIDENTS: "review", m.REGISTER: "filing",
             m.ENFORCERS: "certificate"}[ln.endpoint]
-    sides = ["other"] if ln.target == "other" else ["own", "other"]
-    wanted = {world.ids[f"{kind}_{s}"] for s in sides if s == "own" or caller in COUNTY_WIDE}
-    if ln.endpoint == m.CASES:
+    sides = [ln.target] if ln.target in ("other", "area") else ["own", "other", "area"]
+    home = "area" if caller in TOWNSHIP else "own"
+    wanted = {world.ids[f"{kind}_{s}"] for s in sides
+              if f"{kind}_{s}" in world.ids and (s == home or caller in COUNTY_WIDE)
+              and not (ln.endpoint == m.INCIDENTS and s == "area")}  # incidents are written for own and other only
+    if ln.endpoint == m.CASES and ln.target != "area" and caller not in TOWNSHIP:
         wanted.add(world.ids["dispute_party"])
     return wanted
 
@@ -458,7 +469,7 @@ def check_answers(world: World, cells: list[tuple[Line, str]], requests: list[Re
         where = f"{ln.endpoint} [{ln.target} {ln.request}] as {caller}"
         if a.status != ln.expected[caller]:
             found["status"].append(f"{where}: expected {ln.expected[caller]}, got {a.status}: {a.text[:300]}")
-        if caller in AGENCY_BOUND:
+        if caller in AGENCY_BOUND + TOWNSHIP:
             found["hidden"] += [f"{where}: answer shows {h!r}" for h in world.hidden if h in a.text]
             if ln.target == "other" and (ln.endpoint, ln.request) in ABOUT_A_CASE and a.status >= 400:
                 not_yours.setdefault(a.text, set()).add(where)

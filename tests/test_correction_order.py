@@ -37,6 +37,9 @@ def test_an_ignored_order_lapses_into_the_criticism_notice_and_the_recommendatio
                        expect=422)
     assert "应为行政执法个案监督案件" in wrong["error"]["fields"]["data.source_case"][0]
     wrong = open_order(sup, "2026-02-10T09:00:00+08:00", ground="statistics", facts="x", source_case=filing, expect=422)
+    assert "应为行政执法统计报送案件" in wrong["error"]["fields"]["data.source_case"][0]
+    wrong = open_order(sup, "2026-02-10T09:00:00+08:00", ground="unlawful_delegation", facts="x", source_case=filing,
+                       expect=422)
     assert "没有可关联的来源案件" in wrong["error"]["fields"]["data.source_case"][0]
     wrong = open_order(sup, "2026-02-10T09:00:00+08:00", ground="filing_overdue", facts="x", source_case=10**6, expect=422)
     assert "没有编号为 1000000 的来源案件" in wrong["error"]["fields"]["data.source_case"][0]

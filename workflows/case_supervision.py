@@ -55,6 +55,8 @@ from xsflow.definitions import (TIMER, Basis, Deadline, DocumentKind, Effect, Fa
                                 deadline, document, procedure, state, transition)
 from xsflow.payloads import Payload, choice, codes, text
 
+from .leads import lead
+
 COUNTY = Rule("《秀山自治县行政执法监督制度》")
 REGULATION = Rule("《行政执法监督条例》")
 REGULATION_IN_FORCE = date(2026, 2, 1)  # 国务院令第825号：自2026年2月1日起施行
@@ -353,6 +355,18 @@ def note_objection(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[
     return {**objection(None)(data, payload), "objection_reasons": payload["reasons"]}
 
 
+def _opinion_ignored(data: Mapping[str, Any], origin: Mapping[str, Any]) -> str:
+    lapsed = data.get("rectification_lapsed_on")
+    return (f"县司法局在“{origin['title']}”行政执法个案监督中向你单位制发督办函或《行政执法监督意见书》，"
+            + (f"整改期限已于{lapsed}届满，" if lapsed else "") + "你单位未纠正并反馈，拒不执行《行政执法监督意见书》。")
+
+
+def _decision_ignored(data: Mapping[str, Any], origin: Mapping[str, Any]) -> str:
+    lapsed = data.get("decision_lapsed_on")
+    return (f"县人民政府在“{origin['title']}”行政执法个案监督中作出行政执法监督决定，"
+            + (f"执行期限已于{lapsed}届满，" if lapsed else "") + "你单位拒不执行。")
+
+
 # --- the parts both versions share ---------------------------------------------------------
 
 S = Stage
@@ -523,6 +537,11 @@ case_supervision_v2 = procedure(
         transition("reject_feedback", S.FEEDBACK_UNDER_REVIEW, S.DECISION_NOT_EXECUTED, role="supervisor",
                    payload=Rejection, guard=answers(DECISION, refusal=UNKNOWN_INSTRUMENT), effect=verdict("rejected"),
                    basis=REGULATION.art(29, note="监督决定未执行"), title="核查未通过，认定拒不执行决定"),
+        # Art. 35 (八) of the county rule: the opinion not carried out leads into an order to correct within
+        # a time limit (workflows/leads.py), beside the regulation's request for a decision. Version 1 has
+        # its own 责令限期改正 inside the case (order_correction).
+        lead("opinion_not_executed", S.RECTIFICATION_OVERDUE, _opinion_ignored),
+        lead("opinion_not_executed", S.DECISION_NOT_EXECUTED, _decision_ignored),
         transition("request_decision", S.RECTIFICATION_OVERDUE, S.AWAITING_DECISION, role="supervisor",
                    payload=DecisionRequest, basis=REGULATION.art(29, note="督办函、意见书未被执行的"),
                    title="提请县政府作出行政执法监督决定"),

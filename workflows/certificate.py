@@ -45,6 +45,8 @@ from xsflow.definitions import (
 )
 from xsflow.payloads import Payload, choice, day, text
 
+from .leads import lead
+
 RULE = Rule("《秀山自治县行政执法监督制度》")
 
 EXAM_RESULTS = {"passed": "合格", "failed": "不合格"}
@@ -211,6 +213,14 @@ LEFT_WORK = Guard(lambda data, payload: payload.get("reason") == "left_work",
                   refusal="执法证尚在有效期内，只能以“不再从事行政执法工作”为由回收；"
                           "有效期届满后，系统自动转入“有效期满，待回收”，再行回收")
 
+def _uncertified(what: str):
+    def facts(data: Mapping[str, Any], origin: Mapping[str, Any]) -> str:
+        number = (data.get("certificate") or {}).get("number")
+        return (f"你单位行政执法人员{data.get('name', '')}" + (f"（执法证号{number}）" if number else "")
+                + f"的行政执法证{what}，不再具备从事行政执法活动的条件，你单位仍安排其从事行政执法活动。")
+    return facts
+
+
 # A number is issued to one person: never to another while or after it served (the same person's
 # new certificate may keep it).
 CERTIFICATE_NUMBER = Unique(field="certificate_number", path="certificate.number", what="执法证号")
@@ -290,6 +300,9 @@ certificate = procedure(
                    effect=_with("recall"), cancels_deadlines=True, basis=RULE.art(21), title="回收执法证"),
         transition("recall", Stage.EXPIRED, Stage.RECALLED, role=("clerk", "system"), payload=Recall,
                    effect=_with("recall"), basis=RULE.art(21), title="回收执法证"),
+        # Art. 35 (二): enforcement by a person whose certificate is no longer valid leads into an order.
+        lead("unqualified_staff", Stage.EXPIRED, _uncertified("有效期已届满")),
+        lead("unqualified_staff", Stage.RECALLED, _uncertified("已被回收")),
         transition("cancel", Stage.RECALLED, Stage.CANCELLED, role=("reviewer", "system"), payload=Note,
                    issues="certificate_cancellation", basis=RULE.art(21), title="注销执法证"),
         transition("withdraw", BEFORE_ISSUE, Stage.WITHDRAWN, role="clerk", payload=Reasons,

@@ -22,10 +22,13 @@ Where the rule is silent (each choice is repeated where it is declared):
 - The case belongs to the justice bureau (`agency`: the bureau, `sfj`), not to the agency
   concerned, which is only named in the data (`agency_concerned`). The complainant's name and
   contact are personal data the agency complained about must not learn (《信访工作条例》 forbids
-  passing a complainant's materials to those complained about). The engine shows a case's data
-  whole to everyone who sees the case and cannot hide one field from some of them, so the agency
-  concerned is not made a party: it gets the referral letter (without the complainant's contact)
-  and answers on paper or through its OA; the bureau records its result (`report_result`).
+  passing a complainant's materials to those complained about). The agency concerned is not made a
+  party: it gets the referral letter (without the complainant's contact) and answers on paper or
+  through its OA; the bureau records its result (`report_result`). The township or street
+  government of a team complained about sees the case (attachment 2 art. 3: it supervises the teams
+  in its area), but never the complainant: `complainant` is private data (xsflow/private.py), left
+  out of every answer to anyone but the bureau's own staff and the county-wide roles, and the reply,
+  addressed to the complainant, is withheld from them.
 - Periods: none in the rule; service levels from `service_levels/complaint.toml`, taken from the
   《信访工作条例》 (15 days to decide, 60 days to handle; see docs/decisions.md).
 """
@@ -38,7 +41,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from xsflow.definitions import Basis, CaseLink, Rule, document, procedure, service_level, state, transition
+from xsflow.definitions import Basis, CaseLink, Private, Rule, document, procedure, service_level, state, transition
 from xsflow.payloads import Payload, choice, text
 from xsflow.reference import BUNDLED, read_agencies
 
@@ -241,7 +244,8 @@ NOT_WITHIN = RULE.art(4, 3, note="不属于行政执法监督范围的，说明�
 complaint = procedure(
     "complaint", version=1, title="行政执法投诉举报", initial=Stage.REGISTERED,
     basis=EXAMINE, opened_by=("clerk", "system", "supervisor"), data=Registration,
-    correlation_field="ticket", opening_event="register",
+    correlation_field="ticket", opening_event="register", subject_field="agency_concerned",
+    private=Private(fields=("complainant",), documents=("complaint_reply",)),
     states=[
         state(Stage.REGISTERED, "已登记待分办", basis=EXAMINE),
         state(Stage.TRANSFERRED, "已转被投诉举报单位办理", basis=FEEDBACK),

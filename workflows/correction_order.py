@@ -55,7 +55,8 @@ GROUNDS = {
 GROUND_TITLES = {code: f"第35条第（{item}）项：{words}" for code, (item, words) in GROUNDS.items()}
 
 # Which cases of the existing procedures lead into an order on each ground, and in which states.
-# Grounds (一), (六) and (七) have no procedure yet (statistics come later): no source case.
+# Grounds (一) and (六) have no procedure yet: no source case. Leads (workflows/leads.py) open an order from
+# the non-terminal ones; a terminal source (a review ended, a certificate cancelled) is named when opening.
 SOURCES: dict[str, dict[str, tuple[str, ...] | None]] = {
     "unqualified_staff": {"certificate": ("expired", "recalled", "cancelled", "training_overdue")},
     "unlawful_act": {"case_supervision": None, "complaint": None},
@@ -64,6 +65,7 @@ SOURCES: dict[str, dict[str, tuple[str, ...] | None]] = {
     "filing_overdue": {"filing_review": ("filing_overdue",)},
     "opinion_not_executed": {"case_supervision": ("rectification_overdue", "correction_refused",
                                                   "decision_not_executed")},
+    "statistics": {"enforcement_statistics": ("overdue",)},
 }
 
 

@@ -36,8 +36,9 @@ def _scoped(actor: Actor):
     """The cases the caller may see: its own agency's, or every case for county-wide roles."""
     if actor.county_wide:
         return true()
-    return or_(cases.c.agency_code == actor.agency,
-               exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code == actor.agency))
+    codes = sorted(actor.codes)  # a township government's user: also the teams of its area
+    return or_(cases.c.agency_code.in_(codes),
+               exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code.in_(codes)))
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:

@@ -26,6 +26,7 @@ from marshmallow import ValidationError, fields, post_load, validate, validates
 from xsflow.definitions import TIMER, Basis, Rule, deadline, procedure, state, transition
 from xsflow.payloads import Payload, text
 
+from .leads import lead
 from .settings import service_level_setting
 
 SUPERVISION = Rule("《秀山自治县行政执法监督制度》")
@@ -136,6 +137,12 @@ def note_return(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str
     return {**data, "returned": [*data.get("returned", []), payload["reason"]]}
 
 
+def _not_reported(data: Mapping[str, Any], origin: Mapping[str, Any]) -> str:
+    due = data.get("due_date")
+    return (f"你单位未按规定报送{data.get('period', '')}行政执法统计数据"
+            + (f"（报送期限为{due}）" if due else "") + "，未执行行政执法统计制度。")
+
+
 SILENT_ON_REVIEW = "规则未规定审核；县司法局核对统计数据，有误的退回更正"
 
 enforcement_statistics = procedure(
@@ -153,6 +160,7 @@ enforcement_statistics = procedure(
                    payload=Filing, effect=note_filing, basis=SUPERVISION.art(35, "七"), title="报送执法统计数据"),
         transition("report_lapsed", Stage.AWAITING_REPORT, Stage.OVERDUE, role=TIMER, effect=note_lapse,
                    basis=STANDARD, title="报送期限届满未报送"),
+        lead("statistics", Stage.OVERDUE, _not_reported),  # art. 35 (七): into an order (workflows/leads.py)
         transition("accept", Stage.SUBMITTED, Stage.ACCEPTED, role="reviewer",
                    basis=SUPERVISION.art(35, "七", note=SILENT_ON_REVIEW), title="核收统计数据"),
         transition("return_for_correction", Stage.SUBMITTED, Stage.AWAITING_REPORT, role="reviewer", payload=Reason,

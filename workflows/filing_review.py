@@ -33,6 +33,7 @@ from xsflow.definitions import (TIMER, Basis, Guard, Rule, deadline, document, p
                                 transition)
 from xsflow.payloads import Payload, choice, codes, day, text
 
+from .leads import lead
 from .settings import service_level_setting
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
@@ -231,6 +232,20 @@ def correction_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
     return {"opinion": opinions[-1] if opinions else None, "measure_title": MEASURES.get(data.get("measure", ""), "")}
 
 
+def _document(data: Mapping[str, Any], origin: Mapping[str, Any]) -> str:
+    number = data.get("document_number")
+    return f"《{origin['title']}》" + (f"（{number}）" if number else "")
+
+
+def _not_filed(data: Mapping[str, Any], origin: Mapping[str, Any]) -> str:
+    return f"你单位发布的{_document(data, origin)}，未在发布之日起30日内报送县司法局备案。"
+
+
+def _not_by_procedure(data: Mapping[str, Any], origin: Mapping[str, Any]) -> str:
+    return (f"你单位制发的{_document(data, origin)}经县司法局备案审查，未按法定程序制发；"
+            "县司法局已提出纠正意见，你单位未按要求纠正。")
+
+
 # --- the procedure ---------------------------------------------------------------------------------
 
 FILING_SCOPE = RULE.art(10, note="县人民政府部门、乡镇人民政府及街道办事处制定的行政规范性文件"
@@ -289,6 +304,10 @@ filing_review = procedure(
                    title="提出纠正意见，限期纠正"),
         transition("rectification_lapsed", Stage.AWAITING_RECTIFICATION, Stage.RECTIFICATION_OVERDUE, role=TIMER,
                    basis=SUPERVISION, title="逾期未纠正"),
+        # Art. 35 (五) and (四): a filing left overdue, a document found not made by the statutory procedure,
+        # lead into an order to correct within a time limit (workflows/leads.py).
+        lead("filing_overdue", Stage.FILING_OVERDUE, _not_filed),
+        lead("document_procedure", (Stage.AWAITING_RECTIFICATION, Stage.RECTIFICATION_OVERDUE), _not_by_procedure),
         transition("submit_feedback", Stage.AWAITING_RECTIFICATION, Stage.FEEDBACK_UNDER_REVIEW,
                    role=("clerk", "system"), payload=Feedback, effect=feedback_in_time, basis=SUPERVISION,
                    title="反馈纠正情况"),

@@ -13,6 +13,7 @@ ROLE_TITLES = {
     "supervisor": "行政执法监督人员",
     "system": "对接系统",
     "admin": "系统管理员",
+    "township": "乡镇人民政府、街道办事处监督人员",
     "timer": "系统（期限届满）",
 }
 
@@ -26,6 +27,9 @@ class Actor:
     role: str
     agency: str | None = None
     token_id: int | None = None
+    # A township or street government's user (role township, agency its government): the codes of the
+    # teams in its area (agencies.government), whose cases it sees and supervises (附件2 第三条).
+    area: frozenset[str] = frozenset()
 
     @property
     def scope(self) -> str:
@@ -39,7 +43,17 @@ class Actor:
 
     def sees(self, agencies: Iterable[str]) -> bool:
         """Whether the caller sees a case whose owner and parties are `agencies`."""
-        return self.county_wide or self.agency in set(agencies)
+        return self.county_wide or bool(self.codes & set(agencies))
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """The agencies whose cases (owned or taken part in) this caller sees, unless county-wide."""
+        return frozenset(c for c in (self.agency, *self.area) if c is not None)
+
+    def sees_private(self, owner: str) -> bool:
+        """Whether the caller sees a case's personal data (Private): the county-wide roles and the owning
+        agency's own clerks and systems do; a party, a township government and another agency do not."""
+        return self.county_wide or (self.role in ("clerk", "system") and self.agency == owner)
 
     def check_sees(self, agencies: Iterable[str]) -> None:
         if not self.sees(agencies):
@@ -63,5 +77,5 @@ def check_may_open(actor: Actor, proc: Procedure, agency: str) -> None:
     if actor.role not in proc.opened_by:
         allowed = "、".join(ROLE_TITLES.get(r, r) for r in sorted(proc.opened_by))
         raise Forbidden(f"“{proc.title}”案件只能由{allowed}发起，您的角色（{ROLE_TITLES.get(actor.role, actor.role)}）无权发起。")
-    if not actor.county_wide and actor.agency != agency:
+    if not actor.county_wide and agency not in actor.codes:
         raise Forbidden("只能以本单位名义发起案件，不能替其他单位发起。", agency=agency)

@@ -16,7 +16,7 @@ from marshmallow import Schema
 
 from .errors import DefinitionError
 
-ROLES = frozenset({"clerk", "reviewer", "supervisor", "system", "admin"})
+ROLES = frozenset({"clerk", "reviewer", "supervisor", "system", "admin", "township"})
 TIMER = "timer"  # the pseudo-role of transitions fired by a lapsing deadline
 
 
@@ -101,6 +101,17 @@ class CaseLink:
 
 
 @dataclass(frozen=True)
+class Private:
+    """Personal data a case carries (a complainant's name and contact) that only the owning agency's own
+    staff and the county-wide roles see (Actor.sees_private): the data `fields` (top level, in the case
+    data and in any payload or opening data of its history) are left out of every answer to anyone else,
+    and the `documents` addressed to the person (their facts name it) are withheld from them."""
+
+    fields: tuple[str, ...]
+    documents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LinkedCase:
     """A case of another procedure that a transition opens in the same transaction (art. 28: a case
     file scored under 60 opens a case supervision; a decision of the minutes becomes a task). When
@@ -116,7 +127,7 @@ class LinkedCase:
     opened_as: str | None = None
 
 
-# (case data after the effect, payload, origin) → the cases to open; origin is {case_id, title,
+# (case data after the effect, payload, origin) → the cases to open; origin is {case_id, title, agency,
 # documents: [{kind, number}] issued by this transition}.
 Opens = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], list[LinkedCase]]
 
@@ -228,6 +239,10 @@ class Procedure:
     # The value stays in the case data and its history.
     correlation_while_open: bool = False
     links: tuple[CaseLink, ...] = ()  # opening data fields naming other cases (a correction order's source case)
+    # A data field naming the agency the case is about, which is not a party (a complaint's agency concerned):
+    # that agency's township or street government, when it has one, is made a party (附件2 第三条).
+    subject_field: str | None = None
+    private: Private | None = None  # personal data shown only to those who need it (Actor.sees_private)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -378,13 +393,15 @@ def procedure(
     correlation_per_agency: bool = False,
     correlation_while_open: bool = False,
     links: Iterable[CaseLink] = (),
+    subject_field: str | None = None,
+    private: Private | None = None,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
         name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
-        correlation_per_agency, correlation_while_open, tuple(links),
+        correlation_per_agency, correlation_while_open, tuple(links), subject_field, private,
     )
     problems = check(proc)
     if problems:
@@ -510,6 +527,14 @@ def check(proc: Procedure) -> list[str]:
         problems.append(f"opening event {proc.opening_event!r} is also a transition trigger")
     if proc.parties_field is not None and (proc.data is None or proc.parties_field not in proc.data().fields):
         problems.append(f"parties field {proc.parties_field!r} is not a field of the data schema")
+    if proc.subject_field is not None and (proc.data is None or proc.subject_field not in proc.data().fields):
+        problems.append(f"subject field {proc.subject_field!r} is not a field of the data schema")
+    if proc.private is not None:
+        for f in proc.private.fields:
+            if proc.data is None or f not in proc.data().fields:
+                problems.append(f"private field {f!r} is not a field of the data schema")
+        for k in sorted(set(proc.private.documents) - kinds):
+            problems.append(f"private document {k!r} is not declared")
     if proc.min_parties > 1 and proc.parties_field is None:
         problems.append(f"min_parties {proc.min_parties} needs a parties field")
     if proc.correlation_per_agency:

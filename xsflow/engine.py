@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from . import correlation, deadlines as deadline_rows, idempotency, issuing
 from .access import Actor, check_may_fire, check_may_open
+from .areas import government_of
 from .audit import GENESIS, entry_hash
 from .calendar import local_date
 from .calendar_store import LAST_NOTICE_ID, NOTICE_COUNT, CalendarStore
@@ -161,6 +162,10 @@ class Engine:
             raise InvalidPayload("立案信息有误，请逐项修改。", {f"data.{proc.correlation_field}": [
                 correlation.duplicate_text(proc, known[agency], value, shown)]})
         others = [p for p in parties if p != agency]
+        if proc.subject_field is not None:  # the concerned agency's township government sees the case
+            government = government_of(conn, data.get(proc.subject_field))
+            if government is not None and government not in (agency, *others):
+                others.append(government)
         if others:
             conn.execute(insert(case_agencies), [{"case_id": row["id"], "agency_code": p} for p in others])
         case = LoadedCase(row, proc, [], [], [agency, *others])
@@ -219,7 +224,7 @@ class Engine:
         dls = [dict(zip(_DEADLINE_KEYS, r[_DEADLINE_AT:])) for r in found if r[_DEADLINE_AT] is not None]
         proc = self.registry.get(row["procedure"], row["definition_version"])
         ds = _CASE_DOCUMENTS.rows(conn, key) if proc.documents else []
-        parties = [] if proc.parties_field is None else [r["agency_code"] for r in _CASE_PARTIES.rows(conn, key)]
+        parties = [] if proc.parties_field is None and proc.subject_field is None else [r["agency_code"] for r in _CASE_PARTIES.rows(conn, key)]
         return LoadedCase(row, proc, dls, ds, [row["agency_code"], *parties], calendar_revision=revision)
 
     # --- the transition -------------------------------------------------------------------
@@ -315,7 +320,7 @@ class Engine:
         of them or none — and records them under `linked_cases` in this case's data. A case the rule
         opens in a role of its own is opened by the rule acting for the person who fired the step."""
         assert t.opens is not None
-        origin = {"case_id": case.row["id"], "title": case.row["title"],
+        origin = {"case_id": case.row["id"], "title": case.row["title"], "agency": case.row["agency_code"],
                   "documents": [{"kind": d["kind"], "number": d["number"]} for d in issued]}
         links = list(case.row["data"].get("linked_cases", []))
         for linked in t.opens(case.row["data"], payload, origin):

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
+from . import private
 from .access import Actor
 from .definitions import Procedure
 
@@ -55,7 +56,8 @@ def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapp
         "id": case["id"], "procedure": case["procedure"], "procedure_title": proc.title,
         "definition_version": case["definition_version"], "agency": case["agency_code"],
         "parties": list(parties), "title": case["title"], "state": case["state"], "state_title": state.title,
-        "closed": state.terminal, "version": case["version"], "data": case["data"],
+        "closed": state.terminal, "version": case["version"],
+        "data": private.case_data(proc, actor, case["agency_code"], case["data"]),
         "opened_at": instant(case["opened_at"]),
         # Past its lapse instant a deadline is overdue even before a sweep has marked it.
         "overdue": not state.terminal and any(

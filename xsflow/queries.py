@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, or_, select, true
 
-from . import filters
+from . import filters, private
 from .access import Actor
 from .calendar import OfficialCalendar
 from .errors import BadRequest, NotFound
@@ -102,12 +102,13 @@ def _scoped(actor: Actor):
     """Restricts a query over `cases` to the cases the caller may see: owned or taken part in."""
     if actor.county_wide:
         return true()
-    return or_(cases.c.agency_code == actor.agency,
-               exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code == actor.agency))
+    codes = sorted(actor.codes)  # its own agency; for a township government, also the teams of its area
+    return or_(cases.c.agency_code.in_(codes),
+               exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code.in_(codes)))
 
 
 def _check_sees_case(conn: Connection, actor: Actor, case_id: int, owner: str) -> None:
-    if actor.county_wide or actor.agency == owner:
+    if actor.county_wide or owner in actor.codes:
         return
     parties = conn.execute(select(case_agencies.c.agency_code).where(case_agencies.c.case_id == case_id)).scalars()
     actor.check_sees([owner, *parties])
@@ -172,28 +173,39 @@ def group_by_case(result) -> dict[int, list[dict[str, Any]]]:
 
 
 def case_history(conn: Connection, actor: Actor, case_id: int, *, cursor: str | None = None,
-                 limit: int | None = None) -> Page:
-    agency = conn.execute(select(cases.c.agency_code).where(cases.c.id == case_id)).scalar()
-    if agency is None:
+                 limit: int | None = None, registry: Registry | None = None) -> Page:
+    found = conn.execute(select(cases.c.agency_code, cases.c.procedure, cases.c.definition_version)
+                         .where(cases.c.id == case_id)).first()
+    if found is None:
         raise NotFound(f"没有编号为 {case_id} 的案件。", case_id=case_id)
+    agency = found.agency_code
     _check_sees_case(conn, actor, case_id, agency)
+    proc = registry.get(found.procedure, found.definition_version) if registry is not None else None
     limit = check_limit(limit, default=MAX_LIMIT)
     after = after_id(cursor)
     rows = conn.execute(select(history).where(history.c.case_id == case_id, history.c.seq > after)
                         .order_by(history.c.seq).limit(limit + 1)).mappings().all()
     page = rows[:limit]
-    return Page([history_view(r) for r in page], encode_cursor(page[-1]["seq"]) if len(rows) > limit else None)
+    views = [history_view(r) for r in page]
+    if proc is not None and private.hidden(proc, actor, agency):
+        views = [{**v, "payload": private.payload(proc, actor, agency, v["payload"])} for v in views]
+    return Page(views, encode_cursor(page[-1]["seq"]) if len(rows) > limit else None)
 
 
-def document_record(conn: Connection, actor: Actor, document_id: int) -> dict[str, Any]:
-    row = conn.execute(select(documents, cases.c.agency_code).join(cases, cases.c.id == documents.c.case_id)
+def document_record(conn: Connection, actor: Actor, document_id: int, registry: Registry | None = None) -> dict[str, Any]:
+    row = conn.execute(select(documents, cases.c.agency_code, cases.c.procedure, cases.c.definition_version)
+                       .join(cases, cases.c.id == documents.c.case_id)
                        .where(documents.c.id == document_id)).mappings().first()
     if row is None:
         raise NotFound(f"没有编号为 {document_id} 的文书。", document_id=document_id)
     _check_sees_case(conn, actor, row["case_id"], row["agency_code"])
+    facts = row["facts"]
+    if registry is not None:  # personal data: a document addressed to the person is refused, the rest pruned
+        proc = registry.get(row["procedure"], row["definition_version"])
+        facts = private.document_facts(proc, actor, row["agency_code"], row["kind"], facts)
     newer = conn.execute(select(documents.c.id, documents.c.number)
                          .where(documents.c.corrects_id == document_id)).mappings().first()
-    return {**document_view(row), "case_id": row["case_id"], "agency": row["agency_code"], "facts": row["facts"],
+    return {**document_view(row), "case_id": row["case_id"], "agency": row["agency_code"], "facts": facts,
             "corrects_id": row["corrects_id"], "corrected_by": dict(newer) if newer else None}
 
 

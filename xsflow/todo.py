@@ -18,6 +18,9 @@ from .queries import _scoped as visible_to  # the one definition of who sees a c
 from .registry import Registry
 from .store.schema import cases, deadlines
 
+# A township or street government's user fires nothing; it supervises the teams in its area (附件2 第三条),
+# so its 待办 is what waits for their act: the states in which a clerk acts.
+WATCHES = {"township": "clerk"}
 NO_DEADLINE = date.max  # sorts a case without a pending deadline after every last day
 
 
@@ -30,7 +33,7 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
          cursor: str | None = None, limit: int | None = None) -> Page:
     limit = check_limit(limit)
     after = after_key(cursor, date.fromisoformat)  # the (last day, case id) the previous page ended on
-    pairs = actionable(registry, actor.role)
+    pairs = actionable(registry, WATCHES.get(actor.role, actor.role))
     if not pairs:
         return Page([], None, 0)
     mine = and_(cases.c.closed.is_(False), visible_to(actor),

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from .access import Actor
+from .areas import township_problems, with_area
 from .definitions import ROLES
 from .errors import InvalidPayload, NotAuthenticated, NotFound
 from .payloads import limit, unprintable
@@ -33,6 +34,8 @@ def create_token(conn: Connection, *, name: str, role: str, agency: str | None, 
         problems["role"] = [f"角色应为 {', '.join(sorted(ROLES))} 之一。"]
     if role == "clerk" and not agency:
         problems["agency"] = ["经办人员（clerk）的令牌必须指定所属单位。"]
+    if role == "township":
+        problems.update(township_problems(conn, agency))
     if agency and conn.execute(select(agencies.c.code).where(agencies.c.code == agency)).first() is None:
         problems["agency"] = [f"没有代码为“{agency}”的单位；请先运行 xsflow init 载入单位名录。"]
     if problems:
@@ -57,7 +60,7 @@ def authenticate(conn: Connection, header: str | None, now: datetime) -> Actor:
         raise NotAuthenticated("访问令牌已被吊销：请向系统管理员重新申领。")
     if row["expires_at"] is not None and row["expires_at"] <= now:
         raise NotAuthenticated("访问令牌已过期：请向系统管理员重新申领。")
-    return Actor(name=row["name"], role=row["role"], agency=row["agency_code"], token_id=row["id"])
+    return with_area(conn, Actor(name=row["name"], role=row["role"], agency=row["agency_code"], token_id=row["id"]))
 
 
 def revoke_token(conn: Connection, now: datetime, *, name: str | None = None, token_id: int | None = None) -> int:

@@ -159,7 +159,7 @@ class CaseHistory(MethodView):
         """Every event of the case: who, what, when it happened, when it was recorded."""
         actor = caller()
         with xs().db.read() as conn:
-            return queries.case_history(conn, actor, case_id, **args).as_json()
+            return queries.case_history(conn, actor, case_id, **args, registry=xs().registry).as_json()
 
 
 @api.route("/cases/<id:case_id>/events")
@@ -269,7 +269,7 @@ class Document(MethodView):
         """An issued document's record: number, kind, basis, and the facts it states."""
         actor = caller()
         with xs().db.read() as conn:
-            return queries.document_record(conn, actor, document_id)
+            return queries.document_record(conn, actor, document_id, xs().registry)
 
 
 @api.route("/documents/<id:document_id>/corrections")
@@ -294,7 +294,7 @@ class DocumentFile(MethodView):
         """The issued document as .docx, ready to print, seal and send."""
         actor = caller()
         with xs().db.read() as conn:
-            record = queries.document_record(conn, actor, document_id)
+            record = queries.document_record(conn, actor, document_id, xs().registry)
         return docx_download(record)
 
 

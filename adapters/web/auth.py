@@ -18,6 +18,7 @@ from flask import Flask, current_app, flash, g, redirect, render_template, reque
 from flask.sessions import SecureCookieSessionInterface
 
 from xsflow.access import Actor
+from xsflow.areas import with_area
 from xsflow.sessions import SessionPolicy, end_session, find_session, start_session, touch
 from xsflow.users import AddressThrottle, User, get_user, sign_in
 
@@ -92,7 +93,10 @@ def current_user() -> User | None:
 def current_actor() -> Actor:
     user = current_user()
     assert user is not None, "signed_in views only"
-    return user.actor
+    if "actor" not in g:
+        with xs().db.read() as conn:
+            g.actor = with_area(conn, user.actor)  # a township government's user: the teams of its area
+    return g.actor
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,6 +22,7 @@ from xsflow.errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound
 from xsflow.payloads import case_title
 from xsflow.todo import todo as todo_query
 
+from .related import related_cases
 from ..files import docx_download
 from . import state_svg
 from .auth import current_actor, signed_in
@@ -208,11 +209,12 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
     x = xs()
     with x.db.read() as conn:
         case = queries.get_case(x.engine, conn, actor, case_id)
-        entries = list(all_pages(lambda c: queries.case_history(conn, actor, case_id, cursor=c)))
+        entries = list(all_pages(lambda c: queries.case_history(conn, actor, case_id, cursor=c, registry=x.registry)))
         calendar = x.calendars.current(conn)
         names = agency_names(conn)
-        from .case_files import related_cases  # 案卷评查: the file, its campaign, its art. 28 case
-        related = related_cases(conn, actor, case)
+        related = related_cases(conn, x.registry, actor, case)
+        from .case_files import related_cases as file_related_cases  # 案卷评查: the file, its campaign, its art. 28 case
+        file_related = file_related_cases(conn, actor, case)
     proc = x.registry.get(case["procedure"], case["definition_version"])
     titles = {s.name: s.title for s in proc.states}
     built = []
@@ -225,8 +227,8 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
     return render_template(
         "web/case.html", case=case, proc=proc, diagram=state_svg.svg(proc, current=case["state"]),
         history=history_rows(proc, entries, names), deadlines=deadline_rows(proc, case, calendar, x.clock.now()),
-        data=describe(proc, case["data"], names), forms=built, names=names, banner=banner, occurred=OCCURRED,
-        related=related,
+        data=describe(proc, case["data"], names), forms=built, related=related, names=names, banner=banner, occurred=OCCURRED,
+        file_related=file_related,
         transitions=[{"t": t, "sources": "、".join(titles[s] for s in t.sources),
                       "dest": titles[t.dest] if t.dest else "（状态不变）",
                       "who": "系统（期限届满）" if t.automatic else "、".join(_role(r) for r in sorted(t.roles))}
@@ -291,8 +293,9 @@ def as_instant_or_none(value: str | None):
 @signed_in
 def document_file(document_id: int):
     actor = current_actor()
-    with xs().db.read() as conn:
-        record = queries.document_record(conn, actor, document_id)
+    x = xs()
+    with x.db.read() as conn:
+        record = queries.document_record(conn, actor, document_id, x.registry)
     return docx_download(record)
 
 

@@ -45,6 +45,8 @@ agencies = Table(
     Column("name", String(200), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("basis", String(200), nullable=False, server_default=""),
+    # A township team's government (乡镇人民政府、街道办事处, attachment 2 art. 3), whose users see its cases.
+    Column("government", String(40), ForeignKey("agencies.code"), nullable=True, index=True),
 )
 
 tokens = Table(
