@@ -381,6 +381,18 @@ def run(url: str, args, checks: Checks, workdir: Path) -> None:
     print(f"-- seeded {seeded['cases']:,} cases through xsflow.bulk.open_cases in {seeded['seconds']:.1f}s:"
           f" {seeded['rate']:,.0f} cases/s   (load {loadavg()})")
     checks.check("seeding >= 2,000 cases/s", seeded["rate"] >= 2000, f"{seeded['rate']:,.0f} cases/s")
+    # The baseline in the same run: the same kind of cases opened one by one (Engine.open_case).
+    rng = random.Random(15)
+    with x.db.read() as conn:
+        codes = list(conn.execute(select(agencies.c.code).where(agencies.c.kind == "enforcement_agency")).scalars())
+    singles = [make_case(10_000_000 + i, rng.choice(codes), now - timedelta(hours=2), rng) for i in range(args.baseline)]
+    t = time.perf_counter()
+    for item in singles:
+        x.engine.open_case(item.actor, procedure=item.procedure, agency=item.agency, title=item.title,
+                           data=item.data, occurred_at=item.occurred_at)
+    one_rate = len(singles) / (time.perf_counter() - t) if singles else 0.0
+    print(f"-- baseline, same run: {len(singles)} cases opened one by one (Engine.open_case): {one_rate:,.0f} cases/s;"
+          f" bulk is {seeded['rate'] / one_rate if one_rate else 0:.1f}x")
     moved = move_on(x, args.move)
     print(f"-- moved on {moved['fired']:,} cases by Engine.fire (accept / withdraw): {moved['rate']:,.0f}/s")
     # Recent legality reviews for the event endpoint to accept, one per request (not in the tables above).
@@ -538,6 +550,7 @@ def main() -> int:
     p.add_argument("--lapsed", type=float, default=0.2, help="share of cases opened long enough ago to lapse")
     p.add_argument("--move", type=float, default=0.1, help="share of recent legality reviews moved on by Engine.fire")
     p.add_argument("--chunk", type=int, default=5000, help="cases per bulk transaction")
+    p.add_argument("--baseline", type=int, default=300, help="cases opened one by one for the same-run baseline")
     p.add_argument("--requests", type=int, default=20, help="requests per page (one at a time)")
     p.add_argument("--wrk-seconds", type=int, default=5)
     p.add_argument("--event-cases", type=int, default=5000,

@@ -307,18 +307,24 @@ def test_sql_and_html_in_every_text_field_are_kept_as_data_and_escaped_on_pages(
     for procedure in (SQL, "' OR '1'='1"):
         attacker.refused("sql_html_refused", 404, "POST", "/api/v1/cases", t["clerk"],
                          body={"procedure": procedure, "agency": UNIT, "title": "草案"})
-        attacker.refused("sql_query_value", 404, "GET", f"/api/v1/cases?procedure={urllib.parse.quote(procedure)}",
+        attacker.refused("sql_query_value", 422, "GET", f"/api/v1/cases?procedure={urllib.parse.quote(procedure)}",
                          t["supervisor"])
     attacker.refused("sql_html_refused", 403, "POST", "/api/v1/cases", t["clerk"],
                      body={"procedure": LR, "agency": SQL, "title": "草案"})
 
     # Query values are parameters, never SQL: they match nothing and list nothing.
     q = urllib.parse.quote(SQL)
-    for path in (f"/api/v1/cases?agency={q}", f"/api/v1/cases?state={q}", f"/api/v1/overdue?agency={q}",
+    for path in (f"/api/v1/overdue?agency={q}",
                  f"/api/v1/register?document_number={q}", f"/api/v1/certificates/enforcers?agency={UNIT}&number={q}"):
         before = attacker.counts()
         r = attacker.send("sql_query_value", "GET", path, t["supervisor"])
         assert (r.status, r.body) == (200, {"items": [], "next": None}), (path, r.body)
+        assert attacker.counts() == before
+    # The case list checks its filter values: one naming nothing is refused (422), quoted as data.
+    for name in ("agency", "state"):
+        before = attacker.counts()
+        r = attacker.send("sql_query_value", "GET", f"/api/v1/cases?{name}={q}", t["supervisor"])
+        assert r.status == 422 and SQL in r.body["error"]["fields"][name][0], r.body
         assert attacker.counts() == before
     # Headers: an SQL bearer token is unknown, an SQL If-Match is malformed.
     attacker.refused("sql_header", 401, "GET", "/api/v1/cases", SQL.replace(" ", ""))

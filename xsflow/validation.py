@@ -62,7 +62,8 @@ def validated_data(proc: Procedure, data: dict[str, Any]) -> dict[str, Any]:
     if proc.data is None:
         return data
     try:
-        return proc.data().dump(proc.data().load(data))
+        schema = _schema(proc.data)  # one instance per schema, as for payloads
+        return schema.dump(schema.load(data))
     except ValidationError as err:
         raise InvalidPayload("立案信息有误，请逐项修改。", _flatten(err.messages, "data")) from None
 

@@ -118,7 +118,7 @@ class ProcedureDetail(MethodView):
 class Cases(MethodView):
     @api.arguments(s.CaseQuery, location="query")
     @api.response(200, s.CasePage)
-    @documented(400, 401, 404)
+    @documented(400, 401, 422)
     def get(self, args):
         """Cases the caller may see, filtered, oldest first."""
         actor = caller()

@@ -87,12 +87,25 @@ def grouped(items: list[dict[str, Any]], counts: Counter) -> list[dict[str, Any]
     return list(groups.values())
 
 
+CHART_AGENCIES = 30  # a city holds hundreds of agencies: the page stays one screen's worth (issue 14)
+
+
+def top_agencies(per_agency: Counter, most: int = CHART_AGENCIES) -> list[tuple[str, int]]:
+    """The agencies with the most overdue items, most first; the others summed in one row (their
+    own figures are one filter away: 单位)."""
+    counts = per_agency.most_common()
+    if len(counts) <= most:
+        return counts
+    rest = counts[most:]
+    return [*counts[:most], (f"其余 {len(rest)} 个单位", sum(n for _, n in rest))]
+
+
 def chart(counts: list[tuple[str, int]]) -> Markup:
     """Overdue items per agency as horizontal bars (inline SVG; the table beside it has the numbers)."""
     if not counts:
         return Markup("")
     label_w, bar_w, row_h = 230, 420, 26
-    most = counts[0][1]
+    most = max(n for _, n in counts)
     height = row_h * len(counts) + 8
     parts = [(f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {label_w + bar_w + 60} {height}" '
               f'width="{label_w + bar_w + 60}" height="{height}" role="img" aria-labelledby="chart-title">'
@@ -131,7 +144,7 @@ def overdue():
         per_agency[labels.names.get(c["agency"], c["agency"])] += c["count"]
         per_group[c["agency"], c["procedure"]] += c["count"]
         per_band[c["band"]] += c["count"]
-    counts = per_agency.most_common()
+    counts = top_agencies(per_agency)
     query = {k: v for k, v in request.args.items() if k in FILTER_NAMES and v}
     next_url = url_for("web.overdue", **query, cursor=page.next) if page.next else None
     return render_template("web/overdue.html", items=items, groups=grouped(items, per_group), incidents=incidents,
