@@ -28,7 +28,7 @@ from adapters.case_file_import import XLSX, import_case_files  # noqa: E402
 from xsflow.access import Actor  # noqa: E402
 from xsflow.clock import FixedClock  # noqa: E402
 from xsflow.errors import InvalidPayload  # noqa: E402
-from xsflow.system import Xsflow  # noqa: E402
+from adapters.compose import open_system  # noqa: E402
 
 HEADER = ["案号", "执法机关代码", "案件名称", "案件类型", "办结日期", "办案人员"]
 AGENCIES = ["scjgj", "gaj", "jw", "fgw"]
@@ -62,7 +62,7 @@ def as_xlsx(data: list[list[str]]) -> bytes:
 
 
 def run(url: str, fmt: str, n: int) -> float:
-    x = Xsflow(url, clock=FixedClock(datetime(2026, 1, 10, 2, 0, tzinfo=timezone.utc)))
+    x = open_system(url, clock=FixedClock(datetime(2026, 1, 10, 2, 0, tzinfo=timezone.utc)))
     x.init()
     actor = Actor("县执法办案平台", "system")
     encode, kind = (as_csv, "text/csv") if fmt == "csv" else (as_xlsx, XLSX)

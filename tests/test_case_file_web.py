@@ -90,6 +90,9 @@ def test_self_review_list_scoring_page_campaign_chart_export_and_links(server: S
         assert last.locator("td.days-left").inner_text() == f"剩 {left} 天"
         assert "已逾期" in rows.nth(0).locator("td.days-left").inner_text()
         assert all("scjgj" in n for n in rows.locator("td:first-child").all_inner_texts()[:6])
+        # This year's self-review rate of the agency: the new file is not due yet, so there is no rate.
+        if closed.year == today.year:
+            assert clerk.locator("table.rates tbody tr").all_inner_texts() == ["县市场监管局\t1\t0\t0\t0\t0\t—"]
         clerk.screenshot(path=shots / "case-files-self-review.png", full_page=True)
         # The campaign is the bureau's: an agency's clerk may not open its page.
         assert clerk.goto(f"{server.url}/case-file-evaluations/{campaign['id']}").status == 403

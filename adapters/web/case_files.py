@@ -27,6 +27,7 @@ from xsflow.correlation import visible
 from xsflow.errors import BadRequest, InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
 from xsflow.store.schema import cases, deadlines
 
+from ..case_file_rates import self_review_rates
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
 from .cases import agency_names
@@ -80,6 +81,7 @@ def self_review_list():
         if after:
             query = query.where(tuple_(deadlines.c.due_date, cases.c.id) > tuple_(*after))
         rows = conn.execute(query).all()
+        rates = self_review_rates(conn, actor, year=today.year, agency=agency) if (agency or actor.county_wide) else []
     items = []
     for r in rows[:PAGE_SIZE]:
         left = (r.due_date - today).days
@@ -95,7 +97,7 @@ def self_review_list():
                            **({"agency": agency} if agency and actor.county_wide else {}))
     return render_template("web/case_files.html", items=items, files_total=total, overdue=overdue, today=today,
                            agency=agency, names=names, days=SELF_REVIEW_DAYS, next_url=next_url,
-                           first_page=after is None)
+                           first_page=after is None, rates=rates, year=today.year)
 
 
 # --- the campaign page -------------------------------------------------------------------------------
