@@ -235,8 +235,22 @@ def test_each_lead_opens_its_order_in_one_click_prefilled_and_linked_both_ways(s
         who.fire(cert, trigger, payload, f"{day}T09:00:00+08:00")
     assert fired(server, "2026-03-10T00:00:01+08:00") >= 1
     assert sup.case(cert)["state"] == "expired"
-    linked = sup.fire(cert, "open_correction_order", {}, "2026-03-11T09:00:00+08:00")["data"]["linked_cases"]
+    # One click on the web page: the button of the lead, as the supervisor sees it.
+    made = user_cli(server.database_url, "create", "--username", "wangjd", "--name", "王监督", "--role", "supervisor",
+                    password=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    web = Browser(server, "wangjd")
+    page = web.get(f"/cases/{cert}")[1]
+    assert "转责令限期改正（第35条第（二）项）" in page
+    form = re.search(r'<form method="post" action="(/cases/\d+/events/open_correction_order)"(.*?)</form>', page, re.S)
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(2)))
+    status, after = web.request(form.group(1), urllib.parse.urlencode(hidden).encode())
+    assert status == 200 and "已办理：转责令限期改正（第35条第（二）项）" in after, after[:2000]
+    assert "关联案件" in after and "由本案转办" in after and "责令限期改正：王强（行政执法证）" in after
+    linked = sup.case(cert)["data"]["linked_cases"]
     cert_order = sup.case(linked[0]["case_id"])
+    order_page = web.get(f"/cases/{cert_order['id']}")[1]
+    assert "本案所涉来源案件" in order_page and f'href="/cases/{cert}"' in order_page
     assert cert_order["data"]["ground"] == "unqualified_staff"
     assert "王强（执法证号500241009042）的行政执法证有效期已届满" in cert_order["data"]["facts"]
     listed = {p["name"]: p for p in sup.call("GET", "/procedures").body["items"]}
@@ -310,3 +324,31 @@ def test_complaint_to_supervision_to_order_lapse_yields_each_document_once_under
     assert sum(sweeps) >= 2  # the rectification lapse and the order's lapse, at least, were the workers'
     p = cli(pg_url, "audit", "verify")
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_the_operator_adds_a_team_to_a_government_and_a_wrong_government_is_refused(tmp_path: Path):
+    """`xsflow init --reference FILE` adds a team to 中和街道's area (its users then see the team's cases); a team naming
+    an agency that is not a township or street government is refused on one line, exit 2, and nothing is loaded."""
+    from adapters.compose import open_system
+    from xsflow.access import Actor
+    from xsflow.areas import with_area
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    extra = tmp_path / "teams.toml"
+    extra.write_text('[[agency]]\ncode = "zhjd-zfdd2"\nname = "中和街道综合行政执法二中队"\nkind = "township_team"\n'
+                     'government = "zhjd-zf"\n', encoding="utf-8")
+    p = cli(url, "init", "--reference", str(extra))
+    assert p.returncode == 0, p.stderr
+    x = open_system(url)
+    try:
+        with x.db.read() as conn:
+            assert with_area(conn, Actor("中和街道", "township", GOV)).area == {TEAM, "zhjd-zfdd2"}
+            assert with_area(conn, Actor("乌杨街道", "township", FAR_GOV)).area == {FAR_TEAM}
+    finally:
+        x.db.dispose()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[agency]]\ncode = "new-zfdd"\nname = "新设综合行政执法大队"\nkind = "township_team"\n'
+                   'government = "scjgj"\n', encoding="utf-8")
+    p = cli(url, "init", "--reference", str(bad))
+    assert p.returncode == 2 and "government“scjgj”不是名录中的乡镇人民政府或街道办事处" in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
