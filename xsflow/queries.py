@@ -219,7 +219,7 @@ def working_days_after(calendar: OfficialCalendar, due: date, today: date) -> in
 def list_agencies(conn: Connection, *, cursor: str | None = None, limit: int | None = None) -> Page:
     limit = check_limit(limit, default=MAX_LIMIT)
     after = after_code(cursor)
-    rows = conn.execute(select(agencies.c.code, agencies.c.name, agencies.c.kind)
+    rows = conn.execute(select(agencies.c.code, agencies.c.name, agencies.c.kind, agencies.c.government)
                         .where(agencies.c.code > after).order_by(agencies.c.code).limit(limit + 1)).mappings().all()
     page = [dict(r) for r in rows[:limit]]
     return Page(page, encode_cursor(page[-1]["code"]) if len(rows) > limit else None)

@@ -383,6 +383,8 @@ class AgencyOut(Schema):
     code = fields.String()
     name = fields.String()
     kind = fields.String()
+    # A township team's government (乡镇人民政府、街道办事处, attachment 2 art. 3); null for the others.
+    government = fields.String(allow_none=True)
 
 
 class IncidentOut(Schema):

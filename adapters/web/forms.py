@@ -344,7 +344,7 @@ def describe(proc: Procedure, values: Mapping[str, Any] | None,
     for key, value in values.items():
         names = {**codes.get("*", {}), **codes.get(key, {})}
         label = titles.get(key) or PREFERRED_TITLES.get(key) or FIELD_TITLES.get(key) or DATA_TITLES.get(key, key)
-        if key == proc.parties_field:
+        if key in (proc.parties_field, proc.subject_field):  # agency codes: their names
             names = {**names, **agency_names}
         if key == "deadline" and isinstance(value, str):  # what a lapse records: the deadline's name
             names = {d.name: d.title for d in proc.deadlines}
