@@ -278,4 +278,13 @@ notifications = Table(
     Column("sent_at", UTC, nullable=True),
     Column("status", String(20), nullable=False),  # pending | sent | failed
     UniqueConstraint("source", "officer_id"),
+    Index(None, "status", "id"),  # the pending rows, oldest first, without reading the others
+    Index(None, "agency_code", "id"),  # an agency's page of what was sent
+)
+
+# How far the outbox has read the history: the id of the last entry settled (xsflow/liaison.py collect).
+notification_marks = Table(
+    "notification_marks", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("last_id", Id, nullable=False),
 )
