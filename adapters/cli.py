@@ -179,7 +179,11 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
     # still records when it really ran, so history never claims a processing time that was not.
     system = _system(ctx, FixedClock(now) if now > real else SystemClock())
     report = system.tick(now)
+    from .scheduled import run_scheduled
+
     click.echo(f"fired {report.fired}")
+    for message in run_scheduled(system, now):
+        click.echo(message)
     if report.overdue:
         click.echo(f"超过办理时限 {report.overdue} 件")
     if report.recounted:

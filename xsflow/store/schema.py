@@ -282,6 +282,16 @@ notifications = Table(
     Index(None, "agency_code", "id"),  # an agency's page of what was sent
 )
 
+# Runs of a dated job that must happen once per period whatever the number of workers and restarts
+# (xsflow/scheduled.py): the row is inserted in the transaction that does the job.
+scheduled_runs = Table(
+    "scheduled_runs", metadata,
+    Column("job", String(60), primary_key=True),
+    Column("period", String(20), primary_key=True),
+    Column("ran_at", UTC, nullable=False),
+    Column("outcome", JSON, nullable=False),
+)
+
 # How far the outbox has read the history: the id of the last entry settled (xsflow/liaison.py collect).
 notification_marks = Table(
     "notification_marks", metadata,

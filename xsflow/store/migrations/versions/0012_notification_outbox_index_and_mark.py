@@ -1,4 +1,7 @@
-"""the notification outbox reads only what is new: an index on pending rows, and a history mark
+"""the notification outbox reads only what is new (an index on pending rows, a history mark); dated jobs run once
+
+`scheduled_runs` holds one row per (job, period) a dated job has done, inserted in the job's own
+transaction: the scheduler opens the year's annual reports once, whatever the workers and restarts.
 
 `deliver` reads the pending rows through (status, id); an agency's page of notifications through
 (agency_code, id); `collect` reads the history entries after `notification_marks.last_id` instead
@@ -31,9 +34,17 @@ def upgrade() -> None:
     sa.Column('last_id', Id, nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_notification_marks'))
     )
+    op.create_table('scheduled_runs',
+    sa.Column('job', sa.String(length=60), nullable=False),
+    sa.Column('period', sa.String(length=20), nullable=False),
+    sa.Column('ran_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('outcome', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('job', 'period', name=op.f('pk_scheduled_runs'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('scheduled_runs')
     op.drop_table('notification_marks')
     op.drop_index(op.f('ix_notifications_agency_code_id'), table_name='notifications')
     op.drop_index(op.f('ix_notifications_status_id'), table_name='notifications')
