@@ -206,7 +206,7 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--name", required=True, help="Who or what uses the token.")
-@click.option("--role", required=True, type=click.Choice(["clerk", "reviewer", "supervisor", "system", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["clerk", "reviewer", "supervisor", "system", "admin", "procuratorate"]))
 @click.option("--agency", default=None, help="Agency code; required for clerks.")
 @click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None,
               help="Expire after this many days (1 to 3650).")

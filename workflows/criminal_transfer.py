@@ -132,6 +132,8 @@ criminal_transfer = procedure(
     basis=COUNTY.art("七", note="按照《行政执法机关移送涉嫌犯罪案件的规定》做好案件移送工作"),
     opened_by=AGENCY, data=TransferData, correlation_field="case_number", parties_field="parties",
     correlation_per_agency=True,
+    # The procuratorate's read-only role sees its transfers and fires nothing (art. 14: supervision).
+    observers=("procuratorate",),
     states=[
         state(Stage.FOUND, "发现涉嫌犯罪，核实中", basis=REGULATION.art("五", note="立即指定2名以上执法人员组成专案组，核实情况")),
         state(Stage.REPORTED, "已提出移送报告，待负责人审批", basis=ART5),

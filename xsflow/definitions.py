@@ -18,6 +18,9 @@ from .errors import DefinitionError
 
 ROLES = frozenset({"clerk", "reviewer", "supervisor", "system", "admin"})
 TIMER = "timer"  # the pseudo-role of transitions fired by a lapsing deadline
+# Read-only roles: they fire nothing and open nothing, and see only the cases of the procedures that
+# name them in `observers` (the county procuratorate: criminal transfers, 国务院令第310号 第十四条).
+OBSERVER_ROLES = frozenset({"procuratorate"})
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ class Procedure:
     # The value stays in the case data and its history.
     correlation_while_open: bool = False
     links: tuple[CaseLink, ...] = ()  # opening data fields naming other cases (a correction order's source case)
+    observers: frozenset[str] = frozenset()  # read-only roles (OBSERVER_ROLES) that see its cases of their agency
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -378,13 +382,14 @@ def procedure(
     correlation_per_agency: bool = False,
     correlation_while_open: bool = False,
     links: Iterable[CaseLink] = (),
+    observers: Iterable[str] = (),
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
         name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
-        correlation_per_agency, correlation_while_open, tuple(links),
+        correlation_per_agency, correlation_while_open, tuple(links), frozenset(observers),
     )
     problems = check(proc)
     if problems:
@@ -418,6 +423,8 @@ def check(proc: Procedure) -> list[str]:
     unknown_roles = proc.opened_by - ROLES
     if unknown_roles:
         problems.append(f"opened_by names unknown roles {sorted(unknown_roles)}")
+    if proc.observers - OBSERVER_ROLES:
+        problems.append(f"observers names roles that are not read-only {sorted(proc.observers - OBSERVER_ROLES)}")
     kinds = {d.name for d in proc.documents}
     for d in proc.documents:
         if d.basis is None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select, true
+from sqlalchemy import Connection, and_, exists, false, or_, select, true
 
 from .access import Actor
 from .calendar import OfficialCalendar
@@ -99,17 +99,28 @@ def check_limit(limit: int | None, default: int = 50) -> int:
 
 def _scoped(actor: Actor):
     """Restricts a query over `cases` to the cases the caller may see: owned or taken part in."""
+    if actor.read_only:  # its agency's cases of the procedures that name it an observer, nothing else
+        if not actor.procedures:
+            return false()
+        return and_(cases.c.procedure.in_(sorted(actor.procedures)), _agency_scoped(actor))
     if actor.county_wide:
         return true()
+    return _agency_scoped(actor)
+
+
+def _agency_scoped(actor: Actor):
     return or_(cases.c.agency_code == actor.agency,
                exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code == actor.agency))
 
 
 def _check_sees_case(conn: Connection, actor: Actor, case_id: int, owner: str) -> None:
-    if actor.county_wide or actor.agency == owner:
+    procedure = None
+    if actor.read_only:
+        procedure = conn.execute(select(cases.c.procedure).where(cases.c.id == case_id)).scalar()
+    elif actor.county_wide or actor.agency == owner:
         return
     parties = conn.execute(select(case_agencies.c.agency_code).where(case_agencies.c.case_id == case_id)).scalars()
-    actor.check_sees([owner, *parties])
+    actor.check_sees([owner, *parties], procedure)
 
 
 def _overdue_condition(now: datetime):
@@ -214,7 +225,7 @@ def open_incidents(conn: Connection, actor: Actor) -> Page:
 
 def get_case(engine: Any, conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
     case = engine.load_case(conn, case_id)
-    actor.check_sees(case.agencies)
+    actor.check_sees(case.agencies, case.proc.name)
     return case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:],
                      engine.clock.now())
 

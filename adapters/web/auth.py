@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from xsflow.access import Actor
+from xsflow.access import Actor, in_scope
 from xsflow.sessions import SessionPolicy, end_session, find_session, start_session, touch
 from xsflow.users import AddressThrottle, User, get_user, sign_in
 
@@ -92,7 +92,7 @@ def current_user() -> User | None:
 def current_actor() -> Actor:
     user = current_user()
     assert user is not None, "signed_in views only"
-    return user.actor
+    return in_scope(user.actor, current_app.extensions["xsflow"].registry)
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from xsflow.access import in_scope
 from xsflow.errors import NotAuthenticated, XsflowError, http_status
 
 from .auth import WebSessionInterface, configure, current_user, ensure_secret
@@ -106,7 +107,7 @@ def _calendar_notice(user) -> tuple[str | None, tuple[int, list] | None]:
     from xsflow.provisional import provisional_cases
 
     with x.db.read() as conn:
-        total, first = provisional_cases(conn, user.actor)
+        total, first = provisional_cases(conn, in_scope(user.actor, x.registry))
     return None, ((total, first) if total else None)
 
 
