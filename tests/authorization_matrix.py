@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 OWN, OTHER, BUREAU = "scjgj", "gaj", "sfj"
+PROCURATORATE = "jcy"  # 县人民检察院: a party of every criminal transfer
 REGENERATE = ".venv/bin/python -m tests.authorization_matrix > docs/security.md"
 
 
@@ -36,6 +37,9 @@ CALLERS = (
     Caller("system", "system", "system", None, "token", "对接系统 without an agency: an integration for the whole county"),
     Caller("system_agency", "system @scjgj", "system", OWN, "token",
            "对接系统 bound to `scjgj` (e.g. its OA): that agency's cases only"),
+    Caller("procuratorate", "procuratorate", "procuratorate", PROCURATORATE, "token",
+           "县人民检察院 (`jcy`), read-only: the criminal transfers it is a party to (list, case, history, "
+           "documents) and nothing else; fires and opens nothing"),
     Caller("no_token", "none", None, None, "none", "no `Authorization` header"),
     Caller("malformed", "malformed", None, None, "malformed", "`Authorization: Basic …` instead of `Bearer <token>`"),
     Caller("unknown", "unknown", None, None, "unknown", "a well-formed bearer token that was never issued"),
@@ -43,6 +47,8 @@ CALLERS = (
     Caller("expired", "expired", None, None, "expired", "the clerk's token past its `expires_at`"),
 )
 VALID = tuple(c.key for c in CALLERS if c.role is not None)
+READ_ONLY = ("procuratorate",)  # its column is PROCURATORATE_STATUS below, not a positional value of line()
+POSITIONAL = tuple(k for k in VALID if k not in READ_ONLY)
 INVALID = tuple(c.key for c in CALLERS if c.role is None)
 
 TARGETS = {
@@ -50,6 +56,8 @@ TARGETS = {
     "own": f"a case or document of `{OWN}`, the agency-bound callers' own agency",
     "other": f"a case or document of `{OTHER}`, another agency; for a list, `?agency={OTHER}`",
     "party": f"a dispute case opened by `{OTHER}` in which `{OWN}` is a party (domain.md: parties see it)",
+    "transfer": f"a `criminal_transfer` case of `{OWN}`, in `found`; `{OTHER}` (police) and `{PROCURATORATE}` "
+                "(procuratorate) are its parties; for a list, `?procedure=criminal_transfer`",
     "none": "an id, name or correlation key that does not exist",
 }
 
@@ -72,6 +80,7 @@ REQUESTS = {
     "year_2025": "`?year=2025`; with target other also `&agency=gaj`",
     "draw": "`{\"default_size\": 1}`",
     "year_2021": "year 2021, before the rule: refused after the role is checked (the supervisor's success is in tests/test_annual_report.py)",
+    "submit_report": "trigger `submit_report` (the agency: clerk, system) on a `criminal_transfer` case in `found`",
 }
 
 OPENAPI = "GET /api/v1/openapi.json"
@@ -133,9 +142,33 @@ class Line:
 
 
 def line(endpoint: str, target: str, request: str, *valid: int, bad: int = 401) -> Line:
-    """One endpoint, target and request: a status per valid caller (in VALID order), `bad` for every invalid token."""
-    assert len(valid) == len(VALID), (endpoint, target, request)
-    return Line(endpoint, target, request, {**dict(zip(VALID, valid)), **{k: bad for k in INVALID}})
+    """One endpoint, target and request: a status per valid caller (in POSITIONAL order), `bad` for every
+    invalid token; the read-only procuratorate's from PROCURATORATE_STATUS (403 where it is not listed)."""
+    assert len(valid) == len(POSITIONAL), (endpoint, target, request)
+    read_only = PROCURATORATE_STATUS.get((endpoint, target, request), 403)
+    return Line(endpoint, target, request, {**dict(zip(POSITIONAL, valid)), "procuratorate": read_only,
+                                            **{k: bad for k in INVALID}})
+
+
+# The read-only procuratorate (role `procuratorate`, agency `jcy`): 403 on every line not listed here.
+# It reads what anybody may (the definitions, the agencies, the calendar), its own lists filtered to the
+# transfers it is a party to (empty where a list holds no transfer), and a transfer's case and history.
+PROCURATORATE_STATUS = {
+    (OPENAPI, "-", ""): 200, (PROCEDURES, "-", ""): 200, (PROCEDURE, "-", "procedure_name"): 200,
+    (PROCEDURE, "none", "no_such_procedure"): 404, (AGENCIES, "-", ""): 200, (DEADLINE, "-", ""): 200,
+    (CASES, "-", ""): 200, (CASES, "other", ""): 200, (CASES, "transfer", ""): 200,
+    (OPEN, "-", "invalid_body"): 422,
+    (CASE, "transfer", ""): 200, (CASE, "none", ""): 404,
+    (HISTORY, "transfer", ""): 200, (HISTORY, "none", ""): 404,
+    (FIRE, "none", "withdraw"): 404, (INBOUND, "none", "file"): 404,
+    (OVERDUE, "-", ""): 200, (OVERDUE, "other", ""): 200, (OVERDUE_SUMMARY, "-", ""): 200,
+    (OVERDUE_SUMMARY, "other", ""): 200, (TODO, "-", ""): 200, (INCIDENTS, "-", ""): 200,
+    (DOCUMENT, "none", ""): 404, (DOCUMENT_FILE, "none", ""): 404,
+    (REGISTER, "-", ""): 200, (REGISTER, "other", ""): 200, (ENFORCERS, "-", ""): 200,
+    (CASE_FILE_IMPORT, "-", "empty_import"): 400, (SELF_REVIEW_RATES, "-", "year_2025"): 200,
+    (CAMPAIGN_DRAW, "none", "draw"): 404, (CAMPAIGN_REDRAW, "none", ""): 404,
+    (OFFICERS, "-", ""): 200, (NOTIFICATIONS, "-", ""): 200,
+}
 
 
 # The table. Columns: clerk, clerk (expiring), reviewer, supervisor, admin, system, system @scjgj; then
@@ -150,6 +183,7 @@ MATRIX = (
     line(DEADLINE,      "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(CASES,         "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(CASES,         "other", "",                  200, 200, 200, 200, 200, 200, 200),
+    line(CASES,         "transfer", "",               200, 200, 200, 200, 200, 200, 200),
     line(OPEN,          "-",     "invalid_body",      422, 422, 422, 422, 422, 422, 422, bad=422),
     line(OPEN,          "own",   "legality_review",   201, 201, 403, 403, 403, 403, 403),
     line(OPEN,          "other", "legality_review",   403, 403, 403, 403, 403, 403, 403),
@@ -162,10 +196,12 @@ MATRIX = (
     line(CASE,          "own",   "",                  200, 200, 200, 200, 200, 200, 200),
     line(CASE,          "party", "",                  200, 200, 200, 200, 200, 200, 200),
     line(CASE,          "other", "",                  403, 403, 200, 200, 200, 200, 403),
+    line(CASE,          "transfer", "",               200, 200, 200, 200, 200, 200, 200),
     line(CASE,          "none",  "",                  404, 404, 404, 404, 404, 404, 404),
     line(HISTORY,       "own",   "",                  200, 200, 200, 200, 200, 200, 200),
     line(HISTORY,       "party", "",                  200, 200, 200, 200, 200, 200, 200),
     line(HISTORY,       "other", "",                  403, 403, 200, 200, 200, 200, 403),
+    line(HISTORY,       "transfer", "",               200, 200, 200, 200, 200, 200, 200),
     line(HISTORY,       "none",  "",                  404, 404, 404, 404, 404, 404, 404),
     line(FIRE,          "own",   "withdraw",          200, 200, 403, 403, 403, 403, 403),
     line(FIRE,          "other", "withdraw",          403, 403, 403, 403, 403, 403, 403),
@@ -176,6 +212,7 @@ MATRIX = (
     line(FIRE,          "own",   "no_such_trigger",   409, 409, 409, 409, 409, 409, 409),
     line(FIRE,          "other", "no_such_trigger",   403, 403, 409, 409, 409, 409, 403),
     line(FIRE,          "none",  "withdraw",          404, 404, 404, 404, 404, 404, 404),
+    line(FIRE,          "transfer", "submit_report",  200, 200, 403, 403, 403, 200, 200),
     line(INBOUND_LIST,  "-",     "",                  403, 403, 403, 200, 200, 403, 403),
     line(INBOUND,       "own",   "publish",           200, 200, 403, 200, 403, 200, 200),
     line(INBOUND,       "other", "publish",           403, 403, 403, 200, 403, 200, 403),
@@ -274,6 +311,12 @@ declared per procedure (docs/procedures.md); `admin` fires none.
   `/register` hold only what the caller may see (`/todo` only what its role can act on); `?agency=` another agency gives an empty list to an
   agency-bound caller. `GET /certificates/enforcers?agency=` another agency is refused with 403,
   since that query names one agency only.
+- **The procuratorate reads, and only transfers**: role `procuratorate` (a token or web account bound to
+  `jcy`) sees the cases of the procedures that name it an observer (`criminal_transfer`,
+  《行政执法机关移送涉嫌犯罪案件的规定》第十四条) in which its agency is a party: their list, case page,
+  history and documents. Every other case is answered 403 like another agency's, every list holds
+  only those transfers (or nothing), and every trigger and opening is refused 403: no procedure
+  grants the role a transition, and the engine refuses a read-only role even if one did.
 - `GET /events` (what other systems posted) is for supervisors and administrators only.
 - Document corrections are issued by the bureau: reviewers and supervisors; everybody else gets
   403 before the document is even looked up.
