@@ -19,10 +19,11 @@ of an organ whose lateness the regulation leaves to supervision (art. 14, 15), s
 the case overdue and moves nothing, and the late act is still recorded.
 
 Who sees a case: the agency, the police (a party, `service_levels/criminal_transfer.toml`) and the
-county procuratorate (a party: art. 14, supervision). The police's decisions are recorded by the
+county procuratorate (a party: art. 14, supervision), which reads them through the read-only
+`procuratorate` role (`observers`) and fires nothing. The police's decisions are recorded by the
 police's staff or their system, or by the agency from the police's written notice (art. 8, 9 require
-one). Limitation: the engine gives a role to every agency that sees a case, so the procuratorate's
-and the police's clerks could also record the agency's steps; a read-only party is missing.
+one). Limitation: the engine gives a role to every agency that sees a case, so a police clerk could
+also record the agency's steps.
 
 A transfer not made — an administrative case closed with a fine although the facts reach the
 criminal threshold (art. 11) — is flagged by the agency (`flag_not_transferred`), never guessed:
