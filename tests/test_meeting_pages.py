@@ -53,6 +53,8 @@ def test_the_meeting_page_and_the_liaison_page_in_the_browser(server: Server, tm
         assert made.returncode == 0, made.stderr
     assert server.call("PUT", "/api/v1/agencies/cgj/liaison-officers", t["cgj"],
                        {"officers": [{"name": "陈静", "phone": "023-76622002", "post": "法规股股长"}]}).status == 200
+    assert server.call("PUT", "/api/v1/agencies/scjgj/liaison-officers", t["scjgj"],
+                       {"officers": [{"name": "周敏", "phone": "023-76623003"}]}).status == 200
     mid, tasks = meeting_with_minutes(server, t)
     fire(server, t["cgj"], tasks[2], "report_back", {"result": "方案已印发执行。"}, "2025-11-01T10:00:00+08:00")
     out = server.tick("2025-10-21T00:00:01+08:00").stdout  # the first task lapses; its officers are reminded
@@ -104,11 +106,16 @@ def test_the_meeting_page_and_the_liaison_page_in_the_browser(server: Server, tm
 
         office.get_by_role("link", name="联络员", exact=True).click()
         missing = office.locator("#missing").inner_text()
-        assert "县公安局" in missing and "县市场监管局" in missing and "县城市管理局" not in missing
+        assert "县公安局" in missing and "县市场监管局" not in missing and "县城市管理局" not in missing
         assert "未确定联络员的单位（" in office.locator("#h-missing").inner_text()
         sent = [" ".join(r.split()) for r in office.locator("#sent tbody tr").all_inner_texts()]
-        assert any(r.startswith("陈静（023-76622002） 县城市管理局 关于召开行政执法联席会议的通知（秀山执联〔2025〕1号）")
-                   for r in sent), sent
+        to = lambda who: [r.split(" ", 2)[2].split(" 第 ")[0].split("“")[0] for r in sent if r.startswith(who)]  # noqa: E731
+        notice = "关于召开行政执法联席会议的通知（秀山执联〔2025〕1号）"
+        # The notice to both; the lapsed report date only to 县市场监管局, whose report is missing; the
+        # lapsed task to its lead 县市场监管局 (县公安局, its other agency, has no officer to receive it).
+        assert [x.split(" ")[0] for x in to("陈静")] == [notice], sent
+        assert sorted(x.split(" ")[0] for x in to("周敏")) == sorted(
+            [notice, "逾期提醒：2025年第三季度行政执法联席会议", "逾期提醒：秀山执联纪〔2025〕1号第1项：建立涉嫌犯罪案件移送信息共享机制"]), sent
         office.screenshot(path=shots / "liaison.png", full_page=True)
 
         # A member unit's clerk: the meeting, and of the tasks only its own; its own officers and notices.

@@ -232,6 +232,9 @@ class Procedure:
     correlation_while_open: bool = False
     links: tuple[CaseLink, ...] = ()  # opening data fields naming other cases (a correction order's source case)
     observers: frozenset[str] = frozenset()  # read-only roles (OBSERVER_ROLES) that see its cases of their agency
+    # Who is reminded when a statutory deadline lapses: (case data, deadline name) -> agency codes, or
+    # None for the owner and every party (xsflow/liaison.py). The meeting reminds only the missing reporters.
+    reminded: Callable[[Mapping[str, Any], str], Iterable[str] | None] | None = field(default=None, compare=False)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -383,13 +386,14 @@ def procedure(
     correlation_while_open: bool = False,
     links: Iterable[CaseLink] = (),
     observers: Iterable[str] = (),
+    reminded: Callable[[Mapping[str, Any], str], Iterable[str] | None] | None = None,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
         name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
-        correlation_per_agency, correlation_while_open, tuple(links), frozenset(observers),
+        correlation_per_agency, correlation_while_open, tuple(links), frozenset(observers), reminded,
     )
     problems = check(proc)
     if problems:

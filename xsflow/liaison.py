@@ -114,10 +114,10 @@ def _officer(r: Mapping[str, Any]) -> dict[str, Any]:
 # --- the outbox ----------------------------------------------------------------------------------------
 
 
-def collect(conn: Connection, now: datetime) -> int:
+def collect(conn: Connection, now: datetime, registry: Any = None) -> int:
     """Writes the notifications not yet written for the history entries after the mark: a meeting
-    notice to its parties' officers, a deadline the timer lapsed to its case's agencies' officers.
-    Returns how many rows it added."""
+    notice to its parties' officers, a deadline the timer lapsed to its case's agencies' officers (those
+    the procedure's `reminded` names, when it names them). Returns how many rows it added."""
     mark = conn.execute(select(notification_marks.c.last_id).where(notification_marks.c.name == "history")).scalar()
     entries = conn.execute(select(history.c.id, history.c.case_id, history.c.seq, history.c.actor_role,
                                   history.c.recorded_at)
@@ -140,11 +140,17 @@ def collect(conn: Connection, now: datetime) -> int:
         if (d.case_id, d.history_seq) in issued:
             items.append((f"document:{d.id}", d.case_id, parties.get(d.case_id, []), f"{d.title}（{d.number}）",
                           f"请查收{d.title}（{d.number}），按通知要求做好参会和汇报准备。"))
-    for d in conn.execute(select(deadlines.c.id, deadlines.c.case_id, deadlines.c.due_date, cases.c.title)
+    for d in conn.execute(select(deadlines.c.id, deadlines.c.case_id, deadlines.c.due_date, deadlines.c.name,
+                                 cases.c.title, cases.c.procedure, cases.c.definition_version, cases.c.data)
                           .join(cases, cases.c.id == deadlines.c.case_id)
                           .where(deadlines.c.case_id.in_(lapsed_in), deadlines.c.overdue.is_(True),
                                  deadlines.c.service_level.is_(False))):
-        items.append((f"deadline:{d.id}", d.case_id, [owners[d.case_id], *parties.get(d.case_id, [])],
+        agencies_ = [owners[d.case_id], *parties.get(d.case_id, [])]
+        proc = registry.get(d.procedure, d.definition_version) if registry is not None else None
+        named = proc.reminded(d.data, d.name) if proc is not None and proc.reminded is not None else None
+        if named is not None:  # only the case's own agencies, whatever the procedure says
+            agencies_ = [code for code in dict.fromkeys(named) if code in agencies_]
+        items.append((f"deadline:{d.id}", d.case_id, agencies_,
                       f"逾期提醒：{d.title}",
                       f"“{d.title}”的期限已于{d.due_date:%Y年%-m月%-d日}24时届满，请尽快办理并反馈县司法局。"))
     added = _write(conn, items, now)

@@ -87,7 +87,7 @@ class Xsflow:
     def notify(self, now: datetime) -> int:
         """Writes the liaison officers' notices and reminders into the outbox and delivers them."""
         with self.db.write() as conn:
-            liaison.collect(conn, now)
+            liaison.collect(conn, now, self.registry)
             return liaison.deliver(conn, self.sender, now)
 
     def calendar_warning(self, now: datetime | None = None) -> str | None:
