@@ -179,7 +179,11 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
     # still records when it really ran, so history never claims a processing time that was not.
     system = _system(ctx, FixedClock(now) if now > real else SystemClock())
     report = system.tick(now)
+    from .scheduled import run_scheduled
+
     click.echo(f"fired {report.fired}")
+    for message in run_scheduled(system, now):
+        click.echo(message)
     if report.overdue:
         click.echo(f"超过办理时限 {report.overdue} 件")
     if report.recounted:
@@ -202,7 +206,7 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--name", required=True, help="Who or what uses the token.")
-@click.option("--role", required=True, type=click.Choice(["clerk", "reviewer", "supervisor", "system", "admin", "township"]))
+@click.option("--role", required=True, type=click.Choice(["clerk", "reviewer", "supervisor", "system", "admin", "township", "procuratorate"]))
 @click.option("--agency", default=None, help="Agency code; required for clerks.")
 @click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None,
               help="Expire after this many days (1 to 3650).")

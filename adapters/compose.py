@@ -1,11 +1,13 @@
 """The county's xsflow: the core given the procedures of workflows/ and their document templates."""
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
 from workflows import ALL_PROCEDURES, TEMPLATES
 from xsflow.clock import Clock
+from xsflow.liaison import LogSender, Sender
 from xsflow.registry import Registry
 from xsflow.system import Xsflow
 from xsflow.validation import DEFAULT_BACKDATING_DAYS
@@ -32,8 +34,20 @@ def backdating_days() -> int:
     return int(text)
 
 
+def notification_sender() -> Sender:
+    """The liaison officers' notification sender: XSFLOW_NOTIFICATION_SENDER=module:factory, else the log."""
+    spec = os.environ.get("XSFLOW_NOTIFICATION_SENDER", "").strip()
+    if not spec:
+        return LogSender()
+    module, _, name = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)()
+    except (ImportError, AttributeError, ValueError) as err:
+        raise SystemExit(f"XSFLOW_NOTIFICATION_SENDER 应为“模块:工厂函数”，现为“{spec}”：{err}") from None
+
+
 def open_system(url: str | None = None, *, clock: Clock | None = None, registry: Registry | None = None) -> Xsflow:
     """An xsflow on `url` (else XSFLOW_DATABASE_URL, else ./xsflow.db) with the county's procedures,
     or those of `registry` (benchmarks and samples)."""
     return Xsflow(url, registry=registry or county_registry(), template_folders=template_folders(), clock=clock,
-                  backdating_days=backdating_days())
+                  backdating_days=backdating_days(), sender=notification_sender())

@@ -11,6 +11,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from xsflow.calendar import local_date
 from xsflow.system import Xsflow
 from adapters.compose import open_system
+from adapters.scheduled import run_scheduled
 
 log = logging.getLogger("xsflow.timers")
 
@@ -26,6 +27,11 @@ def sweep_job(system: Xsflow) -> None:
                  report.fired, report.overdue, report.recounted, report.left_due)
     for message in report.incidents:
         log.warning("incident: %s", message)
+    try:  # the dated jobs (annual reports on the configured day): once, whatever the workers
+        for message in run_scheduled(system, system.clock.now()):
+            log.info("scheduled: %s", message)
+    except Exception:  # the next run tries again; a failed job recorded nothing
+        log.exception("scheduled job failed")
     _warn_about_calendar(system)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 OWN, OTHER, BUREAU = "scjgj", "gaj", "sfj"
 # A township government (附件2 第三条) and a team in its area: the township caller's "area".
 GOVERNMENT, AREA = "zhjd-zf", "zhjd-zfdd"
+PROCURATORATE = "jcy"  # 县人民检察院: a party of every criminal transfer
 REGENERATE = ".venv/bin/python -m tests.authorization_matrix > docs/security.md"
 
 
@@ -42,6 +43,9 @@ CALLERS = (
     Caller("township", "township", "township", GOVERNMENT, "token",
            f"乡镇人民政府、街道办事处监督人员 of 中和街道办事处 (`{GOVERNMENT}`): the cases of its own government and of "
            f"the teams in its area (`{AREA}`), and of the complaints about them; fires no transition"),
+    Caller("procuratorate", "procuratorate", "procuratorate", PROCURATORATE, "token",
+           "县人民检察院 (`jcy`), read-only: the criminal transfers it is a party to (list, case, history, "
+           "documents) and nothing else; fires and opens nothing"),
     Caller("no_token", "none", None, None, "none", "no `Authorization` header"),
     Caller("malformed", "malformed", None, None, "malformed", "`Authorization: Basic …` instead of `Bearer <token>`"),
     Caller("unknown", "unknown", None, None, "unknown", "a well-formed bearer token that was never issued"),
@@ -49,6 +53,8 @@ CALLERS = (
     Caller("expired", "expired", None, None, "expired", "the clerk's token past its `expires_at`"),
 )
 VALID = tuple(c.key for c in CALLERS if c.role is not None)
+READ_ONLY = ("procuratorate",)  # its column is PROCURATORATE_STATUS below, not a positional value of line()
+POSITIONAL = tuple(k for k in VALID if k not in READ_ONLY)
 INVALID = tuple(c.key for c in CALLERS if c.role is None)
 
 TARGETS = {
@@ -57,6 +63,8 @@ TARGETS = {
     "other": f"a case or document of `{OTHER}`, another agency; for a list, `?agency={OTHER}`",
     "party": f"a dispute case opened by `{OTHER}` in which `{OWN}` is a party (domain.md: parties see it)",
     "area": f"a case or document of `{AREA}`, a team in the township caller's area; for a list, `?agency={AREA}`",
+    "transfer": f"a `criminal_transfer` case of `{OWN}`, in `found`; `{OTHER}` (police) and `{PROCURATORATE}` "
+                "(procuratorate) are its parties; for a list, `?procedure=criminal_transfer`",
     "none": "an id, name or correlation key that does not exist",
 }
 
@@ -79,6 +87,7 @@ REQUESTS = {
     "year_2025": "`?year=2025`; with target other also `&agency=gaj`",
     "draw": "`{\"default_size\": 1}`",
     "year_2021": "year 2021, before the rule: refused after the role is checked (the supervisor's success is in tests/test_annual_report.py)",
+    "submit_report": "trigger `submit_report` (the agency: clerk, system) on a `criminal_transfer` case in `found`",
 }
 
 OPENAPI = "GET /api/v1/openapi.json"
@@ -141,9 +150,33 @@ class Line:
 
 
 def line(endpoint: str, target: str, request: str, *valid: int, bad: int = 401) -> Line:
-    """One endpoint, target and request: a status per valid caller (in VALID order), `bad` for every invalid token."""
-    assert len(valid) == len(VALID), (endpoint, target, request)
-    return Line(endpoint, target, request, {**dict(zip(VALID, valid)), **{k: bad for k in INVALID}})
+    """One endpoint, target and request: a status per valid caller (in POSITIONAL order), `bad` for every
+    invalid token; the read-only procuratorate's from PROCURATORATE_STATUS (403 where it is not listed)."""
+    assert len(valid) == len(POSITIONAL), (endpoint, target, request)
+    read_only = PROCURATORATE_STATUS.get((endpoint, target, request), 403)
+    return Line(endpoint, target, request, {**dict(zip(POSITIONAL, valid)), "procuratorate": read_only,
+                                            **{k: bad for k in INVALID}})
+
+
+# The read-only procuratorate (role `procuratorate`, agency `jcy`): 403 on every line not listed here.
+# It reads what anybody may (the definitions, the agencies, the calendar), its own lists filtered to the
+# transfers it is a party to (empty where a list holds no transfer), and a transfer's case and history.
+PROCURATORATE_STATUS = {
+    (OPENAPI, "-", ""): 200, (PROCEDURES, "-", ""): 200, (PROCEDURE, "-", "procedure_name"): 200,
+    (PROCEDURE, "none", "no_such_procedure"): 404, (AGENCIES, "-", ""): 200, (DEADLINE, "-", ""): 200,
+    (CASES, "-", ""): 200, (CASES, "other", ""): 200, (CASES, "transfer", ""): 200,
+    (OPEN, "-", "invalid_body"): 422,
+    (CASE, "transfer", ""): 200, (CASE, "none", ""): 404,
+    (HISTORY, "transfer", ""): 200, (HISTORY, "none", ""): 404,
+    (FIRE, "none", "withdraw"): 404, (INBOUND, "none", "file"): 404,
+    (OVERDUE, "-", ""): 200, (OVERDUE, "other", ""): 200, (OVERDUE_SUMMARY, "-", ""): 200,
+    (OVERDUE_SUMMARY, "other", ""): 200, (TODO, "-", ""): 200, (INCIDENTS, "-", ""): 200,
+    (DOCUMENT, "none", ""): 404, (DOCUMENT_FILE, "none", ""): 404,
+    (REGISTER, "-", ""): 200, (REGISTER, "other", ""): 200, (ENFORCERS, "-", ""): 200,
+    (CASE_FILE_IMPORT, "-", "empty_import"): 400, (SELF_REVIEW_RATES, "-", "year_2025"): 200,
+    (CAMPAIGN_DRAW, "none", "draw"): 404, (CAMPAIGN_REDRAW, "none", ""): 404,
+    (OFFICERS, "-", ""): 200, (NOTIFICATIONS, "-", ""): 200,
+}
 
 
 # The table. Columns: clerk, clerk (expiring), reviewer, supervisor, admin, system, system @scjgj, township; then
@@ -158,6 +191,7 @@ MATRIX = (
     line(DEADLINE,      "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(CASES,         "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(CASES,         "other", "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(CASES,         "transfer", "",               200, 200, 200, 200, 200, 200, 200, 200),
     line(OPEN,          "-",     "invalid_body",      422, 422, 422, 422, 422, 422, 422, 422, bad=422),
     line(OPEN,          "own",   "legality_review",   201, 201, 403, 403, 403, 403, 403, 403),
     line(OPEN,          "other", "legality_review",   403, 403, 403, 403, 403, 403, 403, 403),
@@ -170,10 +204,12 @@ MATRIX = (
     line(CASE,          "own",   "",                  200, 200, 200, 200, 200, 200, 200, 403),
     line(CASE,          "party", "",                  200, 200, 200, 200, 200, 200, 200, 403),
     line(CASE,          "other", "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(CASE,          "transfer", "",               200, 200, 200, 200, 200, 200, 200, 403),
     line(CASE,          "none",  "",                  404, 404, 404, 404, 404, 404, 404, 404),
     line(HISTORY,       "own",   "",                  200, 200, 200, 200, 200, 200, 200, 403),
     line(HISTORY,       "party", "",                  200, 200, 200, 200, 200, 200, 200, 403),
     line(HISTORY,       "other", "",                  403, 403, 200, 200, 200, 200, 403, 403),
+    line(HISTORY,       "transfer", "",               200, 200, 200, 200, 200, 200, 200, 403),
     line(HISTORY,       "none",  "",                  404, 404, 404, 404, 404, 404, 404, 404),
     line(FIRE,          "own",   "withdraw",          200, 200, 403, 403, 403, 403, 403, 403),
     line(FIRE,          "other", "withdraw",          403, 403, 403, 403, 403, 403, 403, 403),
@@ -184,6 +220,7 @@ MATRIX = (
     line(FIRE,          "own",   "no_such_trigger",   409, 409, 409, 409, 409, 409, 409, 403),
     line(FIRE,          "other", "no_such_trigger",   403, 403, 409, 409, 409, 409, 403, 403),
     line(FIRE,          "none",  "withdraw",          404, 404, 404, 404, 404, 404, 404, 404),
+    line(FIRE,          "transfer", "submit_report",  200, 200, 403, 403, 403, 200, 200, 403),
     line(INBOUND_LIST,  "-",     "",                  403, 403, 403, 200, 200, 403, 403, 403),
     line(INBOUND,       "own",   "publish",           200, 200, 403, 200, 403, 200, 200, 403),
     line(INBOUND,       "other", "publish",           403, 403, 403, 200, 403, 200, 403, 403),

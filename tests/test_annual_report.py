@@ -97,6 +97,7 @@ def test_31_december_on_a_sunday_is_not_moved(server: Server) -> None:
     [d] = case["deadlines"]
     # Sunday 31 December 2023 stays the last day (not Tuesday 2 January 2024).
     assert (d["due_date"], d["lapses_at"]) == ("2023-12-31", "2023-12-31T16:00:00Z")
+    assert "逢休息日不顺延" in d["basis"]
     fire(server, t["police"], case["id"], "submit", SEALED, "2024-01-02T09:00:00+08:00", expect=409)
     server.tick("2024-01-01T00:00:30+08:00")
     assert fire(server, t["police"], case["id"], "submit", SEALED, "2024-01-02T09:00:00+08:00")["data"]["late"] is True
@@ -107,3 +108,40 @@ def test_years_outside_the_rule_are_refused(server: Server) -> None:
     r = server.call("POST", "/api/v1/annual-reports", t["supervisor"], {"year": 2021})
     assert r.status == 422 and "2022" in str(r.body["error"]), r.body
     assert server.call("GET", f"/api/v1/cases?procedure={AR}", t["supervisor"]).body["items"] == []
+
+
+def test_the_scheduler_opens_the_years_reports_once_on_the_configured_day(server: Server) -> None:
+    """`[opening] month_day = "12-01"` (service_levels/annual_report.toml): the sweep of 1 December opens every
+    report, later sweeps open nothing; 23:59 on 31 December is on time, 1 January late."""
+    t = people(server)
+    assert "年度执法工作报告" not in server.tick("2025-11-30T23:59:00+08:00").stdout
+    assert server.call("GET", f"/api/v1/cases?procedure={AR}", t["supervisor"]).body["items"] == []
+    out = server.tick("2025-12-01T00:00:30+08:00").stdout
+    assert "已按配置日期统一建立2025年度执法工作报告案件 53 件（此前已建立 0 件）" in out, out
+    # Another process (a restart, a second worker) finds the run recorded and opens nothing.
+    assert "年度执法工作报告" not in server.tick("2025-12-02T09:00:00+08:00").stdout
+    # The bureau's own action afterwards finds every case there.
+    again = open_year(server, t["supervisor"], 2025, "2025-12-03T09:00:00+08:00")
+    assert again["opened"] == [] and len(again["existing"]) == 53
+    police, transport = case_of(again, "gaj"), case_of(again, "jtj")
+    history = server.call("GET", f"/api/v1/cases/{police}/history", t["supervisor"]).body["items"]
+    assert history[0]["occurred_at"] == "2025-11-30T16:00:30Z" and "定时任务" in history[0]["actor"]
+
+    assert fire(server, t["police"], police, "submit", SEALED, "2025-12-31T23:59:00+08:00")["data"]["late"] is False
+    server.tick("2026-01-01T00:00:30+08:00")
+    assert get_case(server, t["transport"], transport)["state"] == "report_overdue"
+    assert fire(server, t["transport"], transport, "submit", SEALED, "2026-01-01T08:30:00+08:00")["data"]["late"] is True
+    # January 2026 is before the 2026 opening day: nothing is opened for 2026 yet.
+    assert "年度执法工作报告" not in server.tick("2026-01-02T09:00:00+08:00").stdout
+
+
+def test_the_explanation_of_sunday_31_december_2023_says_it_is_not_moved() -> None:
+    """What the case page shows under the deadline (xsflow/calendar/explain.py) for a named date on a Sunday."""
+    from datetime import date
+
+    from xsflow.calendar import OfficialCalendar, bundled_notices
+
+    calendar = OfficialCalendar(bundled_notices())
+    text_ = calendar.explain(calendar.fixed_date(date(2023, 12, 31))).text()
+    assert "2023年12月31日（星期日）" in text_ and "不因休息日顺延" in text_, text_
+    assert "2023年12月31日二十四时（北京时间）届满" in text_

@@ -37,7 +37,7 @@ from .conftest import cli, make_tokens, record_figures, start_server
 DOC = Path(__file__).parents[1] / "docs" / "security.md"
 AGENCY_BOUND = tuple(c.key for c in m.CALLERS if c.role is not None and c.agency == OWN and c.role != "reviewer")
 TOWNSHIP = tuple(c.key for c in m.CALLERS if c.role == "township")  # sees its area's cases only
-COUNTY_WIDE = tuple(c.key for c in m.CALLERS if c.role is not None and c.key not in AGENCY_BOUND + TOWNSHIP)
+COUNTY_WIDE = tuple(c.key for c in m.CALLERS if c.role is not None and c.key not in AGENCY_BOUND + TOWNSHIP + m.READ_ONLY)
 MISSING_ID = 987654321
 # Requests about an existing case or document, whose "not yours" answer must be one and the same.
 ABOUT_A_CASE = {(e, r) for e, r in ((ln.endpoint, ln.request) for ln in m.MATRIX)
@@ -147,7 +147,7 @@ def issue_tokens(world: World) -> None:
     made = make_tokens(url, clerk=("clerk", OWN), reviewer=("reviewer", m.BUREAU), supervisor=("supervisor", None),
                        admin=("admin", None), system=("system", None), system_agency=("system", OWN),
                        revoked=("clerk", OWN), other_clerk=("clerk", OTHER), township=("township", GOVERNMENT),
-                       area_clerk=("clerk", AREA))
+                       area_clerk=("clerk", AREA), procuratorate=("procuratorate", m.PROCURATORATE))
     p = cli(url, "token", "create", "--name", "clerk_expiring", "--role", "clerk", "--agency", OWN,
             "--expires-in-days", "30")
     assert p.returncode == 0, p.stderr
@@ -229,6 +229,13 @@ def certificate(world: World, agency: str, person: str) -> int:
     return cid
 
 
+def transfer(world: World) -> int:
+    """A criminal transfer of OWN in `found`: the police and the procuratorate are its parties."""
+    return world.as_("clerk", "POST", "/api/v1/cases", {
+        "procedure": "criminal_transfer", "agency": OWN, "title": "某商行销售假冒注册商标的商品案",
+        "data": {"case_number": f"秀山市监罚〔2025〕{uuid.uuid4().int % 100000}号"}}, 201)["id"]
+
+
 def build_world(world: World) -> None:
     """The cases the read lines look at, and the ones the refused writes must leave as they were."""
     ids = world.ids
@@ -244,6 +251,7 @@ def build_world(world: World) -> None:
     ids["review_area"] = legality_review(world, AREA, occurred_at="2025-03-03T09:00:00+08:00", notice=True)
     ids["document_area"] = notice_of(world, ids["review_area"])
     ids["submitted_area"] = legality_review(world, AREA)
+    ids["transfer"] = transfer(world)
     ids["dispute_party"] = world.as_("other_clerk", "POST", "/api/v1/cases", {
         "procedure": "dispute_coordination", "agency": OTHER, "title": "流动摊贩占道经营查处职责争议",
         "data": {"category": "duty", "parties": [OWN]}}, 201)["id"]
@@ -269,7 +277,8 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
     agency = OWN if ln.target in ("own", "-") else AREA if ln.target == "area" else OTHER
     side = ln.target
     fresh = ln.method == "POST" and succeeds(ln, caller)
-    case_of = {"own": "review_own", "other": "review_other", "party": "dispute_party", "area": "review_area"}
+    case_of = {"own": "review_own", "other": "review_other", "party": "dispute_party", "area": "review_area",
+               "transfer": "transfer"}
     if ln.endpoint in (m.OPENAPI, m.PROCEDURES, m.AGENCIES, m.INCIDENTS):
         return Request(ln.method, ln.path)
     if ln.endpoint == m.PROCEDURE:
@@ -286,7 +295,8 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
     if ln.endpoint == m.DEADLINE:
         return Request("GET", "/api/v1/calendar/deadline?start=2025-03-03&working_days=5")
     if ln.endpoint in (m.CASES, m.OVERDUE, m.TODO, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST):
-        query = "limit=200" + (f"&agency={agency}" if side in ("other", "area") else "")
+        query = "limit=200" + (f"&agency={agency}" if side in ("other", "area") else "") + (
+            "&procedure=criminal_transfer" if side == "transfer" else "")
         return Request("GET", f"{ln.path}?{query}")
     if ln.endpoint == m.OVERDUE_SUMMARY:  # counts only: an agency-bound caller's are its own cases'
         return Request("GET", ln.path + (f"?agency={OTHER}" if side == "other" else ""))
@@ -316,6 +326,10 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
     if ln.endpoint in (m.CASE, m.HISTORY):
         cid = MISSING_ID if side == "none" else world.ids[case_of[side]]
         return Request("GET", ln.path.format(case_id=cid))
+    if ln.endpoint == m.FIRE and side == "transfer":
+        cid = transfer(world) if fresh else world.ids["transfer"]
+        return Request("POST", ln.path.format(case_id=cid), {"trigger": ln.request, "payload": {
+            "team": "执法人员张某、李某", "facts": "销售金额经核实为人民币28万元。"}})
     if ln.endpoint == m.FIRE:
         cid = MISSING_ID if side == "none" else (
             legality_review(world, agency) if fresh else world.ids[f"submitted_{side}"])
@@ -343,7 +357,8 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
 def snapshot(world: World) -> dict[str, Any]:
     """State, version, documents and history length of every target a refused write aims at."""
     out = {}
-    for name in ("submitted_own", "submitted_other", "review_own", "review_other", "filing_own", "filing_other"):
+    for name in ("submitted_own", "submitted_other", "review_own", "review_other", "filing_own", "filing_other",
+                 "transfer"):
         cid = world.ids[name]
         case = world.as_("supervisor", "GET", f"/api/v1/cases/{cid}", expect=200)
         hist = world.as_("supervisor", "GET", f"/api/v1/cases/{cid}/history", expect=200)
@@ -364,6 +379,8 @@ def every_case(world: World) -> dict[int, dict[str, Any]]:
 
 
 def visible(caller: str, case: dict[str, Any]) -> bool:
+    if caller in m.READ_ONLY:
+        return case["procedure"] == "criminal_transfer" and m.PROCURATORATE in (case["data"].get("parties") or [])
     if caller in COUNTY_WIDE:
         return True
     if caller in TOWNSHIP:
@@ -377,6 +394,8 @@ def listed_case_ids(endpoint: str, body: dict[str, Any]) -> list[int]:
 
 def required_ids(world: World, ln: Line, caller: str) -> set[int]:
     """The fixtures a list must hold for this caller: its own agency's, and OTHER's when it sees every agency."""
+    if ln.target == "transfer" or caller in m.READ_ONLY:
+        return {world.ids["transfer"]} if ln.endpoint == m.CASES and ln.target in ("-", "transfer") else set()
     if ln.endpoint == m.TODO:  # a submitted review: the clerk may withdraw its own, a reviewer accept any
         role = next(c.role for c in m.CALLERS if c.key == caller)
         sides = {"clerk": ["own"], "reviewer": ["own", "other", "area"], "township": ["area"]}.get(role or "", [])
@@ -469,7 +488,7 @@ def check_answers(world: World, cells: list[tuple[Line, str]], requests: list[Re
         where = f"{ln.endpoint} [{ln.target} {ln.request}] as {caller}"
         if a.status != ln.expected[caller]:
             found["status"].append(f"{where}: expected {ln.expected[caller]}, got {a.status}: {a.text[:300]}")
-        if caller in AGENCY_BOUND + TOWNSHIP:
+        if caller in AGENCY_BOUND + TOWNSHIP + m.READ_ONLY:
             found["hidden"] += [f"{where}: answer shows {h!r}" for h in world.hidden if h in a.text]
             if ln.target == "other" and (ln.endpoint, ln.request) in ABOUT_A_CASE and a.status >= 400:
                 not_yours.setdefault(a.text, set()).add(where)

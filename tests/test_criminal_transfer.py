@@ -20,7 +20,7 @@ AGENCY = "scjgj"  # 县市场监管局
 
 def people(server: Server) -> dict[str, str]:
     return make_tokens(server.database_url, clerk=("clerk", AGENCY), police=("clerk", "gaj"),
-                       procuratorate=("clerk", "jcy"), other=("clerk", "jtj"), supervisor=("supervisor", None))
+                       procuratorate=("procuratorate", "jcy"), other=("clerk", "jtj"), supervisor=("supervisor", None))
 
 
 def found(server: Server, token: str, number: str, occurred_at: str) -> dict[str, Any]:
@@ -143,3 +143,46 @@ def test_procedures_list_both_with_their_articles(server: Server) -> None:
     assert all("行政执法机关移送涉嫌犯罪案件的规定" in b for b in bases.values())
     report = items["annual_report"]
     assert "第六条" in report["basis"] and "12月31日" in report["deadlines"][0]["basis"]
+
+
+def test_the_procuratorate_reads_transfers_and_nothing_else_and_fires_nothing(server: Server) -> None:
+    """The read-only `procuratorate` role (国务院令第310号 第十四条): transfers listed, their pages and
+    history; every trigger refused; a meeting it is called to and other cases unseen."""
+    t = people(server)
+    office = make_tokens(server.database_url, office=("reviewer", "sfj"))["office"]
+    cid = found(server, t["clerk"], "秀山市监罚〔2025〕55号", "2025-06-02T10:00:00+08:00")["id"]
+    fire(server, t["clerk"], cid, "flag_not_transferred",
+         {"penalty_decision": "秀山市监罚〔2025〕55号", "fine_yuan": "80000.00",
+          "threshold": "销售金额12万元，达到5万元的立案追诉标准。"}, "2025-06-02T11:00:00+08:00")
+    meeting = server.call("POST", "/api/v1/cases", office, {
+        "procedure": "joint_meeting", "agency": "sfj", "title": "2025年第三季度行政执法联席会议",
+        "data": {"members": ["jcy", AGENCY]}, "occurred_at": "2025-06-03T09:00:00+08:00"}).body["id"]
+    p = t["procuratorate"]
+
+    listed = server.call("GET", "/api/v1/cases?limit=200", p).body["items"]
+    assert [(c["id"], c["procedure"]) for c in listed] == [(cid, CT)]
+    flagged = server.call("GET", f"/api/v1/cases?procedure={CT}&state=not_transferred", p).body["items"]
+    assert [c["id"] for c in flagged] == [cid]
+    case = get_case(server, p, cid)
+    assert case["state"] == "not_transferred" and case["available_triggers"] == []
+    assert [h["trigger"] for h in server.call("GET", f"/api/v1/cases/{cid}/history", p).body["items"]] == [
+        "open", "flag_not_transferred"]
+    # Fires nothing: not the agency's steps, not the police's; opens nothing.
+    for trigger, payload in (("submit_report", REPORT), ("open_criminal_case", {"notice_number": "秀公立〔2025〕1号"})):
+        r = server.call("POST", f"/api/v1/cases/{cid}/events", p, {"trigger": trigger, "payload": payload})
+        assert r.status == 403 and "无权办理" in r.body["error"]["message"], r.body
+    r = server.call("POST", "/api/v1/cases", p, {"procedure": CT, "agency": "jcy", "title": "x",
+                                                  "data": {"case_number": "检-1"}})
+    assert r.status == 403
+    assert get_case(server, t["supervisor"], cid)["version"] == case["version"]
+    # Nothing else: the meeting it is a member of, and the procedures' lists of other kinds.
+    assert server.call("GET", f"/api/v1/cases/{meeting}", p).status == 403
+    assert server.call("GET", "/api/v1/cases?procedure=joint_meeting", p).body["items"] == []
+    assert server.call("GET", "/api/v1/todo", p).body == {"items": [], "next": None, "total": 0}
+    assert server.call("GET", "/api/v1/statistics/totals", p).status == 403
+    assert server.call("GET", "/api/v1/liaison-officers/missing", p).status == 403
+    # A procuratorate token must name its agency.
+    from .conftest import cli
+
+    bad = cli(server.database_url, "token", "create", "--name", "检察院", "--role", "procuratorate")
+    assert bad.returncode == 2 and "必须指定所属单位" in bad.stderr, bad.stderr

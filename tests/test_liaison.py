@@ -63,3 +63,30 @@ def test_officers_named_missing_flagged_and_notified(server: Server):
                  if n["subject"].startswith("逾期提醒")]
     assert [(n["recipient"], n["status"]) for n in reminders] == [("陈静（023-76622002）", "sent")]
     assert "2025年10月31日24时届满" in reminders[0]["body"]
+
+
+def test_missing_officers_and_notifications_are_keyset_pages_with_a_total(server: Server):
+    t = make_tokens(server.database_url, office=("reviewer", "sfj"), gaj=("clerk", "gaj"))
+    first = server.call("GET", "/api/v1/liaison-officers/missing?limit=20", t["office"]).body
+    total = first["total"]
+    assert total >= 53 and len(first["items"]) == 20 and first["next"]
+    codes, page = [], first
+    while True:
+        codes += [a["code"] for a in page["items"]]
+        assert page["total"] == total
+        if not page["next"]:
+            break
+        page = server.call("GET", f"/api/v1/liaison-officers/missing?limit=20&cursor={page['next']}", t["office"]).body
+    assert len(codes) == len(set(codes)) == total and codes == sorted(codes)
+    assert server.call("PUT", "/api/v1/agencies/gaj/liaison-officers", t["gaj"], {"officers": GAJ_OFFICERS}).status == 200
+    assert server.call("GET", "/api/v1/liaison-officers/missing?limit=1", t["office"]).body["total"] == total - 1
+    officers = server.call("GET", "/api/v1/liaison-officers?limit=1", t["office"]).body
+    assert (officers["total"], len(officers["items"])) == (2, 1) and officers["next"]
+    rest = server.call("GET", f"/api/v1/liaison-officers?limit=1&cursor={officers['next']}", t["office"]).body
+    assert [o["name"] for o in officers["items"] + rest["items"]] == ["王敏", "刘洋"] and rest["next"] is None
+    assert server.call("GET", "/api/v1/liaison-officers?agency=scjgj", t["office"]).body == {
+        "items": [], "next": None, "total": 0}
+    assert server.call("GET", "/api/v1/notifications?limit=5", t["office"]).body == {"items": [], "next": None, "total": 0}
+    for bad in ("limit=0", "cursor=true", "case_id=x", "sort=name"):
+        r = server.call("GET", f"/api/v1/notifications?{bad}", t["office"])
+        assert r.status in (400, 422), (bad, r.status, r.body)

@@ -30,6 +30,7 @@ from typing import Any
 from marshmallow import fields, post_load, validate
 from sqlalchemy import select
 
+from xsflow import scheduled
 from xsflow.access import Actor
 from xsflow.calendar import local_date
 from xsflow.definitions import TIMER, Rule, deadline, procedure, state, transition
@@ -137,26 +138,73 @@ def open_missing(system: Any, actor: Actor, year: int, occurred_at: datetime | N
     engine = system.engine
     now = engine.clock.now()
     occurred = engine.occurred(occurred_at, now)
-    title_of = "{name}{year}年度执法工作报告"
     with engine.db.write() as conn:
-        proc = engine.registry.current("annual_report", local_date(occurred))
-        if actor.role not in proc.opened_by:
-            raise Forbidden("只有行政执法监督人员可以为各行政执法机关统一建立年度执法工作报告案件。")
-        problems = ReportYear().validate({"year": year})
-        if problems:
-            raise InvalidPayload("报告年度有误。", problems)
-        reporters = conn.execute(select(agencies.c.code, agencies.c.name)
-                                 .where(agencies.c.kind.in_(reporter_kinds())).order_by(agencies.c.code)).all()
-        keys = {proc.correlation_key(code, year): code for code, _ in reporters}
-        taken = dict(conn.execute(select(cases.c.correlation_key, cases.c.id)
-                                  .where(cases.c.procedure == proc.name, cases.c.correlation_key.in_(keys))).all())
-        opened = []
-        for code, name in reporters:
-            if proc.correlation_key(code, year) in taken:
-                continue
-            view = engine.open_in(conn, actor, procedure=proc.name, agency=code,
-                                  title=title_of.format(name=name, year=year), data={"year": year},
-                                  occurred=occurred, now=now)
-            opened.append({"agency": code, "case_id": view["id"]})
+        return _open_missing_in(engine, conn, actor, year, occurred, now)
+
+
+def _open_missing_in(engine: Any, conn: Any, actor: Actor, year: int, occurred: datetime,
+                     now: datetime) -> dict[str, Any]:
+    title_of = "{name}{year}年度执法工作报告"
+    proc = engine.registry.current("annual_report", local_date(occurred))
+    if actor.role not in proc.opened_by:
+        raise Forbidden("只有行政执法监督人员可以为各行政执法机关统一建立年度执法工作报告案件。")
+    problems = ReportYear().validate({"year": year})
+    if problems:
+        raise InvalidPayload("报告年度有误。", problems)
+    reporters = conn.execute(select(agencies.c.code, agencies.c.name)
+                             .where(agencies.c.kind.in_(reporter_kinds())).order_by(agencies.c.code)).all()
+    keys = {proc.correlation_key(code, year): code for code, _ in reporters}
+    taken = dict(conn.execute(select(cases.c.correlation_key, cases.c.id)
+                              .where(cases.c.procedure == proc.name, cases.c.correlation_key.in_(keys))).all())
+    opened = []
+    for code, name in reporters:
+        if proc.correlation_key(code, year) in taken:
+            continue
+        view = engine.open_in(conn, actor, procedure=proc.name, agency=code,
+                              title=title_of.format(name=name, year=year), data={"year": year},
+                              occurred=occurred, now=now)
+        opened.append({"agency": code, "case_id": view["id"]})
     existing = [{"agency": keys[k], "case_id": i} for k, i in sorted(taken.items())]
     return {"year": year, "opened": opened, "existing": existing}
+
+
+# --- ... or by the scheduler on the operator's date ----------------------------------------------
+
+SCHEDULE_JOB = "annual_report_opening"
+# The bureau's standing instruction, carried out by the worker: it opens as the supervision office would.
+SCHEDULER = Actor("定时任务（按配置日期统一建立年度执法工作报告案件）", "supervisor")
+
+
+def opening_date(year: int) -> date | None:
+    """The day the scheduler opens the year's reports (`[opening]` of service_levels/annual_report.toml),
+    None when the operator turned it off."""
+    setting = service_level_setting("annual_report", "opening")
+    if not setting.get("enabled", True):
+        return None
+    text_ = str(setting.get("month_day", ""))
+    try:
+        month, day = (int(part) for part in text_.split("-"))
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"service_levels/annual_report.toml [opening] month_day 应为“月-日”，如“12-01”，现为“{text_}”") from None
+
+
+def open_on_schedule(system: Any, now: datetime) -> dict[str, Any] | None:
+    """On or after the configured date of the current year (Beijing time), opens the year's reports
+    once: the run is recorded in `scheduled_runs` in the same transaction (xsflow/scheduled.py), so two
+    workers or a restart do not run it twice. None before the date, or when it already ran."""
+    today = local_date(now)
+    on = opening_date(today.year)
+    if on is None or today < on:
+        return None  # before the date: not even a query
+    period = str(today.year)
+    engine = system.engine
+    try:
+        with engine.db.write() as conn:
+            scheduled.claim(conn, SCHEDULE_JOB, period, now)
+            result = _open_missing_in(engine, conn, SCHEDULER, today.year, now, engine.clock.now())
+            scheduled.record(conn, SCHEDULE_JOB, period, {"opened": len(result["opened"]),
+                                                          "existing": len(result["existing"])})
+    except scheduled.AlreadyRan:
+        return None
+    return result

@@ -19,10 +19,11 @@ of an organ whose lateness the regulation leaves to supervision (art. 14, 15), s
 the case overdue and moves nothing, and the late act is still recorded.
 
 Who sees a case: the agency, the police (a party, `service_levels/criminal_transfer.toml`) and the
-county procuratorate (a party: art. 14, supervision). The police's decisions are recorded by the
+county procuratorate (a party: art. 14, supervision), which reads them through the read-only
+`procuratorate` role (`observers`) and fires nothing. The police's decisions are recorded by the
 police's staff or their system, or by the agency from the police's written notice (art. 8, 9 require
-one). Limitation: the engine gives a role to every agency that sees a case, so the procuratorate's
-and the police's clerks could also record the agency's steps; a read-only party is missing.
+one). Limitation: the engine gives a role to every agency that sees a case, so a police clerk could
+also record the agency's steps.
 
 A transfer not made — an administrative case closed with a fine although the facts reach the
 criminal threshold (art. 11) — is flagged by the agency (`flag_not_transferred`), never guessed:
@@ -132,6 +133,8 @@ criminal_transfer = procedure(
     basis=COUNTY.art("七", note="按照《行政执法机关移送涉嫌犯罪案件的规定》做好案件移送工作"),
     opened_by=AGENCY, data=TransferData, correlation_field="case_number", parties_field="parties",
     correlation_per_agency=True,
+    # The procuratorate's read-only role sees its transfers and fires nothing (art. 14: supervision).
+    observers=("procuratorate",),
     states=[
         state(Stage.FOUND, "发现涉嫌犯罪，核实中", basis=REGULATION.art("五", note="立即指定2名以上执法人员组成专案组，核实情况")),
         state(Stage.REPORTED, "已提出移送报告，待负责人审批", basis=ART5),

@@ -201,6 +201,11 @@ def missing_reports(data: Mapping[str, Any]) -> list[str]:
     return [a for a in data.get("notice", {}).get("reporting", []) if a not in reported]
 
 
+def reminded(data: Mapping[str, Any], deadline_name: str) -> list[str] | None:
+    """A lapsed report date reminds the agencies whose report is missing, not every member (art. 8)."""
+    return missing_reports(data) if deadline_name == "reports" else None
+
+
 def _known_topics(data: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
     numbers = {t["no"] for t in data.get("topics", [])}
     return set(payload["topics"]) <= numbers
@@ -269,7 +274,7 @@ def minutes_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
 
 joint_meeting = procedure(
     "joint_meeting", version=1, title="行政执法联席会议", initial=Stage.COLLECTING_TOPICS,
-    basis=RULE.art(2), opened_by="reviewer", data=MeetingData, parties_field="members",
+    basis=RULE.art(2), opened_by="reviewer", data=MeetingData, parties_field="members", reminded=reminded,
     states=[
         state(Stage.COLLECTING_TOPICS, "征集议题", basis=RULE.art(2, note="联席会议议题由成员单位提出申请")),
         state(Stage.AWAITING_APPROVAL, "议题报主任审定", basis=RULE.art(2, note="由联席会议办公室报主任审定")),

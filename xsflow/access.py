@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from .definitions import Procedure, Transition
+from .definitions import OBSERVER_ROLES, Procedure, Transition
 from .errors import Forbidden
 
 ROLE_TITLES = {
@@ -15,6 +16,7 @@ ROLE_TITLES = {
     "admin": "系统管理员",
     "township": "乡镇人民政府、街道办事处监督人员",
     "timer": "系统（期限届满）",
+    "procuratorate": "检察院（只读：涉嫌犯罪案件移送）",
 }
 
 # Roles that see every agency's cases; the others see their own agency's only.
@@ -30,6 +32,9 @@ class Actor:
     # A township or street government's user (role township, agency its government): the codes of the
     # teams in its area (agencies.government), whose cases it sees and supervises (附件2 第三条).
     area: frozenset[str] = frozenset()
+    # For a read-only role (OBSERVER_ROLES): the procedures whose cases it may see, set by `in_scope`
+    # when the caller is authenticated; None there sees nothing. Ignored for the other roles.
+    procedures: frozenset[str] | None = None
 
     @property
     def scope(self) -> str:
@@ -41,8 +46,14 @@ class Actor:
         # A system token without an agency is an integration for the whole county.
         return self.role in COUNTY_WIDE or (self.role == "system" and self.agency is None)
 
-    def sees(self, agencies: Iterable[str]) -> bool:
-        """Whether the caller sees a case whose owner and parties are `agencies`."""
+    @property
+    def read_only(self) -> bool:
+        return self.role in OBSERVER_ROLES
+
+    def sees(self, agencies: Iterable[str], procedure: str | None = None) -> bool:
+        """Whether the caller sees a case of `procedure` whose owner and parties are `agencies`."""
+        if self.read_only and procedure not in (self.procedures or ()):
+            return False
         return self.county_wide or bool(self.codes & set(agencies))
 
     @property
@@ -55,17 +66,22 @@ class Actor:
         agency's own clerks and systems do; a party, a township government and another agency do not."""
         return self.county_wide or (self.role in ("clerk", "system") and self.agency == owner)
 
-    def check_sees(self, agencies: Iterable[str]) -> None:
-        if not self.sees(agencies):
+    def check_sees(self, agencies: Iterable[str], procedure: str | None = None) -> None:
+        if not self.sees(agencies, procedure):
             raise Forbidden("该案件属于其他单位，您无权查看或办理。")
 
 
 TIMER_ACTOR = Actor(name="系统（期限届满自动处理）", role="timer")
 
 
+def in_scope(actor: Actor, registry: Any) -> Actor:
+    """The authenticated caller with what a read-only role may see: the procedures naming it an observer."""
+    return replace(actor, procedures=registry.observed_by(actor.role)) if actor.read_only else actor
+
+
 def check_may_fire(actor: Actor, proc: Procedure, candidates: tuple[Transition, ...], agencies: Iterable[str]) -> None:
     roles = {r for t in candidates for r in t.roles}
-    if actor.role not in roles:
+    if actor.role not in roles or actor.read_only:
         allowed = "、".join(ROLE_TITLES.get(r, r) for r in sorted(roles - {"timer"})) or "系统自动处理"
         title = candidates[0].title
         raise Forbidden(f"“{title}”只能由{allowed}办理，您的角色（{ROLE_TITLES.get(actor.role, actor.role)}）无权办理。",

@@ -41,9 +41,9 @@ def visible(conn: Connection, actor: Any, case_id: int | None) -> bool:
     """Whether `actor` may see case `case_id`: only then does a refusal name it."""
     if case_id is None:
         return False
-    owner = conn.execute(select(cases.c.agency_code).where(cases.c.id == case_id)).scalar()
+    owner, procedure = conn.execute(select(cases.c.agency_code, cases.c.procedure).where(cases.c.id == case_id)).one()
     parties = conn.execute(select(case_agencies.c.agency_code).where(case_agencies.c.case_id == case_id)).scalars()
-    return actor.sees([owner, *parties])
+    return actor.sees([owner, *parties], procedure)
 
 
 def duplicate_text(proc: Procedure, agency_name: str, value: Any, case_id: int | None) -> str:

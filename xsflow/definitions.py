@@ -18,6 +18,9 @@ from .errors import DefinitionError
 
 ROLES = frozenset({"clerk", "reviewer", "supervisor", "system", "admin", "township"})
 TIMER = "timer"  # the pseudo-role of transitions fired by a lapsing deadline
+# Read-only roles: they fire nothing and open nothing, and see only the cases of the procedures that
+# name them in `observers` (the county procuratorate: criminal transfers, 国务院令第310号 第十四条).
+OBSERVER_ROLES = frozenset({"procuratorate"})
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,10 @@ class Procedure:
     # that agency's township or street government, when it has one, is made a party (附件2 第三条).
     subject_field: str | None = None
     private: Private | None = None  # personal data shown only to those who need it (Actor.sees_private)
+    observers: frozenset[str] = frozenset()  # read-only roles (OBSERVER_ROLES) that see its cases of their agency
+    # Who is reminded when a statutory deadline lapses: (case data, deadline name) -> agency codes, or
+    # None for the owner and every party (xsflow/liaison.py). The meeting reminds only the missing reporters.
+    reminded: Callable[[Mapping[str, Any], str], Iterable[str] | None] | None = field(default=None, compare=False)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -395,6 +402,8 @@ def procedure(
     links: Iterable[CaseLink] = (),
     subject_field: str | None = None,
     private: Private | None = None,
+    observers: Iterable[str] = (),
+    reminded: Callable[[Mapping[str, Any], str], Iterable[str] | None] | None = None,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
@@ -402,6 +411,7 @@ def procedure(
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
         correlation_per_agency, correlation_while_open, tuple(links), subject_field, private,
+        frozenset(observers), reminded,
     )
     problems = check(proc)
     if problems:
@@ -435,6 +445,8 @@ def check(proc: Procedure) -> list[str]:
     unknown_roles = proc.opened_by - ROLES
     if unknown_roles:
         problems.append(f"opened_by names unknown roles {sorted(unknown_roles)}")
+    if proc.observers - OBSERVER_ROLES:
+        problems.append(f"observers names roles that are not read-only {sorted(proc.observers - OBSERVER_ROLES)}")
     kinds = {d.name for d in proc.documents}
     for d in proc.documents:
         if d.basis is None:

@@ -234,7 +234,7 @@ class Engine:
                      expected_version: int | None) -> dict[str, Any]:
         proc, row = case.proc, case.row
         # Checked first: a caller who may not see the case learns nothing of it, not even its triggers.
-        actor.check_sees(case.agencies)
+        actor.check_sees(case.agencies, proc.name)
         candidates = tuple(t for t in proc.transitions_for(trigger) if not t.automatic)
         if not candidates:
             known = "、".join(proc.triggers_from(row["state"])) or "无"

@@ -80,7 +80,7 @@ def correct_document(engine: Engine, actor: Actor, document_id: int, reason: str
             raise NotFound(f"没有编号为 {document_id} 的文书。", document_id=document_id)
         case = engine.load_case(conn, case_id, lock=True)
         now = engine.clock.now()  # under the lock: never before an event recorded while this one waited
-        actor.check_sees(case.agencies)
+        actor.check_sees(case.agencies, case.proc.name)
         old = next(d for d in case.documents if d["id"] == document_id)
         newer = next((d for d in case.documents if d["corrects_id"] == document_id), None)
         if newer is not None:

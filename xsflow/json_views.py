@@ -83,6 +83,7 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
     return {
         "name": proc.name, "version": proc.version, "title": proc.title, "basis": str(proc.basis),
         "effective_from": day(proc.effective_from), "initial": proc.initial, "opened_by": sorted(proc.opened_by),
+        "observers": sorted(proc.observers),  # read-only roles that see its cases
         "data": sorted(proc.data().fields) if proc.data else [], "parties_field": proc.parties_field,
         "correlation_field": proc.correlation_field, "opening_event": proc.opening_event,
         # Per agency the key other systems send is "<agency code>/<value>"; while open, it finds the open case only.

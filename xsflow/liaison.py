@@ -5,26 +5,36 @@ officers who keep in touch with the justice bureau and pass work information up 
 notices and overdue reminders go to them first: `collect` writes one outbox row per (source, officer)
 from what the engine has recorded (an issued meeting notice, a lapsed deadline), so nothing is sent
 twice and nothing depends on a process's memory; `deliver` hands pending rows to the sender. The
-default sender only logs; an operator plugs another with XSFLOW_NOTIFICATION_SENDER=module:factory.
+default sender only logs; the adapters pass another (`adapters/compose.py` reads the operator's
+XSFLOW_NOTIFICATION_SENDER=module:factory), the core reads no environment.
+
+Each sweep reads only what is new: `collect` walks the history entries after a mark kept in
+`notification_marks` (a notice issued, a deadline lapsed by the timer), and `deliver` reads the
+pending rows through the index on (status, id). The mark trails the newest entry by
+`MARK_MARGIN`, so an entry whose transaction committed after a later-numbered one (PostgreSQL takes
+ids at insert, not at commit) is still read at the next sweep; the unique (source, officer) row
+makes reading it twice harmless.
 """
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from .access import Actor
 from .errors import Forbidden, InvalidPayload, NotFound
-from .store.schema import agencies, case_agencies, cases, deadlines, documents, liaison_officers, notifications
+from .queries import Page, after_code, after_id, check_limit, encode_cursor
+from .store.schema import (agencies, case_agencies, cases, deadlines, documents, history, liaison_officers,
+                           notification_marks, notifications)
 
 log = logging.getLogger("xsflow.notifications")
 REPORTING_KINDS = ("justice_bureau", "enforcement_agency", "township_team")
 NOTICE_KINDS = ("meeting_notice",)  # documents whose parties' liaison officers are told
+MARK_MARGIN = timedelta(minutes=5)  # longer than any write transaction
+BATCH = 5000  # history entries read per sweep at most; the rest at the next
 
 
 class Sender(Protocol):
@@ -38,22 +48,26 @@ class LogSender:
         log.info("通知 %s：%s", notification["recipient"], notification["subject"])
 
 
-def configured_sender() -> Sender:
-    spec = os.environ.get("XSFLOW_NOTIFICATION_SENDER")
-    if not spec:
-        return LogSender()
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)()
-
-
 # --- officers ------------------------------------------------------------------------------------
 
 
-def officers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
-    stmt = select(liaison_officers).order_by(liaison_officers.c.agency_code, liaison_officers.c.id)
-    if not actor.county_wide:
-        stmt = stmt.where(liaison_officers.c.agency_code == actor.agency)
-    return [_officer(r) for r in conn.execute(stmt).mappings()]
+def _own(actor: Actor, column):
+    """Every agency's rows for the bureau, the caller's own agency's for anybody else."""
+    return column.is_not(None) if actor.county_wide else column == actor.agency
+
+
+def officers(conn: Connection, actor: Actor, *, agency: str | None = None, cursor: str | None = None,
+             limit: int | None = None) -> Page:
+    """Liaison officers by id, keyset paged, with the count of every page."""
+    limit = check_limit(limit)
+    mine = _own(actor, liaison_officers.c.agency_code)
+    if agency:
+        mine = and_(mine, liaison_officers.c.agency_code == agency)
+    total = conn.execute(select(func.count()).select_from(liaison_officers).where(mine)).scalar_one()
+    rows = conn.execute(select(liaison_officers).where(mine, liaison_officers.c.id > after_id(cursor))
+                        .order_by(liaison_officers.c.id).limit(limit + 1)).mappings().all()
+    page = rows[:limit]
+    return Page([_officer(r) for r in page], encode_cursor(page[-1]["id"]) if len(rows) > limit else None, total)
 
 
 def name_officers(conn: Connection, actor: Actor, agency: str, people: list[dict[str, Any]],
@@ -73,17 +87,23 @@ def name_officers(conn: Connection, actor: Actor, agency: str, people: list[dict
     for p in people:
         conn.execute(insert(liaison_officers).values(agency_code=agency, name=p["name"], phone=p["phone"],
                                                      email=p.get("email"), post=p.get("post"), named_at=now))
-    return [o for o in officers(conn, Actor("", "admin")) if o["agency"] == agency]
+    return officers(conn, Actor("", "admin"), agency=agency).items
 
 
-def agencies_without_officers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+def agencies_without_officers(conn: Connection, actor: Actor, *, cursor: str | None = None,
+                              limit: int | None = None) -> Page:
+    """The agencies that must name liaison officers and have none, by code, keyset paged with a total."""
     if not actor.county_wide:
         raise Forbidden("未指定联络员的单位名单只有县司法局和监督人员可以查看。")
+    limit = check_limit(limit)
     named = select(liaison_officers.c.agency_code)
+    missing = and_(agencies.c.kind.in_(REPORTING_KINDS), agencies.c.code.not_in(named))
+    total = conn.execute(select(func.count()).select_from(agencies).where(missing)).scalar_one()
     rows = conn.execute(select(agencies.c.code, agencies.c.name, agencies.c.kind)
-                        .where(agencies.c.kind.in_(REPORTING_KINDS), agencies.c.code.not_in(named))
-                        .order_by(agencies.c.code)).mappings()
-    return [dict(r) for r in rows]
+                        .where(missing, agencies.c.code > after_code(cursor))
+                        .order_by(agencies.c.code).limit(limit + 1)).mappings().all()
+    page = [dict(r) for r in rows[:limit]]
+    return Page(page, encode_cursor(page[-1]["code"]) if len(rows) > limit else None, total)
 
 
 def _officer(r: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,39 +114,78 @@ def _officer(r: Mapping[str, Any]) -> dict[str, Any]:
 # --- the outbox ----------------------------------------------------------------------------------------
 
 
-def collect(conn: Connection, now: datetime) -> int:
-    """Writes the notifications not yet written: each meeting notice to its parties' officers, each
-    overdue deadline to its case's agencies' officers. Returns how many rows it added."""
-    known = {(r.source, r.officer_id) for r in conn.execute(select(notifications.c.source, notifications.c.officer_id))}
-    people: dict[str, list[Any]] = {}
-    for r in conn.execute(select(liaison_officers).order_by(liaison_officers.c.id)).mappings():
-        people.setdefault(r["agency_code"], []).append(r)
-    owners = dict(conn.execute(select(cases.c.id, cases.c.agency_code)).all())
+def collect(conn: Connection, now: datetime, registry: Any = None) -> int:
+    """Writes the notifications not yet written for the history entries after the mark: a meeting
+    notice to its parties' officers, a deadline the timer lapsed to its case's agencies' officers (those
+    the procedure's `reminded` names, when it names them). Returns how many rows it added."""
+    mark = conn.execute(select(notification_marks.c.last_id).where(notification_marks.c.name == "history")).scalar()
+    entries = conn.execute(select(history.c.id, history.c.case_id, history.c.seq, history.c.actor_role,
+                                  history.c.recorded_at)
+                           .where(history.c.id > (mark or 0)).order_by(history.c.id).limit(BATCH)).all()
+    if not entries:
+        return 0
+    items: list[tuple[str, int, list[str], str, str]] = []  # source, case, agencies, subject, body
+    seqs = [(e.case_id, e.seq) for e in entries]
+    touched = sorted({e.case_id for e in entries})
+    lapsed_in = sorted({e.case_id for e in entries if e.actor_role == "timer"})
     parties: dict[int, list[str]] = {}
-    for case_id, code in conn.execute(select(case_agencies.c.case_id, case_agencies.c.agency_code)):
+    for case_id, code in conn.execute(select(case_agencies.c.case_id, case_agencies.c.agency_code)
+                                      .where(case_agencies.c.case_id.in_(touched))):
         parties.setdefault(case_id, []).append(code)
-    items: list[tuple[str, int, str, str, str]] = []  # source, case, agency, subject, body
-    for d in conn.execute(select(documents.c.id, documents.c.case_id, documents.c.number, documents.c.title)
-                          .where(documents.c.kind.in_(NOTICE_KINDS))):
-        for code in parties.get(d.case_id, []):
-            items.append((f"document:{d.id}", d.case_id, code, f"{d.title}（{d.number}）",
+    owners = dict(conn.execute(select(cases.c.id, cases.c.agency_code).where(cases.c.id.in_(touched))).all())
+    issued = set(seqs)
+    for d in conn.execute(select(documents.c.id, documents.c.case_id, documents.c.history_seq, documents.c.number,
+                                 documents.c.title)
+                          .where(documents.c.case_id.in_(touched), documents.c.kind.in_(NOTICE_KINDS))):
+        if (d.case_id, d.history_seq) in issued:
+            items.append((f"document:{d.id}", d.case_id, parties.get(d.case_id, []), f"{d.title}（{d.number}）",
                           f"请查收{d.title}（{d.number}），按通知要求做好参会和汇报准备。"))
-    for d in conn.execute(select(deadlines.c.id, deadlines.c.case_id, deadlines.c.due_date, cases.c.title)
+    for d in conn.execute(select(deadlines.c.id, deadlines.c.case_id, deadlines.c.due_date, deadlines.c.name,
+                                 cases.c.title, cases.c.procedure, cases.c.definition_version, cases.c.data)
                           .join(cases, cases.c.id == deadlines.c.case_id)
-                          .where(and_(deadlines.c.overdue.is_(True), deadlines.c.service_level.is_(False)))):
-        for code in [owners[d.case_id], *parties.get(d.case_id, [])]:
-            items.append((f"deadline:{d.id}", d.case_id, code, f"逾期提醒：{d.title}",
-                          f"“{d.title}”的期限已于{d.due_date:%Y年%-m月%-d日}24时届满，请尽快办理并反馈县司法局。"))
+                          .where(deadlines.c.case_id.in_(lapsed_in), deadlines.c.overdue.is_(True),
+                                 deadlines.c.service_level.is_(False))):
+        agencies_ = [owners[d.case_id], *parties.get(d.case_id, [])]
+        proc = registry.get(d.procedure, d.definition_version) if registry is not None else None
+        named = proc.reminded(d.data, d.name) if proc is not None and proc.reminded is not None else None
+        if named is not None:  # only the case's own agencies, whatever the procedure says
+            agencies_ = [code for code in dict.fromkeys(named) if code in agencies_]
+        items.append((f"deadline:{d.id}", d.case_id, agencies_,
+                      f"逾期提醒：{d.title}",
+                      f"“{d.title}”的期限已于{d.due_date:%Y年%-m月%-d日}24时届满，请尽快办理并反馈县司法局。"))
+    added = _write(conn, items, now)
+    settled = [e.id for e in entries if e.recorded_at <= now - MARK_MARGIN]
+    if settled and max(settled) > (mark or 0):
+        if mark is None:
+            conn.execute(insert(notification_marks).values(name="history", last_id=max(settled)))
+        else:
+            conn.execute(update(notification_marks).where(notification_marks.c.name == "history")
+                         .values(last_id=max(settled)))
+    return added
+
+
+def _write(conn: Connection, items: list[tuple[str, int, list[str], str, str]], now: datetime) -> int:
+    """One row per (source, officer) not written before."""
+    codes = sorted({code for item in items for code in item[2]})
+    people: dict[str, list[Any]] = {}
+    for r in conn.execute(select(liaison_officers).where(liaison_officers.c.agency_code.in_(codes))
+                          .order_by(liaison_officers.c.id)).mappings():
+        people.setdefault(r["agency_code"], []).append(r)
+    known = {(r.source, r.officer_id) for r in conn.execute(
+        select(notifications.c.source, notifications.c.officer_id)
+        .where(notifications.c.source.in_(sorted({i[0] for i in items}))))}
     added = 0
-    for source, case_id, code, subject, body in items:
-        for o in people.get(code, []):
-            if (source, o["id"]) in known:
-                continue
-            conn.execute(insert(notifications).values(
-                source=source, case_id=case_id, agency_code=code, officer_id=o["id"],
-                recipient=f"{o['name']}（{o['phone']}）", subject=subject, body=body, created_at=now, status="pending"))
-            known.add((source, o["id"]))
-            added += 1
+    for source, case_id, agency_codes, subject, body in items:
+        for code in agency_codes:
+            for o in people.get(code, []):
+                if (source, o["id"]) in known:
+                    continue
+                conn.execute(insert(notifications).values(
+                    source=source, case_id=case_id, agency_code=code, officer_id=o["id"],
+                    recipient=f"{o['name']}（{o['phone']}）", subject=subject, body=body, created_at=now,
+                    status="pending"))
+                known.add((source, o["id"]))
+                added += 1
     return added
 
 
@@ -134,7 +193,7 @@ def deliver(conn: Connection, sender: Sender, now: datetime) -> int:
     """Hands every pending notification to the sender; a failure is marked and does not stop the rest."""
     sent = 0
     for row in conn.execute(select(notifications).where(notifications.c.status == "pending")
-                            .order_by(notifications.c.id)).mappings().all():
+                            .order_by(notifications.c.id).limit(BATCH)).mappings().all():
         try:
             sender.send(row)
             status, sent = "sent", sent + 1
@@ -145,11 +204,23 @@ def deliver(conn: Connection, sender: Sender, now: datetime) -> int:
     return sent
 
 
-def sent_notifications(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
-    stmt = select(notifications).order_by(notifications.c.id)
-    if not actor.county_wide:
-        stmt = stmt.where(notifications.c.agency_code == actor.agency)
-    return [{"id": r["id"], "agency": r["agency_code"], "recipient": r["recipient"], "subject": r["subject"],
-             "body": r["body"], "case_id": r["case_id"], "status": r["status"],
-             "created_at": r["created_at"].isoformat(), "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None}
-            for r in conn.execute(stmt).mappings()]
+def sent_notifications(conn: Connection, actor: Actor, *, agency: str | None = None, case_id: int | None = None,
+                       cursor: str | None = None, limit: int | None = None) -> Page:
+    """What was sent to whom, newest first, keyset paged with the count of every page."""
+    limit = check_limit(limit)
+    mine = _own(actor, notifications.c.agency_code)
+    if agency:
+        mine = and_(mine, notifications.c.agency_code == agency)
+    if case_id is not None:
+        mine = and_(mine, notifications.c.case_id == case_id)
+    total = conn.execute(select(func.count()).select_from(notifications).where(mine)).scalar_one()
+    stmt = select(notifications).where(mine).order_by(notifications.c.id.desc()).limit(limit + 1)
+    if cursor:
+        stmt = stmt.where(notifications.c.id < after_id(cursor))
+    rows = conn.execute(stmt).mappings().all()
+    page = rows[:limit]
+    items = [{"id": r["id"], "agency": r["agency_code"], "recipient": r["recipient"], "subject": r["subject"],
+              "body": r["body"], "case_id": r["case_id"], "status": r["status"],
+              "created_at": r["created_at"].isoformat(), "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None}
+             for r in page]
+    return Page(items, encode_cursor(page[-1]["id"]) if len(rows) > limit else None, total)

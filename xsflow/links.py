@@ -26,7 +26,7 @@ def check_links(conn: Connection, registry: Registry, actor: Actor, links: Itera
         parties = conn.execute(select(case_agencies.c.agency_code)
                                .where(case_agencies.c.case_id == case_id)).scalars().all() if row else []
         field = f"{prefix}{link.field}"
-        if row is None or not actor.sees([row.agency_code, *parties]):
+        if row is None or not actor.sees([row.agency_code, *parties], row.procedure):
             problems[field] = [f"没有编号为 {case_id} 的{link.what}，或您无权查看该案件。"]
             continue
         allowed = link.allowed(data, payload)

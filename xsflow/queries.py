@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, true
+from sqlalchemy import Connection, and_, exists, false, func, or_, select, true
 
 from . import filters, private
 from .access import Actor
@@ -100,18 +100,29 @@ def check_limit(limit: int | None, default: int = 50) -> int:
 
 def _scoped(actor: Actor):
     """Restricts a query over `cases` to the cases the caller may see: owned or taken part in."""
+    if actor.read_only:  # its agency's cases of the procedures that name it an observer, nothing else
+        if not actor.procedures:
+            return false()
+        return and_(cases.c.procedure.in_(sorted(actor.procedures)), _agency_scoped(actor))
     if actor.county_wide:
         return true()
+    return _agency_scoped(actor)
+
+
+def _agency_scoped(actor: Actor):
     codes = sorted(actor.codes)  # its own agency; for a township government, also the teams of its area
     return or_(cases.c.agency_code.in_(codes),
                exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code.in_(codes)))
 
 
 def _check_sees_case(conn: Connection, actor: Actor, case_id: int, owner: str) -> None:
-    if actor.county_wide or owner in actor.codes:
+    procedure = None
+    if actor.read_only:
+        procedure = conn.execute(select(cases.c.procedure).where(cases.c.id == case_id)).scalar()
+    elif actor.county_wide or owner in actor.codes:
         return
     parties = conn.execute(select(case_agencies.c.agency_code).where(case_agencies.c.case_id == case_id)).scalars()
-    actor.check_sees([owner, *parties])
+    actor.check_sees([owner, *parties], procedure)
 
 
 def _overdue_condition(now: datetime):
@@ -237,7 +248,7 @@ def open_incidents(conn: Connection, actor: Actor) -> Page:
 
 def get_case(engine: Any, conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
     case = engine.load_case(conn, case_id)
-    actor.check_sees(case.agencies)
+    actor.check_sees(case.agencies, case.proc.name)
     return case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:],
                      engine.clock.now())
 

@@ -22,6 +22,10 @@ class Registry:
     def all(self) -> list[Procedure]:
         return sorted(self._by_key.values(), key=lambda p: (p.name, p.version))
 
+    def observed_by(self, role: str) -> frozenset[str]:
+        """The procedures a read-only role sees (any version naming it among its observers)."""
+        return frozenset(p.name for p in self._by_key.values() if role in p.observers)
+
     def names(self) -> list[str]:
         return sorted({name for name, _ in self._by_key})
 

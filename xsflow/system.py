@@ -45,8 +45,10 @@ class Xsflow:
     core knows no procedure of its own (adapters/compose.py passes the county's, from workflows/)."""
 
     def __init__(self, url: str | None = None, *, registry: Registry, template_folders: Sequence[Path],
-                 clock: Clock | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS) -> None:
+                 clock: Clock | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS,
+                 sender: liaison.Sender | None = None) -> None:
         self.db = Database(database_url(url))
+        self.sender = sender or liaison.LogSender()  # the adapters pass the operator's (compose.py)
         self.registry = registry
         self.clock = clock or SystemClock()
         self.calendars = CalendarStore()
@@ -85,8 +87,8 @@ class Xsflow:
     def notify(self, now: datetime) -> int:
         """Writes the liaison officers' notices and reminders into the outbox and delivers them."""
         with self.db.write() as conn:
-            liaison.collect(conn, now)
-            return liaison.deliver(conn, liaison.configured_sender(), now)
+            liaison.collect(conn, now, self.registry)
+            return liaison.deliver(conn, self.sender, now)
 
     def calendar_warning(self, now: datetime | None = None) -> str | None:
         """The holiday notice the operator must load soon, if one is missing (see calendar.readiness)."""

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from .access import Actor
 from .areas import township_problems, with_area
-from .definitions import ROLES
+from .definitions import OBSERVER_ROLES, ROLES
 from .errors import InvalidPayload, NotAuthenticated, NotFound
 from .payloads import limit, unprintable
 from .store.schema import agencies, tokens
@@ -30,10 +30,11 @@ def create_token(conn: Connection, *, name: str, role: str, agency: str | None, 
         problems["name"] = ["请填写令牌名称（使用者或系统名称）。"]
     elif len(name.strip()) > limit(tokens.c.name) or unprintable(name, multiline=False):
         problems["name"] = [unprintable(name, multiline=False) or f"令牌名称不能超过 {limit(tokens.c.name)} 个字。"]
-    if role not in ROLES:
-        problems["role"] = [f"角色应为 {', '.join(sorted(ROLES))} 之一。"]
-    if role == "clerk" and not agency:
-        problems["agency"] = ["经办人员（clerk）的令牌必须指定所属单位。"]
+    if role not in ROLES | OBSERVER_ROLES:
+        problems["role"] = [f"角色应为 {', '.join(sorted(ROLES | OBSERVER_ROLES))} 之一。"]
+    if role in ("clerk", *OBSERVER_ROLES) and not agency:
+        problems["agency"] = [f"{role} 的令牌必须指定所属单位（如检察院 jcy）。" if role != "clerk" else
+                              "经办人员（clerk）的令牌必须指定所属单位。"]
     if role == "township":
         problems.update(township_problems(conn, agency))
     if agency and conn.execute(select(agencies.c.code).where(agencies.c.code == agency)).first() is None:

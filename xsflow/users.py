@@ -25,7 +25,7 @@ from .sessions import end_sessions_of
 from .store.schema import agencies, sign_in_failures, users
 
 # People's roles; `system` is for other information systems, which hold tokens, not accounts.
-PERSON_ROLES = ("clerk", "reviewer", "supervisor", "admin", "township")
+PERSON_ROLES = ("clerk", "reviewer", "supervisor", "admin", "township", "procuratorate")
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
@@ -118,6 +118,8 @@ def create_user(conn: Connection, *, username: str, display_name: str, role: str
         problems["agency"] = ["经办人员（clerk）必须指定所属单位。"]
     if role == "township":
         problems.update(township_problems(conn, agency))
+    if role == "procuratorate" and not agency:
+        problems["agency"] = ["检察院（procuratorate）账户必须指定所属单位（如 jcy）。"]
     if agency and conn.execute(select(agencies.c.code).where(agencies.c.code == agency)).first() is None:
         problems["agency"] = [f"没有代码为“{agency}”的单位；请先运行 xsflow init 载入单位名录。"]
     bad_password = password_problems(password, username)

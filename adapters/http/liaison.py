@@ -8,7 +8,7 @@ from xsflow import liaison
 from xsflow.payloads import Payload
 
 from .routes import ApiBlueprint, caller, documented, xs
-from .schemas import NoQuery
+from .schemas import NoQuery, PageQuery, Query, _page_args
 
 blp = ApiBlueprint("liaison", __name__, url_prefix="/api/v1", description="联络员与通知")
 
@@ -38,40 +38,52 @@ Notification = Schema.from_dict({
     "created_at": fields.String(), "sent_at": fields.String(allow_none=True)}, name="Notification")
 
 
-def page(schema, name):
-    return Schema.from_dict({"items": fields.List(fields.Nested(schema)), "next": fields.String(allow_none=True)},
-                            name=name)
+def page(schema, name, *, total: bool = True):
+    shape = {"items": fields.List(fields.Nested(schema)), "next": fields.String(allow_none=True)}
+    if total:
+        shape["total"] = fields.Integer(metadata={"description": "rows on all pages"})
+    return Schema.from_dict(shape, name=name)
+
+
+_AGENCY = fields.String(validate=validate.Length(min=1, max=40, error="单位代码应为 1 至 40 个字符。"),
+                        metadata={"description": "单位代码"})
+OfficerQuery = Query.from_dict({**_page_args(), "agency": _AGENCY}, name="LiaisonOfficerQuery")
+NotificationQuery = Query.from_dict({
+    **_page_args(), "agency": _AGENCY,
+    "case_id": fields.Integer(strict=False, validate=validate.Range(min=1, max=2**63 - 1, error="案件编号超出范围。"),
+                              metadata={"description": "案件编号"}, error_messages={"invalid": "案件编号应为整数。"}),
+}, name="NotificationQuery")
 
 
 @blp.route("/liaison-officers")
 class Officers(MethodView):
-    @blp.arguments(NoQuery, location="query")
+    @blp.arguments(OfficerQuery, location="query")
     @blp.response(200, page(Officer, "LiaisonOfficerPage"))
     @documented(400, 401)
-    def get(self, _query):
-        """Liaison officers: every agency's for the bureau, the caller's own agency's for a clerk."""
+    def get(self, query):
+        """Liaison officers by id: every agency's for the bureau, the caller's own agency's for a clerk; `total` counts every page."""
         actor, x = caller(), xs()
         with x.db.read() as conn:
-            return {"items": liaison.officers(conn, actor), "next": None}
+            return liaison.officers(conn, actor, **query).as_json()
 
 
 @blp.route("/liaison-officers/missing")
 class Missing(MethodView):
-    @blp.arguments(NoQuery, location="query")
+    @blp.arguments(PageQuery, location="query")
     @blp.response(200, page(Agency, "AgencyWithoutOfficerPage"))
     @documented(400, 401, 403)
-    def get(self, _query):
-        """Enforcement agencies and township teams that have named no liaison officer (art. 8)."""
+    def get(self, query):
+        """Enforcement agencies and township teams that have named no liaison officer (art. 8), by code; `total` counts every page."""
         actor, x = caller(), xs()
         with x.db.read() as conn:
-            return {"items": liaison.agencies_without_officers(conn, actor), "next": None}
+            return liaison.agencies_without_officers(conn, actor, **query).as_json()
 
 
 @blp.route("/agencies/<string:code>/liaison-officers")
 class AgencyOfficers(MethodView):
     @blp.arguments(NoQuery, location="query")
     @blp.arguments(OfficersIn)
-    @blp.response(200, page(Officer, "AgencyOfficerPage"))
+    @blp.response(200, page(Officer, "AgencyOfficerPage", total=False))
     @documented(400, 401, 403, 404, 422)
     def put(self, _query, body, code):
         """Names an agency's one or two liaison officers, replacing those named before."""
@@ -82,11 +94,11 @@ class AgencyOfficers(MethodView):
 
 @blp.route("/notifications")
 class Notifications(MethodView):
-    @blp.arguments(NoQuery, location="query")
+    @blp.arguments(NotificationQuery, location="query")
     @blp.response(200, page(Notification, "NotificationPage"))
     @documented(400, 401)
-    def get(self, _query):
-        """What was sent to whom: meeting notices and overdue reminders to liaison officers."""
+    def get(self, query):
+        """What was sent to whom, newest first: meeting notices and overdue reminders to liaison officers; `total` counts every page."""
         actor, x = caller(), xs()
         with x.db.read() as conn:
-            return {"items": liaison.sent_notifications(conn, actor), "next": None}
+            return liaison.sent_notifications(conn, actor, **query).as_json()

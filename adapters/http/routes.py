@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from werkzeug.routing import IntegerConverter
 
 from xsflow import overdue, queries
-from xsflow.access import Actor
+from xsflow.access import Actor, in_scope
 from xsflow.calendar import SHANGHAI
 from xsflow.errors import BadRequest, Forbidden, InvalidPayload
 from xsflow.inbound import post_event
@@ -67,7 +67,7 @@ def xs() -> Xsflow:
 def caller() -> Actor:
     x = xs()
     with x.db.read() as conn:
-        return authenticate(conn, request.headers.get("Authorization"), x.clock.now())
+        return in_scope(authenticate(conn, request.headers.get("Authorization"), x.clock.now()), x.registry)
 
 
 def documented(*statuses: int):

@@ -418,6 +418,7 @@ class ProcedureOut(Schema):
     effective_from = fields.String(allow_none=True, metadata={"format": "date"})
     initial = fields.String()
     opened_by = fields.List(fields.String())
+    observers = fields.List(fields.String(), metadata={"description": "只读角色（如 procuratorate）：可查看本单位参与的此类案件，不能办理"})
     data = fields.List(fields.String())
     parties_field = fields.String(allow_none=True)
     correlation_field = fields.String()

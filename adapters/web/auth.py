@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from xsflow.access import Actor
+from xsflow.access import Actor, in_scope
 from xsflow.areas import with_area
 from xsflow.sessions import SessionPolicy, end_session, find_session, start_session, touch
 from xsflow.users import AddressThrottle, User, get_user, sign_in
@@ -96,6 +96,7 @@ def current_actor() -> Actor:
     if "actor" not in g:
         with xs().db.read() as conn:
             g.actor = with_area(conn, user.actor)  # a township government's user: the teams of its area
+        g.actor = in_scope(g.actor, current_app.extensions["xsflow"].registry)
     return g.actor
 
 

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from xsflow.access import in_scope
 from xsflow.errors import NotAuthenticated, XsflowError, http_status
 
 from .auth import WebSessionInterface, configure, current_user, ensure_secret
@@ -54,7 +55,7 @@ def init_web(app: Flask) -> None:
             ensure_secret(app)
             csrf.protect()
 
-    from . import auth, calendar_page, case_files, cases, overdue  # noqa: F401  (their routes join the blueprint)
+    from . import auth, calendar_page, case_files, cases, meetings, overdue  # noqa: F401  (their routes join the blueprint)
 
     app.register_blueprint(web)
     app.jinja_env.filters.update(cn_date=cn_date, cn_instant=cn_instant, iso_local=iso_local, role_title=role_title)
@@ -106,7 +107,7 @@ def _calendar_notice(user) -> tuple[str | None, tuple[int, list] | None]:
     from xsflow.provisional import provisional_cases
 
     with x.db.read() as conn:
-        total, first = provisional_cases(conn, user.actor)
+        total, first = provisional_cases(conn, in_scope(user.actor, x.registry))
     return None, ((total, first) if total else None)
 
 

@@ -284,4 +284,23 @@ notifications = Table(
     Column("sent_at", UTC, nullable=True),
     Column("status", String(20), nullable=False),  # pending | sent | failed
     UniqueConstraint("source", "officer_id"),
+    Index(None, "status", "id"),  # the pending rows, oldest first, without reading the others
+    Index(None, "agency_code", "id"),  # an agency's page of what was sent
+)
+
+# Runs of a dated job that must happen once per period whatever the number of workers and restarts
+# (xsflow/scheduled.py): the row is inserted in the transaction that does the job.
+scheduled_runs = Table(
+    "scheduled_runs", metadata,
+    Column("job", String(60), primary_key=True),
+    Column("period", String(20), primary_key=True),
+    Column("ran_at", UTC, nullable=False),
+    Column("outcome", JSON, nullable=False),
+)
+
+# How far the outbox has read the history: the id of the last entry settled (xsflow/liaison.py collect).
+notification_marks = Table(
+    "notification_marks", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("last_id", Id, nullable=False),
 )
