@@ -174,6 +174,7 @@ PROCURATORATE_STATUS = {
     (DOCUMENT, "none", ""): 404, (DOCUMENT_FILE, "none", ""): 404,
     (REGISTER, "-", ""): 200, (REGISTER, "other", ""): 200, (ENFORCERS, "-", ""): 200,
     (CASE_FILE_IMPORT, "-", "empty_import"): 400, (SELF_REVIEW_RATES, "-", "year_2025"): 200,
+    (ASSESSMENT_FACTS, "-", "year_2025"): 200, (CASES, "area", ""): 200, (OVERDUE, "area", ""): 200,
     (CAMPAIGN_DRAW, "none", "draw"): 404, (CAMPAIGN_REDRAW, "none", ""): 404,
     (OFFICERS, "-", ""): 200, (NOTIFICATIONS, "-", ""): 200,
 }

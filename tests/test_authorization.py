@@ -395,7 +395,8 @@ def listed_case_ids(endpoint: str, body: dict[str, Any]) -> list[int]:
 def required_ids(world: World, ln: Line, caller: str) -> set[int]:
     """The fixtures a list must hold for this caller: its own agency's, and OTHER's when it sees every agency."""
     if ln.target == "transfer" or caller in m.READ_ONLY:
-        return {world.ids["transfer"]} if ln.endpoint == m.CASES and ln.target in ("-", "transfer") else set()
+        return ({world.ids["transfer"]} if ln.endpoint == m.CASES and ln.target in ("-", "transfer")
+                and caller not in TOWNSHIP else set())
     if ln.endpoint == m.TODO:  # a submitted review: the clerk may withdraw its own, a reviewer accept any
         role = next(c.role for c in m.CALLERS if c.key == caller)
         sides = {"clerk": ["own"], "reviewer": ["own", "other", "area"], "township": ["area"]}.get(role or "", [])
