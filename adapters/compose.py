@@ -32,8 +32,16 @@ def backdating_days() -> int:
     return int(text)
 
 
+def served_at_issue() -> frozenset[str]:
+    """Document kinds deemed served electronically through xsflow the moment they are issued
+    (XSFLOW_SERVED_AT_ISSUE: kinds separated by commas, or * for all; docs/decisions.md). Empty, the
+    default: a period that runs from a document's service waits until the service is recorded."""
+    text = os.environ.get("XSFLOW_SERVED_AT_ISSUE", "").strip()
+    return frozenset(k.strip() for k in text.split(",") if k.strip())
+
+
 def open_system(url: str | None = None, *, clock: Clock | None = None, registry: Registry | None = None) -> Xsflow:
     """An xsflow on `url` (else XSFLOW_DATABASE_URL, else ./xsflow.db) with the county's procedures,
     or those of `registry` (benchmarks and samples)."""
     return Xsflow(url, registry=registry or county_registry(), template_folders=template_folders(), clock=clock,
-                  backdating_days=backdating_days())
+                  backdating_days=backdating_days(), served_at_issue=served_at_issue())

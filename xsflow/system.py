@@ -45,14 +45,16 @@ class Xsflow:
     core knows no procedure of its own (adapters/compose.py passes the county's, from workflows/)."""
 
     def __init__(self, url: str | None = None, *, registry: Registry, template_folders: Sequence[Path],
-                 clock: Clock | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS) -> None:
+                 clock: Clock | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS,
+                 served_at_issue: frozenset[str] = frozenset()) -> None:
         self.db = Database(database_url(url))
         self.registry = registry
         self.clock = clock or SystemClock()
         self.calendars = CalendarStore()
         self.templates = Templates(list(template_folders))
         self.engine = Engine(self.db, self.registry, clock=self.clock, templates=self.templates,
-                             calendars=self.calendars, backdating_days=backdating_days)
+                             calendars=self.calendars, backdating_days=backdating_days,
+                             served_at_issue=served_at_issue)
 
     def init(self, reference_files: Iterable[Path] = ()) -> InitReport:
         """Creates or migrates the schema and loads reference data; safe to run again."""
