@@ -19,6 +19,7 @@ from .access import Actor
 from .calendar import local_date
 from .errors import Forbidden, InvalidPayload, NotFound, TriggerNotAllowed
 from .json_views import case_view, day, instant
+from .payloads import Payload, choice, day as day_field, text
 from .store.schema import document_services, documents
 
 CIVIL = "《中华人民共和国民事诉讼法》"
@@ -49,6 +50,18 @@ RECORDERS = frozenset({"reviewer", "supervisor"})
 
 def mode_titles() -> dict[str, str]:
     return {m.code: m.title for m in MODES}
+
+
+class ServiceIn(Payload):
+    """What a service record carries: the one schema of the API and the case page."""
+
+    mode = choice(mode_titles(), what="送达方式")
+    served_on = day_field(required=True, metadata={
+        "title": "送达日期", "description": "直接送达填签收日期；邮寄送达填回执上注明的收件日期；"
+                                        "电子送达填到达受送达人系统的日期；公告送达填公告发出之日。"})
+    recipient = text(max_length=200, metadata={"title": "受送达人（签收人）"})
+    receipt = text(max_length=200, metadata={"title": "送达回证、邮件号或电子送达记录"})
+    note = text(max_length=2000, multiline=True, metadata={"title": "备注"})
 
 
 def service_view(row: Any) -> dict[str, Any]:

@@ -384,6 +384,7 @@ class TodoOut(Schema):
     deadline = fields.Nested(DeadlineOut, allow_none=True, metadata={"description": "the pending deadline whose last day is nearest"})
     working_days_left = fields.Integer(allow_none=True, metadata={"description": "working days after today up to the last day"})
     working_days_overdue = fields.Integer(allow_none=True, metadata={"description": "working days past the last day"})
+    awaiting_service = fields.Boolean(metadata={"description": "a period waits for the service (送达) of a document"})
 
 
 class AgencyOut(Schema):

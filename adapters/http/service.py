@@ -5,21 +5,12 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from xsflow import service
-from xsflow.payloads import Payload, choice, day, text
+from xsflow.service import ServiceIn
 
 from .routes import ApiBlueprint, caller, documented, xs
 from .schemas import CaseOut, NoQuery
 
 blp = ApiBlueprint("service", __name__, url_prefix="/api/v1", description="文书送达")
-
-
-class ServiceIn(Payload):
-    mode = choice(service.mode_titles(), what="送达方式")
-    served_on = day(required=True, metadata={"title": "送达日期", "description": "邮寄送达填回执上注明的收件日期；"
-                                                                                "公告送达填公告发出之日"})
-    recipient = text(max_length=200, metadata={"title": "受送达人（签收人）"})
-    receipt = text(max_length=200, metadata={"title": "送达回证、邮件号或电子送达记录"})
-    note = text(max_length=2000, multiline=True, metadata={"title": "备注"})
 
 
 class ServiceOut(Schema):
