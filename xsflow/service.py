@@ -99,7 +99,10 @@ def record_service(engine: Any, actor: Actor, document_id: int, body: dict[str, 
                 "登记有误的，请联系系统管理员。", document_id=document_id)
         mode = MODE_BY_CODE[body["mode"]]
         delivered: date = body["served_on"]
-        issued = local_date(doc["issued_at"])
+        # The date the document bears (the act's date; a lapse's document, the day it was processed),
+        # not the instant it was recorded.
+        bears = (doc.get("facts") or {}).get("issued_on")
+        issued = date.fromisoformat(bears) if bears else local_date(doc["issued_at"])
         today = local_date(now)
         if delivered < issued:
             raise InvalidPayload("送达日期有误。", {"served_on": [

@@ -211,7 +211,7 @@ def service_rows(case: dict[str, Any], actor: Actor, failed: dict[str, Any] | No
     served = {s["document_id"]: s for s in case.get("services", [])}
     rows = {}
     for d in case["documents"]:
-        row: dict[str, Any] = {"service": served.get(d["id"]),
+        row: dict[str, Any] = {"service": served.get(d["id"]), "values": {}, "errors": {}, "general": [],
                                "form": actor.role in SERVICE_RECORDERS and d["id"] not in served}
         if failed and failed.get("document_id") == d["id"]:
             row.update(failed)
