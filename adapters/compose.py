@@ -46,8 +46,17 @@ def notification_sender() -> Sender:
         raise SystemExit(f"XSFLOW_NOTIFICATION_SENDER 应为“模块:工厂函数”，现为“{spec}”：{err}") from None
 
 
+def served_at_issue() -> frozenset[str]:
+    """Document kinds deemed served electronically through xsflow the moment they are issued
+    (XSFLOW_SERVED_AT_ISSUE: kinds separated by commas, or * for all; docs/decisions.md). Empty, the
+    default: a period that runs from a document's service waits until the service is recorded."""
+    text = os.environ.get("XSFLOW_SERVED_AT_ISSUE", "").strip()
+    return frozenset(k.strip() for k in text.split(",") if k.strip())
+
+
 def open_system(url: str | None = None, *, clock: Clock | None = None, registry: Registry | None = None) -> Xsflow:
     """An xsflow on `url` (else XSFLOW_DATABASE_URL, else ./xsflow.db) with the county's procedures,
     or those of `registry` (benchmarks and samples)."""
     return Xsflow(url, registry=registry or county_registry(), template_folders=template_folders(), clock=clock,
-                  backdating_days=backdating_days(), sender=notification_sender())
+                  backdating_days=backdating_days(), sender=notification_sender(),
+                  served_at_issue=served_at_issue())

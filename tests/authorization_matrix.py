@@ -109,6 +109,7 @@ INCIDENTS = "GET /api/v1/incidents"
 DOCUMENT = "GET /api/v1/documents/{document_id}"
 DOCUMENT_FILE = "GET /api/v1/documents/{document_id}/file"
 CORRECT = "POST /api/v1/documents/{document_id}/corrections"
+SERVE = "POST /api/v1/documents/{document_id}/service"
 REGISTER = "GET /api/v1/register"
 ENFORCERS = "GET /api/v1/certificates/enforcers"
 ANNUAL_REPORTS = "POST /api/v1/annual-reports"
@@ -126,7 +127,7 @@ NAME_OFFICERS = "PUT /api/v1/agencies/{code}/liaison-officers"
 NOTIFICATIONS = "GET /api/v1/notifications"
 
 ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CASE, HISTORY, FIRE, INBOUND_LIST,
-             INBOUND, OVERDUE, OVERDUE_SUMMARY, TODO, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS,
+             INBOUND, OVERDUE, OVERDUE_SUMMARY, TODO, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, SERVE, REGISTER, ENFORCERS, ANNUAL_REPORTS,
              CASE_FILE_IMPORT, SELF_REVIEW_RATES, ASSESSMENT_FACTS, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
              STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV, OFFICERS, OFFICERS_MISSING, NAME_OFFICERS,
              NOTIFICATIONS)
@@ -243,6 +244,9 @@ MATRIX = (
     line(CORRECT,       "own",   "",                  403, 403, 201, 201, 403, 403, 403, 403),
     line(CORRECT,       "other", "",                  403, 403, 201, 201, 403, 403, 403, 403),
     line(CORRECT,       "none",  "",                  403, 403, 404, 404, 403, 403, 403, 403),
+    line(SERVE,         "own",   "",                  403, 403, 201, 201, 403, 403, 403, 403),
+    line(SERVE,         "other", "",                  403, 403, 201, 201, 403, 403, 403, 403),
+    line(SERVE,         "none",  "",                  403, 403, 404, 404, 403, 403, 403, 403),
     line(REGISTER,      "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(REGISTER,      "other", "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(ENFORCERS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
@@ -339,7 +343,8 @@ declared per procedure (docs/procedures.md); `admin` fires none.
   (403) to the others (`xsflow/private.py`; tests/test_outside.py checks every answer).
 - `GET /events` (what other systems posted) is for supervisors and administrators only.
 - Document corrections are issued by the bureau: reviewers and supervisors; everybody else gets
-  403 before the document is even looked up.
+  403 before the document is even looked up. The same holds for recording a document's service
+  (送达), which the bureau, its issuer, records.
 - A refused request changes nothing: the test compares every target before and after, and finds
   no case opened by a refused request.
 - The request's JSON body and query are checked before the token: a malformed request is answered

@@ -26,6 +26,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, insert, select
 
 from adapters.http import create_app
+from xsflow.calendar import SHANGHAI
 from xsflow.store import Database
 from xsflow.store.schema import incidents, metadata, tokens
 from xsflow.tokens import create_token
@@ -351,6 +352,11 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
             else world.ids[f"document_{side}"])
         body = {"reason": "文书中补正期限的起算日写错，予以更正"} if ln.endpoint == m.CORRECT else None
         return Request(ln.method, ln.path.format(document_id=did), body)
+    if ln.endpoint == m.SERVE:  # a fresh notice for each cell expected to record its service: once per document
+        did = MISSING_ID if side == "none" else (
+            notice_of(world, legality_review(world, agency, notice=True)) if fresh else world.ids[f"document_{side}"])
+        today = datetime.now(SHANGHAI).date().isoformat()
+        return Request("POST", ln.path.format(document_id=did), {"mode": "direct", "served_on": today})
     raise AssertionError(f"no request for {ln.endpoint}")
 
 

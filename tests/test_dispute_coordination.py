@@ -237,7 +237,7 @@ def test_application_is_checked_field_by_field_then_coordinated_reported_and_dec
     assert (coordination["due_date"], coordination["period"]["kind"]) == ("2025-10-13", "days")
     assert overdue(server, t["party"]) == [(cid, "coordination")]
     assert get_case(server, t["reviewer"], cid)["available_triggers"] == [
-        "issue_coordination_opinion", "report_to_government", "escalate"]
+        "issue_coordination_opinion", "report_to_government", "escalate", "suspend"]
     assert get_case(server, t["owner"], cid)["available_triggers"] == ["withdraw"]
 
     missing = fire(server, t["reviewer"], cid, "report_to_government", {}, expect=422)["error"]["fields"]

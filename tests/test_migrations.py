@@ -78,3 +78,49 @@ OLD_EVENT = text(
     "outcome, status, response) VALUES (:event_id, :sender, :procedure, :correlation_key, :trigger, :payload, "
     ":received_at, :outcome, :status, :response)").bindparams(
     bindparam("payload", type_=JSON), bindparam("response", type_=JSON), bindparam("received_at", type_=UTC))
+
+
+def test_0007_keeps_the_stored_deadlines_and_lets_a_period_wait_for_service(db_url: str):
+    """A deadline stored before 0007 keeps its dates (its new history columns empty); after it a period
+    may wait for a service with no dates, and a document's service is recorded once."""
+    from datetime import date
+
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from xsflow.store.schema import deadlines, document_services, documents
+
+    db = Database(db_url)
+    try:
+        upgrade(db, "0005")
+        with db.write() as conn:
+            conn.execute(insert(agencies).values(code="gaj", name="县公安局", kind="enforcement"))
+            case_id = conn.execute(insert(cases).values(**a_case("legality_review", "k", False))
+                                   .returning(cases.c.id)).scalar()
+            conn.execute(text(
+                "INSERT INTO deadlines (case_id, name, period_kind, period, start_date, due_date, lapses_at, provisional, "
+                "service_level, basis, status, overdue) VALUES (:c, 'supplement', 'working_days', 5, :s, :d, :l, "
+                ":f, :f, '第13条', 'pending', :f)").bindparams(bindparam("l", type_=UTC)),
+                {"c": case_id, "s": date(2025, 3, 3), "d": date(2025, 3, 10), "l": WHEN, "f": False})
+        upgrade(db)
+        with db.write() as conn:
+            [old] = conn.execute(select(deadlines)).mappings().all()
+            assert (old["due_date"], old["status"], old["reason"], old["awaits_service"]) == (
+                date(2025, 3, 10), "pending", None, None)
+            conn.execute(insert(deadlines).values(
+                case_id=case_id, name="supplement", period_kind="working_days", period=5, start_date=None,
+                due_date=None, lapses_at=None, provisional=False, service_level=False, basis="第13条",
+                status="awaiting_service", overdue=False, awaits_service="supplement_notice"))
+            doc = conn.execute(insert(documents).values(
+                case_id=case_id, kind="supplement_notice", title="补正通知", prefix="秀山司补", year=2025, seq=1,
+                number="秀山司补〔2025〕1号", issued_at=WHEN, basis="第13条", facts={}, history_seq=1)
+                .returning(documents.c.id)).scalar()
+            service = {"document_id": doc, "case_id": case_id, "mode": "post", "served_on": date(2025, 3, 5),
+                       "delivered_on": date(2025, 3, 5), "recorded_by": "李四", "recorded_role": "reviewer",
+                       "recorded_at": WHEN}
+            conn.execute(insert(document_services).values(**service))
+        with pytest.raises(IntegrityError):
+            with db.write() as conn:
+                conn.execute(insert(document_services).values(**service))
+    finally:
+        db.dispose()

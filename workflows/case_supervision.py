@@ -38,9 +38,10 @@ Where both rules are silent (each choice is repeated where it is declared):
   An agency whose feedback shows it will not correct need not be given that time again: the
   supervisor may instead proceed as for a refusal (art. 35 item 8; regulation art. 29).
 - Late feedback (after the period lapsed) is still received and recorded as late.
-- A period set by an order or a decision (限期) is counted in days from the date of that document,
-  which states its last day; 民法典 第二百零三条 moves a last day that is a rest day to the next
-  working day.
+- A period set by an order or a decision (限期) is counted in days from the day that document is
+  served (送达, recorded for the document; docs/decisions.md); 民法典 第二百零三条 moves a last day
+  that is a rest day to the next working day. Where the county deems documents served at issue
+  (XSFLOW_SERVED_AT_ISSUE) the document states its last day.
 """
 from __future__ import annotations
 
@@ -479,7 +480,8 @@ case_supervision_v1 = procedure(
     deadlines=[
         rectification_deadline(COUNTY.art(32)),
         deadline("correction", title="责令改正期限", while_in=S.CORRECTION_ORDERED, set_by="period_days",
-                 on_lapse="correction_lapsed", basis=COUNTY.art(35, "八", note="责令限期改正")),
+                 from_service="correction_order", on_lapse="correction_lapsed",
+                 basis=COUNTY.art(35, "八", note="责令限期改正，自通知送达之日起算")),
     ],
     documents=[
         opinion_document(COUNTY.art(30), county_facts),
@@ -566,7 +568,8 @@ case_supervision_v2 = procedure(
     deadlines=[
         rectification_deadline(COUNTY.art(32, note="填充《行政执法监督条例》第27条、第28条所称规定时限")),
         deadline("decision", title="执行监督决定期限", while_in=S.EXECUTING_DECISION, set_by="period_days",
-                 on_lapse="decision_lapsed", basis=REGULATION.art(29, note="决定所定期限")),
+                 from_service="supervision_decision", on_lapse="decision_lapsed",
+                 basis=REGULATION.art(29, note="决定所定期限，自决定送达之日起算")),
     ],
     documents=[
         document("urging_letter", title="行政执法监督督办函", prefix="秀山司监督", basis=REGULATION.art(27),

@@ -211,9 +211,11 @@ correction_order = procedure(
                    title="改正期限届满未报告改正，通报批评并建议给予处分"),
     ],
     deadlines=[
+        # A number of days runs from the service of the order (送达), a last day named in it stays that day.
         deadline("correction", title="改正期限", while_in=Stage.CORRECTING, set_by="period_days",
-                 set_date_by="due_date", on_lapse="correction_lapsed",
-                 basis=RULE.art(35, note="期限由责令改正通知书确定；按日计算的，最后一日顺延依民法典第二百零三条")),
+                 set_date_by="due_date", on_lapse="correction_lapsed", from_service="rectification_order",
+                 basis=RULE.art(35, note="期限由责令改正通知书确定；按日计算的，自通知送达之日起算，"
+                                         "最后一日顺延依民法典第二百零三条")),
     ],
     documents=[
         # The same number series as case_supervision's orders (秀山司监改): one register of orders.

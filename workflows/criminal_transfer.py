@@ -185,6 +185,11 @@ criminal_transfer = procedure(
                    basis=REGULATION.art("十二"), title="移交涉案物品及有关材料，办结交接手续"),
     ],
     deadlines=[
+        # "决定批准的，应当在24小时内向同级公安机关移送": 24 hours from the approval's instant, not a
+        # count of days; a rest day neither stops nor extends it. A duty: its lapse lists the case overdue.
+        Deadline("transfer", "移送期限（24小时）", frozenset({str(Stage.APPROVED)}),
+                 REGULATION.art("五", note="决定批准的，应当在24小时内向同级公安机关移送"), hours=24,
+                 service_level=True),
         duty("approval", "负责人审批期限", Stage.REPORTED,
              REGULATION.art("五", note="自接到报告之日起3日内作出批准移送或者不批准移送的决定")),
         duty("filing_decision", "公安机关立案审查期限", Stage.TRANSFERRED,

@@ -66,6 +66,7 @@ class Stage(StrEnum):
     DECIDED = "decided"
     ESCALATED = "escalated"
     WITHDRAWN = "withdrawn"
+    SUSPENDED = "suspended"
 
 
 WITHDRAWABLE = (Stage.NEGOTIATING, Stage.APPLICATION_SUBMITTED, Stage.COORDINATING)
@@ -229,6 +230,12 @@ def _setting(name: str) -> Mapping[str, Any]:
 
 SILENT_ON_COORDINATION = "规则未明文规定；县司法局受理协调申请后先行协调，各方经协调达成一致的，不再报请县政府裁决"
 SILENT_ON_WITHDRAWAL = "规则未规定撤回；争议已消除或者申请单位撤回申请的，在报请县政府裁决前可以撤回"
+# The rule is silent on suspension. Coordination that needs a third party's answer (the competent higher
+# department's interpretation, a technical finding) cannot go on without it: the bureau suspends it
+# with the reason, and the coordination period stops and resumes with the days it had left, as
+# 《行政复议法》第三十九条 (2023) treats a review that waits for another authority (中止、恢复审理).
+SILENT_ON_SUSPENSION = ("规则未规定中止；需要等待有关机关答复或者鉴定等第三方意见的，中止协调，"
+                        "中止原因消除后恢复协调，办理时限扣除中止期间（参照《中华人民共和国行政复议法》第三十九条）")
 SILENT_ON_RETURN = "自行协商不能达成一致意见的，方可申请协调；规则未规定退回，未经自行协商的申请退回自行协商"
 
 dispute_coordination = procedure(
@@ -245,6 +252,7 @@ dispute_coordination = procedure(
         state(Stage.ESCALATED, "已报有决定权的机关决定",
               basis=RULE.art(22, note="争议事项不属于本级人民政府职权范围的，按照规定的程序和权限报有决定权的机关决定")),
         state(Stage.WITHDRAWN, "已撤回", basis=RULE.art(22, note=SILENT_ON_WITHDRAWAL), terminal=True),
+        state(Stage.SUSPENDED, "中止协调（等待第三方意见）", basis=RULE.art(22, note=SILENT_ON_SUSPENSION)),
     ],
     transitions=[
         transition("record_agreement", Stage.NEGOTIATING, Stage.RESOLVED, role="clerk", payload=Agreement,
@@ -273,7 +281,13 @@ dispute_coordination = procedure(
         transition("record_competent_decision", Stage.ESCALATED, Stage.DECIDED, role=("reviewer", "system"),
                    payload=Decision, effect=note_competent_decision,
                    basis=RULE.art(22, note="有决定权的机关决定"), title="登记有决定权的机关的决定"),
-        transition("withdraw", WITHDRAWABLE, Stage.WITHDRAWN, role="clerk", payload=Reason,
+        transition("suspend", Stage.COORDINATING, Stage.SUSPENDED, role="reviewer", payload=Reason,
+                   effect=_with("suspension"), basis=RULE.art(22, note=SILENT_ON_SUSPENSION),
+                   title="中止协调（等待第三方意见）"),
+        transition("resume", Stage.SUSPENDED, Stage.COORDINATING, role="reviewer", payload=Reason,
+                   effect=_with("resumption"), basis=RULE.art(22, note=SILENT_ON_SUSPENSION),
+                   title="中止原因消除，恢复协调"),
+        transition("withdraw", (*WITHDRAWABLE, Stage.SUSPENDED), Stage.WITHDRAWN, role="clerk", payload=Reason,
                    effect=_with("withdrawal"), cancels_deadlines=True,
                    basis=RULE.art(22, note=SILENT_ON_WITHDRAWAL), title="撤回"),
     ],
@@ -283,7 +297,7 @@ dispute_coordination = procedure(
         service_level("acceptance", title="协调申请受理时限", while_in=Stage.APPLICATION_SUBMITTED,
                       setting=_setting("acceptance")),
         service_level("coordination", title="争议协调办理时限", while_in=Stage.COORDINATING,
-                      setting=_setting("coordination")),
+                      suspended_in=Stage.SUSPENDED, setting=_setting("coordination")),
     ],
     documents=[
         document("coordination_opinion", title="行政执法争议协调意见书", prefix="秀山司协",

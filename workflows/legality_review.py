@@ -132,8 +132,11 @@ legality_review = procedure(
                    basis=RULE.art(10, note="送审由起草单位提出，亦可由其撤回"), title="撤回送审"),
     ],
     deadlines=[
+        # "一次性告知起草单位在5个工作日内予以补齐": the 5 working days run from the day the notice is
+        # served (送达), recorded by POST /documents/{id}/service; until then the case waits (待送达).
         deadline("supplement", title="补正材料期限", while_in=Stage.AWAITING_SUPPLEMENT, working_days=5,
-                 on_lapse="supplement_lapsed", basis=RULE.art(13)),
+                 from_service="supplement_notice", on_lapse="supplement_lapsed",
+                 basis=RULE.art(13, note="自补正通知送达之日起算")),
         service_level("review", title="合法性审查办理时限", while_in=(Stage.SUBMITTED, Stage.UNDER_REVIEW),
                       setting=service_level_setting("legality_review", "review")),
     ],

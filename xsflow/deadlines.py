@@ -3,12 +3,14 @@ taken off the overdue list, and counted (again) on the official calendar."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from math import ceil
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, insert, update
 
-from .calendar import OfficialCalendar, local_date
+from .calendar import SHANGHAI as _SHANGHAI, OfficialCalendar, local_date
+from .calendar.periods import Period
 from .definitions import Deadline, Procedure, Transition
 from .errors import InvalidPayload, TriggerNotAllowed
 from .json_views import instant
@@ -20,43 +22,153 @@ if TYPE_CHECKING:
     from .engine import LoadedCase
 
 _COLUMNS = ("case_id", "name", "period_kind", "period", "start_date", "due_date", "lapses_at",
-            "provisional", "service_level", "basis", "status", "overdue", "closed_at")
+            "provisional", "service_level", "basis", "status", "overdue", "closed_at", "awaits_service", "reason",
+            "ended_at", "end_reason")
 _INSERT = Prepared(insert(deadlines), _COLUMNS)
 _CLOSE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")),
-                  ("status", "overdue", "closed_at"))
+                  ("status", "overdue", "closed_at", "ended_at", "end_reason"))
+_SERVED = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")),
+                   ("status", "start_date", "due_date", "lapses_at", "provisional", "reason"))
+
+STATUS_TITLES = {"pending": "计算中", "met": "已履行", "lapsed": "已届满", "cancelled": "已撤销",
+                 "awaiting_service": "待送达", "suspended": "已中止"}
+OPEN = ("pending", "awaiting_service")  # statuses of a period not yet ended
 _CLEAR_OVERDUE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")), ("overdue",))
 
 
+def _because(t: Transition | None) -> str:
+    return f"{t.title}（{t.basis}）" if t is not None else "立案"
+
+
 def start(conn: Connection, calendar: OfficialCalendar, case: LoadedCase, entered: list[Deadline],
-          occurred: datetime, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Starts the deadlines of the states entered, counted from the event's local date."""
+          occurred: datetime, payload: Mapping[str, Any], t: Transition | None = None,
+          source: str | None = None, served_at_issue: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Starts the deadlines of the states entered, counted from the event's local date; one that runs
+    from a document's service waits for it; one suspended in `source` resumes with what it had left.
+    Each row says why it started: the first period, a restart (an earlier period of the same name
+    ended) or a resumption."""
     started = []
     for d in entered:
-        row = deadline_row(calendar, case.row["id"], d, occurred, payload, case.row["data"])
+        earlier = [r for r in case.deadlines if r["name"] == d.name]
+        last = earlier[-1] if earlier else None
+        if (source is not None and source in d.suspended_in and last is not None and last["status"] == "suspended"
+                and last["start_date"] is not None):
+            row = resumed_row(calendar, case.row["id"], d, last, occurred, t)
+        else:
+            row = deadline_row(calendar, case.row["id"], d, occurred, payload, case.row["data"],
+                               served_at_issue=d.from_service in served_at_issue or "*" in served_at_issue)
+            how = "重新起算" if earlier else "起算"
+            if row["status"] == "awaiting_service":
+                how = f"{how}（待{_document_title(case, d.from_service)}送达后自送达之日起算）"
+            elif d.from_service is not None and row["period_kind"] != "fixed_date":
+                how = f"{how}（{_document_title(case, d.from_service)}出具之日视为送达：本系统电子送达，见配置）"
+            row["reason"] = f"{how}：{_because(t)}"
         row["id"] = _INSERT.insert_id(conn, row)
         case.deadlines.append(row)
         started.append(row)
     return started
 
 
+def _document_title(case: LoadedCase, kind: str | None) -> str:
+    return f"《{case.proc.document(kind).title}》" if kind else "文书"
+
+
+END_TITLES = {"met": "履行", "lapsed": "届满", "cancelled": "撤销", "suspended": "中止计算"}
+
+
 def close(conn: Connection, case: LoadedCase, left: set[str], t: Transition, occurred: datetime,
-          now: datetime) -> None:
-    """Closes the pending deadlines named in `left`: met, cancelled (a withdrawal) or lapsed."""
+          now: datetime, suspended: set[str] = frozenset()) -> None:
+    """Closes the open deadlines named in `left`: met, cancelled (a withdrawal), lapsed, or suspended
+    (named in `suspended`: the case entered a state the period is suspended in)."""
     for d in case.deadlines:
-        if d["status"] != "pending" or d["name"] not in left:
+        if d["status"] not in OPEN or d["name"] not in left:
             continue
         lapse = case.proc.deadline(d["name"]).on_lapse == t.trigger
-        late = d["lapses_at"] <= occurred  # a service level left after it ran out, before a sweep marked it
-        status = "lapsed" if lapse or late else "cancelled" if t.cancels_deadlines else "met"
-        _CLOSE.run(conn, {"deadline_id": d["id"], "status": status, "overdue": lapse, "closed_at": now})
-        d["status"], d["overdue"], d["closed_at"] = status, lapse, now
+        # a service level left after it ran out, before a sweep marked it
+        late = d["lapses_at"] is not None and d["lapses_at"] <= occurred
+        status = ("lapsed" if lapse or late else "suspended" if d["name"] in suspended
+                  else "cancelled" if t.cancels_deadlines else "met")
+        reason = f"{END_TITLES[status]}：{_because(t)}"
+        _CLOSE.run(conn, {"deadline_id": d["id"], "status": status, "overdue": lapse, "closed_at": now,
+                          "ended_at": occurred, "end_reason": reason})
+        d["status"], d["overdue"], d["closed_at"], d["ended_at"], d["end_reason"] = status, lapse, now, occurred, reason
+
+
+def served(conn: Connection, calendar: OfficialCalendar, case: LoadedCase, kind: str, served_on: date,
+           how: str) -> list[dict[str, Any]]:
+    """Starts the periods of the case that wait for the service of a document of `kind`, counted from
+    `served_on` (the day of service is not counted: 民法典 第二百零一条)."""
+    started = []
+    for d in case.deadlines:
+        if d["status"] != "awaiting_service" or d["awaits_service"] != kind:
+            continue
+        if d["period_kind"] == "hours":  # from the day of service: its first instant, Beijing time
+            period = hours_period(datetime.combine(served_on, datetime.min.time(), tzinfo=_SHANGHAI), d["period"])
+        else:
+            period = count(calendar, d["period_kind"], served_on, d["period"])
+        reason = f"{d['reason']}；{how}，自{served_on:%Y年%-m月%-d日}起算"
+        values = {"status": "pending", "start_date": served_on, "due_date": period.last_day,
+                  "lapses_at": period.lapses_at, "provisional": period.provisional, "reason": reason[:500]}
+        _SERVED.run(conn, {"deadline_id": d["id"], **values})
+        d.update(values)
+        started.append(d)
+    return started
+
+
+def resumed_row(calendar: OfficialCalendar, case_id: int, d: Deadline, last: Mapping[str, Any], occurred: datetime,
+                t: Transition | None) -> dict[str, Any]:
+    """The rest of a suspended period, counted from the resumption: what elapsed from its start to the
+    day of suspension (inclusive) is consumed; at least one day (or hour) is left, since a period
+    suspended on its last day had not yet run out at 24:00 of it."""
+    kind, n = last["period_kind"], last["period"]
+    stop = local_date(last["ended_at"])
+    if kind == "hours":
+        used = ceil((last["ended_at"] - (last["lapses_at"] - timedelta(hours=n))).total_seconds() / 3600)
+    elif kind == "working_days":
+        used = calendar.working_days_between(last["start_date"] + timedelta(days=1), stop)
+    elif kind == "days":
+        used = max((stop - last["start_date"]).days, 0)
+    else:  # a fixed date does not move
+        used = 0
+    left = max(n - used, 1) if kind != "fixed_date" else 0
+    day = local_date(occurred)
+    if kind == "hours":
+        period = hours_period(occurred, left)
+    elif kind == "fixed_date":
+        period = calendar.fixed_date(last["due_date"])
+    else:
+        period = count(calendar, kind, day, left)
+    unit = UNITS.get(kind, "")
+    reason = (f"恢复计算：{_because(t)}；中止前已经过{used}{unit}，剩余{left}{unit}" if kind != "fixed_date"
+              else f"恢复计算：{_because(t)}；期限为确定的日期，不因中止而变动")
+    return {
+        "case_id": case_id, "name": d.name, "period_kind": kind, "period": left if kind != "fixed_date" else 0,
+        "start_date": day, "due_date": period.last_day, "lapses_at": period.lapses_at,
+        "provisional": period.provisional, "service_level": d.service_level, "basis": str(d.basis),
+        "status": "pending", "overdue": False, "closed_at": None, "awaits_service": None, "reason": reason[:500],
+        "ended_at": None, "end_reason": None,
+    }
+
+
+UNITS = {"working_days": "个工作日", "days": "日", "hours": "小时"}
+
+
+def count(calendar: OfficialCalendar, kind: str, start_day: date, n: int) -> Period:
+    return calendar.add_working_days(start_day, n) if kind == "working_days" else calendar.add_days(start_day, n)
+
+
+def hours_period(occurred: datetime, n: int) -> Period:
+    """N小时 from the event's instant: it lapses N hours later, whatever the day (no rest day counts
+    or rolls it over; 民法典 第二百零一条第二款: 按照小时计算期间的，自法律规定或者当事人约定的时间开始计算)."""
+    lapses_at = occurred + timedelta(hours=n)
+    return Period("hours", local_date(occurred), n, local_date(lapses_at), lapses_at, False, ())  # type: ignore[arg-type]
 
 
 def check_restarted(proc: Procedure, t: Transition, started: list[dict[str, Any]], occurred: datetime) -> None:
     """A period a lapse starts afresh (a re-entering lapse) must run past the lapse: one already over
     (a fixed date before it) would lapse at once, and again, for ever. The sweep makes this an incident."""
     for d in started:
-        if d["lapses_at"] <= occurred:
+        if d["lapses_at"] is not None and d["lapses_at"] <= occurred:
             raise TriggerNotAllowed(
                 f"“{proc.deadline(d['name']).title}”届满后依“{t.title}”重新起算，但重新起算的期限"
                 f"于{d['due_date']:%Y年%-m月%-d日}24时即已届满，系统不能自动处理；请检查该程序的期限定义。",
@@ -77,9 +189,13 @@ def clear_overdue(conn: Connection, case: LoadedCase, step: Step) -> None:
 
 
 def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime,
-                 payload: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A new pending deadline counted from the local date of the event that started it."""
+                 payload: Mapping[str, Any], data: Mapping[str, Any] | None = None, *,
+                 served_at_issue: bool = False) -> dict[str, Any]:
+    """A new pending deadline counted from the local date of the event that started it (N hours: from
+    its instant); one that runs from a document's service waits for it (awaiting_service), unless the
+    operator deems that document served at issue (`served_at_issue`)."""
     start_day = local_date(occurred)
+    waits = d.from_service is not None and not served_at_issue
     if d.set_date_by is not None and payload.get(d.set_date_by):  # a last day the act names (限于某日前)
         last = date.fromisoformat(str(payload[d.set_date_by]))
         if last <= start_day:
@@ -93,6 +209,8 @@ def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred
         period, kind, length = calendar.fixed_date(date.fromisoformat(str(value))), "fixed_date", 0
     elif d.fixed is not None:
         period, kind, length = calendar.fixed_date(d.fixed(start_day)), "fixed_date", 0
+    elif d.hours is not None:
+        period, kind, length = hours_period(occurred, d.hours), "hours", d.hours
     else:
         if d.set_by is not None:
             length, kind = int(payload[d.set_by]), d.set_unit
@@ -100,13 +218,19 @@ def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred
             length, kind = d.working_days, "working_days"
         else:
             length, kind = int(d.days or 0), "days"
-        period = (calendar.add_working_days(start_day, length) if kind == "working_days"
-                  else calendar.add_days(start_day, length))
+        if waits:  # counted when the document is served (deadlines.served)
+            return {
+                "case_id": case_id, "name": d.name, "period_kind": kind, "period": length, "start_date": None,
+                "due_date": None, "lapses_at": None, "provisional": False, "service_level": d.service_level,
+                "basis": str(d.basis), "status": "awaiting_service", "overdue": False, "closed_at": None,
+                "awaits_service": d.from_service, "reason": None, "ended_at": None, "end_reason": None,
+            }
+        period = count(calendar, kind, start_day, length)
     return {
         "case_id": case_id, "name": d.name, "period_kind": kind, "period": length, "start_date": start_day,
         "due_date": period.last_day, "lapses_at": period.lapses_at, "provisional": period.provisional,
         "service_level": d.service_level, "basis": str(d.basis), "status": "pending", "overdue": False,
-        "closed_at": None,
+        "closed_at": None, "awaits_service": None, "reason": None, "ended_at": None, "end_reason": None,
     }
 
 
@@ -116,16 +240,32 @@ def recount(calendar: OfficialCalendar, row: Mapping[str, Any]):
         return calendar.add_working_days(row["start_date"], row["period"])
     if row["period_kind"] == "fixed_date":
         return calendar.fixed_date(row["due_date"])
+    if row["period_kind"] == "hours":  # counted in hours from an instant: no calendar changes it
+        return Period("hours", row["start_date"], row["period"], row["due_date"], row["lapses_at"], False, ())  # type: ignore[arg-type]
     return calendar.add_days(row["start_date"], row["period"])
 
 
 def deadline_facts(calendar: OfficialCalendar, proc: Procedure, row: Mapping[str, Any]) -> dict[str, Any]:
-    """What a document says of a deadline: its last day and how it was counted."""
-    explanation = str(calendar.explain(recount(calendar, row)))
+    """What a document says of a deadline: its last day and how it was counted (none yet while it
+    waits for the document's service: the document then says 自送达之日起)."""
+    if row["status"] == "awaiting_service":
+        explanation = ""
+    elif row["period_kind"] == "hours":
+        explanation = (f"期限计算说明\n按小时计算：自{_cn_instant(row['lapses_at'] - timedelta(hours=row['period']))}起"
+                       f"{row['period']}小时，至{_cn_instant(row['lapses_at'])}届满；按小时计算的期间不因休息日、"
+                       "法定休假日顺延（《中华人民共和国民法典》第二百零一条第二款）。")
+    else:
+        explanation = str(calendar.explain(recount(calendar, row)))
     return {
         "name": row["name"], "title": proc.deadline(row["name"]).title, "basis": row["basis"],
-        "period_kind": row["period_kind"], "period": row["period"],
-        "start_date": row["start_date"].isoformat(), "due_date": row["due_date"].isoformat(),
+        "period_kind": row["period_kind"], "period": row["period"], "status": row["status"],
+        "from_service": row.get("awaits_service") or proc.deadline(row["name"]).from_service,
+        "start_date": row["start_date"].isoformat() if row["start_date"] else None,
+        "due_date": row["due_date"].isoformat() if row["due_date"] else None,
         "lapses_at": instant(row["lapses_at"]), "explanation": explanation,
         "explanation_lines": [line for line in explanation.splitlines()[1:] if line.strip()],
     }
+
+
+def _cn_instant(value: datetime) -> str:
+    return f"{value.astimezone(_SHANGHAI):%Y年%-m月%-d日%H时%M分}"

@@ -184,9 +184,23 @@ class Deadline:
     set_date_by: str | None = None  # with set_by: a payload field that may name the last day instead
     fixed: Callable[[date], date] | None = None  # a date deadline (每年12月31日之前) from the entering date
     on_date: str | None = None  # a date deadline on the ISO date at this (dotted) path of the case data (有效期届满)
+    hours: int | None = None  # N小时, counted from the entering event's instant, not in days (24小时内移送)
+    # A document kind the entering transition issues: the period runs from its service (送达), recorded
+    # by POST /documents/{id}/service, not from the entering event; until then it waits (awaiting_service).
+    from_service: str | None = None
+    # States in which the period is suspended (中止), not ended: back in `while_in` it resumes with the
+    # days it had left; each part is a period of its own in the deadline history.
+    suspended_in: frozenset[str] = frozenset()
 
     @property
     def period_text(self) -> str:
+        text = self._count_text
+        return f"自送达之日起{text}" if self.from_service is not None else text
+
+    @property
+    def _count_text(self) -> str:
+        if self.hours is not None:
+            return f"{self.hours}小时"
         if self.working_days is not None:
             return f"{self.working_days}个工作日"
         if self.days is not None:
@@ -349,11 +363,16 @@ def deadline(
     fixed: Callable[[date], date] | None = None,
     on_date: str | None = None,
     on_lapse: str | None = None,
+    hours: int | None = None,
+    from_service: str | None = None,
+    suspended_in: str | Iterable[str] = (),
 ) -> Deadline:
-    """A statutory deadline: N working days, N days (rolled over a rest day), a period the entering
-    transition sets (`set_by`, e.g. 责令限期改正), or a fixed date computed from the entering date."""
+    """A statutory deadline: N working days, N days (rolled over a rest day), N hours (from the event's
+    instant), a period the entering transition sets (`set_by`, e.g. 责令限期改正), or a fixed date
+    computed from the entering date. `from_service`: counted from the service of that document."""
     return Deadline(name, title, _names(while_in), basis, working_days, days, on_lapse,
-                    set_by=set_by, set_unit=set_unit, fixed=fixed, on_date=on_date, set_date_by=set_date_by)
+                    set_by=set_by, set_unit=set_unit, fixed=fixed, on_date=on_date, set_date_by=set_date_by,
+                    hours=hours, from_service=from_service, suspended_in=_names(suspended_in))
 
 
 def service_level(
@@ -362,11 +381,12 @@ def service_level(
     title: str,
     while_in: str | Iterable[str],
     setting: Mapping[str, Any],
+    suspended_in: str | Iterable[str] = (),
 ) -> Deadline:
     """A review period from configuration (`settings` of service_levels.toml), never a constant."""
     basis = Basis(str(setting["source"]), str(setting.get("article", ""))) if setting.get("source") else None
     return Deadline(name, title, _names(while_in), basis, setting.get("working_days"), setting.get("days"),
-                    None, service_level=True)
+                    None, service_level=True, suspended_in=_names(suspended_in))
 
 
 def _names(states: str | Iterable[str]) -> frozenset[str]:
@@ -491,9 +511,26 @@ def check(proc: Procedure) -> list[str]:
             problems.append(f"{where} has no legal basis")
         for s in sorted(d.while_in - known):
             problems.append(f"{where} runs in unknown state {s!r}")
-        kinds_given = [k for k in (d.working_days, d.days, d.set_by, d.fixed, d.on_date) if k is not None]
+        kinds_given = [k for k in (d.working_days, d.days, d.hours, d.set_by, d.fixed, d.on_date) if k is not None]
         if len(kinds_given) != 1:
-            problems.append(f"{where} needs exactly one of working_days, days, set_by, fixed or on_date")
+            problems.append(f"{where} needs exactly one of working_days, days, hours, set_by, fixed or on_date")
+        if d.hours is not None and d.hours < 1:
+            problems.append(f"{where} has a period of {d.hours} hours, which is not at least 1")
+        if d.from_service is not None:
+            if d.from_service not in kinds:
+                problems.append(f"{where} runs from the service of undeclared document {d.from_service!r}")
+            entering = [t for t in proc.transitions if t.dest in d.while_in and not set(t.sources) & d.while_in
+                        and not set(t.sources) & d.suspended_in]
+            for t in entering:
+                if d.from_service not in t.issues:
+                    problems.append(f"{where} runs from the service of {d.from_service!r}, "
+                                    f"which transition {t.trigger!r} entering it does not issue")
+            if d.fixed is not None or d.on_date is not None:
+                problems.append(f"{where}: a fixed date does not run from a service")
+        for s in sorted(d.suspended_in - known):
+            problems.append(f"{where} is suspended in unknown state {s!r}")
+        if d.suspended_in & d.while_in:
+            problems.append(f"{where} is suspended in states it runs in: {sorted(d.suspended_in & d.while_in)}")
         if d.set_date_by is not None and d.set_by is None:
             problems.append(f"{where}: set_date_by {d.set_date_by!r} is an alternative to set_by, which it lacks")
         if d.set_unit not in ("days", "working_days"):

@@ -81,13 +81,17 @@ class LoadedCase:
 
 class Engine:
     def __init__(self, db: Database, registry: Registry, *, clock: Clock, templates: Templates,
-                 calendars: CalendarStore | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS) -> None:
+                 calendars: CalendarStore | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS,
+                 served_at_issue: frozenset[str] = frozenset()) -> None:
         self.db = db
         self.registry = registry
         self.clock = clock
         self.templates = templates
         self.calendars = calendars or CalendarStore()
         self.backdating_days = backdating_days
+        # Document kinds deemed served (electronically, through this system) when issued; "*": all.
+        # Empty, the default: a period that runs from a service waits for the service to be recorded.
+        self.served_at_issue = served_at_issue
 
     # --- public operations ----------------------------------------------------------------
 
@@ -270,11 +274,14 @@ class Engine:
         if t.unique is not None:
             correlation.check_unique(conn, proc, row, t, t.unique, actor)
         left: set[str] = set()
+        suspended: set[str] = set()
         entered: list = []
         if step.changes_state or step.reenters:
             deadline_rows.clear_overdue(conn, case, step)
             if step.changes_state:
-                left = {d.name for d in proc.deadlines_left(step.source, step.dest)}
+                left_now = proc.deadlines_left(step.source, step.dest)
+                left = {d.name for d in left_now}
+                suspended = {d.name for d in left_now if step.dest in d.suspended_in}
                 entered = proc.deadlines_entered(step.source, step.dest)
             else:  # leaving and entering the same state starts its deadlines afresh (a yearly check);
                 # a date held in the case data does not depend on the entry: it keeps running
@@ -283,8 +290,8 @@ class Engine:
         if lapsed is not None:  # the lapse closes its deadline whatever the destination: else it fires again
             left.add(lapsed["name"])
         if left:
-            deadline_rows.close(conn, case, left, t, occurred, now)
-        started = self._start_deadlines(conn, case, entered, occurred, payload)
+            deadline_rows.close(conn, case, left, t, occurred, now, suspended)
+        started = self._start_deadlines(conn, case, entered, occurred, payload, t, step.source)
         if lapsed is not None:
             deadline_rows.check_restarted(proc, t, started, occurred)
         entry = self.append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
@@ -333,11 +340,13 @@ class Engine:
         case.row["data"] = {**case.row["data"], "linked_cases": links}
 
     def _start_deadlines(self, conn: Connection, case: LoadedCase, entered: list,
-                         occurred: datetime, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+                         occurred: datetime, payload: Mapping[str, Any], t: Transition | None = None,
+                         source: str | None = None) -> list[dict[str, Any]]:
         if not entered:
             return []
         calendar = self.calendars.current(conn, case.calendar_revision)
-        return deadline_rows.start(conn, calendar, case, entered, occurred, payload)
+        return deadline_rows.start(conn, calendar, case, entered, occurred, payload, t, source,
+                                   self.served_at_issue)
 
     def append_history(self, conn: Connection, case: LoadedCase, *, trigger: str, actor: Actor,
                         payload: dict[str, Any], source: str | None, dest: str, occurred: datetime,

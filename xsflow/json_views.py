@@ -30,6 +30,9 @@ def deadline_view(row: Mapping[str, Any], proc: Procedure) -> dict[str, Any]:
         "due_date": day(row["due_date"]), "lapses_at": instant(row["lapses_at"]),
         "status": row["status"], "overdue": bool(row["overdue"]), "provisional": bool(row["provisional"]),
         "service_level": bool(row["service_level"]), "basis": row["basis"],
+        # The period's own history: why it started, what it waits for, when and why it ended.
+        "awaits_service": row.get("awaits_service") if row["status"] == "awaiting_service" else None,
+        "reason": row.get("reason"), "ended_at": instant(row.get("ended_at")), "end_reason": row.get("end_reason"),
     }
 
 
@@ -63,6 +66,8 @@ def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapp
         "overdue": not state.terminal and any(
             d["overdue"] or (now is not None and d["status"] == "pending" and d["lapses_at"] <= now)
             for d in deadlines),
+        # A period that runs from a document's service and waits for it (待送达): never overdue.
+        "awaiting_service": not state.terminal and any(d["status"] == "awaiting_service" for d in deadlines),
         "deadlines": [deadline_view(d, proc) for d in deadlines],
         "available_triggers": [] if state.terminal else available_triggers(proc, case["state"], actor),
         "documents": [document_view(d) for d in documents],
@@ -101,6 +106,7 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
             "name": d.name, "title": d.title, "while_in": sorted(d.while_in),
             "period": d.period_text,
             "on_lapse": d.on_lapse, "service_level": d.service_level, "basis": str(d.basis),
+            "from_service": d.from_service, "suspended_in": sorted(d.suspended_in),
         } for d in proc.deadlines],
         "documents": [{"kind": d.name, "title": d.title, "prefix": d.prefix, "basis": str(d.basis)}
                       for d in proc.documents],

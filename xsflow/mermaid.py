@@ -58,6 +58,11 @@ def markdown(procedures: Iterable[Procedure]) -> str:
             out += ["", "| 期限 | 期间 | 计算期间的状态 | 届满后 | 依据 |", "|---|---|---|---|---|"]
             for d in proc.deadlines:
                 after = f"`{d.on_lapse}`" if d.on_lapse else "列为逾期（办理时限）"
-                out.append(f"| `{d.name}` {d.title} | {d.period_text} | {'、'.join(sorted(d.while_in))} | {after} | {d.basis} |")
+                out.append(f"| `{d.name}` {d.title} | {d.period_text} | {'、'.join(sorted(d.while_in))}{suspended(d)} | {after} | {d.basis} |")
         out.append("")
     return "\n".join(out)
+
+
+def suspended(d) -> str:
+    """The states a period is suspended in (中止), after those it runs in."""
+    return f"（{'、'.join(sorted(d.suspended_in))}中止计算）" if d.suspended_in else ""

@@ -18,6 +18,7 @@ from .payloads import limit, unprintable
 from .registry import Registry
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history, inbound_events, incidents
 from .json_views import case_view, document_view, history_view, instant
+from .service import services_of
 
 MAX_LIMIT = 200
 
@@ -249,8 +250,8 @@ def open_incidents(conn: Connection, actor: Actor) -> Page:
 def get_case(engine: Any, conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
     case = engine.load_case(conn, case_id)
     actor.check_sees(case.agencies, case.proc.name)
-    return case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:],
-                     engine.clock.now())
+    return {**case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:],
+                        engine.clock.now()), "services": services_of(conn, case_id)}
 
 
 def inbound(conn: Connection, *, outcome: str | None = None, cursor: str | None = None,

@@ -46,7 +46,8 @@ class Xsflow:
 
     def __init__(self, url: str | None = None, *, registry: Registry, template_folders: Sequence[Path],
                  clock: Clock | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS,
-                 sender: liaison.Sender | None = None) -> None:
+                 sender: liaison.Sender | None = None,
+                 served_at_issue: frozenset[str] = frozenset()) -> None:
         self.db = Database(database_url(url))
         self.sender = sender or liaison.LogSender()  # the adapters pass the operator's (compose.py)
         self.registry = registry
@@ -54,7 +55,8 @@ class Xsflow:
         self.calendars = CalendarStore()
         self.templates = Templates(list(template_folders))
         self.engine = Engine(self.db, self.registry, clock=self.clock, templates=self.templates,
-                             calendars=self.calendars, backdating_days=backdating_days)
+                             calendars=self.calendars, backdating_days=backdating_days,
+                             served_at_issue=served_at_issue)
 
     def init(self, reference_files: Iterable[Path] = ()) -> InitReport:
         """Creates or migrates the schema and loads reference data; safe to run again."""

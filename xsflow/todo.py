@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Connection, Date, and_, exists, func, literal, or_, select, tuple_
 
 from .access import Actor
 from .calendar import OfficialCalendar, local_date
@@ -16,6 +16,7 @@ from .json_views import deadline_view, instant
 from .queries import Page, after_key, check_limit, encode_cursor, working_days_after
 from .queries import _scoped as visible_to  # the one definition of who sees a case
 from .registry import Registry
+from .service import RECORDERS as SERVICE_RECORDERS
 from .store.schema import cases, deadlines
 
 # A township or street government's user fires nothing; it supervises the teams in its area (附件2 第三条),
@@ -36,8 +37,10 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     pairs = actionable(registry, WATCHES.get(actor.role, actor.role))
     if not pairs:
         return Page([], None, 0)
-    mine = and_(cases.c.closed.is_(False), visible_to(actor),
-                tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state).in_(pairs))
+    acts = tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state).in_(pairs)
+    if actor.role in SERVICE_RECORDERS:  # the issuer records the service a period waits for (待送达)
+        acts = or_(acts, exists().where(deadlines.c.case_id == cases.c.id, deadlines.c.status == "awaiting_service"))
+    mine = and_(cases.c.closed.is_(False), visible_to(actor), acts)
     total = conn.execute(select(func.count()).select_from(cases).where(mine)).scalar_one()
 
     nearest = (select(deadlines.c.case_id, func.min(deadlines.c.due_date).label("due"))
@@ -51,12 +54,17 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     page = rows[:limit]
 
     soonest: dict[int, Any] = {}
+    waiting: set[int] = set()
     for d in conn.execute(select(deadlines).where(deadlines.c.case_id.in_([r["id"] for r in page]),
-                                                  deadlines.c.status == "pending")
+                                                  deadlines.c.status.in_(("pending", "awaiting_service")))
                           .order_by(deadlines.c.due_date, deadlines.c.lapses_at, deadlines.c.id)).mappings():
-        soonest.setdefault(d["case_id"], d)
+        if d["status"] == "awaiting_service":
+            waiting.add(d["case_id"])
+        else:
+            soonest.setdefault(d["case_id"], d)
     today = local_date(now)
-    items = [_item(r, registry, actor, soonest.get(r["id"]), calendar, today) for r in page]
+    items = [{**_item(r, registry, actor, soonest.get(r["id"]), calendar, today), "awaiting_service": r["id"] in waiting}
+             for r in page]
     last = page[-1] if len(rows) > limit else None
     return Page(items, encode_cursor([_day(last["due_key"]).isoformat(), last["id"]]) if last else None, total)
 

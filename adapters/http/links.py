@@ -16,6 +16,7 @@ P = "/api/v1"
 CASE, HISTORY, EVENTS = f"{P}/cases/{{case_id}}", f"{P}/cases/{{case_id}}/history", f"{P}/cases/{{case_id}}/events"
 DOCUMENT, FILE, CORRECTIONS = (f"{P}/documents/{{document_id}}", f"{P}/documents/{{document_id}}/file",
                                f"{P}/documents/{{document_id}}/corrections")
+SERVICE = f"{P}/documents/{{document_id}}/service"
 
 
 def _case(pointer: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -26,7 +27,8 @@ def _case(pointer: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
 
 def _document(pointer: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
     ref = {"document_id": f"$response.body#{pointer}"}
-    return {"Document": (DOCUMENT, "get", ref), "File": (FILE, "get", ref), "Correct": (CORRECTIONS, "post", ref)}
+    return {"Document": (DOCUMENT, "get", ref), "File": (FILE, "get", ref), "Correct": (CORRECTIONS, "post", ref),
+            "Serve": (SERVICE, "post", ref)}
 
 
 OFFICERS_OF = f"{P}/agencies/{{code}}/liaison-officers"
@@ -52,6 +54,7 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
         "agency": "$response.body#/items/0/agency", "procedure": "$response.body#/items/0/procedure",
         "band": "$response.body#/items/0/band"})},
     (f"{P}/todo", "get", "200"): _case("/items/0/case_id"),
+    (SERVICE, "post", "201"): {**_case("/case/id"), **_document("/document_id")},
     (f"{P}/incidents", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/register", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/certificates/enforcers", "get", "200"): _case("/items/0/case_id"),

@@ -266,11 +266,17 @@ class DeadlineOut(Schema):
     period = fields.Dict()
     due_date = fields.String(metadata={"format": "date"})
     lapses_at = fields.String(metadata=_INSTANT)
-    status = fields.String(validate=validate.OneOf(["pending", "met", "lapsed", "cancelled"]))
+    status = fields.String(validate=validate.OneOf(["pending", "met", "lapsed", "cancelled", "awaiting_service",
+                                                     "suspended"]))
     overdue = fields.Boolean(metadata={"description": "lapsed and not yet dealt with"})
     provisional = fields.Boolean()
     service_level = fields.Boolean()
     basis = fields.String()
+    awaits_service = fields.String(allow_none=True, metadata={
+        "description": "awaiting_service: the document kind whose service (送达) starts the period"})
+    reason = fields.String(allow_none=True, metadata={"description": "why this period started: 起算, 重新起算, 恢复计算, 送达"})
+    ended_at = fields.String(allow_none=True, metadata=_INSTANT)
+    end_reason = fields.String(allow_none=True, metadata={"description": "the act that ended it, with its basis"})
 
 
 class DocumentRef(Schema):
@@ -306,9 +312,12 @@ class CaseOut(Schema):
     data = fields.Dict()
     opened_at = fields.String(metadata=_INSTANT)
     overdue = fields.Boolean()
-    deadlines = fields.List(fields.Nested(DeadlineOut))
+    awaiting_service = fields.Boolean(metadata={"description": "a period waits for a document's service (待送达)"})
+    deadlines = fields.List(fields.Nested(DeadlineOut), metadata={
+        "description": "every period of the case, ended ones included, in order: its history"})
     available_triggers = fields.List(fields.String())
     documents = fields.List(fields.Nested(DocumentRef))
+    services = fields.List(fields.Dict(), metadata={"description": "how and when each document was served (GET only)"})
 
 
 class HistoryOut(Schema):
@@ -377,6 +386,7 @@ class TodoOut(Schema):
     deadline = fields.Nested(DeadlineOut, allow_none=True, metadata={"description": "the pending deadline whose last day is nearest"})
     working_days_left = fields.Integer(allow_none=True, metadata={"description": "working days after today up to the last day"})
     working_days_overdue = fields.Integer(allow_none=True, metadata={"description": "working days past the last day"})
+    awaiting_service = fields.Boolean(metadata={"description": "a period waits for the service (送达) of a document"})
 
 
 class AgencyOut(Schema):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
@@ -20,6 +20,7 @@ from xsflow.definitions import Procedure, Transition
 from xsflow.deadlines import recount
 from xsflow.errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
 from xsflow.payloads import case_title
+from xsflow.service import RECORDERS as SERVICE_RECORDERS, ServiceIn, record_service as record_document_service
 from xsflow.todo import todo as todo_query
 
 from .related import related_cases
@@ -28,7 +29,7 @@ from . import state_svg
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
 from .forms import FormField, describe, errors_by_field, form_values, read_form, schema_fields, whole_number
-from .text import DEADLINE_STATUS, as_date, as_instant, days_left_text, period_text, role_title
+from .text import DEADLINE_STATUS, as_date, as_instant, cn_instant, days_left_text, period_text, role_title
 
 OCCURRED = FormField("occurred_at", "发生时间", "datetime",
                      help="事项在现实中发生的时间（北京时间），例如通知送达之时；不填则为现在。期限自其所在日的次日起算。")
@@ -152,18 +153,30 @@ def deadline_rows(proc: Procedure, case: dict[str, Any], calendar: OfficialCalen
         past = d["status"] == "pending" and lapses is not None and lapses <= now and not case["closed"]
         stored = {"period_kind": d["period"]["kind"], "period": d["period"]["length"],
                   "start_date": as_date(d["period"]["start_date"]), "due_date": as_date(d["due_date"])}
-        try:
-            explanation = calendar.explain(recount(calendar, stored)).text().splitlines()
-        except ValueError as err:  # counted before a notice now loaded changed the days
-            explanation = [str(err)]
+        if d["status"] == "awaiting_service":
+            explanation = [f"该期限自{_document_of(proc, d['awaits_service'])}送达之日起算；送达登记后计算最后一日。"]
+        elif d["period"]["kind"] == "hours":
+            explanation = [f"按小时计算：自{cn_instant(as_instant(d['lapses_at']) - timedelta(hours=d['period']['length']))}起"
+                           f"{d['period']['length']}小时，至{cn_instant(d['lapses_at'])}届满；"
+                           "不因休息日、法定休假日顺延（《中华人民共和国民法典》第二百零一条第二款）。"]
+        else:
+            try:
+                explanation = calendar.explain(recount(calendar, stored)).text().splitlines()
+            except ValueError as err:  # counted before a notice now loaded changed the days
+                explanation = [str(err)]
         status_title = DEADLINE_STATUS.get(d["status"], d["status"])
         if past:
             status_title = "已超过办理时限" if d["service_level"] else "已届满，待系统自动处理"
         rows.append({**d, "overdue": (d["overdue"] or past) and not case["closed"], "status_title": status_title,
+                     "awaits_title": _document_of(proc, d.get("awaits_service")),
                      "period_text": period_text(d["period"]["kind"], d["period"]["length"]),
                      "explanation": explanation, "kind_title": "办理时限" if d["service_level"] else "法定期限",
                      "after": _after(proc, d["name"])})
     return rows
+
+
+def _document_of(proc: Procedure, kind: str | None) -> str:
+    return f"《{proc.document(kind).title}》" if kind else ""
 
 
 def _after(proc: Procedure, name: str) -> str:
@@ -203,8 +216,24 @@ def _history_title(proc: Procedure, entry: dict[str, Any]) -> str:
     return trigger_title_any(proc, entry["trigger"])
 
 
+SERVICE_FIELDS = schema_fields(ServiceIn)
+
+
+def service_rows(case: dict[str, Any], actor: Actor, failed: dict[str, Any] | None) -> dict[int, dict[str, Any]]:
+    """Each document's service (送达): as recorded, or a form for the bureau's staff who record it."""
+    served = {s["document_id"]: s for s in case.get("services", [])}
+    rows = {}
+    for d in case["documents"]:
+        row: dict[str, Any] = {"service": served.get(d["id"]), "values": {}, "errors": {}, "general": [],
+                               "form": actor.role in SERVICE_RECORDERS and d["id"] not in served}
+        if failed and failed.get("document_id") == d["id"]:
+            row.update(failed)
+        rows[d["id"]] = row
+    return rows
+
+
 def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None, banner: str | None = None,
-                status: int = 200):
+                status: int = 200, service_failed: dict[str, Any] | None = None):
     actor = current_actor()
     x = xs()
     with x.db.read() as conn:
@@ -229,6 +258,7 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
         history=history_rows(proc, entries, names), deadlines=deadline_rows(proc, case, calendar, x.clock.now()),
         data=describe(proc, case["data"], names), forms=built, related=related, names=names, banner=banner, occurred=OCCURRED,
         file_related=file_related,
+        services=service_rows(case, actor, service_failed), service_fields=SERVICE_FIELDS,
         transitions=[{"t": t, "sources": "、".join(titles[s] for s in t.sources),
                       "dest": titles[t.dest] if t.dest else "（状态不变）",
                       "who": "系统（期限届满）" if t.automatic else "、".join(_role(r) for r in sorted(t.roles))}
@@ -279,6 +309,37 @@ def fire(case_id: int, trigger: str):
         return render_case(case_id, forms={trigger: {**shown, "general": [err.message]}}, banner=err.message,
                            status=409)
     flash(f"已办理：{trigger_title(proc, trigger)}。", "success")
+    return redirect(url_for("web.case_page", case_id=case_id))
+
+
+@web.route("/cases/<id:case_id>/documents/<id:document_id>/service", methods=["POST"])
+@signed_in
+def record_service(case_id: int, document_id: int):
+    """送达登记 from the case page: the same record as POST /api/v1/documents/{id}/service."""
+    actor = current_actor()
+    x = xs()
+    body, problems = read_form(request.form, SERVICE_FIELDS)
+    shown = {"document_id": document_id, "values": form_values(request.form, SERVICE_FIELDS)}
+    failed = "未登记送达：请按提示修改后重新提交。"
+    if not problems:
+        try:
+            body = ServiceIn().load(body)
+        except ValidationError as err:
+            problems = err.messages  # type: ignore[assignment]
+    if problems:
+        errors, general = errors_by_field(problems, [s.name for s in SERVICE_FIELDS])
+        return render_case(case_id, banner=failed, status=422,
+                           service_failed={**shown, "errors": errors, "general": general})
+    try:
+        record_document_service(x.engine, actor, document_id, body)
+    except InvalidPayload as err:
+        errors, general = errors_by_field(err.fields, [s.name for s in SERVICE_FIELDS])
+        return render_case(case_id, banner=failed, status=422,
+                           service_failed={**shown, "errors": errors, "general": [err.message, *general]})
+    except TriggerNotAllowed as err:
+        return render_case(case_id, banner=err.message, status=409,
+                           service_failed={**shown, "errors": {}, "general": [err.message]})
+    flash("已登记送达。", "success")
     return redirect(url_for("web.case_page", case_id=case_id))
 
 

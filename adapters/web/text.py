@@ -8,8 +8,9 @@ from xsflow.calendar import SHANGHAI
 
 WEEKDAYS = "一二三四五六日"
 
-DEADLINE_STATUS = {"pending": "期限进行中", "met": "已按期办结", "lapsed": "已届满", "cancelled": "已取消"}
-PERIOD_UNIT = {"working_days": "个工作日", "days": "日"}
+DEADLINE_STATUS = {"pending": "期限进行中", "met": "已按期办结", "lapsed": "已届满", "cancelled": "已取消",
+                   "awaiting_service": "待送达", "suspended": "已中止"}
+PERIOD_UNIT = {"working_days": "个工作日", "days": "日", "hours": "小时"}
 
 
 def as_date(value: str | date | None) -> date | None:

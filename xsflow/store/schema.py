@@ -168,17 +168,23 @@ deadlines = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
     Column("name", String(60), nullable=False),
-    Column("period_kind", String(20), nullable=False),  # working_days | days
+    Column("period_kind", String(20), nullable=False),  # working_days | days | hours | fixed_date
     Column("period", Integer, nullable=False),
-    Column("start_date", Date, nullable=False),
-    Column("due_date", Date, nullable=False),
-    Column("lapses_at", UTC, nullable=False),
+    # Unknown (NULL) while the period waits for the service of the document it runs from (awaiting_service).
+    Column("start_date", Date, nullable=True),
+    Column("due_date", Date, nullable=True),
+    Column("lapses_at", UTC, nullable=True),
     Column("provisional", Boolean, nullable=False),
     Column("service_level", Boolean, nullable=False),
     Column("basis", String(300), nullable=False),
-    Column("status", String(20), nullable=False),  # pending | met | lapsed | cancelled
+    # pending | met | lapsed | cancelled | awaiting_service | suspended
+    Column("status", String(20), nullable=False),
     Column("overdue", Boolean, nullable=False),  # lapsed and not yet dealt with: on the overdue list
     Column("closed_at", UTC, nullable=True),
+    Column("awaits_service", String(60), nullable=True),  # the document kind whose service starts the period
+    Column("reason", String(500), nullable=True),  # why the period started (起算、重新起算、恢复计算、送达)
+    Column("ended_at", UTC, nullable=True),  # when the act that ended it took effect (met, lapsed, suspended…)
+    Column("end_reason", String(500), nullable=True),  # the act that ended it, with its basis
     Index(None, "status", "lapses_at"),
     Index(None, "case_id"),
 )
@@ -200,6 +206,25 @@ documents = Table(
     Column("history_seq", Integer, nullable=False),
     Column("corrects_id", Id, ForeignKey("documents.id"), nullable=True),
     UniqueConstraint("prefix", "year", "seq"),
+    Index(None, "case_id"),
+)
+
+# How and when an issued document was served (送达), once per document: a period that runs from the
+# service of a notice starts on `served_on` (xsflow/service.py).
+document_services = Table(
+    "document_services", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=False, unique=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("served_on", Date, nullable=False),  # the day service took effect, the period's start day
+    Column("delivered_on", Date, nullable=False),  # the day recorded (post: receipt; public notice: its publication)
+    Column("recipient", String(200), nullable=True),
+    Column("receipt", String(200), nullable=True),  # 送达回证、邮件号、电子送达记录
+    Column("note", Text, nullable=True),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_role", String(20), nullable=False),
+    Column("recorded_at", UTC, nullable=False),
     Index(None, "case_id"),
 )
 

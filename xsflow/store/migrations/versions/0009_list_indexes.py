@@ -5,7 +5,7 @@ took effect, each of these indexes yields the rows in id order from the filter's
 a page costs one index range however many cases the database holds (issue 14).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-04
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0009'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
