@@ -5,7 +5,7 @@ teams in their area. `agencies.government` names a team's government (itself an 
 xsflow/reference/township_governments.toml by `xsflow init`).
 
 Revision ID: 0006
-Revises: 0005 (re-chained at merge)
+Revises: 0005
 Create Date: 2026-12-04
 
 """
