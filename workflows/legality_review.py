@@ -76,6 +76,11 @@ class Submission(Payload):
 
     materials = codes(MATERIALS, what="送审材料", required=False, metadata={"title": "报送的材料（第11条）"})
     drafting_unit = text(max_length=200, metadata={"title": "起草单位（本单位内设机构起草时填写）"})
+    # The number the document is to carry once published (文号) and its uniform number (art. 8): the
+    # register (workflows/document_register.py) finds the review of a filed document by them.
+    document_number = text(max_length=100, metadata={"title": "拟发文号"})
+    uniform_number = text(max_length=100, metadata={"title": "统一编号"})
+    reference = text(max_length=200, metadata={"title": "外部系统编号"})  # the correlation key of another system's events
 
 
 class SupplementRequest(Payload):
