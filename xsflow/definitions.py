@@ -36,6 +36,15 @@ class Basis:
         return f"{text}（{self.note}）" if self.note else text
 
 
+UNVERIFIED_MARK = "※"  # on diagrams: the article was not checked against the published text
+UNVERIFIED_TEXT = "标※者，依据条文系据摘要编写，尚未与公布文本核对"
+
+
+def unverified(basis: Basis | None) -> bool:
+    """True when `basis` names an article not yet checked against the published text."""
+    return basis is not None and not basis.verified
+
+
 @dataclass(frozen=True)
 class Rule:
     """A rule whose articles are cited, e.g. `Rule("《秀山自治县行政执法监督制度》").art(13)`."""
