@@ -131,13 +131,18 @@ class Desk:
 
 
 def legality_review(desk: Desk) -> None:
-    """补正通知, then 终止审核意见书 when the 5 working days lapse (art. 13); 合法性审查意见书 (art. 10)."""
+    """补正通知, then 终止审核意见书 when the 5 working days lapse (art. 13), revoked by 撤销终止审核意见书决定书 when
+    the paper supplement received in time is registered late; 合法性审查意见书 (art. 10)."""
     police = clerk("gaj")
     draft = desk.open(police, "legality_review", "gaj", "关于规范城区电动自行车通行管理的通知", "2025-09-22 09:00")
     desk.fire(REVIEWER, draft, "request_supplement", "2025-09-26 10:00",
               {"missing": ["legal_basis", "consultation_record"], "note": "征求意见情况应附公开征求意见的起止时间和采纳情况说明。"})
     desk.fire(police, draft, "supplement", "2025-10-09 16:00", {"items": ["legal_basis"]})
     desk.tick("2025-10-13 09:00")  # the 5 working days (National Day counted out) ended 2025-10-10 24:00
+    # art. 13: the paper supplement reached the bureau on 10-10 but was registered after the lapse
+    desk.fire(REVIEWER, draft, "reopen", "2025-10-13 15:00", {"received_on": "2025-10-10", "reason": (
+        "起草单位于2025年10月10日将征求意见及意见采纳情况的纸质材料送至本局收发室，因收文登记延误，"
+        "未在补正期限届满前录入系统。")})
     other = desk.open(police, "legality_review", "gaj", "关于加强城区餐饮油烟污染防治管理的通知", "2025-10-14 09:00")
     desk.fire(REVIEWER, other, "accept", "2025-10-15 09:00")
     desk.fire(REVIEWER, other, "issue_opinion", "2025-10-24 10:00", {"conclusion": "revise", "reasons": (

@@ -209,8 +209,7 @@ def test_refused_triggers_name_the_reason_and_change_nothing(server: Server):
     post_event(server, t["reviewer"], cid, {"trigger": "accept", "occurred_at": "2025-03-04T09:00:00+08:00"})
     before = snapshot(server, t["supervisor"], cid)
 
-    wrong_state = post_event(server, t["reviewer"], cid, {"trigger": "request_supplement",
-                                                          "payload": {"missing": ["legal_basis"]},
+    wrong_state = post_event(server, t["reviewer"], cid, {"trigger": "accept",  # accepted already
                                                           "occurred_at": "2025-03-05T09:00:00+08:00"})
     err = assert_error(wrong_state, 409, "trigger_not_allowed")
     assert "审查中" in err["message"]  # the current state, as the clerk knows it

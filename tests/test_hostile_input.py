@@ -235,18 +235,16 @@ def test_oversized_deep_undecodable_and_out_of_range_bodies_are_refused(server: 
             attacker.refused("not_an_object", 422, **post, raw=not_object)
 
     nul = attacker.refused("unstorable_text", 422, "POST", "/api/v1/cases", t["clerk"], body={
-        "procedure": LR, "agency": UNIT, "title": "草案\u0000", "data": {"note": ["ok", "\ud800"]}})
-    assert set(nul["fields"]) == {"title", "data.note.1"}, nul
+        "procedure": LR, "agency": UNIT, "title": "草案\u0000", "data": {"materials": ["legal_basis", "\ud800"]}})
+    assert set(nul["fields"]) == {"title", "data.materials.1"}, nul
 
-    # The limits leave room for real work: 900 KB of data nested sixteen levels deep is stored as sent.
-    nested: Any = {"text": "材" * 300_000}
-    for level in range(7):
-        nested = {f"level{level}": [nested]}
-    body = {"procedure": LR, "agency": UNIT, "title": "大件材料", "data": nested,
-            "occurred_at": "2025-03-03T09:00:00+08:00"}
+    # The limits leave room for real work: every field of the opening data at its full length is stored as sent.
+    full = {"drafting_unit": "材" * 200, "document_number": "号" * 100, "uniform_number": "编" * 100,
+            "materials": ["draft_and_explanation", "legal_basis", "consultation_record", "other"]}
+    body = {"procedure": LR, "agency": UNIT, "title": "大件材料", "data": full, "occurred_at": "2025-03-03T09:00:00+08:00"}
     r = attacker.send("control", "POST", "/api/v1/cases", t["clerk"], raw=json.dumps(body, ensure_ascii=False).encode())
     assert r.status == 201, r.body
-    assert server.call("GET", f"/api/v1/cases/{r.body['id']}", t["clerk"]).body["data"] == nested
+    assert server.call("GET", f"/api/v1/cases/{r.body['id']}", t["clerk"]).body["data"] == full
 
 
 # --- SQL and HTML as data --------------------------------------------------------------------------
@@ -255,7 +253,7 @@ def test_oversized_deep_undecodable_and_out_of_range_bodies_are_refused(server: 
 def test_sql_and_html_in_every_text_field_are_kept_as_data_and_escaped_on_pages(server: Server, attacker: Attacker):
     """SQL and HTML in titles, data, payloads, correlation keys, reasons, query values and headers are stored verbatim or refused with 4xx, and every page shows them escaped."""
     t = people(server)
-    data = {"reference": SQL, "note": HOSTILE, HTML: SQL}
+    data = {"reference": SQL, "drafting_unit": HOSTILE, "document_number": HTML}
     review = open_review(server, t["clerk"], title=HOSTILE, data=data)
     assert (review["title"], review["data"]) == (HOSTILE, data)
     r = server.call("POST", f"/api/v1/cases/{review['id']}/events", t["reviewer"], {
@@ -493,8 +491,8 @@ def test_control_characters_are_refused_per_kind_of_field(server: Server, attack
                                body={**base, "title": f"草案{bad}"})
         assert "不允许" in err["fields"]["title"][0], err
         err = attacker.refused("control_character", 422, "POST", "/api/v1/cases", t["clerk"],
-                               body={**base, "title": "草案", "data": {"note": [f"a{bad}"], f"k{bad}": 1}})
-        assert {"data.note.0"} <= set(err["fields"]), err
+                               body={**base, "title": "草案", "data": {"materials": [f"a{bad}"], "drafting_unit": f"a{bad}", f"k{bad}": 1}})
+        assert {"data.materials.0", "data.drafting_unit"} <= set(err["fields"]), err
     err = attacker.refused("control_character", 422, "POST", "/api/v1/cases", t["clerk"],
                            body={**base, "title": "第一行\n第二行"})
     assert "换行" in err["fields"]["title"][0]

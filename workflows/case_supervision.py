@@ -46,6 +46,7 @@ Where both rules are silent (each choice is repeated where it is declared):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -59,7 +60,9 @@ from xsflow.payloads import Payload, choice, codes, text
 from .leads import lead
 
 COUNTY = Rule("《秀山自治县行政执法监督制度》")
-REGULATION = Rule("《行政执法监督条例》")
+# verified=False: art. 26–31 were encoded from a summary (xsflow/reference/administrative_enforcement_supervision_regulation.md);
+# every basis citing them is marked on GET /api/v1/procedures and on the diagrams until checked.
+REGULATION = Rule("《行政执法监督条例》", verified=False)
 REGULATION_IN_FORCE = date(2026, 2, 1)  # 国务院令第825号：自2026年2月1日起施行
 
 RECTIFICATION_WORKING_DAYS = 10  # art. 32: 自收到《行政执法监督意见书》之日起10个工作日内
@@ -566,7 +569,8 @@ case_supervision_v2 = procedure(
                    basis=REGULATION.art(31), title="通报监督结果，结案"),
     ],
     deadlines=[
-        rectification_deadline(COUNTY.art(32, note="填充《行政执法监督条例》第27条、第28条所称规定时限")),
+        rectification_deadline(replace(COUNTY.art(32, note="填充《行政执法监督条例》第27条、第28条所称规定时限"),
+                                       verified=False)),
         deadline("decision", title="执行监督决定期限", while_in=S.EXECUTING_DECISION, set_by="period_days",
                  from_service="supervision_decision", on_lapse="decision_lapsed",
                  basis=REGULATION.art(29, note="决定所定期限，自决定送达之日起算")),

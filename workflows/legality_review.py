@@ -6,6 +6,15 @@ bureau with the materials of art. 11. Missing materials are listed all at once a
 supplied within 5 working days; when that lapses, the bureau issues a termination opinion
 (art. 13). A draft not reviewed, or found unlawful, may not go to collective deliberation
 (art. 9).
+
+What the rule leaves open, and what is done here (docs/decisions.md, "Legality review"):
+- the lapse issues the termination opinion at once (the county's wish), or — by configuration,
+  `[supplement_lapse]` in service_levels/legality_review.toml — drafts it for the reviewer to issue;
+- the opinion is the bureau's act (art. 13): a supplement that reached the bureau on paper within
+  the period but was recorded late reopens the case, by the bureau's reviewer, with the reason and
+  the date of receipt; the opinion is revoked by a numbered revocation, and both stay in the history;
+- a supplement may be asked for during the review too, with its own 5 working days;
+- `accept` checks the materials of art. 11 recorded as submitted; the notice lists what is missing.
 """
 from __future__ import annotations
 
@@ -13,11 +22,13 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from datetime import date
+
 from xsflow.definitions import (TIMER, Guard, Rule, deadline, document, procedure, service_level, state,
                                 transition)
-from xsflow.payloads import Payload, choice, codes, text
+from xsflow.payloads import Payload, choice, codes, day, text
 
-from .settings import service_level_setting
+from .settings import choice_setting, service_level_setting
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
 
@@ -28,6 +39,21 @@ MATERIALS = {  # art. 11
     "other": "其他与制定该规范性文件有关的材料",
 }
 
+# Art. 11 (一)–(三) must be there; (四) “其他与制定该规范性文件有关的材料” only where there are any.
+REQUIRED = {
+    "draft_and_explanation": RULE.art(11, "一"),
+    "legal_basis": RULE.art(11, "二"),
+    "consultation_record": RULE.art(11, "三"),
+}
+
+LAPSE_MODES = {"issue": "期限届满即由系统出具终止审核意见书", "draft": "期限届满拟制终止审核意见书，由审查人员签发"}
+
+
+def lapse_mode() -> str:
+    """`issue` or `draft`: read when a lapse fires, so a changed setting applies from the next lapse."""
+    return str(choice_setting("legality_review", "supplement_lapse", LAPSE_MODES)["mode"])
+
+
 CONCLUSIONS = {"lawful": "合法", "revise": "修改后可提交", "unlawful": "不合法"}
 
 
@@ -35,26 +61,54 @@ class Stage(StrEnum):
     SUBMITTED = "submitted"
     AWAITING_SUPPLEMENT = "awaiting_supplement"
     UNDER_REVIEW = "under_review"
+    TERMINATION_DRAFTED = "termination_drafted"
     OPINION_ISSUED = "opinion_issued"
     TERMINATED = "terminated"
     WITHDRAWN = "withdrawn"
 
 
-OPEN = (Stage.SUBMITTED, Stage.AWAITING_SUPPLEMENT, Stage.UNDER_REVIEW)
+OPEN = (Stage.SUBMITTED, Stage.AWAITING_SUPPLEMENT, Stage.UNDER_REVIEW, Stage.TERMINATION_DRAFTED)
+
+
+class Submission(Payload):
+    """What the drafting unit sends (art. 10–11): the materials it submits, and who drafted the text
+    when that is not the agency itself (an office inside it). Nothing here is the bureau's."""
+
+    materials = codes(MATERIALS, what="送审材料", required=False, metadata={"title": "报送的材料（第11条）"})
+    drafting_unit = text(max_length=200, metadata={"title": "起草单位（本单位内设机构起草时填写）"})
+    # The number the document is to carry once published (文号) and its uniform number (art. 8): the
+    # register (workflows/document_register.py) finds the review of a filed document by them.
+    document_number = text(max_length=100, metadata={"title": "拟发文号"})
+    uniform_number = text(max_length=100, metadata={"title": "统一编号"})
+    reference = text(max_length=200, metadata={"title": "外部系统编号"})  # the correlation key of another system's events
 
 
 class SupplementRequest(Payload):
-    missing = codes(MATERIALS, what="材料")
-    note = text(max_length=2000)
+    # Omitted: every material of art. 11 (一)–(三) not recorded as submitted. Given: it must name
+    # each of those (一次性告知), and may add a submitted one that does not meet the requirements.
+    missing = codes(MATERIALS, what="材料", required=False, metadata={"title": "需补正的材料"})
+    note = text(max_length=2000, metadata={"title": "补正说明"})
 
 
 class Supplement(Payload):
-    items = codes(MATERIALS, what="材料")
+    items = codes(MATERIALS, what="材料", metadata={"title": "补正的材料"})
 
 
 class Opinion(Payload):
-    conclusion = choice(CONCLUSIONS, what="审查结论")
-    reasons = text(max_length=20000)
+    conclusion = choice(CONCLUSIONS, what="审查结论", metadata={"title": "审查结论"})
+    reasons = text(max_length=20000, metadata={"title": "审查意见"})
+
+
+class Reopen(Payload):
+    """Art. 13 read with the bureau's duty to act on what it received: the paper supplement that came
+    in time. The date of receipt must fall within the period; the reason says why it was recorded late."""
+
+    received_on = day(required=True, metadata={"title": "纸质补正材料收到日期"})
+    reason = text(max_length=2000, required=True, min_length=1, metadata={"title": "重新审查的理由（逾期登记的原因）"})
+
+
+class IssueTermination(Payload):
+    note = text(max_length=2000, metadata={"title": "签发说明"})
 
 
 def still_missing(data: Mapping[str, Any], payload: Mapping[str, Any]) -> list[str]:
@@ -62,8 +116,21 @@ def still_missing(data: Mapping[str, Any], payload: Mapping[str, Any]) -> list[s
     return [m for m in data.get("missing", []) if m not in supplied]
 
 
+def absent(data: Mapping[str, Any]) -> list[str] | None:
+    """The required materials (art. 11 (一)–(三)) neither submitted nor supplied; None when the case
+    records no list of submitted materials (opened without one: the reviewer's own list governs)."""
+    if "materials" not in data:
+        return None
+    present = set(data["materials"]) | set(data.get("supplied", []))
+    return [m for m in REQUIRED if m not in present]
+
+
 def note_missing(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
-    return {**data, "missing": list(payload["missing"]), "supplied": []}
+    missing = list(payload.get("missing") or absent(data) or [])
+    # what was supplied for an earlier notice counts as submitted from now on
+    submitted = list(dict.fromkeys([*data.get("materials", []), *data.get("supplied", [])]))
+    kept = {"materials": submitted} if "materials" in data else {}
+    return {**data, **kept, "missing": missing, "supplied": []}
 
 
 def note_supplied(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,12 +142,29 @@ def note_conclusion(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict
     return {**data, "conclusion": payload["conclusion"]}
 
 
+def note_lapse(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The lapse keeps the period's last day: a reopening checks the date of receipt against it."""
+    return {**data, "supplement_period": {"due_date": payload.get("due_date")}}
+
+
+def note_reopened(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The paper supplement received in time completed the materials asked for."""
+    record = {"received_on": payload["received_on"], "reason": payload["reason"],
+              "materials": list(still_missing(data, {}))}
+    return {**data, "supplied": list(dict.fromkeys([*data.get("supplied", []), *data.get("missing", [])])),
+            "reopenings": [*data.get("reopenings", []), record]}
+
+
 def titles(codes: list[str]) -> list[str]:
     return [MATERIALS[c] for c in codes]
 
 
 def notice_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
-    return {"missing_titles": titles(facts["payload"]["missing"])}
+    data = facts["data"]
+    submitted = set(data.get("materials", []))
+    # a material listed though submitted did not meet the requirements (art. 13 “不符合要求”)
+    return {"missing_titles": [MATERIALS[c] + ("（已报送，但不符合要求）" if c in submitted else "")
+                               for c in data["missing"]]}
 
 
 def termination_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,7 +174,15 @@ def termination_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
         "notice": notices[-1] if notices else None,
         "requested_titles": titles(data.get("missing", [])),
         "outstanding_titles": titles(still_missing(data, {})),
+        "due_date": (data.get("supplement_period") or {}).get("due_date"),
     }
+
+
+def revocation_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    revoked = [d for d in facts["earlier_documents"] if d["kind"] == "termination_opinion"]
+    return {"revoked": revoked[-1] if revoked else None,
+            "due_date": (facts["data"].get("supplement_period") or {}).get("due_date"),
+            "received_titles": titles(facts["data"]["reopenings"][-1]["materials"])}
 
 
 def opinion_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,31 +192,98 @@ def opinion_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
 ALL_SUPPLIED = Guard(lambda data, payload: not still_missing(data, payload),
                      refusal="补正材料尚未齐全")
 
+
+def _absent_text(data: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
+    return ("送审材料不齐全，不能受理审查：缺少" + "、".join(
+        f"{MATERIALS[c]}（{REQUIRED[c].article}）" for c in absent(data) or []) + "。请一次性告知起草单位补正（第13条）。")
+
+
+MATERIALS_COMPLETE = Guard(lambda data, payload: not absent(data), refusal="送审材料不齐全", explain=_absent_text)
+
+
+def _request_covers(data: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+    missing = absent(data)
+    if missing is None:
+        return bool(payload.get("missing"))
+    listed = payload.get("missing") or missing
+    return bool(listed) and set(missing) <= set(listed)
+
+
+def _request_text(data: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
+    missing = absent(data)
+    if missing is None:
+        return "本案未登记报送的材料，请逐项列出需补正的材料。"
+    if not missing and not payload.get("missing"):
+        return "报送的材料已齐全，没有需补正的材料；如有材料不符合要求，请列出该材料。"
+    left = [c for c in missing if c not in payload.get("missing", [])]
+    return ("应当一次性告知全部需补正的材料（第13条），尚未列出：" + "、".join(MATERIALS[c] for c in left) + "。")
+
+
+COVERS_MISSING = Guard(_request_covers, refusal="补正通知未列全缺少的材料", explain=_request_text, field="missing")
+
+
+def _received_in_period(data: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+    due = (data.get("supplement_period") or {}).get("due_date")
+    return due is not None and str(payload["received_on"]) <= due
+
+
+def _received_text(data: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
+    due = (data.get("supplement_period") or {}).get("due_date")
+    if due is None:
+        return "本案没有届满的补正期限，不能以期限内收到补正材料为由重新审查。"
+    d = date.fromisoformat(due)
+    return (f"收到日期{payload['received_on']}晚于补正期限的最后一日（{d.year}年{d.month}月{d.day}日）："
+            "期限届满后收到的材料不能使终止审核意见书撤销，请起草单位重新报送审查。")
+
+
+RECEIVED_IN_PERIOD = Guard(_received_in_period, refusal="收到日期不在补正期限内", explain=_received_text,
+                           field="received_on")
+ISSUES_AT_LAPSE = Guard(lambda data, payload: lapse_mode() == "issue", refusal="按配置期限届满时拟制终止审核意见书")
+DRAFTS_AT_LAPSE = Guard(lambda data, payload: lapse_mode() == "draft", refusal="按配置期限届满时直接出具终止审核意见书")
+REOPEN_BASIS = RULE.art(13, note="终止审核意见书是县司法局的行为：期限内已送达的纸质补正材料逾期登记的，由县司法局撤销并恢复审查")
+
 legality_review = procedure(
     "legality_review", version=1, title="规范性文件合法性审查", initial=Stage.SUBMITTED,
-    basis=RULE.art(10), opened_by="clerk",
+    basis=RULE.art(10), opened_by="clerk", data=Submission,
     states=[
         state(Stage.SUBMITTED, "已送审", basis=RULE.art(10)),
         state(Stage.AWAITING_SUPPLEMENT, "待补正材料", basis=RULE.art(13)),
         state(Stage.UNDER_REVIEW, "审查中", basis=RULE.art(11)),
+        state(Stage.TERMINATION_DRAFTED, "终止审核意见书待签发",
+              basis=RULE.art(13, note="逾期不补充的，县司法局出具终止审核意见书；按配置由审查人员签发")),
         state(Stage.OPINION_ISSUED, "已出具审查意见", basis=RULE.art(9), terminal=True),
         state(Stage.TERMINATED, "已终止审查", basis=RULE.art(13), terminal=True),
         state(Stage.WITHDRAWN, "已撤回", basis=RULE.art(10, note="送审由起草单位提出，亦可由其撤回"), terminal=True),
     ],
     transitions=[
         transition("accept", Stage.SUBMITTED, Stage.UNDER_REVIEW, role="reviewer", basis=RULE.art(11),
-                   title="材料齐全，受理审查"),
-        transition("request_supplement", Stage.SUBMITTED, Stage.AWAITING_SUPPLEMENT, role="reviewer",
-                   payload=SupplementRequest, effect=note_missing, issues="supplement_notice",
-                   basis=RULE.art(13, note="一次性告知"), title="一次性告知补正材料"),
+                   guard=MATERIALS_COMPLETE, title="材料齐全，受理审查"),
+        transition("request_supplement", (Stage.SUBMITTED, Stage.UNDER_REVIEW), Stage.AWAITING_SUPPLEMENT,
+                   role="reviewer", payload=SupplementRequest, guard=COVERS_MISSING, effect=note_missing,
+                   issues="supplement_notice",
+                   basis=RULE.art(13, note="资料不齐或者不符合要求的，一次性告知；审查中发现的亦同"),
+                   title="一次性告知补正材料"),
         transition("supplement", Stage.AWAITING_SUPPLEMENT, Stage.UNDER_REVIEW, role=("clerk", "system"),
                    payload=Supplement, guard=ALL_SUPPLIED, effect=note_supplied, basis=RULE.art(13),
                    title="补齐材料"),
         transition("supplement", Stage.AWAITING_SUPPLEMENT, None, role=("clerk", "system"),
                    payload=Supplement, effect=note_supplied, basis=RULE.art(13), title="补正部分材料"),
         transition("supplement_lapsed", Stage.AWAITING_SUPPLEMENT, Stage.TERMINATED, role=TIMER,
-                   issues="termination_opinion", basis=RULE.art(13, note="逾期不补充的，出具终止审核意见书"),
-                   title="逾期未补正，终止审核"),
+                   guard=ISSUES_AT_LAPSE, effect=note_lapse, issues="termination_opinion",
+                   basis=RULE.art(13, note="逾期不补充的，出具终止审核意见书"), title="逾期未补正，终止审核"),
+        transition("supplement_lapsed", Stage.AWAITING_SUPPLEMENT, Stage.TERMINATION_DRAFTED, role=TIMER,
+                   guard=DRAFTS_AT_LAPSE, effect=note_lapse,
+                   basis=RULE.art(13, note="逾期不补充的，出具终止审核意见书；按配置拟制后由审查人员签发"),
+                   title="逾期未补正，拟制终止审核意见书"),
+        transition("issue_termination", Stage.TERMINATION_DRAFTED, Stage.TERMINATED, role="reviewer",
+                   payload=IssueTermination, issues="termination_opinion",
+                   basis=RULE.art(13, note="逾期不补充的，出具终止审核意见书"), title="签发终止审核意见书"),
+        transition("reopen", Stage.TERMINATION_DRAFTED, Stage.UNDER_REVIEW, role="reviewer", payload=Reopen,
+                   guard=RECEIVED_IN_PERIOD, effect=note_reopened, basis=REOPEN_BASIS,
+                   title="期限内收到纸质补正材料，恢复审查"),
+        transition("reopen", Stage.TERMINATED, Stage.UNDER_REVIEW, role="reviewer", payload=Reopen,
+                   guard=RECEIVED_IN_PERIOD, effect=note_reopened, issues="termination_revocation",
+                   basis=REOPEN_BASIS, reopens=True, title="期限内收到纸质补正材料，撤销终止审核意见书并恢复审查"),
         transition("issue_opinion", Stage.UNDER_REVIEW, Stage.OPINION_ISSUED, role="reviewer",
                    payload=Opinion, effect=note_conclusion, issues="legality_review_opinion",
                    basis=RULE.art(9), title="出具合法性审查意见"),
@@ -145,6 +304,8 @@ legality_review = procedure(
                  facts=notice_facts),
         document("termination_opinion", title="终止审核意见书", prefix="秀山司终", basis=RULE.art(13),
                  facts=termination_facts),
+        document("termination_revocation", title="撤销终止审核意见书决定书", prefix="秀山司撤", basis=REOPEN_BASIS,
+                 facts=revocation_facts),
         document("legality_review_opinion", title="合法性审查意见书", prefix="秀山司审", basis=RULE.art(10),
                  facts=opinion_facts),
     ],

@@ -31,3 +31,13 @@ def service_level_setting(procedure: str, name: str) -> dict[str, Any]:
         return service_levels(procedure)[name]
     except KeyError:
         raise KeyError(f"service level [{name}] is missing from service_levels/{procedure}.toml") from None
+
+
+def choice_setting(procedure: str, name: str, allowed: dict[str, str]) -> dict[str, Any]:
+    """The setting `[name]` of the procedure's file whose `mode` is one of `allowed` (mode → meaning),
+    e.g. {mode, source}; a value outside `allowed` stops the load with a message naming the file."""
+    setting = service_level_setting(procedure, name)
+    if setting.get("mode") not in allowed:
+        raise ValueError(f"[{name}] mode = {setting.get('mode')!r} in service_levels/{procedure}.toml "
+                         f"is not one of {sorted(allowed)}")
+    return setting

@@ -30,10 +30,22 @@ class Basis:
     source: str
     article: str = ""
     note: str = ""
+    # False: the article was taken from a summary and not yet checked against the published text
+    # (shown on GET /api/v1/procedures and on the diagrams so the operator knows what to verify).
+    verified: bool = True
 
     def __str__(self) -> str:
         text = f"{self.source}{self.article}"
         return f"{text}（{self.note}）" if self.note else text
+
+
+UNVERIFIED_MARK = "※"  # on diagrams: the article was not checked against the published text
+UNVERIFIED_TEXT = "标※者，依据条文系据摘要编写，尚未与公布文本核对"
+
+
+def unverified(basis: Basis | None) -> bool:
+    """True when `basis` names an article not yet checked against the published text."""
+    return basis is not None and not basis.verified
 
 
 @dataclass(frozen=True)
@@ -42,9 +54,11 @@ class Rule:
 
     title: str
 
+    verified: bool = True  # False: articles cited from a summary, not checked against the published text
+
     def art(self, number: int | str, item: int | str | None = None, *, note: str = "") -> Basis:
         article = f"第{number}条" + (f"第（{item}）项" if item is not None else "")
-        return Basis(self.title, article, note)
+        return Basis(self.title, article, note, self.verified)
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,10 @@ class Guard:
 
     test: Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
     refusal: str
+    # Optional: the refusal in full from (case data, payload), e.g. naming the missing materials.
+    explain: Callable[[Mapping[str, Any], Mapping[str, Any]], str] | None = None
+    # Optional: the payload field at fault; the refusal is then a 422 on that field, not a 409.
+    field: str | None = None
 
 
 Effect = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
@@ -155,6 +173,9 @@ class Transition:
     # A payload field naming the agency that acts (a member unit proposing a topic): the engine fills
     # it with a clerk's own agency, refuses another, and requires it to be one of the case's agencies.
     acting_agency: str | None = None
+    # It leaves a terminal state (an act of the bureau revoked: art. 13 legality review reopened).
+    # Not offered in to-do lists or as an available trigger; fired deliberately by its role.
+    reopens: bool = False
 
     @property
     def automatic(self) -> bool:
@@ -340,13 +361,14 @@ def transition(
     links: Iterable[CaseLink] = (),
     opens: Opens | None = None,
     acting_agency: str | None = None,
+    reopens: bool = False,
 ) -> Transition:
     sources = (str(source),) if isinstance(source, str) else tuple(str(s) for s in source)
     dest = str(dest) if dest is not None else None
     roles = frozenset((role,) if isinstance(role, str) else role)
     issued = (issues,) if isinstance(issues, str) else tuple(issues)
     return Transition(trigger, sources, dest, roles, basis, title, payload, guard, effect, issued,
-                      cancels_deadlines, not_before, unique, tuple(links), opens, acting_agency)
+                      cancels_deadlines, not_before, unique, tuple(links), opens, acting_agency, reopens)
 
 
 def deadline(
@@ -493,7 +515,7 @@ def check(proc: Procedure) -> list[str]:
             if kind not in kinds:
                 problems.append(f"{where} issues undeclared document {kind!r}")
         for src in t.sources:
-            if _terminal(proc, src):
+            if _terminal(proc, src) and not t.reopens:
                 problems.append(f"{where} leaves terminal state {src!r}")
         if t.not_before is not None and t.not_before.basis is None:
             problems.append(f"{where} has a not_before rule without legal basis")

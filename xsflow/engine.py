@@ -120,7 +120,7 @@ class Engine:
         data = dict(data or {})
         if correlation_key is not None:
             data.setdefault(proc.correlation_field, correlation_key)
-        data = validated_data(proc, data)
+        data = validated_data(proc, data, actor.role)
         check_links(conn, self.registry, actor, proc.links, data, data, {}, prefix="data.",
                     message="立案信息有误，请逐项修改。")
         problems: dict[str, list[str]] = {}
@@ -249,7 +249,8 @@ class Engine:
             raise VersionConflict(
                 f"案件已被他人更新（您看到的是第 {expected_version} 版，现在是第 {row['version']} 版），请刷新后重新办理。",
                 case_id=row["id"], version=row["version"])
-        payload = acting(candidates[0], actor, validated_payload(candidates[0], payload), case.agencies)
+        payload = acting(candidates[0], actor, validated_payload(candidates[0], payload, proc, actor.role),
+                         case.agencies)
         check_after_last_event(row, occurred)
         for d in case.deadlines:
             if d["status"] == "pending" and not d["service_level"] and d["lapses_at"] <= occurred:

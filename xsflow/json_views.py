@@ -11,7 +11,7 @@ from typing import Any
 
 from . import private
 from .access import Actor
-from .definitions import Procedure
+from .definitions import Procedure, unverified
 
 
 def instant(value: datetime | None) -> str | None:
@@ -93,21 +93,26 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
         "correlation_field": proc.correlation_field, "opening_event": proc.opening_event,
         # Per agency the key other systems send is "<agency code>/<value>"; while open, it finds the open case only.
         "correlation_per_agency": proc.correlation_per_agency, "correlation_while_open": proc.correlation_while_open,
-        "states": [{"name": s.name, "title": s.title, "terminal": s.terminal, "basis": str(s.basis)}
-                   for s in proc.states],
+        # `verified` false: the article was cited from a summary, not checked against the published text
+        "unverified": sum(1 for x in (proc, *proc.states, *proc.transitions, *proc.deadlines, *proc.documents)
+                          if unverified(x.basis)),
+        "states": [{"name": s.name, "title": s.title, "terminal": s.terminal, "basis": str(s.basis),
+                    "verified": not unverified(s.basis)} for s in proc.states],
         "transitions": [{
             "trigger": t.trigger, "title": t.title, "sources": list(t.sources), "dest": t.dest or None,
             "roles": sorted(t.roles), "automatic": t.automatic, "issues": list(t.issues), "basis": str(t.basis),
             "guard": t.guard.refusal if t.guard else None,
             "not_before": f"{t.not_before.reason}（{t.not_before.basis}）" if t.not_before else None,
             "payload": sorted(t.payload().fields) if t.payload else [],
+            "verified": not unverified(t.basis),
         } for t in proc.transitions],
         "deadlines": [{
             "name": d.name, "title": d.title, "while_in": sorted(d.while_in),
             "period": d.period_text,
             "on_lapse": d.on_lapse, "service_level": d.service_level, "basis": str(d.basis),
             "from_service": d.from_service, "suspended_in": sorted(d.suspended_in),
+            "verified": not unverified(d.basis),
         } for d in proc.deadlines],
-        "documents": [{"kind": d.name, "title": d.title, "prefix": d.prefix, "basis": str(d.basis)}
-                      for d in proc.documents],
+        "documents": [{"kind": d.name, "title": d.title, "prefix": d.prefix, "basis": str(d.basis),
+                       "verified": not unverified(d.basis)} for d in proc.documents],
     }

@@ -13,7 +13,7 @@ from typing import Any
 from transitions import Machine, MachineError
 
 from .definitions import Procedure, Transition
-from .errors import TriggerNotAllowed
+from .errors import InvalidPayload, TriggerNotAllowed
 
 
 class _Cursor:
@@ -77,8 +77,11 @@ class ProcedureMachine:
         except MachineError:
             raise TriggerNotAllowed(self._refusal(state, trigger), trigger=trigger, state=state) from None
         if cursor.fired is None:  # every candidate's guard said no
-            refusals = [t.guard.refusal for t in proc.transitions_for(trigger)
-                        if state in t.sources and t.guard is not None]
+            guards = [t.guard for t in proc.transitions_for(trigger) if state in t.sources and t.guard is not None]
+            refusals = [g.explain(data, payload) if g.explain else g.refusal for g in guards]
+            on_field = {g.field: [r] for g, r in zip(guards, refusals) if g.field}
+            if on_field:
+                raise InvalidPayload("；".join(refusals), on_field)
             raise TriggerNotAllowed("；".join(refusals) or self._refusal(state, trigger),
                                     trigger=trigger, state=state)
         return Step(cursor.fired, state, cursor.state)

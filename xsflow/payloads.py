@@ -111,7 +111,7 @@ _FIELD_MESSAGES = {"required": "必须填写。", "null": "不能为空值。"}
 
 # --- fields --------------------------------------------------------------------------------------
 
-def codes(choices: Mapping[str, str], *, what: str, required: bool = True) -> fields.List:
+def codes(choices: Mapping[str, str], *, what: str, required: bool = True, **kw: Any) -> fields.List:
     """A non-empty list of distinct codes drawn from `choices` (code → Chinese name)."""
     listing = "、".join(f"{c}（{n}）" for c, n in choices.items())
 
@@ -124,15 +124,15 @@ def codes(choices: Mapping[str, str], *, what: str, required: bool = True) -> fi
                       error_messages={"invalid": f"{what}代码应为文字。"}),
         required=required,
         validate=[validate.Length(min=1, error=f"至少列出一项{what}。"), distinct],
-        error_messages={**_FIELD_MESSAGES, "invalid": f"应为{what}代码的列表。"},
+        error_messages={**_FIELD_MESSAGES, "invalid": f"应为{what}代码的列表。"}, **kw,
     )
 
 
-def choice(choices: Mapping[str, str], *, what: str, required: bool = True) -> fields.String:
+def choice(choices: Mapping[str, str], *, what: str, required: bool = True, **kw: Any) -> fields.String:
     listing = "、".join(f"{c}（{n}）" for c, n in choices.items())
     return fields.String(required=required,
                          validate=validate.OneOf(list(choices), error=f"不是有效的{what}，可选：{listing}。"),
-                         error_messages={**_FIELD_MESSAGES, "invalid": f"{what}应为文字。"})
+                         error_messages={**_FIELD_MESSAGES, "invalid": f"{what}应为文字。"}, **kw)
 
 
 def text(*, max_length: int, required: bool = False, multiline: bool | None = None, min_length: int = 0,
@@ -183,6 +183,12 @@ class Day(fields.Date):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
         return parse_day(value)
+
+
+def only_for(*roles: str) -> dict[str, Any]:
+    """Metadata of a field that, within a trigger several roles fire, only `roles` set (xsflow/field_owners.py):
+    `text(max_length=100, metadata={**only_for("reviewer"), "title": "文号"})`."""
+    return {"roles": tuple(roles)}
 
 
 def day(*, required: bool = False, **kw: Any) -> Day:

@@ -12,6 +12,7 @@ from .calendar import SHANGHAI, local_date
 from .definitions import Procedure, Transition
 from .access import Actor
 from .errors import Forbidden, InvalidPayload, TriggerNotAllowed
+from .field_owners import check_fields, fields_for
 from .payloads import case_title
 
 DEFAULT_BACKDATING_DAYS = 1096  # three years; docs/decisions.md, "Time"
@@ -57,8 +58,11 @@ def check_not_before(t: Transition, row: Mapping[str, Any], occurred_at: datetim
             f"{rule.reason}（{rule.basis}）。", trigger=t.trigger, state=row["state"])
 
 
-def validated_data(proc: Procedure, data: dict[str, Any]) -> dict[str, Any]:
-    """The case data of a new case, as its procedure's schema loads and dumps it."""
+def validated_data(proc: Procedure, data: dict[str, Any], role: str | None = None) -> dict[str, Any]:
+    """The case data of a new case, as its procedure's schema loads and dumps it; fields that belong to
+    another role's act are refused by name (xsflow/field_owners.py)."""
+    allowed = proc.data().fields if proc.data is not None else data
+    check_fields(proc, role, None, data, allowed=allowed, prefix="data.", message="立案信息有误，请逐项修改。")
     if proc.data is None:
         return data
     try:
@@ -68,8 +72,13 @@ def validated_data(proc: Procedure, data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidPayload("立案信息有误，请逐项修改。", _flatten(err.messages, "data")) from None
 
 
-def validated_payload(t: Transition, payload: dict[str, Any]) -> dict[str, Any]:
-    """What a transition carries, checked against its payload schema."""
+def validated_payload(t: Transition, payload: dict[str, Any], proc: Procedure | None = None,
+                      role: str | None = None) -> dict[str, Any]:
+    """What a transition carries, checked against its payload schema: with the procedure and the acting
+    role, the schema of that trigger and role (fields of another role's act refused by name)."""
+    if proc is not None and role is not None:
+        check_fields(proc, role, t.trigger, payload, allowed=fields_for(proc, t.trigger, role),
+                     message=f"“{t.title}”所附内容有误，请逐项修改。")
     if t.payload is None:
         if payload:
             raise InvalidPayload("该操作不需要附带内容。", {name: ["不认识的字段。"] for name in payload})

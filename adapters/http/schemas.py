@@ -435,6 +435,8 @@ class ProcedureOut(Schema):
     correlation_per_agency = fields.Boolean(metadata={"description": "关联编号按单位区分：对接系统发送“单位代码/取值”，如 gaj/2025"})
     correlation_while_open = fields.Boolean(metadata={"description": "关联编号只指向正在办理的案件；案件办结后可以同一编号重新立案"})
     opening_event = fields.String(allow_none=True)
+    unverified = fields.Integer(metadata={"description": "依据条文系据摘要编写、尚未与公布文本核对的项数；"
+                                                         "各状态、操作、期限、文书以 verified=false 标明"})
     states = fields.List(fields.Dict())
     transitions = fields.List(fields.Dict())
     deadlines = fields.List(fields.Dict())

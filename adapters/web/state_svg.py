@@ -14,7 +14,7 @@ from itertools import pairwise
 from markupsafe import Markup
 
 from xsflow.access import ROLE_TITLES
-from xsflow.definitions import Procedure
+from xsflow.definitions import UNVERIFIED_MARK, UNVERIFIED_TEXT, Procedure, unverified
 
 BOX_H = 54
 LOOP_H = 18  # extra height of a box that notes its internal transitions
@@ -60,15 +60,16 @@ def _edges(proc: Procedure) -> tuple[list[Edge], dict[str, list[str]]]:
     loops: dict[str, list[str]] = {}
     for t in proc.transitions:
         who = "期限届满自动" if t.automatic else "、".join(ROLE_TITLES.get(r, r) for r in sorted(t.roles))
+        title = t.title + (UNVERIFIED_MARK if unverified(t.basis) else "")
         for src in t.sources:
             if t.dest is None or t.dest == src:
                 loops.setdefault(src, [])
-                if t.title not in loops[src]:
-                    loops[src].append(t.title)
+                if title not in loops[src]:
+                    loops[src].append(title)
                 continue
             e = edges.setdefault((src, t.dest), Edge(src, t.dest, [], []))
-            if t.title not in e.titles:
-                e.titles.append(t.title)
+            if title not in e.titles:
+                e.titles.append(title)
             if who not in e.who:
                 e.who.append(who)
     return list(edges.values()), loops
@@ -211,9 +212,11 @@ def svg(proc: Procedure, *, current: str | None = None) -> Markup:
         y += h + ROW_GAP
     height = y - ROW_GAP + MARGIN
     width = max(n.x + n.width / 2 for n in nodes.values()) + MARGIN
-    titles = {s.name: s.title for s in proc.states}
+    titles = {s.name: s.title + (UNVERIFIED_MARK if unverified(s.basis) else "") for s in proc.states}
     desc = "；".join(f"{titles[e.source]}经“{'／'.join(e.titles)}”至{titles[e.dest]}" for e in edges)
     current_text = f"当前状态：{titles[current]}。" if current in titles else ""
+    if any(unverified(x.basis) for x in (*proc.states, *proc.transitions)):
+        current_text += f"{UNVERIFIED_TEXT}。"
     out = [(f'<svg class="diagram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
             f'width="{width:.0f}" height="{height:.0f}" role="img" aria-labelledby="dg-title dg-desc">'),
            f'<title id="dg-title">“{escape(proc.title)}”状态图。{escape(current_text)}</title>',
@@ -265,7 +268,7 @@ def svg(proc: Procedure, *, current: str | None = None) -> Markup:
         if s.terminal:
             out.append(f'<rect class="inner" x="{x0 + 3:.1f}" y="{y0 + 3:.1f}" width="{n.width - 6:.1f}" '
                        f'height="{h - 6}" rx="6"/>')
-        out.append(f'<text class="dg-title" x="{n.x:.1f}" y="{y0 + 23:.1f}" text-anchor="middle">{escape(s.title)}</text>')
+        out.append(f'<text class="dg-title" x="{n.x:.1f}" y="{y0 + 23:.1f}" text-anchor="middle">{escape(titles[s.name])}</text>')
         out.append(f'<text class="dg-code" x="{n.x:.1f}" y="{y0 + 41:.1f}" text-anchor="middle">{escape(s.name)}</text>')
         if s.name in loops:
             out.append(f'<text class="dg-loop" x="{n.x:.1f}" y="{y0 + BOX_H + 8:.1f}" text-anchor="middle">'
