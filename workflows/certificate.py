@@ -38,12 +38,13 @@ from xsflow.definitions import (
     Rule,
     Unique,
     deadline,
-    document,
     procedure,
     state,
     transition,
 )
 from xsflow.payloads import Payload, choice, day, text
+
+from .numbering import document
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
 
@@ -307,7 +308,7 @@ certificate = procedure(
                  basis=RULE.art(20)),
     ],
     documents=[
-        document("certificate_cancellation", title="行政执法证注销通知", prefix="秀山司证注", basis=RULE.art(21),
+        document("certificate_cancellation", title="行政执法证注销通知", issuer="justice_bureau", basis=RULE.art(21),
                  facts=cancellation_facts),
     ],
 )
