@@ -37,7 +37,7 @@ class Issuer:
     name: str  # 发文机关全称, the signature
     printer: str  # 印发机关 (usually the issuer's office)
     signer: str = ""  # 签发人 of the documents it sends up
-    signer_confirmed: bool = False
+    confirmed: bool = False  # the county confirmed name, printer and signer
     source: str = "xsflow"  # "xsflow" | "oa"
     allow_gaps: bool = False  # an OA series that also numbers documents xsflow never sees
 
