@@ -78,6 +78,7 @@ OPENAPI = "GET /api/v1/openapi.json"
 PROCEDURES = "GET /api/v1/procedures"
 PROCEDURE = "GET /api/v1/procedures/{name}"
 AGENCIES = "GET /api/v1/agencies"
+DOCUMENT_NUMBERS = "GET /api/v1/document-numbers"
 DEADLINE = "GET /api/v1/calendar/deadline"
 CASES = "GET /api/v1/cases"
 OPEN = "POST /api/v1/cases"
@@ -112,7 +113,7 @@ ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CA
              INBOUND, OVERDUE, OVERDUE_SUMMARY, TODO, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, REGISTER, ENFORCERS, ANNUAL_REPORTS,
              CASE_FILE_IMPORT, SELF_REVIEW_RATES, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
              STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV, OFFICERS, OFFICERS_MISSING, NAME_OFFICERS,
-             NOTIFICATIONS)
+             NOTIFICATIONS, DOCUMENT_NUMBERS)
 LISTS = (CASES, OVERDUE, TODO, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
 
 
@@ -147,6 +148,7 @@ MATRIX = (
     line(PROCEDURE,     "-",     "procedure_name",    200, 200, 200, 200, 200, 200, 200),
     line(PROCEDURE,     "none",  "no_such_procedure", 404, 404, 404, 404, 404, 404, 404),
     line(AGENCIES,      "-",     "",                  200, 200, 200, 200, 200, 200, 200),
+    line(DOCUMENT_NUMBERS, "-",  "",                  200, 200, 200, 200, 200, 200, 200),
     line(DEADLINE,      "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(CASES,         "-",     "",                  200, 200, 200, 200, 200, 200, 200),
     line(CASES,         "other", "",                  200, 200, 200, 200, 200, 200, 200),

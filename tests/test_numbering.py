@@ -19,7 +19,8 @@ import pytest
 
 from workflows.numbering import BUNDLED, NumberingConfigError, parse
 from .conftest import Server, fire, start_server
-from .test_dispute_coordination import APPLICATION, open_dispute, people, through_to_coordination
+from .test_dispute_coordination import people, through_to_coordination
+from .test_web import signed_in, tree, web  # noqa: F401 (web: the fixture)
 
 GOVERNMENT = "秀山土家族苗族自治县人民政府"
 
@@ -216,3 +217,21 @@ def test_a_configuration_that_would_collide_is_refused_with_every_problem_named(
     for expected in ("同时配置给了 a、b", "既由本系统编号又由OA系统编号", "prefix 只写机关代字", "[issuers.c] name",
                      "source 应为"):
         assert expected in text, expected
+
+
+def test_the_prefixes_page_marks_what_the_county_has_not_confirmed(web):
+    """The page 发文字号 lists every kind under its issuer with its prefix and example, 待确认 where unconfirmed."""
+    page = signed_in(web, "zhang").get("/prefixes")
+    assert page.status_code == 200
+    doc = tree(page)
+    assert "发文机关与机关代字" in doc.findtext(".//h1")
+    sections = {s.findtext("h2"): s for s in doc.iter("section")}
+    government = sections[GOVERNMENT]
+    row = government.find(".//tr[@data-kind='dispute_decision']")
+    cells = [c.text_content().strip() for c in row.findall("td")]
+    assert cells[1:5] == ["秀山府发", "秀山府发〔2026〕1号", "待确认", "本系统编号"]
+    assert cells[6] == "县司法局"
+    bureau = sections["秀山土家族苗族自治县司法局"]
+    request = [c.text_content().strip() for c in bureau.find(".//tr[@data-kind='decision_request']").findall("td")]
+    assert request[1] == "秀山司请" and request[5] == "待确认（待确认）"
+    assert "尚未经县里确认" in page.text
