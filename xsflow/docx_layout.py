@@ -107,6 +107,8 @@ def _imprint(doc, cc: list[str], printer: str, printed_on: str) -> None:
         p = row.cells[0].paragraphs[0]
         fmt = p.paragraph_format
         fmt.left_indent = fmt.right_indent = SIZE_4
+        if text.startswith("抄送："):  # 7.4.2: a second line aligns under the first organ (回行时与冒号后的首字对齐)
+            fmt.left_indent, fmt.first_line_indent = SIZE_4 * 4, -SIZE_4 * 3
         fmt.tab_stops.add_tab_stop(TYPE_AREA - SIZE_4 - Mm(4), WD_TAB_ALIGNMENT.RIGHT)  # less the cell margins
         fmt.keep_with_next = True
         p.add_run(text).font.size = SIZE_4
