@@ -152,7 +152,17 @@ def test_an_oa_number_is_taken_and_a_duplicate_or_a_gap_is_refused(oa_server: Se
     assert f"已用于案件 {first} 的《关于行政执法争议的决定》" in duplicate["fields"]["document_numbers.dispute_decision"][0]
     gap = decide(server, t["oa"], second, "秀山府发〔2025〕3号", expect=422)["error"]
     assert "中间缺1个号" in gap["fields"]["document_numbers.dispute_decision"][0]
-    assert numbers(decide(server, t["oa"], second, "秀山府发〔2025〕2号"), "dispute_decision") == ["秀山府发〔2025〕2号"]
+    decided = decide(server, t["oa"], second, "秀山府发〔2025〕2号")
+    assert numbers(decided, "dispute_decision") == ["秀山府发〔2025〕2号"]
+
+    # A correction of an OA-numbered document takes the OA's number too.
+    doc_id = decided["documents"][-1]["id"]
+    missing = server.call("POST", f"/api/v1/documents/{doc_id}/corrections", t["reviewer"], {"reason": "笔误"})
+    assert missing.status == 422 and "县OA系统" in str(missing.body["error"]["fields"])
+    corrected = server.call("POST", f"/api/v1/documents/{doc_id}/corrections", t["reviewer"],
+                            {"reason": "笔误", "document_number": "秀山府发〔2025〕3号"})
+    assert corrected.status == 201, corrected.body
+    assert corrected.body["number"] == "秀山府发〔2025〕3号"
 
     # A kind xsflow numbers takes no outside number.
     third = through_to_coordination(server, t, "争议三")

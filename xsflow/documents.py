@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from .definitions import DocumentKind
+from .errors import InvalidPayload
 from .payloads import xml_safe
 from .numbering import claim_sequence, document_number, next_sequence  # noqa: F401 (names other modules use)
 from .store.db import Prepared
@@ -26,7 +27,10 @@ def issue(conn: Connection, *, case_id: int, kind: DocumentKind, issued_at: date
           corrects_id: int | None = None, given: str | None = None, field: str = "") -> dict[str, Any]:
     """Numbers and stores one document: the next number of its series, or `given`, the number the
     county's OA system assigned (checked: no duplicate, no gap; 422 on `field` otherwise)."""
-    if given is not None and kind.numbering is not None:
+    if kind.numbering is not None and kind.numbering.from_oa:  # never an xsflow number in the OA's series
+        if given is None:
+            raise InvalidPayload("文书编号有误。", {field or "document_numbers": [
+                f"《{kind.title}》的文号由县OA系统编定，请填写OA系统编定的文号。"]})
         seq = claim_sequence(conn, kind.numbering, year, given, field)
     else:
         seq = next_sequence(conn, kind.prefix, year)
