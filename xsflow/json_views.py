@@ -93,12 +93,16 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
             "guard": t.guard.refusal if t.guard else None,
             "not_before": f"{t.not_before.reason}（{t.not_before.basis}）" if t.not_before else None,
             "payload": sorted(t.payload().fields) if t.payload else [],
+            # kinds whose number the county's OA assigns: the step carries it in payload.document_numbers
+            "oa_numbered": [k for k in t.issues if (n := proc.document(k).numbering) is not None and n.from_oa],
         } for t in proc.transitions],
         "deadlines": [{
             "name": d.name, "title": d.title, "while_in": sorted(d.while_in),
             "period": d.period_text,
             "on_lapse": d.on_lapse, "service_level": d.service_level, "basis": str(d.basis),
         } for d in proc.deadlines],
-        "documents": [{"kind": d.name, "title": d.title, "prefix": d.prefix, "basis": str(d.basis)}
+        "documents": [{"kind": d.name, "title": d.title, "prefix": d.prefix, "basis": str(d.basis),
+                       "issuer": d.numbering.issuer.name if d.numbering else None,
+                       "number_source": d.numbering.source if d.numbering else "xsflow", "sent_up": d.sent_up}
                       for d in proc.documents],
     }
