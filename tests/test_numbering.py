@@ -245,3 +245,54 @@ def test_the_prefixes_page_marks_what_the_county_has_not_confirmed(web):
     request = [c.text_content().strip() for c in bureau.find(".//tr[@data-kind='decision_request']").findall("td")]
     assert request[1] == "秀山司请" and request[5] == "待确认（待确认）"
     assert "尚未经县里确认" in page.text
+
+
+def test_the_case_page_asks_for_the_oa_number_and_shows_its_refusal_beside_the_field(sqlite_url, clock, tmp_path,
+                                                                                      monkeypatch):
+    """Where the OA numbers a step's document, the form has a box for the number; a gap is refused beside it."""
+    from adapters.http import create_app
+    from tests.test_web import PASSWORD, form_of, texts
+    from xsflow import definitions
+    from xsflow.access import Actor
+    from xsflow.definitions import Rule, procedure, state, transition
+    from xsflow.numbering import Issuer, Numbering
+    from xsflow.registry import Registry
+    from xsflow.system import Xsflow
+    from xsflow.users import create_user
+
+    rule = Rule("《测试规则》")
+    government = Issuer("county_government", GOVERNMENT, f"{GOVERNMENT}办公室", source="oa")
+    decision = definitions.document("test_decision", title="测试决定", prefix="秀山府发", basis=rule.art(1),
+                                    numbering=Numbering(government, "秀山府发", False, "oa"))
+    proc = procedure(
+        "oa_test", version=1, title="OA编号测试", initial="open", basis=rule.art(1), opened_by="clerk",
+        states=[state("open", "办理中", basis=rule.art(1)), state("done", "已决定", basis=rule.art(2), terminal=True)],
+        transitions=[transition("decide", "open", "done", role="reviewer", basis=rule.art(2), title="作出决定",
+                                issues="test_decision")],
+        documents=[decision])
+    (tmp_path / "test_decision.txt").write_text("主送：{{ recipient.name }}\n决定。\n署名：" + GOVERNMENT +
+                                                "\n日期：{{ issued_on | cn_date }}\n", encoding="utf-8")
+    system = Xsflow(sqlite_url, registry=Registry([proc]), template_folders=[tmp_path], clock=clock)
+    system.init()
+    monkeypatch.setenv("XSFLOW_SECRET_KEY", "k" * 64)
+    with system.db.write() as conn:
+        create_user(conn, username="li", display_name="李四", role="reviewer", agency=None, password=PASSWORD,
+                    now=clock.now())
+    case = system.engine.open_case(Actor("张三", "clerk", "scjgj"), procedure="oa_test", agency="scjgj", title="测试")
+    app = create_app(system)
+    reviewer = signed_in(app, "li")
+    form = form_of(tree(reviewer.get(f"/cases/{case['id']}")), "decide")
+    assert form.xpath('.//input[@name="document_numbers__test_decision"]')
+    assert "《测试决定》文号（县OA系统编定）" in " ".join(texts(form, ".//label"))
+
+    hidden = {i.get("name"): i.get("value") for i in form.xpath('.//input[@type="hidden"]')}
+    gap = reviewer.post(form.get("action"), data={**hidden, "document_numbers__test_decision": "秀山府发〔2025〕2号"})
+    assert gap.status_code == 422
+    assert "下一个文号应为秀山府发〔2025〕1号" in " ".join(texts(tree(gap), '//*[@id="decide-document_numbers__test_decision-error"]'))
+    form = form_of(tree(gap), "decide")
+    hidden = {i.get("name"): i.get("value") for i in form.xpath('.//input[@type="hidden"]')}
+    ok = reviewer.post(form.get("action"), data={**hidden, "document_numbers__test_decision": "秀山府发〔2025〕1号"})
+    assert ok.status_code == 302, ok.text
+    with system.db.read() as conn:
+        assert [d["number"] for d in system.engine.load_case(conn, case["id"]).documents] == ["秀山府发〔2025〕1号"]
+    system.db.dispose()
