@@ -240,7 +240,8 @@ class Engine:
             raise VersionConflict(
                 f"案件已被他人更新（您看到的是第 {expected_version} 版，现在是第 {row['version']} 版），请刷新后重新办理。",
                 case_id=row["id"], version=row["version"])
-        oa_numbers = payload.pop(numbering.FIELD, None)  # numbers the county's OA assigned (xsflow/numbering.py)
+        oa_numbers = payload.get(numbering.FIELD)  # numbers the county's OA assigned (xsflow/numbering.py)
+        payload = {k: v for k, v in payload.items() if k != numbering.FIELD}
         payload = acting(candidates[0], actor, validated_payload(candidates[0], payload), case.agencies)
         check_after_last_event(row, occurred)
         for d in case.deadlines:
