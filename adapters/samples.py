@@ -235,7 +235,8 @@ DISPUTE_APPLICATION = {
 
 
 def dispute_coordination(desk: Desk) -> None:
-    """协调意见书, and the request to the county government (请示) followed by the referral letter (函) (art. 22)."""
+    """协调意见书, the request to the county government (请示) followed by the referral letter (函), and the
+    county government's decision in its own series (art. 22)."""
     city = clerk("cgj")
     agreed = desk.open(city, "dispute_coordination", "cgj", "流动摊贩占道销售无证食品查处职责争议", "2025-09-01 09:00",
                        {"category": "duty", "parties": ["scjgj"]})
@@ -257,6 +258,18 @@ def dispute_coordination(desk: Desk) -> None:
     desk.fire(REVIEWER, reported, "escalate", "2025-10-20 10:00", {
         "competent_organ": "重庆市水利局",
         "reasons": "该河段属于跨区县河道，其采砂规划和许可由市级水行政主管部门负责。"})
+    decided = desk.open(city, "dispute_coordination", "cgj", "夜间施工噪声查处职责争议", "2025-09-03 09:00",
+                        {"category": "duty", "parties": ["sthjj"]})
+    desk.fire(city, decided, "apply", "2025-09-10 14:00", {
+        "matters": "城区建筑工地夜间施工噪声的查处职责。",
+        "negotiation": "两单位自行协商一次，对夜间施工噪声由谁查处未能达成一致。",
+        "proposal": "由县生态环境局查处夜间施工噪声，县城市管理局配合。",
+        "legal_basis": "《中华人民共和国噪声污染防治法》第八条。"})
+    desk.fire(REVIEWER, decided, "accept", "2025-09-12 14:00")
+    desk.fire(REVIEWER, decided, "report_to_government", "2025-10-10 16:00",
+              {"opinion": "本局认为，建筑施工噪声污染防治的监督管理属于生态环境主管部门的职责。"})
+    desk.fire(REVIEWER, decided, "record_decision", "2025-10-24 10:00",
+              {"decision": "城区建筑工地夜间施工噪声由县生态环境局查处。\n县城市管理局发现的，应于2个工作日内移送县生态环境局。"})
 
 
 def certificate(desk: Desk) -> None:

@@ -94,6 +94,7 @@ OPENAPI = "GET /api/v1/openapi.json"
 PROCEDURES = "GET /api/v1/procedures"
 PROCEDURE = "GET /api/v1/procedures/{name}"
 AGENCIES = "GET /api/v1/agencies"
+DOCUMENT_NUMBERS = "GET /api/v1/document-numbers"
 DEADLINE = "GET /api/v1/calendar/deadline"
 CASES = "GET /api/v1/cases"
 OPEN = "POST /api/v1/cases"
@@ -130,7 +131,7 @@ ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CA
              INBOUND, OVERDUE, OVERDUE_SUMMARY, TODO, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, SERVE, REGISTER, ENFORCERS, ANNUAL_REPORTS,
              CASE_FILE_IMPORT, SELF_REVIEW_RATES, ASSESSMENT_FACTS, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
              STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV, OFFICERS, OFFICERS_MISSING, NAME_OFFICERS,
-             NOTIFICATIONS)
+             NOTIFICATIONS, DOCUMENT_NUMBERS)
 LISTS = (CASES, OVERDUE, TODO, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
 
 
@@ -177,7 +178,7 @@ PROCURATORATE_STATUS = {
     (CASE_FILE_IMPORT, "-", "empty_import"): 400, (SELF_REVIEW_RATES, "-", "year_2025"): 200,
     (ASSESSMENT_FACTS, "-", "year_2025"): 200, (CASES, "area", ""): 200, (OVERDUE, "area", ""): 200,
     (CAMPAIGN_DRAW, "none", "draw"): 404, (CAMPAIGN_REDRAW, "none", ""): 404,
-    (OFFICERS, "-", ""): 200, (NOTIFICATIONS, "-", ""): 200,
+    (OFFICERS, "-", ""): 200, (NOTIFICATIONS, "-", ""): 200, (DOCUMENT_NUMBERS, "-", ""): 200,
 }
 
 
@@ -268,6 +269,7 @@ MATRIX = (
     line(NAME_OFFICERS, "other", "",                  403, 403, 200, 403, 200, 403, 403, 403),
     line(NAME_OFFICERS, "none",  "",                  403, 403, 404, 403, 404, 403, 403, 403),
     line(NOTIFICATIONS, "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(DOCUMENT_NUMBERS, "-",  "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(CASES,         "area",  "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(CASE,          "area",  "",                  403, 403, 200, 200, 200, 200, 403, 200),
     line(HISTORY,       "area",  "",                  403, 403, 200, 200, 200, 200, 403, 200),

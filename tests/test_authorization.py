@@ -280,7 +280,7 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
     fresh = ln.method == "POST" and succeeds(ln, caller)
     case_of = {"own": "review_own", "other": "review_other", "party": "dispute_party", "area": "review_area",
                "transfer": "transfer"}
-    if ln.endpoint in (m.OPENAPI, m.PROCEDURES, m.AGENCIES, m.INCIDENTS):
+    if ln.endpoint in (m.OPENAPI, m.PROCEDURES, m.AGENCIES, m.INCIDENTS, m.DOCUMENT_NUMBERS):
         return Request(ln.method, ln.path)
     if ln.endpoint == m.PROCEDURE:
         return Request("GET", "/api/v1/procedures/" + ("legality_review" if ln.target == "-" else "no_such_procedure"))

@@ -356,7 +356,7 @@ def test_v1_lapse_order_to_correct_refusal_and_report_to_the_county_government(s
     assert report["number"] == "秀山司监报〔2026〕1号"
     text = sup.paragraphs(report["id"])
     body = "\n".join(text)
-    assert text[:3] == ["关于提请对县市场监管局予以通报批评并建议给予行政处分的报告", "秀山司监报〔2026〕1号",
+    assert text[:3] == ["关于提请对县市场监管局予以通报批评并建议给予行政处分的报告", "秀山司监报〔2026〕1号\t签发人：待确认",
                         "秀山土家族苗族自治县人民政府："]
     assert "于2026年1月6日向该单位出具《行政执法监督意见书》（秀山司监〔2026〕1号）" in body
     assert "本局于2026年2月5日以《责令限期改正通知书》（秀山司监改〔2026〕2号）责令其限期改正" in body
@@ -480,10 +480,10 @@ def test_v2_urging_letter_objection_decision_and_public_report(server: Server):
     case = sup.fire(wrong, "issue_decision", {"decision": "责令县公安局补正扣押清单并由当事人签名确认。", "period_days": 15},
                     "2026-03-16T10:00:00+08:00")
     decision = document(case, "supervision_decision")
-    assert decision["number"] == "秀山府监决〔2026〕2号"
+    assert decision["number"] == "秀山府发〔2026〕2号"
     text = police.paragraphs(decision["id"])
     body = "\n".join(text)
-    assert text[:3] == ["行政执法监督决定书", "秀山府监决〔2026〕2号", "县公安局："]
+    assert text[:3] == ["行政执法监督决定书", "秀山府发〔2026〕2号", "县公安局："]
     assert "县司法局于2026年2月12日就你单位" in body and "《行政执法监督意见书》（秀山司监〔2026〕3号）" in body
     assert "至2026年3月5日24时" in body
     assert "依照《行政执法监督条例》第29条的规定，本府决定如下" in body and "请你单位于2026年3月31日24时前执行本决定" in body
@@ -515,7 +515,7 @@ def test_v2_urging_letter_objection_decision_and_public_report(server: Server):
     body = "\n".join(text)
     assert text[:3] == ["关于县公安局拒不执行行政执法监督决定的通报", "秀山司监通〔2026〕1号",
                         "各乡镇人民政府、街道办事处，县级各行政执法机关："]
-    assert "县人民政府于2026年3月16日作出《行政执法监督决定书》（秀山府监决〔2026〕2号），限其于2026年3月31日24时前执行" in body
+    assert "县人民政府于2026年3月16日作出《行政执法监督决定书》（秀山府发〔2026〕2号），限其于2026年3月31日24时前执行" in body
     assert "依照《行政执法监督条例》第31条的规定，现予通报" in body
 
     assert [s[0] for s in sup.steps(wrong)] == [

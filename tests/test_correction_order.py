@@ -74,11 +74,11 @@ def test_an_ignored_order_lapses_into_the_criticism_notice_and_the_recommendatio
     kinds = [x["kind"] for x in case["documents"]]
     assert kinds == ["rectification_order", "criticism_notice", "sanction_recommendation"]
     criticism = sup.paragraphs(document(case, "criticism_notice")["id"])
-    assert criticism[:2] == ["关于对县市场监管局予以通报批评的通报", "秀山府通〔2026〕1号"]
+    assert criticism[:2] == ["关于对县市场监管局予以通报批评的通报", "秀山府发〔2026〕1号"]
     assert "改正期限已于2026年2月24日24时届满" in "\n".join(criticism)
     assert criticism[-2] == "秀山土家族苗族自治县人民政府"
     sanction = sup.paragraphs(document(case, "sanction_recommendation")["id"])
-    assert sanction[:3] == ["关于建议对县市场监管局相关责任人给予处分的函", "秀山府处建〔2026〕1号",
+    assert sanction[:3] == ["关于建议对县市场监管局相关责任人给予处分的函", "秀山府函〔2026〕1号",
                             "秀山土家族苗族自治县监察委员会："]
     assert "给予处分" in "\n".join(sanction) and "行政处分" not in "\n".join(sanction)
     assert clerk.fire(oid, "report_correction", {"measures": "已报备。"}, "2026-02-26T10:00:00+08:00", expect=409)

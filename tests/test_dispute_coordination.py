@@ -254,7 +254,7 @@ def test_application_is_checked_field_by_field_then_coordinated_reported_and_dec
     lines = document_lines(server, t["party"], request["id"])
     body = "\n".join(lines)
     assert lines[0] == "关于提请裁决“流动摊贩占道销售无证食品查处职责争议”行政执法争议的请示"
-    assert lines[1] == "秀山司请〔2025〕1号"
+    assert lines[1] == "秀山司请〔2025〕1号\t签发人：待确认"  # a request sent up carries 签发人 (GB/T 9704 7.2.5)
     assert f"{COUNTY}：" in lines
     assert "县城市管理局、县市场监管局就“流动摊贩占道销售无证食品查处职责争议”发生行政执法争议" in body
     assert "因行政执法职责发生争议（第22条第（一）项）" in body
@@ -274,10 +274,12 @@ def test_application_is_checked_field_by_field_then_coordinated_reported_and_dec
         .startswith("案件当前处于“报请县政府裁决”阶段")
 
     # The county government's OA posts its decision on the government's behalf.
-    decision = {"decision": "占道经营由县城市管理局查处，无证无照销售食品由县市场监管局查处。", "document_number": "秀山府函〔2025〕88号"}
+    # The decision is issued in the county government's name and series (tests/test_numbering.py).
+    decision = {"decision": "占道经营由县城市管理局查处，无证无照销售食品由县市场监管局查处。"}
     case = fire(server, t["oa"], cid, "record_decision", decision, "2025-10-20T11:00:00+08:00")
     assert (case["state"], case["state_title"], case["closed"]) == ("decided", "已作出决定", True)
     assert case["data"]["decision"] == {**decision, "decided_by": COUNTY}
+    assert [d["number"] for d in case["documents"] if d["kind"] == "dispute_decision"] == ["秀山府发〔2025〕1号"]
     assert steps(server, t["party"], cid) == [
         ("open", None, "negotiating", "clerk"),
         ("apply", "negotiating", "application_submitted", "clerk"),

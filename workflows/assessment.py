@@ -50,14 +50,13 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from xsflow.definitions import Deadline, Guard, NotBefore, Rule, document, procedure, state, transition
+from xsflow.definitions import Deadline, Guard, NotBefore, Rule, procedure, state, transition
 from xsflow.payloads import Payload, year as year_field
+
+from .numbering import document
 
 ASSESSMENT = Rule("《秀山自治县行政执法考核评议制度》")
 STANDARDS = Path(__file__).with_name("standards")
-# 机关代字 of the office of the county committee for law-based governance (县委全面依法治县委员会办公室),
-# after the city's 渝委法办. NOT VERIFIED against a document of the county: change it here if it differs.
-NOTICE_PREFIX = "秀山委法办"
 ISSUER = "中共秀山土家族苗族自治县委全面依法治县委员会办公室"
 LAST_YEAR = 2098  # the calendar covers 2099, the year a 2098 result is published in
 CENT = Decimal("0.01")  # scores are published with two decimals
@@ -475,7 +474,7 @@ assessment = procedure(
     ],
     deadlines=[PUBLICATION],
     documents=[
-        document("assessment_notice", title="考核结果通报", prefix=NOTICE_PREFIX, basis=ASSESSMENT.art(10),
+        document("assessment_notice", title="考核结果通报", issuer="rule_of_law_committee_office", basis=ASSESSMENT.art(10),
                  facts=notice_facts),
     ],
 )

@@ -30,13 +30,14 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates
 
-from xsflow.definitions import Guard, LinkedCase, Rule, document, procedure, state, transition
+from xsflow.definitions import Guard, LinkedCase, Rule, procedure, state, transition
 from xsflow.errors import TriggerNotAllowed
 from xsflow.payloads import Payload, choice, text
 
 from .assessment import _dec, rounded, score_text
 from .case_file_self_review import CASE_TYPES
 from .case_file_sheet import MissingSheet, Scoring, has_sheet, missing_sheet_message, sheet_for
+from .numbering import document
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
 BUREAU = "sfj"  # 县司法局: the campaign's agency
@@ -396,11 +397,11 @@ case_file_evaluation = procedure(
                    basis=RULE.art(27), title="评查结束"),
     ],
     documents=[
-        document("evaluation_notice", title="关于开展行政执法案卷集中评查的通知", prefix="秀山司评",
+        document("evaluation_notice", title="关于开展行政执法案卷集中评查的通知", issuer="justice_bureau",
                  basis=RULE.art(25), facts=notice_facts),
-        document("evaluation_bulletin", title="行政执法案卷集中评查情况通报", prefix="秀山司评通",
+        document("evaluation_bulletin", title="行政执法案卷集中评查情况通报", issuer="justice_bureau",
                  basis=RULE.art(27), facts=bulletin_facts),
-        document("evaluation_result_letter", title="行政执法案卷评查结果告知函", prefix="秀山司评函",
+        document("evaluation_result_letter", title="行政执法案卷评查结果告知函", issuer="justice_bureau",
                  basis=RULE.art(27), facts=letter_facts),
     ],
 )

@@ -54,10 +54,11 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from xsflow.definitions import (TIMER, Basis, Deadline, DocumentKind, Effect, Facts, Guard, Rule, State, Transition,
-                                deadline, document, procedure, state, transition)
+                                deadline, procedure, state, transition)
 from xsflow.payloads import Payload, choice, codes, text
 
 from .leads import lead
+from .numbering import document
 
 COUNTY = Rule("《秀山自治县行政执法监督制度》")
 # verified=False: art. 26–31 were encoded from a summary (xsflow/reference/administrative_enforcement_supervision_regulation.md);
@@ -430,7 +431,7 @@ def rectification_lapse() -> Transition:
 
 
 def opinion_document(basis: Basis, facts: Facts) -> DocumentKind:
-    return document("supervision_opinion", title="行政执法监督意见书", prefix="秀山司监", basis=basis, facts=facts)
+    return document("supervision_opinion", title="行政执法监督意见书", issuer="justice_bureau", basis=basis, facts=facts)
 
 
 # --- version 1: the county rule of 2022 ----------------------------------------------------
@@ -488,9 +489,9 @@ case_supervision_v1 = procedure(
     ],
     documents=[
         opinion_document(COUNTY.art(30), county_facts),
-        document("correction_order", title="责令限期改正通知书", prefix="秀山司监改",
+        document("correction_order", title="责令限期改正通知书", issuer="justice_bureau",
                  basis=COUNTY.art(35, "八"), facts=order_facts),
-        document("criticism_report", title="关于提请通报批评并建议给予行政处分的报告", prefix="秀山司监报",
+        document("criticism_report", title="关于提请通报批评并建议给予行政处分的报告", issuer="justice_bureau", sent_up=True,
                  basis=COUNTY.art(35), facts=report_facts),
     ],
 )
@@ -576,14 +577,14 @@ case_supervision_v2 = procedure(
                  basis=REGULATION.art(29, note="决定所定期限，自决定送达之日起算")),
     ],
     documents=[
-        document("urging_letter", title="行政执法监督督办函", prefix="秀山司监督", basis=REGULATION.art(27),
+        document("urging_letter", title="行政执法监督督办函", issuer="justice_bureau", basis=REGULATION.art(27),
                  facts=regulation_facts),
         opinion_document(REGULATION.art(28), regulation_facts),
-        document("objection_reply", title="异议答复书", prefix="秀山司监复", basis=REGULATION.art(30),
+        document("objection_reply", title="异议答复书", issuer="justice_bureau", basis=REGULATION.art(30),
                  facts=objection_facts),
-        document("supervision_decision", title="行政执法监督决定书", prefix="秀山府监决", basis=REGULATION.art(29),
+        document("supervision_decision", title="行政执法监督决定书", issuer="county_government", basis=REGULATION.art(29),
                  facts=decision_facts),
-        document("supervision_notice", title="行政执法监督通报", prefix="秀山司监通", basis=REGULATION.art(31),
+        document("supervision_notice", title="行政执法监督通报", issuer="justice_bureau", basis=REGULATION.art(31),
                  facts=notice_facts),
     ],
 )

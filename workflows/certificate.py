@@ -38,7 +38,6 @@ from xsflow.definitions import (
     Rule,
     Unique,
     deadline,
-    document,
     procedure,
     state,
     transition,
@@ -46,6 +45,7 @@ from xsflow.definitions import (
 from xsflow.payloads import Payload, choice, day, text
 
 from .leads import lead
+from .numbering import document
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
 
@@ -320,7 +320,7 @@ certificate = procedure(
                  basis=RULE.art(20)),
     ],
     documents=[
-        document("certificate_cancellation", title="行政执法证注销通知", prefix="秀山司证注", basis=RULE.art(21),
+        document("certificate_cancellation", title="行政执法证注销通知", issuer="justice_bureau", basis=RULE.art(21),
                  facts=cancellation_facts),
     ],
 )

@@ -41,10 +41,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from xsflow.definitions import Basis, CaseLink, Private, Rule, document, procedure, service_level, state, transition
+from xsflow.definitions import Basis, CaseLink, Private, Rule, procedure, service_level, state, transition
 from xsflow.payloads import Payload, choice, text
 from xsflow.reference import BUNDLED, read_agencies
 
+from .numbering import document
 from .settings import service_level_setting
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
@@ -288,9 +289,9 @@ complaint = procedure(
                       setting=service_level_setting("complaint", "handling")),
     ],
     documents=[
-        document("complaint_referral", title="行政执法投诉举报转办函", prefix="秀山司监转", basis=FEEDBACK,
+        document("complaint_referral", title="行政执法投诉举报转办函", issuer="justice_bureau", basis=FEEDBACK,
                  facts=referral_facts),
-        document("complaint_reply", title="行政执法投诉举报答复书", prefix="秀山司监答", basis=FEEDBACK,
+        document("complaint_reply", title="行政执法投诉举报答复书", issuer="justice_bureau", basis=FEEDBACK,
                  facts=reply_facts),
     ],
 )

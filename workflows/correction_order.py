@@ -33,10 +33,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from xsflow.definitions import TIMER, CaseLink, Rule, deadline, document, procedure, state, transition
+from xsflow.definitions import TIMER, CaseLink, Rule, deadline, procedure, state, transition
 from xsflow.payloads import Payload, choice, text
 
 from .complaint import statement
+from .numbering import document
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
 MAX_DAYS = 90  # the longest period an order may set, as for case_supervision's orders
@@ -219,9 +220,9 @@ correction_order = procedure(
     ],
     documents=[
         # The same number series as case_supervision's orders (秀山司监改): one register of orders.
-        document("rectification_order", title="责令限期改正通知书", prefix="秀山司监改", basis=ORDER, facts=order_facts),
-        document("criticism_notice", title="通报批评", prefix="秀山府通", basis=REFUSAL, facts=refusal_facts),
-        document("sanction_recommendation", title="处分建议书", prefix="秀山府处建", basis=REFUSAL, facts=refusal_facts),
+        document("rectification_order", title="责令限期改正通知书", issuer="justice_bureau", basis=ORDER, facts=order_facts),
+        document("criticism_notice", title="通报批评", issuer="county_government", basis=REFUSAL, facts=refusal_facts),
+        document("sanction_recommendation", title="处分建议书", issuer="county_government", basis=REFUSAL, facts=refusal_facts),
     ],
 )
 

@@ -25,10 +25,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from xsflow.definitions import Rule, document, procedure, service_level, state, transition
+from xsflow.definitions import Rule, procedure, service_level, state, transition
 from xsflow.payloads import Payload, text
 from xsflow.reference import BUNDLED, read_agencies
 
+from .numbering import document
 from .settings import service_level_setting
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
@@ -148,6 +149,12 @@ class Report(Payload):
 class Decision(Payload):
     decision = _stated("请写明决定（裁决）的内容。")
     document_number = text(max_length=100)  # 决定机关的文号
+
+
+class CountyDecision(Payload):
+    """The county government's decision: xsflow issues it in the government's name and series
+    (document_numbers.toml); a number the county's OA assigned comes in `document_numbers`."""
+    decision = _stated("请写明决定（裁决）的内容。")
 
 
 class Escalation(Payload):
@@ -272,7 +279,7 @@ dispute_coordination = procedure(
                    payload=Report, effect=_with("report"), issues="decision_request",
                    basis=RULE.art(22, note="由县司法局报请县政府裁决"), title="报请县政府裁决"),
         transition("record_decision", Stage.AWAITING_DECISION, Stage.DECIDED, role=("reviewer", "system"),
-                   payload=Decision, effect=note_county_decision,
+                   payload=CountyDecision, effect=note_county_decision, issues="dispute_decision",
                    basis=RULE.art(22, note="县政府裁决"), title="登记县政府裁决"),
         transition("escalate", (Stage.COORDINATING, Stage.AWAITING_DECISION), Stage.ESCALATED, role="reviewer",
                    payload=Escalation, effect=_with("escalation"), issues="referral_letter",
@@ -300,11 +307,13 @@ dispute_coordination = procedure(
                       suspended_in=Stage.SUSPENDED, setting=_setting("coordination")),
     ],
     documents=[
-        document("coordination_opinion", title="行政执法争议协调意见书", prefix="秀山司协",
+        document("coordination_opinion", title="行政执法争议协调意见书", issuer="justice_bureau",
                  basis=RULE.art(22, note=SILENT_ON_COORDINATION), facts=dispute_facts),
-        document("decision_request", title="关于提请裁决行政执法争议的请示", prefix="秀山司请",
+        document("decision_request", title="关于提请裁决行政执法争议的请示", issuer="justice_bureau", sent_up=True,
                  basis=RULE.art(22, note="由县司法局报请县政府裁决"), facts=dispute_facts),
-        document("referral_letter", title="关于报请决定行政执法争议事项的函", prefix="秀山司函",
+        document("dispute_decision", title="关于行政执法争议的决定", issuer="county_government",
+                 basis=RULE.art(22, note="由县司法局报请县政府裁决"), facts=dispute_facts),
+        document("referral_letter", title="关于报请决定行政执法争议事项的函", issuer="justice_bureau",
                  basis=RULE.art(22, note="按照规定的程序和权限报有决定权的机关决定"), facts=dispute_facts),
     ],
 )

@@ -29,11 +29,12 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from xsflow.definitions import (TIMER, Basis, Guard, Rule, deadline, document, procedure, service_level, state,
+from xsflow.definitions import (TIMER, Basis, Guard, Rule, deadline, procedure, service_level, state,
                                 transition)
 from xsflow.payloads import Payload, choice, codes, day, text
 
 from .leads import lead
+from .numbering import document
 from .settings import service_level_setting
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
@@ -338,13 +339,13 @@ filing_review = procedure(
                  basis=RULE.art(5, note="整改意见所定期限")),
     ],
     documents=[
-        document("filing_supplement_notice", title="暂缓备案登记通知书", prefix="秀山司备补", basis=HOLD,
+        document("filing_supplement_notice", title="暂缓备案登记通知书", issuer="justice_bureau", basis=HOLD,
                  facts=supplement_facts),
-        document("filing_receipt", title="规范性文件备案登记回执", prefix="秀山司备登", basis=RULE.art(8),
+        document("filing_receipt", title="规范性文件备案登记回执", issuer="justice_bureau", basis=RULE.art(8),
                  facts=receipt_facts),
-        document("filing_examination_opinion", title="规范性文件备案审查意见书", prefix="秀山司备审",
+        document("filing_examination_opinion", title="规范性文件备案审查意见书", issuer="justice_bureau",
                  basis=RULE.art(10), facts=opinion_facts),
-        document("correction_notice", title="限期纠正通知书", prefix="秀山司备纠", basis=SUPERVISION,
+        document("correction_notice", title="限期纠正通知书", issuer="justice_bureau", basis=SUPERVISION,
                  facts=correction_facts),
     ],
 )

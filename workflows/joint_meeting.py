@@ -19,7 +19,7 @@ Where the rule is silent (each choice also stated in a basis note):
 - The rule sets no date for the reports: the notice sets it (before the meeting day); a report
   still missing when it lapses is listed overdue until the minutes are issued.
 - The rule sets no period for carrying out a decision: the minutes set each one's due date.
-- The document prefixes 秀山执联 / 秀山执联纪 are NOT VERIFIED against a county document.
+- The document prefixes are configuration (document_numbers.toml), not yet confirmed by the county.
 """
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from xsflow.definitions import TIMER, Guard, LinkedCase, Rule, deadline, document, procedure, state, transition
+from xsflow.definitions import TIMER, Guard, LinkedCase, Rule, deadline, procedure, state, transition
 from xsflow.payloads import Payload, text
+
+from .numbering import document
 
 RULE = Rule("《秀山自治县行政执法联席会议制度》")
 OFFICE = "sfj"  # the meeting's office is at the county justice bureau (art. 2)
@@ -327,9 +329,9 @@ joint_meeting = procedure(
                  on_lapse="reports_lapsed", basis=RULE.art(5, note=SILENT_ON_REPORT_DATE)),
     ],
     documents=[
-        document("meeting_notice", title="关于召开行政执法联席会议的通知", prefix="秀山执联",
+        document("meeting_notice", title="关于召开行政执法联席会议的通知", issuer="joint_meeting_office",
                  basis=RULE.art(4), facts=notice_facts),
-        document("meeting_minutes", title="行政执法联席会议纪要", prefix="秀山执联纪", basis=RULE.art(5),
+        document("meeting_minutes", title="行政执法联席会议纪要", issuer="joint_meeting_office", basis=RULE.art(5),
                  facts=minutes_facts),
     ],
 )

@@ -24,10 +24,11 @@ from typing import Any
 
 from datetime import date
 
-from xsflow.definitions import (TIMER, Guard, Rule, deadline, document, procedure, service_level, state,
+from xsflow.definitions import (TIMER, Guard, Rule, deadline, procedure, service_level, state,
                                 transition)
 from xsflow.payloads import Payload, choice, codes, day, text
 
+from .numbering import document
 from .settings import choice_setting, service_level_setting
 
 RULE = Rule("《秀山自治县行政执法监督制度》")
@@ -300,13 +301,13 @@ legality_review = procedure(
                       setting=service_level_setting("legality_review", "review")),
     ],
     documents=[
-        document("supplement_notice", title="补正通知", prefix="秀山司补", basis=RULE.art(13),
+        document("supplement_notice", title="补正通知", issuer="justice_bureau", basis=RULE.art(13),
                  facts=notice_facts),
-        document("termination_opinion", title="终止审核意见书", prefix="秀山司终", basis=RULE.art(13),
+        document("termination_opinion", title="终止审核意见书", issuer="justice_bureau", basis=RULE.art(13),
                  facts=termination_facts),
-        document("termination_revocation", title="撤销终止审核意见书决定书", prefix="秀山司撤", basis=REOPEN_BASIS,
+        document("termination_revocation", title="撤销终止审核意见书决定书", issuer="justice_bureau", basis=REOPEN_BASIS,
                  facts=revocation_facts),
-        document("legality_review_opinion", title="合法性审查意见书", prefix="秀山司审", basis=RULE.art(10),
+        document("legality_review_opinion", title="合法性审查意见书", issuer="justice_bureau", basis=RULE.art(10),
                  facts=opinion_facts),
     ],
 )

@@ -10,11 +10,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema
 
 from .errors import DefinitionError
+
+if TYPE_CHECKING:
+    from .numbering import Numbering
 
 ROLES = frozenset({"clerk", "reviewer", "supervisor", "system", "admin", "township"})
 TIMER = "timer"  # the pseudo-role of transitions fired by a lapsing deadline
@@ -245,10 +248,13 @@ class DocumentKind:
 
     name: str
     title: str
-    prefix: str  # 机关代字, e.g. 秀山司监 → 秀山司监〔2026〕12号
+    prefix: str  # 机关代字, e.g. 秀山司监 → 秀山司监〔2026〕12号 (from the operator's configuration)
     basis: Basis | None
     template: str = ""  # file name under the procedure's templates folder
     facts: Facts | None = None
+    # Issuer, prefix, number source and 版记 data (xsflow/numbering.py); None: the bureau's series, no 版记 data.
+    numbering: Numbering | None = None
+    sent_up: bool = False  # 上行文 (a report or request to a higher organ): carries 签发人 (GB/T 9704 7.2.5)
 
 
 @dataclass(frozen=True)
@@ -417,8 +423,8 @@ def _names(states: str | Iterable[str]) -> frozenset[str]:
 
 
 def document(name: str, *, title: str, prefix: str, basis: Basis | None, template: str = "",
-             facts: Facts | None = None) -> DocumentKind:
-    return DocumentKind(name, title, prefix, basis, template or f"{name}.txt", facts)
+             facts: Facts | None = None, numbering: Numbering | None = None, sent_up: bool = False) -> DocumentKind:
+    return DocumentKind(name, title, prefix, basis, template or f"{name}.txt", facts, numbering, sent_up)
 
 
 def procedure(
@@ -514,6 +520,9 @@ def check(proc: Procedure) -> list[str]:
         for kind in t.issues:
             if kind not in kinds:
                 problems.append(f"{where} issues undeclared document {kind!r}")
+            elif t.automatic and (n := next(d for d in proc.documents if d.name == kind).numbering) and n.from_oa:
+                problems.append(f"{where} is the timer's and issues {kind!r}, whose number comes from the OA "
+                                f"(source = \"oa\" in document_numbers.toml): no event carries it; number it in xsflow")
         for src in t.sources:
             if _terminal(proc, src) and not t.reopens:
                 problems.append(f"{where} leaves terminal state {src!r}")

@@ -1,4 +1,4 @@
-"""Issuing documents: numbers per prefix and year with no gap and no duplicate.
+"""Issuing documents: numbers per prefix and year with no gap and no duplicate (xsflow/numbering.py).
 
 The counter row is incremented inside the transition's own transaction, so a transition
 that rolls back gives its number back and concurrent transitions queue on the row lock.
@@ -6,46 +6,34 @@ that rolls back gives its number back and concurrent transitions queue on the ro
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert
+from sqlalchemy import Connection, insert
 
 from .definitions import DocumentKind
+from .errors import InvalidPayload
 from .payloads import xml_safe
-from .store.db import Prepared, insert_or_skip
-from .store.schema import document_sequences, documents
-
-
-def document_number(prefix: str, year: int, seq: int) -> str:
-    """`秀山司监〔2026〕12号`: U+3014/U+3015 brackets, no padding, no 第 (GB/T 9704-2012 7.2.4)."""
-    return f"{prefix}〔{year}〕{seq}号"
-
+from .numbering import claim_sequence, document_number, next_sequence  # noqa: F401 (names other modules use)
+from .store.db import Prepared
+from .store.schema import documents
 
 _INSERT_DOCUMENT = Prepared(insert(documents), (
     "case_id", "kind", "title", "prefix", "year", "seq", "number", "issued_at", "legal_instant", "basis", "facts",
     "history_seq", "corrects_id"))
 
 
-@cache
-def _next_sequence_statement(dialect: str) -> Prepared:
-    """Built once per dialect; prefix and year come as execution parameters."""
-    return Prepared(insert_or_skip(dialect, document_sequences).values(
-        prefix=bindparam("seq_prefix"), year=bindparam("seq_year"), last=1).on_conflict_do_update(
-        index_elements=["prefix", "year"], set_={"last": document_sequences.c.last + 1},
-    ).returning(document_sequences.c.last))
-
-
-def next_sequence(conn: Connection, prefix: str, year: int) -> int:
-    """The next number for (prefix, year); the row stays locked until the transaction ends."""
-    stmt = _next_sequence_statement(conn.dialect.name)
-    return int(stmt.scalar(conn, {"seq_prefix": prefix, "seq_year": year}))
-
-
 def issue(conn: Connection, *, case_id: int, kind: DocumentKind, issued_at: datetime, year: int,
           legal_instant: datetime | None, facts: dict[str, Any], history_seq: int,
-          corrects_id: int | None = None) -> dict[str, Any]:
-    seq = next_sequence(conn, kind.prefix, year)
+          corrects_id: int | None = None, given: str | None = None, field: str = "") -> dict[str, Any]:
+    """Numbers and stores one document: the next number of its series, or `given`, the number the
+    county's OA system assigned (checked: no duplicate, no gap; 422 on `field` otherwise)."""
+    if kind.numbering is not None and kind.numbering.from_oa:  # never an xsflow number in the OA's series
+        if given is None:
+            raise InvalidPayload("文书编号有误。", {field or "document_numbers": [
+                f"《{kind.title}》的文号由县OA系统编定，请填写OA系统编定的文号。"]})
+        seq = claim_sequence(conn, kind.numbering, year, given, field)
+    else:
+        seq = next_sequence(conn, kind.prefix, year)
     row = {
         "case_id": case_id, "kind": kind.name, "title": kind.title, "prefix": kind.prefix, "year": year,
         "seq": seq, "number": document_number(kind.prefix, year, seq), "issued_at": issued_at,
@@ -62,7 +50,8 @@ def docx_file(row: dict[str, Any]) -> tuple[str, bytes]:
     from .wording import Wording
 
     wording = Wording(**_writable(row["facts"]["wording"]))
-    return f"{row['number']}{row['title']}.docx", render_docx(xml_safe(row["number"]), wording)
+    return f"{row['number']}{row['title']}.docx", render_docx(xml_safe(row["number"]), wording,
+                                                              _writable(row["facts"].get("layout")))
 
 
 def _writable(value: Any) -> Any:

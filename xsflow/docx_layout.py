@@ -10,10 +10,13 @@ missing.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_SECTION
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement, parse_xml
 from lxml import etree
 from docx.oxml.ns import qn
@@ -23,8 +26,9 @@ from .wording import Wording
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
+SIGNER_FONT = "楷体_GB2312"  # 7.2.5: the signer's name
 HEADING_FONT = "黑体"  # 7.3.3: the first level of headings (一、) "一般用黑体字"
-FALLBACKS = {TITLE_FONT: "宋体", BODY_FONT: "仿宋"}  # what Windows and most Chinese systems have
+FALLBACKS = {TITLE_FONT: "宋体", BODY_FONT: "仿宋", SIGNER_FONT: "楷体"}  # what Windows and most Chinese systems have
 SIZE_2 = Pt(22)  # 二号
 SIZE_3 = Pt(16)  # 三号
 SIZE_4 = Pt(14)  # 四号
@@ -32,7 +36,9 @@ LINE = Pt(28.9)  # 225 mm / 22 lines
 INDENT_2 = Pt(32)  # two characters of 三号
 
 
-def render_docx(number: str, wording: Wording) -> bytes:
+def render_docx(number: str, wording: Wording, layout: Mapping[str, Any] | None = None) -> bytes:
+    """The document laid out; `layout` (stored with it, issuing.layout) adds 签发人 (7.2.5) and the 版记 (7.4)."""
+    layout = layout or {}
     doc = Document()
     section = doc.sections[0]
     section.start_type = WD_SECTION.NEW_PAGE
@@ -47,7 +53,10 @@ def render_docx(number: str, wording: Wording) -> bytes:
     for line in wording.title.split("\n"):
         title = _para(doc, line, font=TITLE_FONT, size=SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(35))
         _break_title(title, line)
-    _para(doc, number, align=WD_ALIGN_PARAGRAPH.CENTER)
+    if layout.get("signer"):
+        _number_and_signer(doc, number, layout["signer"])
+    else:
+        _para(doc, number, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "")
     if wording.recipient:
         _para(doc, wording.recipient.rstrip("：:") + "：")
@@ -62,12 +71,65 @@ def render_docx(number: str, wording: Wording) -> bytes:
         last.paragraph_format.keep_with_next = True
     for note in wording.notes:
         _para(doc, f"（{note.strip('（）()')}）", first_indent=INDENT_2)
+    if layout.get("printer") and layout.get("printed_on"):
+        _imprint(doc, layout.get("cc") or [], layout["printer"], layout["printed_on"])
     _page_number(section.footer.paragraphs[0])
 
     out = io.BytesIO()
     doc.core_properties.title = f"{wording.title} {number}"
     doc.save(out)
     return out.getvalue()
+
+
+def _number_and_signer(doc, number: str, signer: str) -> None:
+    """7.2.5: in a document sent up, the number 居左空一字 and 签发人 居右空一字 on one line, the name
+    in 3号楷体 after “签发人：” in 3号仿宋."""
+    p = _para(doc, number)
+    fmt = p.paragraph_format
+    fmt.left_indent = fmt.right_indent = SIZE_3
+    fmt.tab_stops.add_tab_stop(TYPE_AREA - SIZE_3 * 2, WD_TAB_ALIGNMENT.RIGHT)
+    p.add_run("\t签发人：")
+    _set_font(p.add_run(signer)._element.get_or_add_rPr(), SIGNER_FONT)
+
+
+def _imprint(doc, cc: list[str], printer: str, printed_on: str) -> None:
+    """7.4 版记, after the text: 抄送 (7.4.2) and 印发机关和印发日期 (7.4.3) in 4号仿宋, each 左右各空一字,
+    between separator lines as wide as the type area, the first and the last thick (0.35 mm), those
+    between thin (0.25 mm). Set as a one-column table, as the usual Word templates of the standard do.
+    A simplification: it follows the text instead of standing at the foot of an even page."""
+    d = date.fromisoformat(printed_on)
+    rows = ([f"抄送：{'，'.join(c.strip('，,。') for c in cc)}。"] if cc else []) + [f"{printer}\t{d.year}年{d.month}月{d.day}日印发"]
+    table = doc.add_table(rows=len(rows), cols=1)
+    table.autofit = False
+    _table_borders(table)
+    for row, text in zip(table.rows, rows):
+        row.cells[0].width = TYPE_AREA
+        p = row.cells[0].paragraphs[0]
+        fmt = p.paragraph_format
+        fmt.left_indent = fmt.right_indent = SIZE_4
+        if text.startswith("抄送："):  # 7.4.2: a second line aligns under the first organ (回行时与冒号后的首字对齐)
+            fmt.left_indent, fmt.first_line_indent = SIZE_4 * 4, -SIZE_4 * 3
+        fmt.tab_stops.add_tab_stop(TYPE_AREA - SIZE_4 - Mm(4), WD_TAB_ALIGNMENT.RIGHT)  # less the cell margins
+        fmt.keep_with_next = True
+        p.add_run(text).font.size = SIZE_4
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True  # the text's last lines go with the 版记
+
+
+THICK, THIN = 8, 6  # border widths in eighths of a point: 1 pt ≈ 0.35 mm, 0.75 pt ≈ 0.25 mm
+
+
+def _table_borders(table) -> None:
+    tbl_pr = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for side, size in (("top", THICK), ("left", None), ("bottom", THICK), ("right", None),
+                       ("insideH", THIN), ("insideV", None)):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:val"), "single" if size else "nil")
+        if size:
+            for attr, value in (("w:sz", str(size)), ("w:space", "0"), ("w:color", "000000")):
+                el.set(qn(attr), value)
+        borders.append(el)
+    tbl_pr.append(borders)
 
 
 def _units(text: str) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from . import correlation, deadlines as deadline_rows, idempotency, issuing
+from . import correlation, deadlines as deadline_rows, idempotency, issuing, numbering
 from .access import Actor, check_may_fire, check_may_open
 from .areas import government_of
 from .audit import GENESIS, entry_hash
@@ -249,6 +249,8 @@ class Engine:
             raise VersionConflict(
                 f"案件已被他人更新（您看到的是第 {expected_version} 版，现在是第 {row['version']} 版），请刷新后重新办理。",
                 case_id=row["id"], version=row["version"])
+        oa_numbers = payload.get(numbering.FIELD)  # numbers the county's OA assigned (xsflow/numbering.py)
+        payload = {k: v for k, v in payload.items() if k != numbering.FIELD}
         payload = acting(candidates[0], actor, validated_payload(candidates[0], payload, proc, actor.role),
                          case.agencies)
         check_after_last_event(row, occurred)
@@ -259,15 +261,18 @@ class Engine:
                     f"不能再办理“{candidates[0].title}”；届满后的处理由系统依法自动进行。",
                     trigger=trigger, state=row["state"])
         step = self.registry.machine(proc).step(row["state"], trigger, row["data"], payload)
+        numbers = numbering.given_numbers(oa_numbers, {k: proc.document(k) for k in step.transition.issues})
         check_not_before(step.transition, row, occurred)
         check_links(conn, self.registry, actor, step.transition.links, payload, row["data"], payload, prefix="",
                     message=f"“{step.transition.title}”所附内容有误，请逐项修改。")
-        self.apply(conn, case, step, actor=actor, payload=payload, occurred=occurred, now=now)
+        self.apply(conn, case, step, actor=actor, payload=payload, occurred=occurred, now=now, numbers=numbers)
         return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:], now)
 
     def apply(self, conn: Connection, case: LoadedCase, step: Step, *, actor: Actor, payload: dict[str, Any],
-              occurred: datetime, now: datetime, lapsed: dict[str, Any] | None = None) -> None:
-        """Writes one step: data, deadlines, documents, history and the version bump."""
+              occurred: datetime, now: datetime, lapsed: dict[str, Any] | None = None,
+              numbers: dict[str, str] | None = None) -> None:
+        """Writes one step: data, deadlines, documents, history and the version bump; `numbers`: the
+        OA's numbers of the documents it issues, by kind, recorded with the step's payload."""
         row, proc, t = case.row, case.proc, step.transition
         old_version = row["version"]
         if t.effect is not None:
@@ -295,11 +300,12 @@ class Engine:
         started = self._start_deadlines(conn, case, entered, occurred, payload, t, step.source)
         if lapsed is not None:
             deadline_rows.check_restarted(proc, t, started, occurred)
-        entry = self.append_history(conn, case, trigger=t.trigger, actor=actor, payload=payload,
+        entry = self.append_history(conn, case, trigger=t.trigger, actor=actor,
+                                     payload={**payload, numbering.FIELD: numbers} if numbers else payload,
                                      source=step.source, dest=step.dest, occurred=occurred, now=now)
         issued_before = len(case.documents)
         if t.issues:
-            issuing.issue_documents(self, conn, case, t, payload, started, lapsed, entry, now)
+            issuing.issue_documents(self, conn, case, t, payload, started, lapsed, entry, now, numbers)
         if t.opens is not None:
             self._open_linked(conn, case, t, actor, payload, occurred, now, case.documents[issued_before:])
         row["state"], row["last_occurred_at"] = step.dest, occurred
@@ -370,6 +376,6 @@ class Engine:
         """When an act took effect (validation.occurred), within this engine's backdating window."""
         return validation.occurred(occurred_at, now, self.backdating_days)
 
-    def correct_document(self, actor: Actor, document_id: int, reason: str) -> dict[str, Any]:
+    def correct_document(self, actor: Actor, document_id: int, reason: str, number: str | None = None) -> dict[str, Any]:
         """Issues a correction of an issued document (issuing.correct_document)."""
-        return issuing.correct_document(self, actor, document_id, reason)
+        return issuing.correct_document(self, actor, document_id, reason, number)

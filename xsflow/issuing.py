@@ -2,8 +2,9 @@
 numbered there (a rollback consumes no number), both recorded in the case's history."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
@@ -12,9 +13,10 @@ from . import documents as docs
 from .access import Actor
 from .calendar import local_date
 from .deadlines import deadline_facts
-from .definitions import Transition
+from .definitions import DocumentKind, Transition
 from .errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound, TriggerNotAllowed
 from .json_views import document_view
+from .numbering import FIELD as NUMBERS_FIELD, given_numbers
 from .store.schema import agencies, documents
 from .wording import cn_date
 
@@ -26,8 +28,9 @@ CORRECTORS = frozenset({"reviewer", "supervisor"})  # the bureau issues document
 
 def issue_documents(engine: Engine, conn: Connection, case: LoadedCase, t: Transition, payload: dict[str, Any],
                     started: list[dict[str, Any]], lapsed: dict[str, Any] | None, entry: dict[str, Any],
-                    now: datetime) -> None:
-    """Issues the documents of transition `t`, with the facts of the case and of the step."""
+                    now: datetime, numbers: Mapping[str, str] | None = None) -> None:
+    """Issues the documents of transition `t`, with the facts of the case and of the step; `numbers`
+    are the numbers the county's OA system assigned, by kind (checked by numbering.given_numbers)."""
     guessed = [d for d in started + ([lapsed] if lapsed else []) if d["provisional"]]
     if guessed:
         d = guessed[0]
@@ -60,15 +63,29 @@ def issue_documents(engine: Engine, conn: Connection, case: LoadedCase, t: Trans
         if kind.facts is not None:
             facts.update(kind.facts(facts))
         facts["wording"] = engine.templates.render(kind.template, facts, default_title=kind.title).as_json()
+        facts["layout"] = layout(kind, dated)
         doc = docs.issue(conn, case_id=case.row["id"], kind=kind, issued_at=now, year=dated.year,
                          legal_instant=lapsed["lapses_at"] if lapsed else None, facts=facts,
-                         history_seq=entry["seq"])
+                         history_seq=entry["seq"], given=(numbers or {}).get(kind.name),
+                         field=f"{NUMBERS_FIELD}.{kind.name}")
         case.documents.append(doc)
 
 
-def correct_document(engine: Engine, actor: Actor, document_id: int, reason: str) -> dict[str, Any]:
-    """Issues a correction: a new document of the same kind and a new number, naming the one it
-    corrects; the issued one is never changed. Recorded in the case's history."""
+def layout(kind: DocumentKind, dated: date) -> dict[str, Any] | None:
+    """What GB/T 9704 sets around the wording, from the operator's configuration: 签发人 of a document
+    sent up (7.2.5), and the 版记 (7.4): 抄送, 印发机关, 印发日期 (the date of issue)."""
+    n = kind.numbering
+    if n is None:
+        return None
+    return {"signer": n.issuer.signer if kind.sent_up else None, "cc": list(n.cc), "printer": n.issuer.printer,
+            "printed_on": dated.isoformat(), "issuer": n.issuer.name, "source": n.source}
+
+
+def correct_document(engine: Engine, actor: Actor, document_id: int, reason: str,
+                     number: str | None = None) -> dict[str, Any]:
+    """Issues a correction: a new document of the same kind and a new number (for a kind the OA
+    numbers, `number`, the one it assigned), naming the one it corrects; the issued one is never
+    changed. Recorded in the case's history."""
     if actor.role not in CORRECTORS:
         raise Forbidden("只有县司法局审查人员或监督人员可以更正已出具的文书。")
     reason = (reason or "").strip()
@@ -86,10 +103,13 @@ def correct_document(engine: Engine, actor: Actor, document_id: int, reason: str
         if newer is not None:
             raise TriggerNotAllowed(f"{old['number']}已由{newer['number']}更正；如需再次更正，请更正{newer['number']}。")
         kind = case.proc.document(old["kind"])
+        given = given_numbers({old["kind"]: number} if number else None, {kind.name: kind}).get(kind.name)
         dated = local_date(now)
         facts = {**old["facts"], "issued_on": dated.isoformat(),
                  "corrects": {"number": old["number"], "issued_on": old["facts"]["issued_on"], "reason": reason}}
         facts.pop("wording", None)
+        if old["facts"].get("layout"):
+            facts["layout"] = {**old["facts"]["layout"], "printed_on": dated.isoformat()}
         wording = engine.templates.render(kind.template, facts, default_title=kind.title)
         note = (f"本文书更正{old['number']}（{cn_date(old['facts']['issued_on'])}出具），原文书作废。"
                 f"更正理由：{reason}")
@@ -100,7 +120,7 @@ def correct_document(engine: Engine, actor: Actor, document_id: int, reason: str
                                       source=state, dest=state, occurred=now, now=now)
         doc = docs.issue(conn, case_id=case_id, kind=kind, issued_at=now, year=dated.year,
                          legal_instant=old["legal_instant"], facts=facts, history_seq=entry["seq"],
-                         corrects_id=document_id)
+                         corrects_id=document_id, given=given, field="document_number")
         case.row["last_occurred_at"] = max(case.row["last_occurred_at"], now)
         engine.save(conn, case, case.row["version"])
         return {**document_view(doc), "case_id": case_id, "agency": case.row["agency_code"],

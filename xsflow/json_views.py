@@ -105,6 +105,8 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
             "not_before": f"{t.not_before.reason}（{t.not_before.basis}）" if t.not_before else None,
             "payload": sorted(t.payload().fields) if t.payload else [],
             "verified": not unverified(t.basis),
+            # kinds whose number the county's OA assigns: the step carries it in payload.document_numbers
+            "oa_numbered": [k for k in t.issues if (n := proc.document(k).numbering) is not None and n.from_oa],
         } for t in proc.transitions],
         "deadlines": [{
             "name": d.name, "title": d.title, "while_in": sorted(d.while_in),
@@ -114,5 +116,8 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
             "verified": not unverified(d.basis),
         } for d in proc.deadlines],
         "documents": [{"kind": d.name, "title": d.title, "prefix": d.prefix, "basis": str(d.basis),
-                       "verified": not unverified(d.basis)} for d in proc.documents],
+                       "verified": not unverified(d.basis),
+                       "issuer": d.numbering.issuer.name if d.numbering else None,
+                       "number_source": d.numbering.source if d.numbering else "xsflow", "sent_up": d.sent_up}
+                      for d in proc.documents],
     }

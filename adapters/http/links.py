@@ -74,6 +74,8 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
     (f"{P}/notifications", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/case-files/import", "post", "201"): {"Rates": (RATES, "get", {"year": 2025}),
                                                 "AssessmentFacts": (FACTS, "get", {"year": 2025})},
+    (f"{P}/document-numbers", "get", "200"): {"Procedure": (f"{P}/procedures/{{name}}", "get",
+                                                            {"name": "$response.body#/items/0/procedures/0"})},
 }
 
 

@@ -281,7 +281,7 @@ class DocumentCorrections(MethodView):
     def post(self, _query, body, document_id):
         """Corrects an issued document: a new document and number naming the one it corrects (which stays as issued)."""
         actor = caller()
-        return xs().engine.correct_document(actor, document_id, body["reason"])
+        return xs().engine.correct_document(actor, document_id, body["reason"], body.get("document_number"))
 
 
 @api.route("/documents/<id:document_id>/file")

@@ -70,6 +70,8 @@ class ExternalEvent(Payload):
 
 class Correction(Payload):
     reason = text(max_length=2000, min_length=1, required=True, multiline=True)
+    # For a kind the county's OA numbers (docs/documents.md): the number the OA assigned to the correction.
+    document_number = text(max_length=80)
 
 
 class Query(Schema):

@@ -29,6 +29,7 @@ from . import state_svg
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
 from .forms import FormField, describe, errors_by_field, form_values, read_form, schema_fields, whole_number
+from .oa_numbers import form_problems, gather, oa_fields
 from .text import DEADLINE_STATUS, as_date, as_instant, cn_instant, days_left_text, period_text, role_title
 
 OCCURRED = FormField("occurred_at", "发生时间", "datetime",
@@ -136,7 +137,8 @@ def trigger_form(proc: Procedure, trigger: str) -> dict[str, Any]:
     first = candidates[0]
     dests = list(dict.fromkeys((t.dest or src) for t in candidates for src in t.sources))
     return {
-        "trigger": trigger, "title": trigger_title(proc, trigger), "fields": schema_fields(first.payload),
+        "trigger": trigger, "title": trigger_title(proc, trigger),
+        "fields": schema_fields(first.payload) + oa_fields(proc, candidates),
         "basis": "；".join(dict.fromkeys(str(t.basis) for t in candidates)),
         "issues": [proc.document(k).title for k in dict.fromkeys(k for t in candidates for k in t.issues)],
         "guard": [t.guard.refusal for t in candidates if t.guard],
@@ -283,8 +285,9 @@ def fire(case_id: int, trigger: str):
     candidates = [t for t in proc.transitions_for(trigger) if not t.automatic]
     if not candidates:
         abort(404)
-    specs = schema_fields(candidates[0].payload)
+    specs = schema_fields(candidates[0].payload) + oa_fields(proc, candidates)
     payload, problems = read_form(request.form, specs)
+    payload = gather(payload)
     occurred_raw = request.form.get("occurred_at", "")
     occurred_values, occurred_problems = read_form(request.form, [OCCURRED])
     problems.update(occurred_problems)
@@ -300,7 +303,7 @@ def fire(case_id: int, trigger: str):
                       expected_version=version,
                       idempotency_key=(f"web:{request.form['form_key']}" if request.form.get("form_key") else None))
     except InvalidPayload as err:
-        errors, general = errors_by_field(err.fields, [s.name for s in specs] + ["occurred_at"])
+        errors, general = errors_by_field(form_problems(err.fields), [s.name for s in specs] + ["occurred_at"])
         return render_case(case_id, forms={trigger: {**shown, "errors": errors, "general": [err.message, *general]}},
                            banner=f"未办理“{trigger_title(proc, trigger)}”：请按下方提示修改后重新提交。", status=422)
     except VersionConflict as err:
