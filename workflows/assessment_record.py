@@ -88,11 +88,13 @@ def _occurrences(conn: Connection, feed: Feed, year: int) -> Iterable[tuple[str,
                 continue
             yield row[0], row[1], local_date(row[2]), what
     else:
-        stmt = (select(cases.c.agency_code, cases.c.id, documents.c.issued_at, documents.c.number)
+        # A document issued by a lapse is dated by the lapse, not by when the sweep processed it.
+        dated = func.coalesce(documents.c.legal_instant, documents.c.issued_at)
+        stmt = (select(cases.c.agency_code, cases.c.id, dated, documents.c.number)
                 .join(cases, cases.c.id == documents.c.case_id)
                 .where(cases.c.procedure == feed.procedure, documents.c.kind == feed.document,
                        documents.c.corrects_id.is_(None),  # a corrected re-issue is the same notice
-                       documents.c.issued_at >= start, documents.c.issued_at < end))
+                       dated >= start, dated < end))
         for agency, case_id, issued, number in conn.execute(stmt):
             yield agency, case_id, local_date(issued), f"document:{number}"
 
