@@ -225,3 +225,51 @@ def test_the_year_table_exports_every_agency_and_item(year):
     assert by_code["gaj"]["名次"] == 1 and by_code["scjgj"]["名次"] == by_code["jtj"]["名次"]
     assert api.client.get(f"/api/v1/assessments/{YEAR}/table.xlsx",
                           headers={"Authorization": f"Bearer {t['scjgj']}"}).status_code == 403
+
+
+def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
+    """One 考核结果通报 for the whole county, numbered in the office's series, every agency ranked with
+    score and grade; 差 criticised with art. 10's recommendation; afterwards nothing of the year changes."""
+    import docx
+
+    api, t, _, _ = year
+    sup = Desk(api, t["supervisor"])
+    # jtj's daily record gets a finding that takes its daily score to 0: 0.6 × 90.50 = 54.30 → 差
+    sup.call("POST", f"/assessments/{YEAR}/agencies/jtj/findings",
+             {"found_on": "2025-11-20", "points": "90", "text": "拒不配合日常考核检查。"}, expect=201)
+    assert Desk(api, t["scjgj"]).call("POST", f"/assessments/{YEAR}/publication", {"review": "评审通过"}).status == 403
+    done = sup.call("POST", f"/assessments/{YEAR}/publication",
+                    {"review": "2026年1月16日执法协调小组会议评审通过"}, expect=201).body
+    assert done["document"]["number"] == "秀山委法办〔2026〕1号"
+    ranks = {r["agency"]: r for r in done["results"]}
+    assert ranks["gaj"]["rank"] == 1 and ranks["scjgj"]["total"] == "89.70"
+    assert (ranks["jtj"]["total"], ranks["jtj"]["grade"]) == ("54.30", "差") and ranks["jtj"]["rank"] == len(ranks)
+    totals = [float(r["total"]) for r in done["results"]]
+    assert totals == sorted(totals, reverse=True)
+    r = api.client.get(f"/api/v1/documents/{done['document']['id']}/file",
+                       headers={"Authorization": f"Bearer {t['supervisor']}"})
+    lines = [p.text for p in docx.Document(io.BytesIO(r.data)).paragraphs if p.text.strip()]
+    body = "\n".join(lines)
+    assert lines[:2] == ["关于2025年度全县行政执法考核结果的通报", "秀山委法办〔2026〕1号"]
+    assert "县市场监管局：日常考核88.50分，年度考核90.50分，综合得分89.70分，“较好”。" in body
+    assert "县交通局2025年度行政执法考核等级为“差”" in body and "建议有关部门追究其领导责任" in body
+    # read-only from now on
+    assert sup.call("POST", f"/assessments/{YEAR}/compute").status == 409
+    assert sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/corrections",
+                    {"item": "criticized", "count": 0, "reason": "复核"}).status == 409
+    assert sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/findings",
+                    {"found_on": "2025-12-01", "points": "1", "text": "补记"}).status == 409
+    assert sup.call("POST", f"/assessments/{YEAR}/publication", {"review": "再次公布"}).status == 409
+    assert sup.call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body["published"] is True
+
+
+def test_personnel_of_an_agency_for_the_year(year):
+    """Each certificate holder with the certificate's state and the year's missed training; only the agency and the bureau see it."""
+    api, t, counted, _ = year
+    people = Desk(api, t["scjgj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel", expect=200).body
+    assert sorted(p["case_id"] for p in people["people"]) == sorted(counted["scjgj"]["training_shortfall"])
+    assert all(p["training_missed"] and p["trainings"] == [] and p["state"] == "training_overdue"
+               for p in people["people"])
+    assert people["people"][0]["complaints_upheld"] is None and people["complaints_upheld_note"]
+    assert Desk(api, t["gaj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel").status == 403
+    assert Desk(api, t["reviewer"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel").status == 200

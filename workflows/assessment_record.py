@@ -99,9 +99,52 @@ def _occurrences(conn: Connection, feed: Feed, year: int) -> Iterable[tuple[str,
             yield agency, case_id, local_date(issued), f"document:{number}"
 
 
+PUBLICATION = "assessment_publication"
+
+
 def published(conn: Connection, year: int) -> dict[str, Any] | None:
-    row = conn.execute(select(assessment_publications).where(assessment_publications.c.year == year)).mappings().first()
-    return dict(row) if row else None
+    """The year's county-wide publication, if its case has been published (however it was fired)."""
+    row = conn.execute(select(cases.c.id).where(cases.c.procedure == PUBLICATION,
+                                                cases.c.correlation_key == str(year),
+                                                cases.c.state == "published")).first()
+    if row is None:
+        return None
+    record = conn.execute(select(assessment_publications).where(assessment_publications.c.year == year)).mappings().first()
+    return {"case_id": row[0], **(dict(record) if record else {})}
+
+
+def publish(system: Any, actor: Actor, year: int, review: str, occurred_at: datetime | None = None) -> dict[str, Any]:
+    """Publishes the year's results county-wide (第9条第（四）项、第10条) in one transaction: the ranking
+    from the stored results, the notice numbered in the office's series, the results read-only."""
+    if actor.role != "supervisor":
+        raise Forbidden("只有考核人员（监督人员）可以公布考核结果。")
+    standard = _require_standard(year)
+    now = system.clock.now()
+    occurred = system.engine.occurred(occurred_at, now)
+    with system.db.write() as conn:
+        _refuse_if_published(conn, year)
+        run = last_run(conn, year)
+        if run is None:
+            raise TriggerNotAllowed(f"{year}年度考核结果尚未计算，不能公布；请先计算。", year=year)
+        _, rows = table(conn, actor, year)
+        results = [{k: r[k] for k in ("rank", "agency", "name", "daily_score", "annual_score", "total", "grade")}
+                   for r in ranked(rows)]
+        key = str(year)
+        if conn.execute(select(cases.c.id).where(cases.c.procedure == PUBLICATION,
+                                                 cases.c.correlation_key == key)).first() is None:
+            system.engine.open_in(conn, actor, procedure=PUBLICATION, agency="sfj",
+                                  title=f"{year}年度全县行政执法考核结果公布", data={"year": year},
+                                  occurred=occurred, now=now)
+        view = system.engine.fire_by_key(conn, actor, procedure=PUBLICATION, correlation_key=key, trigger="publish",
+                                         payload={"review": review, "results": results,
+                                                  "computed_at": run["computed_at"].isoformat(),
+                                                  "standard": f"{standard.title}（{standard.file}）",
+                                                  "scale_source": standard.scale_source},
+                                         occurred_at=occurred)
+        [notice] = [d for d in view["documents"] if d["kind"] == "county_assessment_notice"]
+        conn.execute(insert(assessment_publications).values(year=year, document_id=notice["id"], published_at=now,
+                                                            actor=actor.name))
+    return {"year": year, "case_id": view["id"], "document": notice, "results": results}
 
 
 def _refuse_if_published(conn: Connection, year: int) -> None:

@@ -11,12 +11,13 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from workflows import assessment_record as record
+from workflows.assessment_personnel import personnel
 from workflows.assessment import FIRST_YEAR, LAST_YEAR
 from xsflow.payloads import Payload, day, text
 
 from ..assessment_export import XLSX, write_table
 from .routes import ApiBlueprint, caller, documented, xs
-from .schemas import NoQuery
+from .schemas import NoQuery, _when
 
 blp = ApiBlueprint("assessments", __name__, url_prefix="/api/v1", description="年度行政执法考核（依办案记录计算）")
 
@@ -165,3 +166,59 @@ class Table(MethodView):
         response.headers["Content-Disposition"] = (
             f"attachment; filename=\"assessment-{year}.xlsx\"; filename*=UTF-8''{quote(name)}")
         return response
+
+
+PublicationIn = Payload.from_dict({
+    "review": text(max_length=500, required=True, min_length=1,
+                   metadata={"title": "执法协调小组评审情况（会议日期、纪要或文号）"}),
+    "occurred_at": _when(load_default=None),
+}, name="AssessmentPublicationIn")
+Ranked = Schema.from_dict({"rank": fields.Integer(), "agency": fields.String(), "name": fields.String(),
+                           "daily_score": fields.String(), "annual_score": fields.String(), "total": fields.String(),
+                           "grade": fields.String()}, name="AssessmentRanked")
+PublicationOut = Schema.from_dict({
+    "year": fields.Integer(), "case_id": fields.Integer(),
+    "document": fields.Dict(metadata={"description": "考核结果通报：id、kind、number、issued_at"}),
+    "results": fields.List(fields.Nested(Ranked)),
+}, name="AssessmentPublication")
+Person = Schema.from_dict({
+    "case_id": fields.Integer(), "person_id": fields.String(allow_none=True), "name": fields.String(allow_none=True),
+    "post": fields.String(allow_none=True), "certificate_number": fields.String(allow_none=True),
+    "valid_from": fields.String(allow_none=True), "valid_until": fields.String(allow_none=True),
+    "state": fields.String(), "state_title": fields.String(),
+    "trainings": fields.List(fields.String(), metadata={"description": "当年参加法律知识更新培训的日期"}),
+    "training_missed": fields.Boolean(metadata={"description": "当年未参加法律知识更新培训（第20条）"}),
+    "cases_handled": fields.Integer(metadata={"description": "当年办结、以其为办案人员的案卷数"}),
+    "files_evaluated": fields.List(fields.Dict(), metadata={"description": "当年集中评查的案卷：案号、得分、等次"}),
+    "complaints_upheld": fields.Integer(allow_none=True, metadata={"description": "null：记录中无法按人统计"}),
+}, name="AssessmentPerson")
+PersonnelOut = Schema.from_dict({"year": fields.Integer(), "agency": fields.String(), "agency_name": fields.String(),
+                                 "people": fields.List(fields.Nested(Person)),
+                                 "complaints_upheld_note": fields.String()}, name="AssessmentPersonnel")
+
+
+@blp.route("/assessments/<int:year>/publication")
+class Publish(MethodView):
+    @blp.arguments(NoQuery, location="query")
+    @blp.arguments(PublicationIn)
+    @blp.response(201, PublicationOut)
+    @documented(400, 401, 403, 409, 413, 415, 422)
+    def post(self, _query, body, year):
+        """Publishes the year's results county-wide (考核评议制度 第9条第（四）项、第10条): every assessed
+        agency with its scores and grade, ranked, in one numbered 考核结果通报 of the office's series;
+        差 is criticised with the recommendation of art. 10. Only after the year; afterwards the year's
+        results are read-only (409 for compute, corrections and findings)."""
+        return record.publish(xs(), caller(), year, body["review"], body["occurred_at"])
+
+
+@blp.route("/assessments/<int:year>/agencies/<string:code>/personnel")
+class Personnel(MethodView):
+    @blp.arguments(NoQuery, location="query")
+    @blp.response(200, PersonnelOut)
+    @documented(400, 401, 403, 404)
+    def get(self, _query, year, code):
+        """The agency's enforcement persons in the year (考核评议制度 第2条、第3条): certificate state,
+        update trainings, files handled, files evaluated with score and grade."""
+        actor, x = caller(), xs()
+        with x.db.read() as conn:
+            return personnel(conn, x.registry, actor, year, code)
