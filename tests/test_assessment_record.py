@@ -273,3 +273,61 @@ def test_personnel_of_an_agency_for_the_year(year):
     assert people["people"][0]["complaints_upheld"] is None and people["complaints_upheld_note"]
     assert Desk(api, t["gaj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel").status == 403
     assert Desk(api, t["reviewer"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel").status == 200
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
+def signed_in_client(system, monkeypatch, username: str, role: str, agency: str | None):
+    import re
+
+    from adapters.http import create_app
+    from xsflow.users import create_user
+
+    monkeypatch.setenv("XSFLOW_SECRET_KEY", "k" * 64)
+    with system.db.write() as conn:
+        create_user(conn, username=username, display_name=username, role=role, agency=agency,
+                    password="mima-2026-kaohe", now=system.clock.now())
+    client = create_app(system).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    r = client.post("/login", data={"username": username, "password": "mima-2026-kaohe", "csrf_token": token})
+    assert r.status_code == 302, r.text
+    return client
+
+
+def test_the_agency_page_shows_each_item_with_its_cases_and_the_bureau_corrects_with_a_reason(year, system,
+                                                                                                monkeypatch):
+    """The agency's page: per item the count, deduction, computed or entered and the cases (links); when it was
+    computed; a correction without a reason refused on the page; another agency's clerk refused."""
+    import re
+
+    from lxml import html as lhtml
+
+    _, _, counted, _ = year
+    clerk = signed_in_client(system, monkeypatch, "scjgj_fazhi", "clerk", "scjgj")
+    page = clerk.get(f"/assessments/{YEAR}/scjgj")
+    assert page.status_code == 200
+    doc = lhtml.fromstring(page.text)
+    row = " ".join(doc.xpath('//tr[@id="item-unfiled_documents"]')[0].text_content().split())
+    assert "11件" in row and "0.1（已达上限）" in row and "依办案记录计算" in row
+    links = doc.xpath('//tr[@id="item-unfiled_documents"]//a/@href')
+    assert sorted(int(h.rsplit("/", 1)[1]) for h in links) == sorted(counted["scjgj"]["unfiled_documents"])
+    assert "考核人员录入" in doc.xpath('//tr[@id="item-three_systems_missing"]')[0].text_content()
+    assert "结果计算于" in page.text and doc.xpath('//*[@id="total"]')[0].text == "89.70"
+    assert not doc.xpath('//form[contains(@action, "/corrections")]')  # the agency does not correct
+    assert clerk.get(f"/assessments/{YEAR}/jtj").status_code == 403
+    assert clerk.get(f"/assessments/{YEAR}").headers["Location"].endswith(f"/assessments/{YEAR}/scjgj")
+
+    bureau = signed_in_client(system, monkeypatch, "kaohezu", "supervisor", None)
+    listing = bureau.get(f"/assessments/{YEAR}")
+    assert listing.status_code == 200 and "县市场监管局" in listing.text and "89.70" in listing.text
+    page = bureau.get(f"/assessments/{YEAR}/scjgj").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    refused = bureau.post(f"/assessments/{YEAR}/scjgj/corrections",
+                          data={"item": "criticized", "count": "0", "reason": "", "csrf_token": token})
+    assert refused.status_code == 422 and "理由" in refused.text
+    done = bureau.post(f"/assessments/{YEAR}/scjgj/corrections",
+                       data={"item": "criticized", "count": "0", "reason": "该通报已被县人民政府撤销。", "csrf_token": token})
+    assert done.status_code == 302
+    seen = clerk.get(f"/assessments/{YEAR}/scjgj").text
+    assert "将计算结果1更正为0。理由：该通报已被县人民政府撤销。" in seen

@@ -269,7 +269,7 @@ def correct(conn: Connection, actor: Actor, year: int, agency: str, item_code: s
     if not (reason or "").strip():
         problems["reason"] = ["更正计算结果必须写明理由（将记入更正记录，被考核单位可见）。"]
     if problems:
-        raise InvalidPayload("更正内容有误。", problems)
+        raise InvalidPayload("更正内容有误：" + "".join(m for ms in problems.values() for m in ms), problems)
     _refuse_if_published(conn, year)
     result = conn.execute(select(assessment_results).where(
         assessment_results.c.year == year, assessment_results.c.agency_code == agency,
