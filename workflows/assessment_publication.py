@@ -71,9 +71,9 @@ class Publication(Payload):
     results = fields.List(fields.Nested(Ranked), required=True, validate=validate.Length(min=1, max=10000),
                           metadata={"title": "考核结果（依计算结果生成）"},
                           error_messages={"required": "必须附考核结果。", "null": "不能为空值。", "invalid": "应为列表。"})
-    computed_at = text(max_length=40, required=True)
-    standard = text(max_length=200, required=True)
-    scale_source = text(max_length=1000)
+    computed_at = text(max_length=40, required=True, metadata={"title": "考核结果计算时间"})
+    standard = text(max_length=200, required=True, metadata={"title": "考核标准"})
+    scale_source = text(max_length=1000, metadata={"title": "百分制折算方法及理由"})
 
 
 def note_published(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -138,7 +138,7 @@ def publish(system: Any, actor: Actor, year: int, review: str, occurred_at: date
         view = system.engine.fire_by_key(conn, actor, procedure=PUBLICATION, correlation_key=key, trigger="publish",
                                          payload={"review": review, "results": results,
                                                   "computed_at": run["computed_at"].isoformat(),
-                                                  "standard": f"{standard.title}（{standard.file}）",
+                                                  "standard": standard.title,
                                                   "scale_source": standard.scale_source},
                                          occurred_at=occurred)
         [notice] = [d for d in view["documents"] if d["kind"] == "county_assessment_notice"]
