@@ -23,11 +23,15 @@ Where the rules are silent (each choice is repeated where it is made):
   so a reader can check the notice by hand. Art. 8's bands are half-open: 90 is 优秀, 89.99 较好,
   60 一般, 59.99 差 (reasons in the standard file).
 - Deductions that other procedures record (unfiled documents: filing_review; opinions left
-  uncorrected and criticism notices: case_supervision; missed update trainings: certificate) are
-  entered by the assessor as counts, like every other item. A procedure's effects see only their own
-  case, and nothing here reads the database; each item's `fed_by` in the standard file tells the
-  assessor where the count is, and its `feeds` say the same for a program (which deadline's lapses or
-  which trigger's firings in the agency's cases of the year are occurrences).
+  uncorrected and criticism notices: case_supervision, correction_order; missed update trainings:
+  certificate; statistics not reported: enforcement_statistics) are computed from the record by
+  workflows/assessment_record.py through each item's `feeds` in the standard file, and stored with the
+  cases behind them; an assessor corrects a computed count only with a reason. This case's own
+  `record_annual_scoring` stays the assessors' form: its counts are what the computation takes for the
+  items without feeds ("entered"). A procedure's effects see only their own case, and nothing here
+  reads the database.
+- A year is scored only on its own standard file, assessment_<year>.toml; a year without one is
+  refused naming the file (StandardMissing).
 - Art. 9 (四) and art. 10 publish the results of a year once it is over ("上年度"): `publish` dated
   (local date, Asia/Shanghai) on or before 31 December of the assessed year is refused (409).
 - Art. 10's "一月份" is a date deadline, 31 January of the year after the assessed one (no roll-over:
