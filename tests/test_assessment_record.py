@@ -331,3 +331,19 @@ def test_the_agency_page_shows_each_item_with_its_cases_and_the_bureau_corrects_
     assert done.status_code == 302
     seen = clerk.get(f"/assessments/{YEAR}/scjgj").text
     assert "将计算结果1更正为0。理由：该通报已被县人民政府撤销。" in seen
+
+
+def test_the_bureau_downloads_the_table_and_publishes_from_the_pages(year, system, monkeypatch):
+    """The year page's XLSX link and 公布 form work for a signed-in assessor; a clerk cannot download the table."""
+    import re
+
+    bureau = signed_in_client(system, monkeypatch, "kaohezu2", "supervisor", None)
+    sheet = load_workbook(io.BytesIO(bureau.get(f"/assessments/{YEAR}/table.xlsx").data), read_only=True).active
+    assert sum(1 for _ in sheet.iter_rows()) > 50
+    page = bureau.get(f"/assessments/{YEAR}").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    done = bureau.post(f"/assessments/{YEAR}/publication", data={"review": "评审通过", "csrf_token": token})
+    assert done.status_code == 302 and "/cases/" in done.headers["Location"]
+    assert "结果只读" in bureau.get(f"/assessments/{YEAR}").text
+    clerk = signed_in_client(system, monkeypatch, "scjgj_2", "clerk", "scjgj")
+    assert clerk.get(f"/assessments/{YEAR}/table.xlsx").status_code == 403

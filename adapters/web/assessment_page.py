@@ -6,13 +6,17 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import flash, redirect, render_template, request, url_for
+import tempfile
+from urllib.parse import quote
+
+from flask import flash, redirect, render_template, request, send_file, url_for
 
 from workflows import assessment_record as record
 from workflows.assessment_personnel import personnel
 from xsflow.calendar import local_date
 from xsflow.errors import InvalidPayload
 
+from ..assessment_export import XLSX, write_table
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
 
@@ -124,3 +128,31 @@ def assessment_personnel(year: int, code: str):
     with x.db.read() as conn:
         people = personnel(conn, x.registry, current_actor(), year, code)
     return render_template("web/assessment_personnel.html", p=people)
+
+
+@web.route("/assessments/<int:year>/table.xlsx")
+@signed_in
+def assessment_table(year: int):
+    """The year's table as .xlsx, written in constant memory (the bureau only)."""
+    with xs().db.read() as conn:
+        standard, rows = record.table(conn, current_actor(), year)
+        run = record.last_run(conn, year)
+    out = tempfile.TemporaryFile()
+    write_table(standard, record.ranked(rows), run, out)
+    out.seek(0)
+    response = send_file(out, mimetype=XLSX)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"assessment-{year}.xlsx\"; filename*=UTF-8''{quote(f'{year}年度行政执法考核结果.xlsx')}")
+    return response
+
+
+@web.route("/assessments/<int:year>/publication", methods=["POST"])
+@signed_in
+def assessment_publish(year: int):
+    review = request.form.get("review", "").strip()
+    if not review or len(review) > 500:
+        raise InvalidPayload("请写明执法协调小组评审情况（会议日期、纪要或文号，不超过 500 个字）。",
+                             {"review": ["请写明执法协调小组评审情况。"]})
+    done = record.publish(xs(), current_actor(), year, review)
+    flash(f"已公布{year}年度考核结果（{done['document']['number']}），结果已只读。", "info")
+    return redirect(url_for("web.case_page", case_id=done["case_id"]))
