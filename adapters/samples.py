@@ -311,6 +311,29 @@ def assessment(desk: Desk) -> None:
               {"review": "2026年1月22日执法协调小组第1次会议"})
 
 
+def county_assessment(desk: Desk) -> None:
+    """考核结果通报（全县） (考核评议制度 第9条第（四）项、第10条): 2025 computed from the record — two
+    filings of 县交通局 and one of 县市场监管局 left unfiled — with an inspection finding that grades
+    县交通局 差, published in January 2026."""
+    from datetime import date
+    from decimal import Decimal
+
+    from workflows import assessment_record
+
+    for agency, n in (("jtj", 1), ("jtj", 2), ("scjgj", 3)):
+        desk.open(clerk(agency), "filing_review", agency, f"关于加强第{n}项管理工作的通知", "2025-10-09 09:00",
+                  {"document_number": f"秀山{agency}发〔2025〕{n}号"})
+    desk.tick("2025-11-11 00:01")  # 30 days from 10-09: Sat 11-08, a rest day, rolled to Mon 11-10
+    desk.clock.move_to(at("2026-01-12 10:00"))
+    with desk.system.db.write() as conn:
+        assessment_record.add_finding(conn, SUPERVISOR, 2025, "jtj", date(2025, 11, 20), Decimal(100),
+                                      "执法公示、全过程记录、法制审核三项制度均未落实，拒不整改。", now=desk.clock.now())
+        assessment_record.compute(conn, SUPERVISOR, 2025, now=desk.clock.now())
+    desk.clock.move_to(at("2026-01-23 10:00"))
+    assessment_record.publish(desk.system, SUPERVISOR, 2025, "2026年1月22日执法协调小组第1次会议评审通过",
+                              at("2026-01-23 10:00"))
+
+
 def complaint(desk: Desk) -> None:
     """投诉举报转办函 and 答复书 (考核标准 三.5): a 12345 complaint transferred, handled, checked and answered."""
     case = desk.open(SUPERVISOR, "complaint", BUREAU, "投诉县市场监管局检查超市时未出示执法证件", "2026-02-13 09:00", {
@@ -393,7 +416,8 @@ def joint_meeting(desk: Desk) -> None:
 
 
 PATHS: list[Callable[[Desk], None]] = [legality_review, case_supervision_v1, case_supervision_v2, filing_review,
-                                       dispute_coordination, certificate, assessment, complaint, correction_order,
+                                       dispute_coordination, certificate, assessment, county_assessment, complaint,
+                                       correction_order,
                                        case_file_evaluation, joint_meeting]
 
 

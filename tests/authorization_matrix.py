@@ -88,6 +88,11 @@ REQUESTS = {
     "draw": "`{\"default_size\": 1}`",
     "year_2021": "year 2021, before the rule: refused after the role is checked (the supervisor's success is in tests/test_annual_report.py)",
     "submit_report": "trigger `submit_report` (the agency: clerk, system) on a `criminal_transfer` case in `found`",
+    "year_2027": "year 2027, which has no standard file `assessment_2027.toml`: refused 422 after the role is checked",
+    "no_reason": "a correction without `reason`: refused 422 field by field before the token is looked at",
+    "entered_item": "a correction of an item the assessors enter (`three_systems_missing`, not computed): refused 422 after the role and agency are checked",
+    "finding": "`{found_on: 2025-09-10, points: 1, text}` for 2025",
+    "publish_2027": "year 2027 (no standard file): refused 422 after the role is checked (the supervisor's success is in tests/test_assessment_record.py)",
 }
 
 OPENAPI = "GET /api/v1/openapi.json"
@@ -126,12 +131,20 @@ OFFICERS = "GET /api/v1/liaison-officers"
 OFFICERS_MISSING = "GET /api/v1/liaison-officers/missing"
 NAME_OFFICERS = "PUT /api/v1/agencies/{code}/liaison-officers"
 NOTIFICATIONS = "GET /api/v1/notifications"
+ASSESSMENT_COMPUTE = "POST /api/v1/assessments/{year}/compute"
+ASSESSMENT_RESULT = "GET /api/v1/assessments/{year}/agencies/{code}"
+ASSESSMENT_CORRECT = "POST /api/v1/assessments/{year}/agencies/{code}/corrections"
+ASSESSMENT_FINDING = "POST /api/v1/assessments/{year}/agencies/{code}/findings"
+ASSESSMENT_PERSONNEL = "GET /api/v1/assessments/{year}/agencies/{code}/personnel"
+ASSESSMENT_TABLE = "GET /api/v1/assessments/{year}/table.xlsx"
+ASSESSMENT_PUBLISH = "POST /api/v1/assessments/{year}/publication"
 
 ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CASE, HISTORY, FIRE, INBOUND_LIST,
              INBOUND, OVERDUE, OVERDUE_SUMMARY, TODO, INCIDENTS, DOCUMENT, DOCUMENT_FILE, CORRECT, SERVE, REGISTER, ENFORCERS, ANNUAL_REPORTS,
              CASE_FILE_IMPORT, SELF_REVIEW_RATES, ASSESSMENT_FACTS, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
              STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV, OFFICERS, OFFICERS_MISSING, NAME_OFFICERS,
-             NOTIFICATIONS, DOCUMENT_NUMBERS)
+             NOTIFICATIONS, DOCUMENT_NUMBERS, ASSESSMENT_COMPUTE, ASSESSMENT_RESULT, ASSESSMENT_CORRECT,
+             ASSESSMENT_FINDING, ASSESSMENT_PERSONNEL, ASSESSMENT_TABLE, ASSESSMENT_PUBLISH)
 LISTS = (CASES, OVERDUE, TODO, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
 
 
@@ -179,6 +192,7 @@ PROCURATORATE_STATUS = {
     (ASSESSMENT_FACTS, "-", "year_2025"): 200, (CASES, "area", ""): 200, (OVERDUE, "area", ""): 200,
     (CAMPAIGN_DRAW, "none", "draw"): 404, (CAMPAIGN_REDRAW, "none", ""): 404,
     (OFFICERS, "-", ""): 200, (NOTIFICATIONS, "-", ""): 200, (DOCUMENT_NUMBERS, "-", ""): 200,
+    (ASSESSMENT_CORRECT, "own", "no_reason"): 422,
 }
 
 
@@ -277,6 +291,20 @@ MATRIX = (
     line(OVERDUE,       "area",  "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(DOCUMENT,      "area",  "",                  403, 403, 200, 200, 200, 200, 403, 200),
     line(DOCUMENT_FILE, "area",  "",                  403, 403, 200, 200, 200, 200, 403, 200),
+    line(ASSESSMENT_COMPUTE, "-", "year_2025",        403, 403, 403, 200, 403, 403, 403, 403),
+    line(ASSESSMENT_COMPUTE, "none", "year_2027",     403, 403, 403, 422, 403, 403, 403, 403),
+    line(ASSESSMENT_RESULT, "own", "year_2025",       200, 200, 200, 200, 200, 200, 200, 403),
+    line(ASSESSMENT_RESULT, "other", "year_2025",     403, 403, 200, 200, 200, 200, 403, 403),
+    line(ASSESSMENT_RESULT, "none", "year_2025",      403, 403, 404, 404, 404, 404, 403, 403),
+    line(ASSESSMENT_CORRECT, "own", "no_reason",      422, 422, 422, 422, 422, 422, 422, 422, bad=422),
+    line(ASSESSMENT_CORRECT, "own", "entered_item",   403, 403, 403, 422, 403, 403, 403, 403),
+    line(ASSESSMENT_CORRECT, "none", "entered_item",  403, 403, 403, 404, 403, 403, 403, 403),
+    line(ASSESSMENT_FINDING, "own", "finding",        403, 403, 403, 201, 403, 403, 403, 403),
+    line(ASSESSMENT_FINDING, "other", "finding",      403, 403, 403, 201, 403, 403, 403, 403),
+    line(ASSESSMENT_PERSONNEL, "own", "year_2025",    200, 200, 200, 200, 200, 200, 200, 403),
+    line(ASSESSMENT_PERSONNEL, "other", "year_2025",  403, 403, 200, 200, 200, 200, 403, 403),
+    line(ASSESSMENT_TABLE, "-",  "year_2025",         403, 403, 200, 200, 200, 200, 403, 403),
+    line(ASSESSMENT_PUBLISH, "none", "publish_2027",  403, 403, 403, 422, 403, 403, 403, 403),
 )
 
 

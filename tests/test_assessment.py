@@ -157,6 +157,8 @@ def test_every_feed_names_a_statutory_deadline_or_a_trigger_of_its_procedure():
             versions = registry.versions(feed.procedure)
             if feed.lapsed_deadline is not None:
                 assert any(d.name == feed.lapsed_deadline and d.on_lapse for p in versions for d in p.deadlines), feed
+            elif feed.document is not None:
+                assert any(d.name == feed.document for p in versions for d in p.documents), feed
             else:
                 transitions = [t for p in versions for t in p.transitions_for(feed.trigger)]
                 assert transitions, feed
@@ -165,7 +167,7 @@ def test_every_feed_names_a_statutory_deadline_or_a_trigger_of_its_procedure():
                     assert code in transitions[0].payload().fields[name].inner.validators[0].choices, feed
             fed.add(item.code)
     assert fed == {"unfiled_documents", "unlawful_documents", "training_shortfall", "violations_not_corrected",
-                   "criticized"}
+                   "criticized", "statistics_not_reported"}
 
 
 # --- the whole procedure -----------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_every_line_is_distinct_and_every_bad_token_is_refused():
     """No line is declared twice, and a request without a valid token gets 401 everywhere but the public OpenAPI document and a malformed body."""
     keys = [(ln.endpoint, ln.target, ln.request) for ln in m.MATRIX]
     assert len(keys) == len(set(keys))
-    exceptions = {(m.OPENAPI, ""): 200, (m.OPEN, "invalid_body"): 422}
+    exceptions = {(m.OPENAPI, ""): 200, (m.OPEN, "invalid_body"): 422, (m.ASSESSMENT_CORRECT, "no_reason"): 422}
     for ln in m.MATRIX:
         assert {ln.expected[k] for k in m.INVALID} == {exceptions.get((ln.endpoint, ln.request), 401)}, ln
 
@@ -311,6 +311,16 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         return Request("GET", ln.path)
     if ln.endpoint in (m.STATISTICS_TOTALS, m.STATISTICS_CSV):
         return Request("GET", ln.path)
+    if ln.endpoint in (m.ASSESSMENT_COMPUTE, m.ASSESSMENT_TABLE, m.ASSESSMENT_PUBLISH):
+        year = 2027 if side == "none" else 2025
+        body = {"review": "执法协调小组会议评审通过"} if ln.endpoint == m.ASSESSMENT_PUBLISH else None
+        return Request(ln.method, ln.path.format(year=year), body)
+    if ln.endpoint in (m.ASSESSMENT_RESULT, m.ASSESSMENT_CORRECT, m.ASSESSMENT_FINDING, m.ASSESSMENT_PERSONNEL):
+        path = ln.path.format(year=2025, code="nosuch" if side == "none" else agency)
+        body = {"no_reason": {"item": "unfiled_documents", "count": 1},
+                "entered_item": {"item": "three_systems_missing", "count": 1, "reason": "复核更正"},
+                "finding": {"found_on": "2025-09-10", "points": "1", "text": "执法公示栏内容未及时更新。"}}.get(ln.request)
+        return Request(ln.method, path, body)
     if ln.request == "invalid_body":
         return Request("POST", ln.path, {"procedure": "legality_review", "data": {}})
     if ln.endpoint == m.OPEN:

@@ -23,11 +23,15 @@ Where the rules are silent (each choice is repeated where it is made):
   so a reader can check the notice by hand. Art. 8's bands are half-open: 90 is 优秀, 89.99 较好,
   60 一般, 59.99 差 (reasons in the standard file).
 - Deductions that other procedures record (unfiled documents: filing_review; opinions left
-  uncorrected and criticism notices: case_supervision; missed update trainings: certificate) are
-  entered by the assessor as counts, like every other item. A procedure's effects see only their own
-  case, and nothing here reads the database; each item's `fed_by` in the standard file tells the
-  assessor where the count is, and its `feeds` say the same for a program (which deadline's lapses or
-  which trigger's firings in the agency's cases of the year are occurrences).
+  uncorrected and criticism notices: case_supervision, correction_order; missed update trainings:
+  certificate; statistics not reported: enforcement_statistics) are computed from the record by
+  workflows/assessment_record.py through each item's `feeds` in the standard file, and stored with the
+  cases behind them; an assessor corrects a computed count only with a reason. This case's own
+  `record_annual_scoring` stays the assessors' form: its counts are what the computation takes for the
+  items without feeds ("entered"). A procedure's effects see only their own case, and nothing here
+  reads the database.
+- A year is scored only on its own standard file, assessment_<year>.toml; a year without one is
+  refused naming the file (StandardMissing).
 - Art. 9 (四) and art. 10 publish the results of a year once it is over ("上年度"): `publish` dated
   (local date, Asia/Shanghai) on or before 31 December of the assessed year is refused (409).
 - Art. 10's "一月份" is a date deadline, 31 January of the year after the assessed one (no roll-over:
@@ -88,13 +92,15 @@ def points_text(value: Decimal) -> str:
 @dataclass(frozen=True)
 class Feed:
     """Where another procedure records an item's occurrences, in the assessed agency's cases and year:
-    each lapse of `lapsed_deadline` whose last day falls in the year, or each `trigger` fired in it
-    (whose payload list `payload_lists` names, if given, holds the code)."""
+    each lapse of `lapsed_deadline` whose last day falls in the year, each `trigger` fired in it
+    (whose payload list `payload_lists` names, if given, holds the code), or each `document` of that
+    kind issued in it."""
 
     procedure: str
     lapsed_deadline: str | None = None
     trigger: str | None = None
     payload_lists: tuple[tuple[str, str], ...] = ()
+    document: str | None = None  # each document of this kind issued in the year, in the agency's cases
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,9 @@ class Standard:
     grades: tuple[Grade, ...]  # highest first
     sections: dict[str, tuple[str, Decimal]]  # number → (title, points)
     items: tuple[Item, ...]
+    scale_source: str = ""  # why the standard's points are converted to art. 8's 100 this way
+    file: str = ""  # the data file the standard was read from, shown on every result
+    adopted: str = ""  # who adopted it, when (or, for a later year, the decision that it continues)
 
     def item(self, code: str) -> Item:
         return next(i for i in self.items if i.code == code)
@@ -178,22 +187,33 @@ class Standard:
 
 
 def read_standard(path: Path) -> Standard:
-    """A standard file, checked: every problem listed at once."""
+    """A standard file, checked: every problem listed at once.
+
+    A later year's file may say `continues = "assessment_2022.toml"`: the year is scored on that
+    file's items and numbers, with its own `applies_from` and `adopted` (the decision that it continues)."""
     with path.open("rb") as f:
         raw = tomllib.load(f)
+    if "continues" in raw:
+        base_path = path.with_name(raw["continues"])
+        if not base_path.exists():
+            base_path = STANDARDS / raw["continues"]
+        with base_path.open("rb") as f:
+            base = tomllib.load(f)
+        raw = {**base, **{k: v for k, v in raw.items() if k != "continues"}}
     problems: list[str] = []
     scoring = raw.get("scoring", {})
     sections = {s["number"]: (s["title"], _dec(s["points"])) for s in raw.get("section", [])}
     items = []
     for entry in raw.get("item", []):
         feeds = tuple(Feed(f.get("procedure", ""), f.get("lapsed_deadline"), f.get("trigger"),
-                           tuple(f.get("payload_lists", {}).items())) for f in entry.get("feeds", []))
+                           tuple(f.get("payload_lists", {}).items()), f.get("document"))
+                      for f in entry.get("feeds", []))
         item = Item(entry["code"], entry["section"], int(entry["number"]), entry["content"], entry["standard"],
                     entry["unit"], _dec(entry["per"]), _dec(entry["cap"]), bool(entry.get("once", False)),
                     entry.get("fed_by", ""), feeds)
         for feed in feeds:
-            if not feed.procedure or (feed.lapsed_deadline is None) == (feed.trigger is None):
-                problems.append(f"item {item.code}: a feed names a procedure and one lapsed_deadline or trigger")
+            if not feed.procedure or [feed.lapsed_deadline, feed.trigger, feed.document].count(None) != 2:
+                problems.append(f"item {item.code}: a feed names a procedure and one lapsed_deadline, trigger or document")
             elif feed.payload_lists and feed.trigger is None:
                 problems.append(f"item {item.code}: payload_lists needs a trigger")
         if item.section not in sections:
@@ -218,23 +238,55 @@ def read_standard(path: Path) -> Standard:
     if problems:
         raise ValueError(f"考核标准文件 {path} 有误：" + "；".join(problems))
     return Standard(raw["title"], int(raw["applies_from"]), full, scoring["rule"], weight, _dec(scoring["scale"]),
-                    grades, sections, tuple(items))
+                    grades, sections, tuple(items), scale_source=scoring.get("scale_source", ""),
+                    file=path.name, adopted=raw.get("adopted", ""))
+
+
+def _standard_files() -> dict[str, Path]:
+    files = {p.name: p for p in STANDARDS.glob("assessment_*.toml")}
+    if os.environ.get("XSFLOW_ASSESSMENT_STANDARDS"):
+        files.update({p.name: p for p in Path(os.environ["XSFLOW_ASSESSMENT_STANDARDS"]).glob("assessment_*.toml")})
+    return files
 
 
 @cache
 def standards() -> tuple[Standard, ...]:
     """The bundled standards and the operator's (XSFLOW_ASSESSMENT_STANDARDS; a same-named file wins)."""
-    files = {p.name: p for p in STANDARDS.glob("assessment_*.toml")}
-    if os.environ.get("XSFLOW_ASSESSMENT_STANDARDS"):
-        files.update({p.name: p for p in Path(os.environ["XSFLOW_ASSESSMENT_STANDARDS"]).glob("assessment_*.toml")})
+    files = _standard_files()
     if not files:
         raise RuntimeError(f"没有找到考核标准文件（{STANDARDS}/assessment_*.toml）：安装包缺少 standards 数据文件。")
     return tuple(sorted((read_standard(p) for p in files.values()), key=lambda s: s.applies_from))
 
 
+def standard_file_name(year: int) -> str:
+    return f"assessment_{year}.toml"
+
+
+class StandardMissing(LookupError):
+    """No standard file for the year: the year is not scored on another year's standard."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        self.file = standard_file_name(year)
+        super().__init__(
+            f"{year}年度没有考核标准文件 {self.file}（应放在 {STANDARDS} 或 XSFLOW_ASSESSMENT_STANDARDS 指定的目录）："
+            f"考核标准由县委全面依法治县委员会办公室逐年制定（《秀山自治县行政执法考核评议制度》第6条），"
+            f"不以其他年度的标准代替。")
+
+
+def has_standard(year: int) -> bool:
+    return standard_file_name(year) in _standard_files()
+
+
 def standard_for(year: int) -> Standard:
-    """The newest standard that applies to `year`."""
-    return [s for s in standards() if s.applies_from <= year][-1]
+    """The standard of `year`: its own file `assessment_<year>.toml`, or StandardMissing naming that file.
+
+    Art. 6 has the office make the standard; the 2022 one is titled for its year. A year without its
+    file is refused rather than scored on another year's standard (which the county may have changed)."""
+    for standard in standards():
+        if standard.file == standard_file_name(year):
+            return standard
+    raise StandardMissing(year)
 
 
 FIRST_YEAR = standards()[0].applies_from
@@ -260,6 +312,11 @@ class AssessmentData(Payload):
 
     year = year_field("考核年度", first=FIRST_YEAR, last=LAST_YEAR, since=f"考核标准自{FIRST_YEAR}年起施行")
     publish_by = fields.Date(dump_only=True, metadata={"title": "考核结果公布期限"})
+
+    @validates_schema
+    def _standard_exists(self, data: Mapping[str, Any], **_: Any) -> None:
+        if "year" in data and not has_standard(data["year"]):
+            raise ValidationError(str(StandardMissing(data["year"])), "year")
 
     @post_load
     def _publish_by(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

@@ -37,6 +37,17 @@ FACTS = f"{P}/case-files/assessment-facts"
 CAMPAIGN = {"Draw": (f"{P}/case-file-evaluations/{{case_id}}/draw", "post", {"case_id": "$response.body#/id"}),
             "Redraw": (f"{P}/case-file-evaluations/{{case_id}}/redraw", "get", {"case_id": "$response.body#/id"})}
 
+ASSESS = f"{P}/assessments/{{year}}"
+ASSESS_RESULT = f"{ASSESS}/agencies/{{code}}"
+_ASSESSED = {"year": "$response.body#/year", "code": "$response.body#/agency"}
+ASSESSMENT_OPS = {"AssessmentResult": (ASSESS_RESULT, "get", _ASSESSED),
+                  "CorrectAssessment": (f"{ASSESS_RESULT}/corrections", "post", _ASSESSED),
+                  "AssessmentFinding": (f"{ASSESS_RESULT}/findings", "post", _ASSESSED),
+                  "AssessmentPersonnel": (f"{ASSESS_RESULT}/personnel", "get", _ASSESSED),
+                  "ComputeAssessment": (f"{ASSESS}/compute", "post", {"year": "$response.body#/year"}),
+                  "AssessmentTable": (f"{ASSESS}/table.xlsx", "get", {"year": "$response.body#/year"}),
+                  "PublishAssessment": (f"{ASSESS}/publication", "post", {"year": "$response.body#/year"})}
+
 # (path, method, status) → {link name: (target path, target method, parameters)}
 LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = {
     (f"{P}/procedures", "get", "200"): {"Procedure": (f"{P}/procedures/{{name}}", "get",
@@ -63,7 +74,8 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
         "OverdueOfAgency": (f"{P}/overdue", "get", {"agency": "$response.body#/items/0/code"}),
         "EnforcersOfAgency": (f"{P}/certificates/enforcers", "get", {"agency": "$response.body#/items/0/code"}),
         "OfficersOfAgency": (OFFICERS_OF, "put", {"code": "$response.body#/items/0/code"}),
-        "SelfReviewRatesOfAgency": (RATES, "get", {"agency": "$response.body#/items/0/code", "year": 2025})},
+        "SelfReviewRatesOfAgency": (RATES, "get", {"agency": "$response.body#/items/0/code", "year": 2025}),
+        "AssessmentOfAgency": (ASSESS_RESULT, "get", {"year": 2025, "code": "$response.body#/items/0/code"})},
     (DOCUMENT, "get", "200"): {**_document("/id"), **_case("/case_id")},
     (CORRECTIONS, "post", "201"): {**_document("/id"), **_case("/case_id")},
     (f"{P}/annual-reports", "post", "200"): _case("/opened/0/case_id"),
@@ -76,6 +88,14 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
                                                 "AssessmentFacts": (FACTS, "get", {"year": 2025})},
     (f"{P}/document-numbers", "get", "200"): {"Procedure": (f"{P}/procedures/{{name}}", "get",
                                                             {"name": "$response.body#/items/0/procedures/0"})},
+    (f"{ASSESS}/compute", "post", "200"): {k: ASSESSMENT_OPS[k] for k in ("AssessmentTable", "PublishAssessment")},
+    (ASSESS_RESULT, "get", "200"): {**ASSESSMENT_OPS, **_case("/items/0/cases/0/case_id")},
+    (f"{ASSESS_RESULT}/corrections", "post", "201"): ASSESSMENT_OPS,
+    (f"{ASSESS_RESULT}/findings", "post", "201"): {"AssessmentResult": (ASSESS_RESULT, "get", {
+        "year": "$response.body#/year", "code": "$response.body#/agency_code"})},
+    (f"{ASSESS_RESULT}/personnel", "get", "200"): {"AssessmentResult": (ASSESS_RESULT, "get", _ASSESSED),
+                                                   **_case("/people/0/case_id")},
+    (f"{ASSESS}/publication", "post", "201"): {**_case("/case_id"), **_document("/document/id")},
 }
 
 

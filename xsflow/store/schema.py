@@ -329,3 +329,78 @@ notification_marks = Table(
     Column("name", String(40), primary_key=True),
     Column("last_id", Id, nullable=False),
 )
+
+
+# The annual assessment computed from the record (workflows/assessment_record.py): one run per
+# computation of a year, a result per agency and item, and the cases behind each computed count.
+assessment_runs = Table(
+    "assessment_runs", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("year", Integer, nullable=False),
+    Column("computed_at", UTC, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("standard_file", String(100), nullable=False),
+    Index(None, "year", "computed_at"),
+)
+
+assessment_results = Table(
+    "assessment_results", metadata,
+    Column("year", Integer, primary_key=True),
+    Column("agency_code", String(40), ForeignKey("agencies.code"), primary_key=True),
+    Column("item_code", String(60), primary_key=True),
+    Column("source", String(20), nullable=False),  # computed | entered
+    Column("computed_count", Integer, nullable=True),  # what the record gives (computed items)
+    Column("count", Integer, nullable=False),  # what is scored: computed, corrected, or entered
+    Column("deduction", String(20), nullable=False),  # within the item's cap, as the standard writes it
+    Column("computed_at", UTC, nullable=False),
+)
+
+assessment_occurrences = Table(
+    "assessment_occurrences", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("year", Integer, nullable=False),
+    Column("agency_code", String(40), nullable=False),
+    Column("item_code", String(60), nullable=False),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("what", String(200), nullable=False),  # deadline:<name> | trigger:<name> | document:<number>
+    UniqueConstraint("year", "agency_code", "item_code", "case_id"),  # a case counts once per item
+)
+
+# An assessor's correction of a computed count: always with its reason, never deleted.
+assessment_corrections = Table(
+    "assessment_corrections", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("year", Integer, nullable=False),
+    Column("agency_code", String(40), ForeignKey("agencies.code"), nullable=False),
+    Column("item_code", String(60), nullable=False),
+    Column("computed_count", Integer, nullable=False),
+    Column("corrected_count", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("recorded_at", UTC, nullable=False),
+    Index(None, "year", "agency_code"),
+)
+
+# The daily assessment's inspection findings (考核评议制度 第7条), each dated.
+assessment_findings = Table(
+    "assessment_findings", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("year", Integer, nullable=False),
+    Column("agency_code", String(40), ForeignKey("agencies.code"), nullable=False),
+    Column("found_on", Date, nullable=False),
+    Column("points", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("recorded_at", UTC, nullable=False),
+    Index(None, "year", "agency_code", "found_on"),
+)
+
+# A year's results published county-wide (第9条第（四）项、第10条): from then on read-only.
+assessment_publications = Table(
+    "assessment_publications", metadata,
+    Column("year", Integer, primary_key=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=True),
+    Column("published_at", UTC, nullable=False),
+    Column("actor", String(200), nullable=False),
+)

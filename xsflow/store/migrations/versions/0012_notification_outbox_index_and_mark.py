@@ -8,7 +8,7 @@ transaction: the scheduler opens the year's annual reports once, whatever the wo
 of every document and deadline at each sweep (xsflow/liaison.py).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision: str = '0012'
-down_revision: Union[str, Sequence[str], None] = '0009'
+down_revision: Union[str, Sequence[str], None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,349 @@
+"""The assessment computed from the record (workflows/assessment_record.py), over the HTTP API.
+
+A year of activity (2025) is built through the API in two agencies alike — 县市场监管局 (scjgj) and
+县交通局 (jtj) — on SQLite and PostgreSQL with an injected clock, time moved by the sweep. By hand
+(《2022年行政执法考核标准》, 2 points; the daily rule of workflows/service_levels/assessment.toml):
+
+- 二.1 unfiled documents: 11 filings published in 2025 and never filed, each 30-day period ending in
+  2025 → 11 × 0.01 = 0.11, capped at 0.1. One filed in time and one published on 2025-12-20 (its 30
+  days end on 2026-01-19, in 2026) do not count.
+- 三.3 trainings: 3 certificate holders (issued 2024) missed the update training due 2025-12-31 →
+  3 × 0.03 = 0.09, capped at 0.06.
+- 五.2 not corrected: 1 supervision opinion left past its 10 working days, 1 correction order left past
+  its 10 days → 2 × 0.01 = 0.02.
+- 五.3 criticised: the lapsed correction order's criticism notice → 1 × 0.01.
+- Deducted 0.1 + 0.06 + 0.02 + 0.01 = 0.19; 1.81 of 2 → annual score 90.50.
+- Daily (×50 to 100 points): 二.1 10 × 0.5 = 5 (cap 5, the 11th takes nothing), 三.3 2 × 1.5 = 3
+  (cap 3), 五.2 2 × 0.5 = 1, 五.3 0.5, one inspection finding of 2 → 100 − 11.5 = 88.50.
+- Total 0.4 × 88.50 + 0.6 × 90.50 = 35.40 + 54.30 = 89.70 → 较好.
+"""
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import at
+from tests.test_certificate import InProcess, certify
+from xsflow.store.db import Database  # noqa: F401  (used through test_certificate's helpers)
+from xsflow.tokens import create_token
+
+UNITS = ("scjgj", "jtj")
+YEAR = 2025
+FINDINGS = {"findings": "1. 接到投诉后未依法立案调查。", "requirements": "依法对投诉事项立案调查，并告知投诉人处理结果。"}
+SPEC = {"supervisor": ("supervisor", None), "reviewer": ("reviewer", "sfj"), "scjgj": ("clerk", "scjgj"),
+        "jtj": ("clerk", "jtj"), "gaj": ("clerk", "gaj"), "bureau_system": ("system", None)}
+
+
+def tokens(system) -> dict[str, str]:
+    with system.db.write() as conn:
+        return {name: create_token(conn, name=name, role=role, agency=agency, now=datetime.now(UTC))
+                for name, (role, agency) in SPEC.items()}
+
+
+class Desk:
+    def __init__(self, api: InProcess, token: str) -> None:
+        self.api, self.token = api, token
+
+    def call(self, method: str, path: str, body=None, expect: int | None = None):
+        r = self.api.call(method, f"/api/v1{path}", self.token, body)
+        if expect is not None:
+            assert r.status == expect, r.body
+        return r
+
+    def open(self, procedure: str, agency: str, title: str, occurred_at: str, data: dict) -> int:
+        return self.call("POST", "/cases", {"procedure": procedure, "agency": agency, "title": title,
+                                            "occurred_at": occurred_at, "data": data}, expect=201).body["id"]
+
+    def fire(self, case_id: int, trigger: str, payload: dict | None, occurred_at: str) -> dict:
+        return self.call("POST", f"/cases/{case_id}/events",
+                         {"trigger": trigger, "payload": payload or {}, "occurred_at": occurred_at}, expect=200).body
+
+
+def year_of_activity(api: InProcess, t: dict[str, str], unit: str) -> dict[str, list[int]]:
+    """The same 2025 in `unit`; the ids of the cases that must be counted, by item."""
+    clerk, sup = Desk(api, t[unit]), Desk(api, t["supervisor"])
+    counted: dict[str, list[int]] = {"unfiled_documents": [], "training_shortfall": [],
+                                     "violations_not_corrected": [], "criticized": []}
+    for n in range(11):
+        day = f"2025-{3 + n % 9:02d}-{1 + n:02d}T09:00:00+08:00"
+        counted["unfiled_documents"].append(clerk.open(
+            "filing_review", unit, f"关于规范第{n + 1}类事项的通知", day,
+            {"document_number": f"秀山{unit}发〔2025〕{n + 1}号"}))
+    filed = clerk.open("filing_review", unit, "关于按时报备的通知", "2025-04-01T09:00:00+08:00",
+                       {"document_number": f"秀山{unit}发〔2025〕50号"})
+    clerk.fire(filed, "file", {"materials": ["filing_report", "official_text", "drafting_explanation", "basis",
+                                             "legality_opinion"]}, "2025-04-10T09:00:00+08:00")
+    clerk.open("filing_review", unit, "关于年底事项的通知", "2025-12-20T09:00:00+08:00",
+               {"document_number": f"秀山{unit}发〔2025〕60号"})
+
+    for n in range(3):
+        person = f"{unit}-P{n}"
+        counted["training_shortfall"].append(certify(
+            api, {**t, "clerk": t[unit]}, person, f"执法员{n}", opened="2024-03-01", issued="2024-03-10",
+            valid_until="2029-03-09", number=f"50024100{unit}{n}", agency=unit)["id"])
+
+    cs = sup.open("case_supervision", unit, "对某投诉的处理", "2025-05-06T09:00:00+08:00", {"grounds": ["complaint"]})
+    sup.fire(cs, "issue_opinion", FINDINGS, "2025-05-08T10:00:00+08:00")
+    clerk.fire(cs, "confirm_receipt", {"method": "signed"}, "2025-05-09T10:00:00+08:00")
+    counted["violations_not_corrected"].append(cs)
+
+    order = sup.open("correction_order", unit, "未按规定报送执法统计", "2025-07-01T09:00:00+08:00",
+                     {"ground": "statistics", "facts": "未按规定报送2025年第一季度行政执法统计数据。"})
+    sup.fire(order, "issue_order", {"period_days": 10, "requirements": "报送统计数据。"}, "2025-07-02T10:00:00+08:00")
+    counted["violations_not_corrected"].append(order)
+    counted["criticized"].append(order)
+    return counted
+
+
+@pytest.fixture
+def year(system, clock):
+    """2025 built in both agencies, the sweep run on 5 January 2026, the year computed over HTTP."""
+    api = InProcess(system)
+    t = tokens(system)
+    clock.move_to(at("2025-12-30T10:00:00+08:00"))
+    counted = {unit: year_of_activity(api, t, unit) for unit in UNITS}
+    clock.move_to(at("2026-01-05T09:00:00+08:00"))
+    system.tick(clock.now())
+    sup = Desk(api, t["supervisor"])
+    sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/findings",
+             {"found_on": "2025-09-10", "points": "2", "text": "执法公示栏内容未及时更新。"}, expect=201)
+    sup.call("POST", f"/assessments/{YEAR}/agencies/jtj/findings",
+             {"found_on": "2025-09-10", "points": "2", "text": "执法公示栏内容未及时更新。"}, expect=201)
+    run = sup.call("POST", f"/assessments/{YEAR}/compute", expect=200).body
+    return api, t, counted, run
+
+
+def items_of(result: dict) -> dict[str, dict]:
+    return {i["code"]: i for i in result["items"]}
+
+
+def test_each_computed_item_counts_the_cases_that_caused_it_with_its_cap(year):
+    """Counts, deductions and caps as computed by hand; each listed case is one that caused the item, once."""
+    api, t, counted, run = year
+    assert run["standard_file"] == "assessment_2025.toml" and run["computed_at"].startswith("2026-01-05")
+    result = Desk(api, t["scjgj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body
+    items = items_of(result)
+    expected = {"unfiled_documents": (11, "0.1", True), "training_shortfall": (3, "0.06", True),
+                "violations_not_corrected": (2, "0.02", False), "criticized": (1, "0.01", False),
+                "unlawful_documents": (0, "0", False), "statistics_not_reported": (0, "0", False)}
+    for code, (count, deduction, capped) in expected.items():
+        item = items[code]
+        assert (item["source"], item["count"], item["deduction"], item["capped"]) == ("computed", count, deduction,
+                                                                                      capped), code
+        assert sorted(c["case_id"] for c in item["cases"]) == sorted(counted["scjgj"].get(code, [])), code
+    assert {c["what"] for c in items["unfiled_documents"]["cases"]} == {"deadline:filing"}
+    assert all(c["on"].startswith("2025-") for i in items.values() for c in i["cases"])
+    [criticism] = items["criticized"]["cases"]
+    assert criticism["what"].startswith("document:秀山府通〔2026〕") and criticism["on"].startswith("2025-07-")
+    assert items["three_systems_missing"]["source"] == "entered" and items["three_systems_missing"]["count"] == 0
+    assert (result["deducted"], result["points"], result["annual_score"]) == ("0.19", "1.81", "90.50")
+    assert (result["daily_score"], result["total"], result["grade"]) == ("88.50", "89.70", "较好")
+    assert result["computed_at"].startswith("2026-01-05")
+    assert "折算" in result["standard"]["scale_source"] and result["standard"]["file"] == "assessment_2025.toml"
+    # each listed case really caused it: the filing's deadline lapsed in 2025, the holder's training lapsed
+    sup = Desk(api, t["supervisor"])
+    for c in items["unfiled_documents"]["cases"]:
+        case = sup.call("GET", f"/cases/{c['case_id']}", expect=200).body
+        assert [(d["due_date"], d["status"]) for d in case["deadlines"] if d["name"] == "filing"] == [(c["on"], "lapsed")]
+        assert case["agency"] == "scjgj" and case["state"] == "filing_overdue"
+    for c in items["training_shortfall"]["cases"]:
+        case = sup.call("GET", f"/cases/{c['case_id']}", expect=200).body
+        assert ("update_training", "2025-12-31", "lapsed") in [(d["name"], d["due_date"], d["status"])
+                                                             for d in case["deadlines"]]
+
+
+def test_the_same_activity_in_two_agencies_gives_the_same_deductions(year):
+    """scjgj and jtj did the same things in 2025: the same count and deduction for every item, the same scores."""
+    api, t, _, _ = year
+    sup = Desk(api, t["supervisor"])
+    a, b = (sup.call("GET", f"/assessments/{YEAR}/agencies/{u}", expect=200).body for u in UNITS)
+    assert [(i["code"], i["count"], i["deduction"]) for i in a["items"]] == \
+        [(i["code"], i["count"], i["deduction"]) for i in b["items"]]
+    assert (a["annual_score"], a["daily_score"], a["total"]) == (b["annual_score"], b["daily_score"], b["total"])
+    quiet = sup.call("GET", f"/assessments/{YEAR}/agencies/gaj", expect=200).body
+    assert (quiet["deducted"], quiet["annual_score"], quiet["daily_score"]) == ("0", "100.00", "100.00")
+
+
+def test_a_correction_needs_a_reason_and_the_agency_sees_it(year):
+    """Without a reason 422 and nothing changes; with one the count is corrected, kept, and shown to the agency."""
+    api, t, _, _ = year
+    sup, clerk = Desk(api, t["supervisor"]), Desk(api, t["scjgj"])
+    path = f"/assessments/{YEAR}/agencies/scjgj/corrections"
+    for body in ({"item": "violations_not_corrected", "count": 1},
+                 {"item": "violations_not_corrected", "count": 1, "reason": ""},
+                 {"item": "violations_not_corrected", "count": 1, "reason": "   "}):
+        refused = sup.call("POST", path, body, expect=422).body
+        assert "reason" in refused["error"]["fields"], refused
+    assert clerk.call("POST", path, {"item": "violations_not_corrected", "count": 1, "reason": "自行纠正"},
+                      expect=403)
+    assert items_of(clerk.call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body)[
+        "violations_not_corrected"]["count"] == 2
+    reason = "责令改正一案系统计数据报送问题，与个案监督同一事实，不重复扣分（2026年1月8日考核组会议）。"
+    done = sup.call("POST", path, {"item": "violations_not_corrected", "count": 1, "reason": reason}, expect=201).body
+    assert (done["computed_count"], done["count"], done["deduction"]) == (2, 1, "0.01")
+    item = items_of(clerk.call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body)["violations_not_corrected"]
+    assert (item["computed_count"], item["count"], item["deduction"]) == (2, 1, "0.01")
+    assert [(c["computed_count"], c["count"], c["reason"]) for c in item["corrections"]] == [(2, 1, reason)]
+    # a recomputation keeps the correction
+    sup.call("POST", f"/assessments/{YEAR}/compute", expect=200)
+    item = items_of(sup.call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body)["violations_not_corrected"]
+    assert (item["computed_count"], item["count"]) == (2, 1)
+    assert Desk(api, t["gaj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj").status == 403
+    entered = sup.call("POST", path, {"item": "three_systems_missing", "count": 1, "reason": "x"}, expect=422).body
+    assert "item" in entered["error"]["fields"]
+
+
+def test_a_year_without_its_standard_file_is_refused_naming_the_file(system, clock):
+    """2027 has no assessment_2027.toml: computing it, reading it and opening its assessment are refused, naming the file."""
+    api = InProcess(system)
+    t = tokens(system)
+    sup = Desk(api, t["supervisor"])
+    for r in (sup.call("POST", "/assessments/2027/compute"), sup.call("GET", "/assessments/2027/agencies/gaj")):
+        assert r.status == 422 and "assessment_2027.toml" in r.body["error"]["message"], r.body
+    clock.move_to(at("2026-12-01T09:00:00+08:00"))
+    r = sup.call("POST", "/cases", {"procedure": "assessment", "agency": "gaj", "title": "2027年度行政执法考核",
+                                    "data": {"year": 2027}})
+    assert r.status == 422 and "assessment_2027.toml" in str(r.body["error"]["fields"]["data.year"])
+    assert sup.call("POST", "/assessments/2026/compute").status == 200  # 2026 has its own file
+
+
+def test_the_year_table_exports_every_agency_and_item(year):
+    """The XLSX has one row per assessed agency, ranked, with each item's count and deduction and the scores."""
+    api, t, _, _ = year
+    r = api.client.get(f"/api/v1/assessments/{YEAR}/table.xlsx", headers={"Authorization": f"Bearer {t['supervisor']}"})
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    head = list(rows[1])
+    by_code = {row[1]: dict(zip(head, row)) for row in rows[2:]}
+    assert len(by_code) > 50 and {"scjgj", "jtj", "gaj"} <= set(by_code)
+    assert by_code["scjgj"]["二.1 次数（计算）"] == 11 and by_code["scjgj"]["二.1 扣分"] == 0.1
+    assert by_code["scjgj"]["综合得分"] == 89.7 and by_code["scjgj"]["等级"] == "较好"
+    assert by_code["gaj"]["名次"] == 1 and by_code["scjgj"]["名次"] == by_code["jtj"]["名次"]
+    assert api.client.get(f"/api/v1/assessments/{YEAR}/table.xlsx",
+                          headers={"Authorization": f"Bearer {t['scjgj']}"}).status_code == 403
+
+
+def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
+    """One 考核结果通报 for the whole county, numbered in the office's series, every agency ranked with
+    score and grade; 差 criticised with art. 10's recommendation; afterwards nothing of the year changes."""
+    import docx
+
+    api, t, _, _ = year
+    sup = Desk(api, t["supervisor"])
+    # jtj's daily record gets a finding that takes its daily score to 0: 0.6 × 90.50 = 54.30 → 差
+    sup.call("POST", f"/assessments/{YEAR}/agencies/jtj/findings",
+             {"found_on": "2025-11-20", "points": "90", "text": "拒不配合日常考核检查。"}, expect=201)
+    assert Desk(api, t["scjgj"]).call("POST", f"/assessments/{YEAR}/publication", {"review": "评审通过"}).status == 403
+    done = sup.call("POST", f"/assessments/{YEAR}/publication",
+                    {"review": "2026年1月16日执法协调小组会议评审通过"}, expect=201).body
+    assert done["document"]["number"] == "秀山委法办〔2026〕1号"
+    ranks = {r["agency"]: r for r in done["results"]}
+    assert ranks["gaj"]["rank"] == 1 and ranks["scjgj"]["total"] == "89.70"
+    assert (ranks["jtj"]["total"], ranks["jtj"]["grade"]) == ("54.30", "差") and ranks["jtj"]["rank"] == len(ranks)
+    totals = [float(r["total"]) for r in done["results"]]
+    assert totals == sorted(totals, reverse=True)
+    r = api.client.get(f"/api/v1/documents/{done['document']['id']}/file",
+                       headers={"Authorization": f"Bearer {t['supervisor']}"})
+    lines = [p.text for p in docx.Document(io.BytesIO(r.data)).paragraphs if p.text.strip()]
+    body = "\n".join(lines)
+    assert lines[:2] == ["关于2025年度全县行政执法考核结果的通报", "秀山委法办〔2026〕1号"]
+    assert "县市场监管局：日常考核88.50分，年度考核90.50分，综合得分89.70分，“较好”。" in body
+    assert "县交通局2025年度行政执法考核等级为“差”" in body and "建议有关部门追究其领导责任" in body
+    # read-only from now on
+    assert sup.call("POST", f"/assessments/{YEAR}/compute").status == 409
+    assert sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/corrections",
+                    {"item": "criticized", "count": 0, "reason": "复核"}).status == 409
+    assert sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/findings",
+                    {"found_on": "2025-12-01", "points": "1", "text": "补记"}).status == 409
+    assert sup.call("POST", f"/assessments/{YEAR}/publication", {"review": "再次公布"}).status == 409
+    assert sup.call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body["published"] is True
+
+
+def test_personnel_of_an_agency_for_the_year(year):
+    """Each certificate holder with the certificate's state and the year's missed training; only the agency and the bureau see it."""
+    api, t, counted, _ = year
+    people = Desk(api, t["scjgj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel", expect=200).body
+    assert sorted(p["case_id"] for p in people["people"]) == sorted(counted["scjgj"]["training_shortfall"])
+    assert all(p["training_missed"] and p["trainings"] == [] and p["state"] == "training_overdue"
+               for p in people["people"])
+    assert people["people"][0]["complaints_upheld"] is None and people["complaints_upheld_note"]
+    assert Desk(api, t["gaj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel").status == 403
+    assert Desk(api, t["reviewer"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel").status == 200
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
+def signed_in_client(system, monkeypatch, username: str, role: str, agency: str | None):
+    import re
+
+    from adapters.http import create_app
+    from xsflow.users import create_user
+
+    monkeypatch.setenv("XSFLOW_SECRET_KEY", "k" * 64)
+    with system.db.write() as conn:
+        create_user(conn, username=username, display_name=username, role=role, agency=agency,
+                    password="mima-2026-kaohe", now=system.clock.now())
+    client = create_app(system).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    r = client.post("/login", data={"username": username, "password": "mima-2026-kaohe", "csrf_token": token})
+    assert r.status_code == 302, r.text
+    return client
+
+
+def test_the_agency_page_shows_each_item_with_its_cases_and_the_bureau_corrects_with_a_reason(year, system,
+                                                                                                monkeypatch):
+    """The agency's page: per item the count, deduction, computed or entered and the cases (links); when it was
+    computed; a correction without a reason refused on the page; another agency's clerk refused."""
+    import re
+
+    from lxml import html as lhtml
+
+    _, _, counted, _ = year
+    clerk = signed_in_client(system, monkeypatch, "scjgj_fazhi", "clerk", "scjgj")
+    page = clerk.get(f"/assessments/{YEAR}/scjgj")
+    assert page.status_code == 200
+    doc = lhtml.fromstring(page.text)
+    row = " ".join(doc.xpath('//tr[@id="item-unfiled_documents"]')[0].text_content().split())
+    assert "11件" in row and "0.1（已达上限）" in row and "依办案记录计算" in row
+    links = doc.xpath('//tr[@id="item-unfiled_documents"]//a/@href')
+    assert sorted(int(h.rsplit("/", 1)[1]) for h in links) == sorted(counted["scjgj"]["unfiled_documents"])
+    assert "考核人员录入" in doc.xpath('//tr[@id="item-three_systems_missing"]')[0].text_content()
+    assert "结果计算于" in page.text and doc.xpath('//*[@id="total"]')[0].text == "89.70"
+    assert not doc.xpath('//form[contains(@action, "/corrections")]')  # the agency does not correct
+    assert clerk.get(f"/assessments/{YEAR}/jtj").status_code == 403
+    assert clerk.get(f"/assessments/{YEAR}").headers["Location"].endswith(f"/assessments/{YEAR}/scjgj")
+
+    bureau = signed_in_client(system, monkeypatch, "kaohezu", "supervisor", None)
+    listing = bureau.get(f"/assessments/{YEAR}")
+    assert listing.status_code == 200 and "县市场监管局" in listing.text and "89.70" in listing.text
+    page = bureau.get(f"/assessments/{YEAR}/scjgj").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    refused = bureau.post(f"/assessments/{YEAR}/scjgj/corrections",
+                          data={"item": "criticized", "count": "0", "reason": "", "csrf_token": token})
+    assert refused.status_code == 422 and "理由" in refused.text
+    done = bureau.post(f"/assessments/{YEAR}/scjgj/corrections",
+                       data={"item": "criticized", "count": "0", "reason": "该通报已被县人民政府撤销。", "csrf_token": token})
+    assert done.status_code == 302
+    seen = clerk.get(f"/assessments/{YEAR}/scjgj").text
+    assert "将计算结果1更正为0。理由：该通报已被县人民政府撤销。" in seen
+
+
+def test_the_bureau_downloads_the_table_and_publishes_from_the_pages(year, system, monkeypatch):
+    """The year page's XLSX link and 公布 form work for a signed-in assessor; a clerk cannot download the table."""
+    import re
+
+    bureau = signed_in_client(system, monkeypatch, "kaohezu2", "supervisor", None)
+    sheet = load_workbook(io.BytesIO(bureau.get(f"/assessments/{YEAR}/table.xlsx").data), read_only=True).active
+    assert sum(1 for _ in sheet.iter_rows()) > 50
+    page = bureau.get(f"/assessments/{YEAR}").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    done = bureau.post(f"/assessments/{YEAR}/publication", data={"review": "评审通过", "csrf_token": token})
+    assert done.status_code == 302 and "/cases/" in done.headers["Location"]
+    assert "结果只读" in bureau.get(f"/assessments/{YEAR}").text
+    clerk = signed_in_client(system, monkeypatch, "scjgj_2", "clerk", "scjgj")
+    assert clerk.get(f"/assessments/{YEAR}/table.xlsx").status_code == 403
