@@ -73,3 +73,17 @@ def test_unknown_filter_values_are_refused_in_chinese(system, clock):
     assert "没有名为“nothing”的程序" in text and "没有代码为“xx”的单位" in text and "早于起始日期" in text
     r = client.get(f"/api/v1/cases?agency={OTHER}", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.get_json()["items"] == [] and r.get_json()["total"] == 0
+
+
+def test_overdue_filters_naming_nothing_are_refused_in_chinese(system, clock):
+    """The overdue list and its summary refuse an unknown agency or procedure and a reversed due-date range (422, each parameter named); known values list as before."""
+    with system.db.write() as conn:
+        token = create_token(conn, name="supervisor", role="supervisor", agency=None, now=clock.now())
+    client = create_app(system).test_client()
+    for path in ("/api/v1/overdue", "/api/v1/overdue/summary"):
+        r = client.get(f"{path}?agency=xx&procedure=nothing&due_from=2025-03-05&due_to=2025-03-01",
+                       headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 422, r.get_json()
+        assert set(r.get_json()["error"]["fields"]) == {"agency", "procedure", "due_to"}
+        r = client.get(f"{path}?agency={OWN}&procedure=legality_review", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
