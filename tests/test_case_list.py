@@ -87,3 +87,23 @@ def test_overdue_filters_naming_nothing_are_refused_in_chinese(system, clock):
         assert set(r.get_json()["error"]["fields"]) == {"agency", "procedure", "due_to"}
         r = client.get(f"{path}?agency={OWN}&procedure=legality_review", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200
+
+
+def test_todo_filters_narrow_rows_and_total_alike(system, clock):
+    """待办 narrowed by agency, procedure and state: the total equals the rows listed, every row matches; a value naming nothing is a 422."""
+    clock.move_to(at("2025-03-14T12:00:00+08:00"))
+    open_cases(system.engine, [NewCase(CLERK if i % 3 else OTHER_CLERK, "legality_review", OWN if i % 3 else OTHER,
+                                       f"送审稿{i}", occurred_at=at("2025-03-10T09:00:00+08:00")) for i in range(9)])
+    with system.db.write() as conn:
+        token = create_token(conn, name="reviewer", role="reviewer", agency=None, now=clock.now())
+    client = create_app(system).test_client()
+
+    def get(query: str, status: int = 200) -> dict[str, Any]:
+        r = client.get(f"/api/v1/todo{query}", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == status, r.get_json()
+        return r.get_json()
+
+    assert get("")["total"] == 9
+    mine = get(f"?agency={OWN}&procedure=legality_review&state=submitted&limit=200")
+    assert mine["total"] == len(mine["items"]) == 6 and {i["agency"] for i in mine["items"]} == {OWN}
+    assert set(get("?agency=xx&state=nowhere", 422)["error"]["fields"]) == {"agency", "state"}

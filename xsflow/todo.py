@@ -27,14 +27,19 @@ def actionable(registry: Registry, role: str) -> list[tuple[str, int, str]]:
 
 
 def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
-         cursor: str | None = None, limit: int | None = None) -> Page:
+         cursor: str | None = None, limit: int | None = None, agency: str | None = None,
+         procedure: str | None = None, state: str | None = None) -> Page:
+    """`agency`, `procedure`, `state` narrow the list (and its total) alike."""
     limit = check_limit(limit)
     after = after_key(cursor, date.fromisoformat)  # the (last day, case id) the previous page ended on
     pairs = actionable(registry, actor.role)
     if not pairs:
         return Page([], None, 0)
+    narrowed = [c for c, v in ((cases.c.agency_code, agency), (cases.c.procedure, procedure),
+                               (cases.c.state, state)) if v]
     mine = and_(cases.c.closed.is_(False), visible_to(actor),
-                tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state).in_(pairs))
+                tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state).in_(pairs),
+                *(c == v for c, v in zip(narrowed, [v for v in (agency, procedure, state) if v])))
     total = conn.execute(select(func.count()).select_from(cases).where(mine)).scalar_one()
 
     nearest = (select(deadlines.c.case_id, func.min(deadlines.c.due_date).label("due"))

@@ -246,13 +246,15 @@ class OverdueSummary(MethodView):
 
 @api.route("/todo")
 class Todo(MethodView):
-    @api.arguments(s.PageQuery, location="query")
+    @api.arguments(s.TodoQuery, location="query")
     @api.response(200, s.TodoPage)
-    @documented(400, 401)
+    @documented(400, 401, 422)
     def get(self, args):
         """待办: open cases the caller may see and act on now, nearest last day first; `total` counts every page."""
         actor, x = caller(), xs()
         with x.db.read() as conn:
+            filters.check(conn, x.registry, procedure=args.get("procedure"), state=args.get("state"),
+                          agency=args.get("agency"))
             return todo(conn, x.registry, x.calendars.current(conn), actor, now=x.clock.now(), **args).as_json()
 
 
