@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, true
+from sqlalchemy import Connection, and_, exists, func, or_, select, true, union
 
 from . import filters
 from .access import Actor
@@ -102,8 +102,10 @@ def _scoped(actor: Actor):
     """Restricts a query over `cases` to the cases the caller may see: owned or taken part in."""
     if actor.county_wide:
         return true()
-    return or_(cases.c.agency_code == actor.agency,
-               exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code == actor.agency))
+    # The ids of the agency's own cases and of those it is a party to, each from its index: written as
+    # "owner = X OR EXISTS (party X)" the planner scans every case and probes each (1.5 s at 100,000).
+    return cases.c.id.in_(union(select(cases.c.id).where(cases.c.agency_code == actor.agency),
+                                select(case_agencies.c.case_id).where(case_agencies.c.agency_code == actor.agency)))
 
 
 def _check_sees_case(conn: Connection, actor: Actor, case_id: int, owner: str) -> None:

@@ -42,11 +42,12 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
                 *(c == v for c, v in zip(narrowed, [v for v in (agency, procedure, state) if v])))
     total = conn.execute(select(func.count()).select_from(cases).where(mine)).scalar_one()
 
-    nearest = (select(deadlines.c.case_id, func.min(deadlines.c.due_date).label("due"))
-               .where(deadlines.c.status == "pending").group_by(deadlines.c.case_id).subquery())
-    due = func.coalesce(nearest.c.due, literal(NO_DEADLINE, Date()))
-    stmt = (select(cases, due.label("due_key")).select_from(cases.outerjoin(nearest, nearest.c.case_id == cases.c.id))
-            .where(mine).order_by(due, cases.c.id).limit(limit + 1))
+    # The nearest last day of each listed case only, from the deadlines' case_id index (aggregating every
+    # pending deadline of the database first cost the whole table per page).
+    nearest = (select(func.min(deadlines.c.due_date)).where(deadlines.c.case_id == cases.c.id,
+                                                            deadlines.c.status == "pending").scalar_subquery())
+    due = func.coalesce(nearest, literal(NO_DEADLINE, Date()))
+    stmt = select(cases, due.label("due_key")).where(mine).order_by(due, cases.c.id).limit(limit + 1)
     if after is not None:
         stmt = stmt.where(or_(due > after[0], and_(due == after[0], cases.c.id > after[1])))
     rows = conn.execute(stmt).mappings().all()
