@@ -429,12 +429,19 @@ def run(url: str, args, checks: Checks, workdir: Path) -> None:
     checks.check("audit verifies", audited.returncode == 0, audited.stdout.strip().splitlines()[-1][:120]
                  if audited.stdout.strip() else audited.stderr[-200:])
 
+    serve_and_measure(x, url, args, checks, workdir, now, opened)
+
+
+def serve_and_measure(x, url: str, args, checks: Checks, workdir: Path, now: datetime, opened: list[int]) -> None:
+    with x.db.read() as conn:
+        total = conn.execute(select(func.count()).select_from(cases)).scalar_one()
     # Tokens and a signed-in supervisor for the pages.
     with x.db.write() as conn:
         tokens = {r.role: create_token(conn, name=f"bench {r.role}", role=r.role, agency=None, now=now)
                   for r in (SUPERVISOR, REVIEWER)}
         tokens["clerk"] = create_token(conn, name="bench clerk", role="clerk", agency="gaj", now=now)
-        create_user(conn, username="bench_supervisor", display_name="基准监督员", role="supervisor", agency=None,
+        user = f"bench_supervisor_{os.getpid()}"
+        create_user(conn, username=user, display_name="基准监督员", role="supervisor", agency=None,
                     password=PASSWORD, now=now)
         overdue_rows = conn.execute(text(
             "SELECT count(*) FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE NOT c.closed"
@@ -449,7 +456,7 @@ def run(url: str, args, checks: Checks, workdir: Path) -> None:
     try:
         api = {role: Client(port, token) for role, token in tokens.items()}
         web = Client(port)
-        web.sign_in("bench_supervisor")
+        web.sign_in(user)
         pages = [
             ("API GET /todo (reviewer)", api["reviewer"], "/api/v1/todo"),
             ("API GET /todo (clerk)", api["clerk"], "/api/v1/todo"),
@@ -558,6 +565,8 @@ def main() -> int:
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--keep", action="store_true", help="keep the schema (its URL is printed)")
+    p.add_argument("--existing", default=None,
+                   help="the URL of a city kept by --keep: measure the server's pages and endpoints only")
     args = p.parse_args()
     print_notes("bench_scale", {"cases": f"{args.cases:,}"})
     checks = Checks()
@@ -571,7 +580,14 @@ def main() -> int:
         return checks.finish()
     workdir = Path(tempfile.mkdtemp(prefix="xsflow-bench-scale-"))
     try:
-        if args.keep:
+        if args.existing:
+            now = datetime.now(timezone.utc).replace(microsecond=0)
+            x = open_system(args.existing, clock=FixedClock(now))
+            opened = open_cases(x.engine, [NewCase(clerk("gaj"), "legality_review", "gaj", f"待受理送审稿{i}",
+                                                   occurred_at=now - timedelta(minutes=30))
+                                           for i in range(args.event_cases)])
+            serve_and_measure(x, args.existing, args, checks, workdir, now, opened)
+        elif args.keep:
             schema = f"bench_scale_{os.getpid()}"
             url = _keep_schema(base, schema)
             print(f"   kept schema: {url}")

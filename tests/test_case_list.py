@@ -73,3 +73,37 @@ def test_unknown_filter_values_are_refused_in_chinese(system, clock):
     assert "没有名为“nothing”的程序" in text and "没有代码为“xx”的单位" in text and "早于起始日期" in text
     r = client.get(f"/api/v1/cases?agency={OTHER}", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.get_json()["items"] == [] and r.get_json()["total"] == 0
+
+
+def test_overdue_filters_naming_nothing_are_refused_in_chinese(system, clock):
+    """The overdue list and its summary refuse an unknown agency or procedure and a reversed due-date range (422, each parameter named); known values list as before."""
+    with system.db.write() as conn:
+        token = create_token(conn, name="supervisor", role="supervisor", agency=None, now=clock.now())
+    client = create_app(system).test_client()
+    for path in ("/api/v1/overdue", "/api/v1/overdue/summary"):
+        r = client.get(f"{path}?agency=xx&procedure=nothing&due_from=2025-03-05&due_to=2025-03-01",
+                       headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 422, r.get_json()
+        assert set(r.get_json()["error"]["fields"]) == {"agency", "procedure", "due_to"}
+        r = client.get(f"{path}?agency={OWN}&procedure=legality_review", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+
+
+def test_todo_filters_narrow_rows_and_total_alike(system, clock):
+    """待办 narrowed by agency, procedure and state: the total equals the rows listed, every row matches; a value naming nothing is a 422."""
+    clock.move_to(at("2025-03-14T12:00:00+08:00"))
+    open_cases(system.engine, [NewCase(CLERK if i % 3 else OTHER_CLERK, "legality_review", OWN if i % 3 else OTHER,
+                                       f"送审稿{i}", occurred_at=at("2025-03-10T09:00:00+08:00")) for i in range(9)])
+    with system.db.write() as conn:
+        token = create_token(conn, name="reviewer", role="reviewer", agency=None, now=clock.now())
+    client = create_app(system).test_client()
+
+    def get(query: str, status: int = 200) -> dict[str, Any]:
+        r = client.get(f"/api/v1/todo{query}", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == status, r.get_json()
+        return r.get_json()
+
+    assert get("")["total"] == 9
+    mine = get(f"?agency={OWN}&procedure=legality_review&state=submitted&limit=200")
+    assert mine["total"] == len(mine["items"]) == 6 and {i["agency"] for i in mine["items"]} == {OWN}
+    assert set(get("?agency=xx&state=nowhere", 422)["error"]["fields"]) == {"agency", "state"}

@@ -312,16 +312,15 @@ def test_sql_and_html_in_every_text_field_are_kept_as_data_and_escaped_on_pages(
 
     # Query values are parameters, never SQL: they match nothing and list nothing.
     q = urllib.parse.quote(SQL)
-    for path in (f"/api/v1/overdue?agency={q}",
-                 f"/api/v1/register?document_number={q}", f"/api/v1/certificates/enforcers?agency={UNIT}&number={q}"):
+    for path in (f"/api/v1/register?document_number={q}", f"/api/v1/certificates/enforcers?agency={UNIT}&number={q}"):
         before = attacker.counts()
         r = attacker.send("sql_query_value", "GET", path, t["supervisor"])
         assert (r.status, r.body) == (200, {"items": [], "next": None}), (path, r.body)
         assert attacker.counts() == before
-    # The case list checks its filter values: one naming nothing is refused (422), quoted as data.
-    for name in ("agency", "state"):
+    # The case and overdue lists check their filter values: one naming nothing is refused (422), quoted as data.
+    for path, name in (("cases", "agency"), ("cases", "state"), ("overdue", "agency"), ("overdue/summary", "procedure")):
         before = attacker.counts()
-        r = attacker.send("sql_query_value", "GET", f"/api/v1/cases?{name}={q}", t["supervisor"])
+        r = attacker.send("sql_query_value", "GET", f"/api/v1/{path}?{name}={q}", t["supervisor"])
         assert r.status == 422 and SQL in r.body["error"]["fields"][name][0], r.body
         assert attacker.counts() == before
     # Headers: an SQL bearer token is unknown, an SQL If-Match is malformed.

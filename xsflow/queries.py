@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, false, func, or_, select, true
+from sqlalchemy import Connection, and_, exists, false, func, or_, select, true, union
 
 from . import filters, private
 from .access import Actor
@@ -111,9 +111,12 @@ def _scoped(actor: Actor):
 
 
 def _agency_scoped(actor: Actor):
-    codes = sorted(actor.codes)  # its own agency; for a township government, also the teams of its area
-    return or_(cases.c.agency_code.in_(codes),
-               exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code.in_(codes)))
+    # The ids of the agency's own cases and of those it is a party to, each from its index: written as
+    # "owner = X OR EXISTS (party X)" the planner scans every case and probes each (1.5 s at 100,000).
+    # A township government's user sees its own and the teams of its area (actor.codes).
+    codes = sorted(actor.codes)
+    return cases.c.id.in_(union(select(cases.c.id).where(cases.c.agency_code.in_(codes)),
+                                select(case_agencies.c.case_id).where(case_agencies.c.agency_code.in_(codes))))
 
 
 def _check_sees_case(conn: Connection, actor: Actor, case_id: int, owner: str) -> None:

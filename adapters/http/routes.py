@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.routing import IntegerConverter
 
-from xsflow import overdue, queries
+from xsflow import filters, overdue, queries
 from xsflow.access import Actor, in_scope
 from xsflow.calendar import SHANGHAI
 from xsflow.errors import BadRequest, Forbidden, InvalidPayload
@@ -203,16 +203,23 @@ class Events(MethodView):
         return post_event(xs().engine, actor, **body)
 
 
+def _check_overdue_filters(conn, registry, args) -> None:
+    """An agency or procedure naming nothing, or a reversed due-date range, is a 422 (xsflow/filters.py)."""
+    filters.check(conn, registry, procedure=args.get("procedure"), agency=args.get("agency"),
+                  date_from=args.get("due_from"), date_to=args.get("due_to"), names=("due_from", "due_to"))
+
+
 @api.route("/overdue")
 class Overdue(MethodView):
     @api.arguments(s.OverdueQuery, location="query")
     @api.response(200, s.OverduePage)
-    @documented(400, 401)
+    @documented(400, 401, 422)
     def get(self, args):
         """Lapsed deadlines of open cases the caller may see, oldest first, with working days overdue."""
         actor, x = caller(), xs()
         cursor, limit = args.pop("cursor", None), args.pop("limit", None)
         with x.db.read() as conn:
+            _check_overdue_filters(conn, x.registry, args)
             calendar = x.calendars.current(conn)
             return overdue.page(conn, x.registry, calendar, actor, now=x.clock.now(), filters=overdue.Filters(**args),
                                 bands=overdue_bands.bands(calendar, x.clock.now()), cursor=cursor,
@@ -223,7 +230,7 @@ class Overdue(MethodView):
 class OverdueSummary(MethodView):
     @api.arguments(s.OverdueSummaryQuery, location="query")
     @api.response(200, s.OverdueSummary)
-    @documented(400, 401)
+    @documented(400, 401, 422)
     def get(self, args):
         """How many lapsed deadlines the caller may see, per agency × procedure × working-days-overdue band.
 
@@ -232,19 +239,22 @@ class OverdueSummary(MethodView):
         actor, x = caller(), xs()
         now = x.clock.now()
         with x.db.read() as conn:
+            _check_overdue_filters(conn, x.registry, args)
             bands = overdue_bands.bands(x.calendars.current(conn), now)
             return overdue.summary(conn, actor, now=now, filters=overdue.Filters(**args), bands=bands)
 
 
 @api.route("/todo")
 class Todo(MethodView):
-    @api.arguments(s.PageQuery, location="query")
+    @api.arguments(s.TodoQuery, location="query")
     @api.response(200, s.TodoPage)
-    @documented(400, 401)
+    @documented(400, 401, 422)
     def get(self, args):
         """待办: open cases the caller may see and act on now, nearest last day first; `total` counts every page."""
         actor, x = caller(), xs()
         with x.db.read() as conn:
+            filters.check(conn, x.registry, procedure=args.get("procedure"), state=args.get("state"),
+                          agency=args.get("agency"))
             return todo(conn, x.registry, x.calendars.current(conn), actor, now=x.clock.now(), **args).as_json()
 
 

@@ -100,6 +100,8 @@ CaseQuery = Query.from_dict({
     "opened_from": day(metadata={"description": "立案（发生）日期不早于，YYYY-MM-DD（北京时间）"}),
     "opened_to": day(metadata={"description": "立案（发生）日期不晚于，YYYY-MM-DD（北京时间）"}),
 }, name="CaseQuery")
+TodoQuery = Query.from_dict({**_page_args(), "agency": fields.String(), "procedure": fields.String(),
+                             "state": fields.String()}, name="TodoQuery")
 _OVERDUE_FILTERS = {
     "procedure": fields.String(), "agency": fields.String(),
     "band": fields.String(metadata={"description": "逾期天数段，例如 1-5、6-10、21+（见 /overdue/summary 的 bands）"}),
