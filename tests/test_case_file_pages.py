@@ -95,3 +95,29 @@ def test_scoring_page_without_script_shows_the_total_and_refuses_without_recordi
     for path in (f"/case-file-evaluations/{campaign}", f"/case-file-evaluations/{campaign}/score?file={number}",
                  f"/case-file-evaluations/{campaign}/scores.csv"):
         assert clerk.get(path).status_code == 403, path
+
+
+def test_the_legal_unit_self_reviews_a_file_on_the_sheet(web, system, clock):  # noqa: F811
+    clock.move_to(at("2025-10-01T10:00:00+08:00"))
+    case_id = closed_file(system, CLERK, "秀山市监罚〔2025〕77号", "2025-09-30T16:00:00+08:00")
+    clerk = signed_in(web, "zhang")
+    listed = tree(clerk.get("/case-files/self-review"))
+    [link] = listed.xpath("//a[text()='自我评查']/@href")
+    assert link == f"/case-files/{case_id}/self-review"
+    # The case page offers the sheet too.
+    assert tree(clerk.get(f"/cases/{case_id}")).xpath(f"//ul[@class='related']//a[@href='{link}']")
+    page = clerk.get(link)
+    assert page.status_code == 200 and texts(tree(page), "//output[@id='total']") == ["100.00"]
+    done = clerk.post(link, data={"csrf_token": token_of(page.text), "version": "1", "reviewer": "法制科王五",
+                                  "d_evidence": "5", "d_documents": "0.5", "findings": "询问笔录未签名\n送达回证不全"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/cases/{case_id}")
+    with system.db.read() as conn:
+        case = get_case(system.engine, conn, CLERK, case_id)
+    assert case["state"] == "self_reviewed"
+    assert (case["data"]["self_review"]["score"], case["data"]["self_review"]["late"],
+            case["data"]["self_review"]["reviewer"]) == ("94.50", False, "法制科王五")
+    # Reviewed: gone from the list, and the page says so.
+    assert not tree(clerk.get("/case-files/self-review")).xpath("//a[text()='自我评查']")
+    assert "本案卷已自我评查" in clerk.get(link).text
+    # Another agency's clerk may not open it.
+    assert signed_in(web, "zhao").get(link).status_code == 403
