@@ -20,7 +20,7 @@ from sqlalchemy import func, select, tuple_
 
 from workflows.case_file_evaluation import MEMBER_ROLES, evaluated_per_agency, items_deducted
 from workflows.case_file_self_review import CASE_TYPES, SELF_REVIEW_DAYS
-from workflows.case_file_sheet import MissingSheet, sheet_for
+from workflows.case_file_sheet import MissingSheet, current_sheet, sheet_for
 from xsflow import queries
 from xsflow.calendar import local_date
 from xsflow.correlation import visible
@@ -204,6 +204,47 @@ def _scoring_context(case: dict[str, Any], number: str) -> dict[str, Any]:
             "open_for": open_for, "members": members, "number": number}
 
 
+def read_sheet_form(sheet, form: dict[str, Any]) -> tuple[dict[str, str], dict[str, float]]:
+    """The deductions typed per item (as typed, and as numbers); a wrong number noted in form["errors"]."""
+    values = {i.code: "" for i in sheet.items}
+    deductions: dict[str, float] = {}
+    if request.method != "POST":
+        return values, deductions
+    for item in sheet.items:
+        raw = (request.form.get(f"d_{item.code}") or "").strip()
+        values[item.code] = raw
+        if not raw:
+            continue
+        try:
+            deductions[item.code] = float(raw)
+        except ValueError:
+            form["errors"][item.code] = "扣分应为数字（最多两位小数）。"
+    return values, deductions
+
+
+def fire_sheet_form(case_id: int, trigger: str, payload: dict[str, Any], form: dict[str, Any]) -> bool:
+    """Fires the scoring step; a refusal goes into the form (nothing is recorded)."""
+    try:
+        xs().engine.fire(current_actor(), case_id, trigger, payload,
+                         expected_version=whole_number(request.form.get("version"), "version"))
+    except InvalidPayload as err:
+        form["general"].append(err.message)
+        for key, messages in err.fields.items():
+            form["errors"][key.removeprefix("deductions.")] = "；".join(messages)
+        return False
+    except (TriggerNotAllowed, VersionConflict) as err:
+        form["general"].append(err.message)
+        return False
+    return True
+
+
+def render_sheet_form(sheet, values: dict[str, str], form: dict[str, Any], **ctx: Any):
+    deducted = sum(float(v) for k, v in values.items() if v and k not in form["errors"] and _is_number(v))
+    status = 422 if form["errors"] or form["general"] else 200
+    return render_template("web/score.html", sheet=sheet, values=values, form=form,
+                           sheet_total=f"{float(sheet.full_marks) - deducted:.2f}", **ctx), status
+
+
 @web.route("/case-file-evaluations/<id:case_id>/score", methods=["GET", "POST"])
 @signed_in
 def score_page(case_id: int):
@@ -213,43 +254,50 @@ def score_page(case_id: int):
         ctx = _scoring_context(case, number)
     except MissingSheet as missing:
         raise TriggerNotAllowed(str(missing)) from None
-    sheet = ctx["sheet"]
-    values = {i.code: "" for i in sheet.items}
-    form = {"member": "", "findings": "", "errors": {}, "general": []}
+    sheet = ctx.pop("sheet")
+    form = {"member": request.form.get("member", ""), "findings": request.form.get("findings", ""),
+            "reviewer": "", "errors": {}, "general": []}
+    values, deductions = read_sheet_form(sheet, form)
     if request.method == "POST":
-        form["member"] = request.form.get("member", "")
-        form["findings"] = request.form.get("findings", "")
-        deductions: dict[str, float] = {}
-        for item in sheet.items:
-            raw = (request.form.get(f"d_{item.code}") or "").strip()
-            values[item.code] = raw
-            if not raw:
-                continue
-            try:
-                deductions[item.code] = float(raw)
-            except ValueError:
-                form["errors"][item.code] = "扣分应为数字（最多两位小数）。"
         if not form["member"]:
             form["errors"]["member"] = "请选择评查人员。"
-        if not form["errors"]:
-            payload = {"file": number, "member": form["member"], "deductions": deductions, "findings": form["findings"],
-                       "reviewer": ctx["members"].get(form["member"], {}).get("name", "")}
-            try:
-                xs().engine.fire(current_actor(), case_id, "submit_score", payload,
-                                 expected_version=whole_number(request.form.get("version"), "version"))
-            except InvalidPayload as err:
-                form["general"].append(err.message)
-                for key, messages in err.fields.items():
-                    form["errors"][key.removeprefix("deductions.")] = "；".join(messages)
-            except (TriggerNotAllowed, VersionConflict) as err:
-                form["general"].append(err.message)
-            else:
-                flash(f"已提交“{number}”的评分。", "success")
-                return redirect(url_for("web.campaign_page", case_id=case_id))
-    deducted = sum(float(v) for k, v in values.items() if v and k not in form["errors"] and _is_number(v))
-    status = 422 if form["errors"] or form["general"] else 200
-    return render_template("web/score.html", **ctx, values=values, form=form,
-                           sheet_total=f"{float(sheet.full_marks) - deducted:.2f}"), status
+        payload = {"file": number, "member": form["member"], "deductions": deductions, "findings": form["findings"],
+                   "reviewer": ctx["members"].get(form["member"], {}).get("name", "")}
+        if not form["errors"] and fire_sheet_form(case_id, "submit_score", payload, form):
+            flash(f"已提交“{number}”的评分。", "success")
+            return redirect(url_for("web.campaign_page", case_id=case_id))
+    return render_sheet_form(sheet, values, form, mode="campaign", **ctx)
+
+
+@web.route("/case-files/<id:case_id>/self-review", methods=["GET", "POST"])
+@signed_in
+def self_review_page(case_id: int):
+    """The agency's legal unit scores its own closed file on the sheet (art. 24)."""
+    actor, x = current_actor(), xs()
+    with x.db.read() as conn:
+        case = queries.get_case(x.engine, conn, actor, case_id)  # 403 for another agency's file
+    if case["procedure"] != SELF_REVIEW:
+        raise NotFound(f"案件 {case_id} 不是行政执法案卷自我评查。")
+    sheet = current_sheet()
+    form = {"member": "", "findings": request.form.get("findings", ""), "reviewer": request.form.get("reviewer", ""),
+            "errors": {}, "general": []}
+    values, deductions = read_sheet_form(sheet, form)
+    if request.method == "POST" and not form["errors"]:
+        payload = {"deductions": deductions, "findings": form["findings"], "reviewer": form["reviewer"]}
+        if fire_sheet_form(case_id, "self_review", payload, form):
+            flash("已登记自我评查结果。", "success")
+            return redirect(url_for("web.case_page", case_id=case_id))
+    number = case["data"].get("case_number", "")
+    file = {"title": case["title"], "agency_name": agency_names_of(case["agency"]),
+            "type": CASE_TYPES.get(case["data"].get("case_type"), "")}
+    open_for = [True] if case["state"] in OPEN_STATES else []
+    return render_sheet_form(sheet, values, form, mode="self_review", case=case, file=file, number=number,
+                             open_for=open_for, members={})
+
+
+def agency_names_of(code: str) -> str:
+    with xs().db.read() as conn:
+        return agency_names(conn).get(code, code)
 
 
 def _is_number(text: str) -> bool:
@@ -368,6 +416,9 @@ def related_cases(conn, actor, case: dict[str, Any]) -> list[dict[str, Any]]:
 
     if case["procedure"] == SELF_REVIEW:
         number = case["data"].get("case_number")
+        if case["state"] in OPEN_STATES and actor.role in ("clerk", "system") and actor.agency == case["agency"]:
+            out.append({"url": url_for("web.self_review_page", case_id=case["id"]), "title": "按评查评分表自我评查",
+                        "note": "逐项扣分，合计得分随填随算（第24条）"})
         supervision = conn.execute(select(cases.c.id).where(cases.c.procedure == SUPERVISION,
                                                             cases.c.correlation_key == f"案卷评查/{number}")).scalar()
         add(supervision, "集中评查得分不满60分，依第28条启动的个案监督")
