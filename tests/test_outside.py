@@ -8,6 +8,7 @@ two `xsflow worker` processes sweep the same PostgreSQL database.
 from __future__ import annotations
 
 import http.cookiejar
+import io
 import json
 import re
 import signal
@@ -18,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from sqlalchemy import create_engine, func, select
 
@@ -86,6 +88,13 @@ class Browser:
 
     def get(self, path: str) -> tuple[int, str]:
         return self.request(path)
+
+    def xlsx_text(self, path: str) -> str:
+        """The text of every part of an .xlsx answer (cells are in the zipped XML)."""
+        with self.opener.open(self.server.url + path, timeout=60) as r:
+            assert r.status == 200
+            book = openpyxl.load_workbook(io.BytesIO(r.read()), read_only=True)
+        return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row)
 
 
 def test_a_township_sees_its_teams_cases_and_complaints_without_the_complainant_and_nothing_of_another_area(
@@ -176,6 +185,8 @@ def test_a_township_sees_its_teams_cases_and_complaints_without_the_complainant_
     assert "投诉县市场监管局检查超市时未出示执法证件" in page and "中和街道综合行政执法大队" in page, page
     assert "关于规范中和街道占道经营管理的通知" in web.get("/overdue/export.csv")[1]
     assert "乌杨" not in web.get("/overdue/export.csv")[1]
+    xlsx = web.xlsx_text("/overdue/export.xlsx")
+    assert "关于规范中和街道占道经营管理的通知" in xlsx and "乌杨" not in xlsx and not leaks(xlsx)
     assert web.get(f"/cases/{theirs}")[0] == 403 and web.get(f"/documents/{reply}/file")[0] == 403
 
 
