@@ -338,23 +338,36 @@ def test_complaint_to_supervision_to_order_lapse_yields_each_document_once_under
 
 
 def test_the_operator_adds_a_team_to_a_government_and_a_wrong_government_is_refused(tmp_path: Path):
-    """`xsflow init --reference FILE` adds a team to 中和街道's area (its users then see the team's cases); a team naming
+    """`xsflow init --reference FILE` adds a team to 中和街道's area (its users then see the team's cases, and the open
+    complaints about it registered before: `init` makes the government their party); a team naming
     an agency that is not a township or street government is refused on one line, exit 2, and nothing is loaded."""
     from adapters.compose import open_system
     from xsflow.access import Actor
     from xsflow.areas import with_area
+    from xsflow.queries import get_case
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     extra = tmp_path / "teams.toml"
     extra.write_text('[[agency]]\ncode = "zhjd-zfdd2"\nname = "中和街道综合行政执法二中队"\nkind = "township_team"\n'
                      'government = "zhjd-zf"\n', encoding="utf-8")
+    assert cli(url, "init").returncode == 0
+    x = open_system(url)
+    try:  # a complaint about the squad, registered before the operator lists it
+        cid = x.engine.open_case(Actor("县司法局监督科", "supervisor"), procedure="complaint", agency=BUREAU,
+                                 title="投诉中和街道二中队执法不规范", data={
+                                     "source": "report", "channel": "letter", "agency_concerned": "zhjd-zfdd2",
+                                     "facts": "来信反映执法人员未出示证件。", "anonymous": True})["id"]
+    finally:
+        x.db.dispose()
     p = cli(url, "init", "--reference", str(extra))
     assert p.returncode == 0, p.stderr
     x = open_system(url)
     try:
         with x.db.read() as conn:
-            assert with_area(conn, Actor("中和街道", "township", GOV)).area == {TEAM, "zhjd-zfdd2"}
+            town = with_area(conn, Actor("中和街道", "township", GOV))
+            assert town.area == {TEAM, "zhjd-zfdd2"}
             assert with_area(conn, Actor("乌杨街道", "township", FAR_GOV)).area == {FAR_TEAM}
+            assert get_case(x.engine, conn, town, cid)["parties"] == [GOV]  # its government now sees it
     finally:
         x.db.dispose()
     bad = tmp_path / "bad.toml"
