@@ -8,6 +8,7 @@ two `xsflow worker` processes sweep the same PostgreSQL database.
 from __future__ import annotations
 
 import http.cookiejar
+import io
 import json
 import re
 import signal
@@ -18,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from sqlalchemy import create_engine, func, select
 
@@ -86,6 +88,13 @@ class Browser:
 
     def get(self, path: str) -> tuple[int, str]:
         return self.request(path)
+
+    def xlsx_text(self, path: str) -> str:
+        """The text of every part of an .xlsx answer (cells are in the zipped XML)."""
+        with self.opener.open(self.server.url + path, timeout=60) as r:
+            assert r.status == 200
+            book = openpyxl.load_workbook(io.BytesIO(r.read()), read_only=True)
+        return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row)
 
 
 def test_a_township_sees_its_teams_cases_and_complaints_without_the_complainant_and_nothing_of_another_area(
@@ -176,6 +185,8 @@ def test_a_township_sees_its_teams_cases_and_complaints_without_the_complainant_
     assert "投诉县市场监管局检查超市时未出示执法证件" in page and "中和街道综合行政执法大队" in page, page
     assert "关于规范中和街道占道经营管理的通知" in web.get("/overdue/export.csv")[1]
     assert "乌杨" not in web.get("/overdue/export.csv")[1]
+    xlsx = web.xlsx_text("/overdue/export.xlsx")
+    assert "关于规范中和街道占道经营管理的通知" in xlsx and "乌杨" not in xlsx and not leaks(xlsx)
     assert web.get(f"/cases/{theirs}")[0] == 403 and web.get(f"/documents/{reply}/file")[0] == 403
 
 
@@ -327,23 +338,36 @@ def test_complaint_to_supervision_to_order_lapse_yields_each_document_once_under
 
 
 def test_the_operator_adds_a_team_to_a_government_and_a_wrong_government_is_refused(tmp_path: Path):
-    """`xsflow init --reference FILE` adds a team to 中和街道's area (its users then see the team's cases); a team naming
+    """`xsflow init --reference FILE` adds a team to 中和街道's area (its users then see the team's cases, and the open
+    complaints about it registered before: `init` makes the government their party); a team naming
     an agency that is not a township or street government is refused on one line, exit 2, and nothing is loaded."""
     from adapters.compose import open_system
     from xsflow.access import Actor
     from xsflow.areas import with_area
+    from xsflow.queries import get_case
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     extra = tmp_path / "teams.toml"
     extra.write_text('[[agency]]\ncode = "zhjd-zfdd2"\nname = "中和街道综合行政执法二中队"\nkind = "township_team"\n'
                      'government = "zhjd-zf"\n', encoding="utf-8")
+    assert cli(url, "init").returncode == 0
+    x = open_system(url)
+    try:  # a complaint about the squad, registered before the operator lists it
+        cid = x.engine.open_case(Actor("县司法局监督科", "supervisor"), procedure="complaint", agency=BUREAU,
+                                 title="投诉中和街道二中队执法不规范", data={
+                                     "source": "report", "channel": "letter", "agency_concerned": "zhjd-zfdd2",
+                                     "facts": "来信反映执法人员未出示证件。", "anonymous": True})["id"]
+    finally:
+        x.db.dispose()
     p = cli(url, "init", "--reference", str(extra))
     assert p.returncode == 0, p.stderr
     x = open_system(url)
     try:
         with x.db.read() as conn:
-            assert with_area(conn, Actor("中和街道", "township", GOV)).area == {TEAM, "zhjd-zfdd2"}
+            town = with_area(conn, Actor("中和街道", "township", GOV))
+            assert town.area == {TEAM, "zhjd-zfdd2"}
             assert with_area(conn, Actor("乌杨街道", "township", FAR_GOV)).area == {FAR_TEAM}
+            assert get_case(x.engine, conn, town, cid)["parties"] == [GOV]  # its government now sees it
     finally:
         x.db.dispose()
     bad = tmp_path / "bad.toml"

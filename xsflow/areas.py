@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, exists, insert, select
 
 from .access import Actor
-from .store.schema import agencies
+from .registry import Registry
+from .store.schema import agencies, case_agencies, cases
 
 KIND = "township_government"
 
@@ -41,3 +42,22 @@ def township_problems(conn: Connection, agency: str | None) -> dict[str, list[st
     if kind != KIND:
         return {"agency": ["乡镇人民政府、街道办事处监督人员（township）必须指定所属的乡镇人民政府或街道办事处。"]}
     return {}
+
+
+def add_governments(conn: Connection, registry: Registry) -> int:
+    """Makes the township government of a concerned agency a party of the open cases that name the agency
+    (Procedure.subject_field) and lack it: cases opened before the governments were loaded, or after a
+    team was moved to another government (the former one keeps its sight). One statement per procedure."""
+    added = 0
+    for name in sorted({p.name for p in registry.all() if p.subject_field is not None}):
+        fields = {p.subject_field for p in registry.versions(name) if p.subject_field is not None}
+        for field in sorted(fields):
+            subject = agencies.alias("subject")
+            rows = select(cases.c.id, subject.c.government).select_from(
+                cases.join(subject, subject.c.code == cases.c.data[field].as_string())).where(
+                cases.c.procedure == name, cases.c.closed.is_(False), subject.c.government.is_not(None),
+                subject.c.government != cases.c.agency_code,
+                ~exists().where(case_agencies.c.case_id == cases.c.id,
+                                case_agencies.c.agency_code == subject.c.government))
+            added += conn.execute(insert(case_agencies).from_select(["case_id", "agency_code"], rows)).rowcount
+    return added

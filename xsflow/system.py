@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import liaison
+from .areas import add_governments
 from .audit import verify_all
 from .calendar import Notice, bundled_notices, local_date, missing_notice_warning
 from .calendar_store import CalendarStore, store_notice
@@ -65,6 +66,7 @@ class Xsflow:
         now = self.clock.now()
         with self.db.write() as conn:
             added, updated = load_agencies(conn, entries)
+            add_governments(conn, self.registry)  # open complaints about a team: its government sees them
             notices = sum(store_notice(conn, n, now, replace=False) == "added" for n in bundled_notices())
             if notices:  # a newly bundled year settles deadlines counted on a guess (domain.md)
                 recount_provisional(self.engine, conn, now)
