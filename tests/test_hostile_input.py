@@ -446,11 +446,13 @@ def test_malformed_cursors_are_400_on_every_paged_list(server: Server, attacker:
     t = people(server)
     case_id, _ = with_supplement_notice(server, t)
     lists = ["/api/v1/cases", f"/api/v1/cases/{case_id}/history", "/api/v1/events", "/api/v1/overdue",
-             "/api/v1/agencies", "/api/v1/register", "/api/v1/certificates/enforcers?agency=scjgj"]
+             "/api/v1/agencies", "/api/v1/register", "/api/v1/certificates/enforcers?agency=scjgj",
+             "/api/v1/liaison-officers", "/api/v1/liaison-officers/missing", "/api/v1/notifications"]
     bad = [cursor_of(v) for v in ("true", "{}", "9" * 31, "-1", "[1]", "null1", '["x", 1]',
                                   '["2025-01-01T00:00:00", 1]', "[" * 3000)] + ["!!!", "%FF%FE", "a"]
     for path in lists:
-        for cursor in bad + ([] if "agencies" in path else [cursor_of('"abc"')]):  # agencies page by code
+        by_code = "agencies" in path or "missing" in path  # agencies page by code
+        for cursor in bad + ([] if by_code else [cursor_of('"abc"')]):
             sep = "&" if "?" in path else "?"
             err = attacker.refused("malformed_cursor", 400, "GET", f"{path}{sep}cursor={cursor}", t["supervisor"])
             assert "cursor" in err["message"], (path, cursor, err)

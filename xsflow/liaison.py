@@ -154,13 +154,17 @@ def collect(conn: Connection, now: datetime, registry: Any = None) -> int:
                       f"逾期提醒：{d.title}",
                       f"“{d.title}”的期限已于{d.due_date:%Y年%-m月%-d日}24时届满，请尽快办理并反馈县司法局。"))
     added = _write(conn, items, now)
-    settled = [e.id for e in entries if e.recorded_at <= now - MARK_MARGIN]
-    if settled and max(settled) > (mark or 0):
+    settled = None  # the last entry of the unbroken run of settled ones: the mark never skips a newer one
+    for e in entries:
+        if e.recorded_at > now - MARK_MARGIN:
+            break
+        settled = e.id
+    if settled is not None:
         if mark is None:
-            conn.execute(insert(notification_marks).values(name="history", last_id=max(settled)))
+            conn.execute(insert(notification_marks).values(name="history", last_id=settled))
         else:
             conn.execute(update(notification_marks).where(notification_marks.c.name == "history")
-                         .values(last_id=max(settled)))
+                         .values(last_id=settled))
     return added
 
 
