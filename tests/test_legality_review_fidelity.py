@@ -178,3 +178,19 @@ def test_a_clerk_cannot_set_the_bureaus_fields(server: Server):
     assert r.status == 422, r.body
     assert "审查结论" in r.body["error"]["fields"]["conclusion"][0]
     assert get_case(server, t["clerk"], cid)["version"] == 2
+
+
+def test_a_publication_date_is_never_defaulted_to_today(server: Server):
+    """The 30 days of art. 10 run from publication: a filing opened without its publication date (occurred_at), by a clerk or by another system's `publish`, is refused 422 on occurred_at, and nothing is opened."""
+    t = make_tokens(server.database_url, clerk=("clerk", UNIT), oa=("system", UNIT))
+    body = {"procedure": "filing_review", "agency": UNIT, "title": "关于规范集贸市场收费的通知",
+            "data": {"document_number": "秀山市监发〔2025〕31号"}}
+    r = server.call("POST", "/api/v1/cases", t["clerk"], body)
+    assert r.status == 422 and "发布日期" in r.body["error"]["fields"]["occurred_at"][0], r.body
+    event = {"event_id": "oa-31", "procedure": "filing_review", "correlation_key": "秀山市监发〔2025〕31号",
+             "trigger": "publish", "payload": {"agency": UNIT, "title": "关于规范集贸市场收费的通知"}}
+    r = server.call("POST", "/api/v1/events", t["oa"], event)
+    assert r.status == 422 and "发布日期" in r.body["error"]["fields"]["occurred_at"][0], r.body
+    assert server.call("GET", "/api/v1/cases?procedure=filing_review", t["clerk"]).body["items"] == []
+    r = server.call("POST", "/api/v1/cases", t["clerk"], {**body, "occurred_at": "2025-03-03T09:00:00+08:00"})
+    assert r.status == 201 and r.body["opened_at"].startswith("2025-03-03T01:00"), r.body

@@ -249,6 +249,9 @@ class Procedure:
     # The value stays in the case data and its history.
     correlation_while_open: bool = False
     links: tuple[CaseLink, ...] = ()  # opening data fields naming other cases (a correction order's source case)
+    # What the opening's occurred_at is when the rule counts a period from it (发布日期): then it must
+    # be given, never defaulted to now; the text says why, e.g. "备案期限自发布之日起算（第10条）".
+    dated_by: tuple[str, str] | None = None  # (name of the date, why it is required)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -400,13 +403,14 @@ def procedure(
     correlation_per_agency: bool = False,
     correlation_while_open: bool = False,
     links: Iterable[CaseLink] = (),
+    dated_by: tuple[str, str] | None = None,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
         name, version, title, str(initial), tuple(states), tuple(transitions), tuple(deadlines),
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
-        correlation_per_agency, correlation_while_open, tuple(links),
+        correlation_per_agency, correlation_while_open, tuple(links), dated_by,
     )
     problems = check(proc)
     if problems:
