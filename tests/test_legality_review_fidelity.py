@@ -98,6 +98,10 @@ def test_a_paper_supplement_received_in_time_but_recorded_late_reopens_the_case(
     lapse(server)
     case = get_case(server, t["reviewer"], cid)
     assert case["state"] == "terminated" and "termination_opinion" in kinds(case)
+    assert case["available_triggers"] == ["reopen"]  # offered on the case, to the bureau's reviewer only
+    assert get_case(server, t["clerk"], cid)["available_triggers"] == []
+    todo = server.call("GET", "/api/v1/todo", t["reviewer"]).body
+    assert cid not in [i["case_id"] for i in todo["items"]]  # but not a to-do
     opinion = next(d for d in case["documents"] if d["kind"] == "termination_opinion")
     reopen = {"received_on": "2025-03-07", "reason": "起草单位于2025年3月7日将法律法规依据纸质件送至本局收发室，收文登记延误至期限届满后。"}
     fire(server, t["clerk"], cid, "reopen", reopen, "2025-03-12T09:00:00+08:00", expect=403)

@@ -281,6 +281,12 @@ class Procedure:
         return list(dict.fromkeys(t.trigger for t in self.transitions
                                   if state in t.sources and not t.automatic and role in t.roles))
 
+    def reopenings_of(self, role: str | None, state: str) -> list[str]:
+        """Triggers leaving terminal `state` (Transition.reopens) that `role` may fire (None: any role);
+        offered on the case, never in to-do lists."""
+        return list(dict.fromkeys(t.trigger for t in self.transitions if t.reopens and state in t.sources
+                                  and (role is None or role in t.roles)))
+
     def deadlines_entered(self, source: str | None, dest: str) -> list[Deadline]:
         """Deadlines that start when a case moves from `source` (None: opening) to `dest`."""
         return [d for d in self.deadlines if dest in d.while_in and (source is None or source not in d.while_in)]

@@ -62,7 +62,8 @@ def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapp
             d["overdue"] or (now is not None and d["status"] == "pending" and d["lapses_at"] <= now)
             for d in deadlines),
         "deadlines": [deadline_view(d, proc) for d in deadlines],
-        "available_triggers": [] if state.terminal else available_triggers(proc, case["state"], actor),
+        "available_triggers": (proc.reopenings_of(actor.role if actor and actor.role != "admin" else None, case["state"]) if state.terminal
+                               else available_triggers(proc, case["state"], actor)),
         "documents": [document_view(d) for d in documents],
     }
 
