@@ -326,8 +326,9 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
     if ln.endpoint == m.OPEN:
         marker = f"授权矩阵第{n}格"
         body: dict[str, Any] = {"procedure": ln.request, "agency": agency, "title": f"{marker}：规范性文件"}
-        if ln.request == "filing_review":
+        if ln.request == "filing_review":  # published that day: its date must be given (dated_by)
             body["data"] = {"document_number": f"秀山矩阵〔2026〕{n}号"}
+            body["occurred_at"] = "2025-03-03T09:00:00+08:00"
         if ln.request == "complaint":
             body["data"] = {"source": "report", "channel": "letter", "agency_concerned": OTHER, "facts": "来信举报",
                             "anonymous": True}
@@ -350,10 +351,11 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         event = {"event_id": f"authz-{n}", "procedure": "filing_review", "trigger": ln.request, "payload": {}}
         if ln.request == "publish":
             marker = f"秀山矩阵事件〔2026〕{n}号"
-            event.update(correlation_key=marker, payload={"agency": agency, "title": "关于做好防汛工作的通知"})
+            event.update(correlation_key=marker, payload={"agency": agency, "title": "关于做好防汛工作的通知"},
+                         occurred_at="2025-03-03T09:00:00+08:00")
             return Request("POST", ln.path, event, marker)
         key = ("秀山不存在〔2026〕1号" if side == "none" else
-               filing(world, agency)[1] if fresh else world.keys[f"filing_{side}"])
+               filing(world, agency, datetime.now(UTC).isoformat(timespec="seconds"))[1] if fresh else world.keys[f"filing_{side}"])
         event.update(correlation_key=key, payload={"materials": ["filing_report", "official_text"]})
         return Request("POST", ln.path, event)
     if ln.endpoint in (m.DOCUMENT, m.DOCUMENT_FILE, m.CORRECT):

@@ -98,6 +98,10 @@ def test_a_paper_supplement_received_in_time_but_recorded_late_reopens_the_case(
     lapse(server)
     case = get_case(server, t["reviewer"], cid)
     assert case["state"] == "terminated" and "termination_opinion" in kinds(case)
+    assert case["available_triggers"] == ["reopen"]  # offered on the case, to the bureau's reviewer only
+    assert get_case(server, t["clerk"], cid)["available_triggers"] == []
+    todo = server.call("GET", "/api/v1/todo", t["reviewer"]).body
+    assert cid not in [i["case_id"] for i in todo["items"]]  # but not a to-do
     opinion = next(d for d in case["documents"] if d["kind"] == "termination_opinion")
     reopen = {"received_on": "2025-03-07", "reason": "起草单位于2025年3月7日将法律法规依据纸质件送至本局收发室，收文登记延误至期限届满后。"}
     fire(server, t["clerk"], cid, "reopen", reopen, "2025-03-12T09:00:00+08:00", expect=403)
@@ -178,3 +182,19 @@ def test_a_clerk_cannot_set_the_bureaus_fields(server: Server):
     assert r.status == 422, r.body
     assert "审查结论" in r.body["error"]["fields"]["conclusion"][0]
     assert get_case(server, t["clerk"], cid)["version"] == 2
+
+
+def test_a_publication_date_is_never_defaulted_to_today(server: Server):
+    """The 30 days of art. 10 run from publication: a filing opened without its publication date (occurred_at), by a clerk or by another system's `publish`, is refused 422 on occurred_at, and nothing is opened."""
+    t = make_tokens(server.database_url, clerk=("clerk", UNIT), oa=("system", UNIT))
+    body = {"procedure": "filing_review", "agency": UNIT, "title": "关于规范集贸市场收费的通知",
+            "data": {"document_number": "秀山市监发〔2025〕31号"}}
+    r = server.call("POST", "/api/v1/cases", t["clerk"], body)
+    assert r.status == 422 and "发布日期" in r.body["error"]["fields"]["occurred_at"][0], r.body
+    event = {"event_id": "oa-31", "procedure": "filing_review", "correlation_key": "秀山市监发〔2025〕31号",
+             "trigger": "publish", "payload": {"agency": UNIT, "title": "关于规范集贸市场收费的通知"}}
+    r = server.call("POST", "/api/v1/events", t["oa"], event)
+    assert r.status == 422 and "发布日期" in r.body["error"]["fields"]["occurred_at"][0], r.body
+    assert server.call("GET", "/api/v1/cases?procedure=filing_review", t["clerk"]).body["items"] == []
+    r = server.call("POST", "/api/v1/cases", t["clerk"], {**body, "occurred_at": "2025-03-03T09:00:00+08:00"})
+    assert r.status == 201 and r.body["opened_at"].startswith("2025-03-03T01:00"), r.body

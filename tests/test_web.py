@@ -332,7 +332,7 @@ def test_case_form_shows_refusals_beside_fields_then_fires_and_records(web, syst
     form = form_of(page, "request_supplement")
     labels = texts(form, './/fieldset//label')
     assert labels == ["送审稿及起草说明", "法律法规依据", "征求意见及意见采纳情况", "其他与制定该规范性文件有关的材料"]
-    assert texts(form, ".//fieldset/legend") == ["需补正的材料*（必填）"]
+    assert texts(form, ".//fieldset/legend") == ["需补正的材料"]  # optional: omitted, the missing ones are listed
     assert form.xpath('.//textarea[@name="note"]/@id') == ["request_supplement-note"]
     assert page.xpath('//label[@for="request_supplement-note"]/text()') == ["说明"]
     assert page.xpath('//*[contains(@class, "dg-state") and contains(@class, "current")]//text()')[0] == "已送审"
@@ -340,7 +340,7 @@ def test_case_form_shows_refusals_beside_fields_then_fires_and_records(web, syst
     empty = reviewer.post(form.get("action"), data={**_hidden(form), "note": "缺法律依据"})
     assert empty.status_code == 422
     refused = tree(empty)
-    assert texts(refused, '//*[@id="request_supplement-missing-error"]') == ["至少列出一项材料。"]
+    assert texts(refused, '//*[@id="request_supplement-missing-error"]') == ["本案未登记报送的材料，请逐项列出需补正的材料。"]
     assert refused.xpath('//fieldset[@aria-describedby="request_supplement-missing-error"]/@aria-invalid') == ["true"]
     assert refused.xpath('//textarea[@name="note"]/text()') == ["缺法律依据"]  # what was typed stays
 
@@ -672,7 +672,7 @@ def test_a_case_from_draft_to_termination_in_the_browser(server: Server, tmp_pat
         reviewer.get_by_role("link", name=drafts[0][0]).click()
         action = reviewer.locator("section.action", has=reviewer.get_by_role("heading", name="一次性告知补正材料"))
         action.get_by_role("button", name="一次性告知补正材料").click()
-        assert reviewer.locator("#request_supplement-missing-error").inner_text() == "至少列出一项材料。"
+        assert reviewer.locator("#request_supplement-missing-error").inner_text() == "本案未登记报送的材料，请逐项列出需补正的材料。"
         shot(reviewer, "case-form-error")
         action = reviewer.locator("section.action", has=reviewer.get_by_role("heading", name="一次性告知补正材料"))
         action.get_by_role("checkbox", name="法律法规依据").check()

@@ -262,6 +262,7 @@ filing_review = procedure(
     "filing_review", version=1, title="规范性文件备案审查", initial=Stage.PUBLISHED,
     basis=RULE.art(10), opened_by=("clerk", "system", "supervisor"),
     data=FilingData, correlation_field="document_number", opening_event="publish",
+    dated_by=("发布日期", "30日的备案期限自发布之日起算（第10条），发布日期由报备单位填写"),
     states=[
         state(Stage.PUBLISHED, "已发布待报备", basis=FILING_SCOPE),
         state(Stage.FILING_OVERDUE, "逾期未报备", basis=RULE.art(35, "五", note="规范性文件未按规定的期限报备案")),

@@ -88,7 +88,7 @@ class SupplementRequest(Payload):
     # Omitted: every material of art. 11 (一)–(三) not recorded as submitted. Given: it must name
     # each of those (一次性告知), and may add a submitted one that does not meet the requirements.
     missing = codes(MATERIALS, what="材料", required=False, metadata={"title": "需补正的材料"})
-    note = text(max_length=2000, metadata={"title": "补正说明"})
+    note = text(max_length=2000)
 
 
 class Supplement(Payload):

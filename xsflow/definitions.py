@@ -291,6 +291,9 @@ class Procedure:
     # Who is reminded when a statutory deadline lapses: (case data, deadline name) -> agency codes, or
     # None for the owner and every party (xsflow/liaison.py). The meeting reminds only the missing reporters.
     reminded: Callable[[Mapping[str, Any], str], Iterable[str] | None] | None = field(default=None, compare=False)
+    # What the opening's occurred_at is when the rule counts a period from it (发布日期): then it must
+    # be given, never defaulted to now; the text says why, e.g. "备案期限自发布之日起算（第10条）".
+    dated_by: tuple[str, str] | None = None  # (name of the date, why it is required)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
@@ -319,6 +322,12 @@ class Procedure:
             return []
         return list(dict.fromkeys(t.trigger for t in self.transitions
                                   if state in t.sources and not t.automatic and role in t.roles))
+
+    def reopenings_of(self, role: str | None, state: str) -> list[str]:
+        """Triggers leaving terminal `state` (Transition.reopens) that `role` may fire (None: any role);
+        offered on the case, never in to-do lists."""
+        return list(dict.fromkeys(t.trigger for t in self.transitions if t.reopens and state in t.sources
+                                  and (role is None or role in t.roles)))
 
     def deadlines_entered(self, source: str | None, dest: str) -> list[Deadline]:
         """Deadlines that start when a case moves from `source` (None: opening) to `dest`."""
@@ -452,6 +461,7 @@ def procedure(
     private: Private | None = None,
     observers: Iterable[str] = (),
     reminded: Callable[[Mapping[str, Any], str], Iterable[str] | None] | None = None,
+    dated_by: tuple[str, str] | None = None,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
@@ -459,7 +469,7 @@ def procedure(
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
         correlation_per_agency, correlation_while_open, tuple(links), subject_field, private,
-        frozenset(observers), reminded,
+        frozenset(observers), reminded, dated_by,
     )
     problems = check(proc)
     if problems:

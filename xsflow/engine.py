@@ -107,16 +107,21 @@ class Engine:
             if replay is not None:
                 return replay
             view = self.open_in(conn, actor, procedure=procedure, agency=agency, title=title, data=data,
-                                occurred=self.occurred(occurred_at, now), now=now)
+                                occurred=self.occurred(occurred_at, now), now=now, dated=occurred_at is not None)
             idempotency.remember(conn, actor, idempotency_key, 201, view)
             return view
 
     def open_in(self, conn: Connection, actor: Actor, *, procedure: str, agency: str, title: str,
                 data: Mapping[str, Any] | None, occurred: datetime, now: datetime,
-                correlation_key: str | None = None) -> dict[str, Any]:
-        """Opens a case inside `conn`: the case row, its parties, the first history entry, its deadlines."""
+                correlation_key: str | None = None, dated: bool = True) -> dict[str, Any]:
+        """Opens a case inside `conn`: the case row, its parties, the first history entry, its deadlines.
+        `dated` False: the caller gave no occurred_at (refused when the procedure is `dated_by` one)."""
         proc = self.registry.current(procedure, local_date(occurred))
         check_may_open(actor, proc, agency)
+        if not dated and proc.dated_by is not None:
+            what, why = proc.dated_by
+            raise InvalidPayload(f"请填写{what}。", {"occurred_at": [
+                f"必须填写{what}（occurred_at，如 2025-03-03T09:00:00+08:00），不能默认为今天：{why}。"]})
         data = dict(data or {})
         if correlation_key is not None:
             data.setdefault(proc.correlation_field, correlation_key)

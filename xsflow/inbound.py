@@ -66,7 +66,8 @@ def _apply(engine: Engine, conn: Connection, actor: Actor, *, procedure: str, co
     now = engine.clock.now()
     occurred = engine.occurred(occurred_at, now)
     return engine.open_in(conn, actor, procedure=procedure, agency=opening["agency"], title=opening["title"],
-                          data=opening["data"], occurred=occurred, now=now, correlation_key=correlation_key)
+                          data=opening["data"], occurred=occurred, now=now, correlation_key=correlation_key,
+                          dated=occurred_at is not None)
 
 
 class Opening(Payload):

@@ -69,7 +69,8 @@ def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapp
         # A period that runs from a document's service and waits for it (待送达): never overdue.
         "awaiting_service": not state.terminal and any(d["status"] == "awaiting_service" for d in deadlines),
         "deadlines": [deadline_view(d, proc) for d in deadlines],
-        "available_triggers": [] if state.terminal else available_triggers(proc, case["state"], actor),
+        "available_triggers": (proc.reopenings_of(actor.role if actor and actor.role != "admin" else None, case["state"]) if state.terminal
+                               else available_triggers(proc, case["state"], actor)),
         "documents": [document_view(d) for d in documents],
     }
 

@@ -249,7 +249,8 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
     proc = x.registry.get(case["procedure"], case["definition_version"])
     titles = {s.name: s.title for s in proc.states}
     built = []
-    for trigger in proc.triggers_of(actor.role, case["state"]):
+    reopenings = proc.reopenings_of(actor.role, case["state"]) if proc.state(case["state"]).terminal else []
+    for trigger in [*proc.triggers_of(actor.role, case["state"]), *reopenings]:
         form = trigger_form(proc, trigger)
         form["dest_titles"] = [titles[d] for d in form["dests"]]
         if forms and trigger in forms:
