@@ -109,9 +109,9 @@ def year(system, clock):
     system.tick(clock.now())
     sup = Desk(api, t["supervisor"])
     sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/findings",
-             {"found_on": "2025-09-10", "points": "2", "text": "执法公示栏内容未及时更新。"}, expect=201)
+             {"found_on": "2025-09-10", "points": 2, "text": "执法公示栏内容未及时更新。"}, expect=201)
     sup.call("POST", f"/assessments/{YEAR}/agencies/jtj/findings",
-             {"found_on": "2025-09-10", "points": "2", "text": "执法公示栏内容未及时更新。"}, expect=201)
+             {"found_on": "2025-09-10", "points": 2, "text": "执法公示栏内容未及时更新。"}, expect=201)
     run = sup.call("POST", f"/assessments/{YEAR}/compute", expect=200).body
     return api, t, counted, run
 
@@ -236,7 +236,7 @@ def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
     sup = Desk(api, t["supervisor"])
     # jtj's daily record gets a finding that takes its daily score to 0: 0.6 × 90.50 = 54.30 → 差
     sup.call("POST", f"/assessments/{YEAR}/agencies/jtj/findings",
-             {"found_on": "2025-11-20", "points": "90", "text": "拒不配合日常考核检查。"}, expect=201)
+             {"found_on": "2025-11-20", "points": 90, "text": "拒不配合日常考核检查。"}, expect=201)
     assert Desk(api, t["scjgj"]).call("POST", f"/assessments/{YEAR}/publication", {"review": "评审通过"}).status == 403
     done = sup.call("POST", f"/assessments/{YEAR}/publication",
                     {"review": "2026年1月16日执法协调小组会议评审通过"}, expect=201).body
@@ -258,7 +258,7 @@ def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
     assert sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/corrections",
                     {"item": "criticized", "count": 0, "reason": "复核"}).status == 409
     assert sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/findings",
-                    {"found_on": "2025-12-01", "points": "1", "text": "补记"}).status == 409
+                    {"found_on": "2025-12-01", "points": 1, "text": "补记"}).status == 409
     assert sup.call("POST", f"/assessments/{YEAR}/publication", {"review": "再次公布"}).status == 409
     assert sup.call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body["published"] is True
 

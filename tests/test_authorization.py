@@ -302,7 +302,7 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         path = ln.path.format(year=2025, code="nosuch" if side == "none" else agency)
         body = {"no_reason": {"item": "unfiled_documents", "count": 1},
                 "entered_item": {"item": "three_systems_missing", "count": 1, "reason": "复核更正"},
-                "finding": {"found_on": "2025-09-10", "points": "1", "text": "执法公示栏内容未及时更新。"}}.get(ln.request)
+                "finding": {"found_on": "2025-09-10", "points": 1, "text": "执法公示栏内容未及时更新。"}}.get(ln.request)
         return Request(ln.method, path, body)
     if ln.request == "invalid_body":
         return Request("POST", ln.path, {"procedure": "legality_review", "data": {}})

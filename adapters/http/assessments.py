@@ -4,6 +4,7 @@ the daily assessment, and export the year's table (workflows/assessment_record.p
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 from urllib.parse import quote
 
 from flask import send_file
@@ -12,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from workflows import assessment_record as record
 from workflows.assessment_personnel import personnel
-from workflows.assessment import FIRST_YEAR, LAST_YEAR
+from workflows.assessment import FIRST_YEAR, LAST_YEAR, _two_decimals
 from xsflow.payloads import Payload, day, text
 
 from ..assessment_export import XLSX, write_table
@@ -44,10 +45,10 @@ Correction = Payload.from_dict({
 
 Finding = Payload.from_dict({
     "found_on": day(required=True, metadata={"title": "检查日期"}),
-    "points": fields.Decimal(required=True, places=2, as_string=True, metadata={"title": "扣分（百分制）"},
-                             validate=validate.Range(min=0, max=100, error="扣分应在 0 至 100 分之间。"),
-                             error_messages={"required": "必须填写扣分。", "null": "不能为空值。",
-                                             "invalid": "扣分应为数字，最多两位小数。", "special": "扣分应为数字。"}),
+    "points": fields.Float(required=True, allow_nan=False, metadata={"title": "扣分（百分制）"},
+                           validate=[validate.Range(min=0, max=100, error="扣分应在 0 至 100 分之间。"), _two_decimals],
+                           error_messages={"required": "必须填写扣分。", "null": "不能为空值。",
+                                           "invalid": "扣分应为数字，最多两位小数。", "special": "扣分应为数字。"}),
     "text": text(max_length=5000, required=True, min_length=1, metadata={"title": "检查发现的问题"}),
 }, name="AssessmentFindingIn")
 
@@ -142,7 +143,7 @@ class Findings(MethodView):
         """An assessor's dated inspection finding in the daily assessment (考核评议制度 第7条)."""
         actor, x = caller(), xs()
         with x.db.write() as conn:
-            return record.add_finding(conn, actor, year, code, body["found_on"], body["points"], body["text"],
+            return record.add_finding(conn, actor, year, code, body["found_on"], Decimal(str(body["points"])), body["text"],
                                       now=x.clock.now())
 
 
