@@ -347,3 +347,30 @@ def test_the_bureau_downloads_the_table_and_publishes_from_the_pages(year, syste
     assert "结果只读" in bureau.get(f"/assessments/{YEAR}").text
     clerk = signed_in_client(system, monkeypatch, "scjgj_2", "clerk", "scjgj")
     assert clerk.get(f"/assessments/{YEAR}/table.xlsx").status_code == 403
+
+
+def test_two_computations_of_a_year_at_once_both_succeed_and_store_one_result(year, system):
+    """Two assessors compute the same year at the same moment: both answer, and each agency and item has one stored row."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from xsflow.store.schema import assessment_results
+
+    api, t, _, _ = year
+    start = threading.Barrier(2)
+
+    def compute(_):
+        start.wait()
+        return InProcess(system).call("POST", f"/api/v1/assessments/{YEAR}/compute", t["supervisor"]).status
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(compute, range(2))) == [200, 200]
+    with system.db.read() as conn:
+        rows = conn.execute(select(func.count()).select_from(assessment_results)
+                            .where(assessment_results.c.year == YEAR)).scalar()
+        keys = conn.execute(select(func.count()).select_from(
+            select(assessment_results.c.agency_code, assessment_results.c.item_code)
+            .where(assessment_results.c.year == YEAR).distinct().subquery())).scalar()
+    assert rows == keys > 0

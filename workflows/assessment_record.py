@@ -24,6 +24,7 @@ Pages and exports answer from the stored results.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
@@ -122,6 +123,7 @@ def publish(system: Any, actor: Actor, year: int, review: str, occurred_at: date
     now = system.clock.now()
     occurred = system.engine.occurred(occurred_at, now)
     with system.db.write() as conn:
+        _lock_year(conn, year)
         _refuse_if_published(conn, year)
         run = last_run(conn, year)
         if run is None:
@@ -145,6 +147,14 @@ def publish(system: Any, actor: Actor, year: int, review: str, occurred_at: date
         conn.execute(insert(assessment_publications).values(year=year, document_id=notice["id"], published_at=now,
                                                             actor=actor.name))
     return {"year": year, "case_id": view["id"], "document": notice, "results": results}
+
+
+def _lock_year(conn: Connection, year: int) -> None:
+    """One writer of a year's results at a time (PostgreSQL; SQLite writes one transaction at a time):
+    two computations at once would otherwise both delete and insert the same rows."""
+    if conn.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"assessment_results\x1f{year}".encode()).digest()
+        conn.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
 
 
 def _refuse_if_published(conn: Connection, year: int) -> None:
@@ -186,6 +196,7 @@ def compute(conn: Connection, actor: Actor, year: int, *, now: datetime) -> dict
     if actor.role != "supervisor":
         raise Forbidden("只有考核人员（监督人员）可以计算考核结果。")
     standard = _require_standard(year)
+    _lock_year(conn, year)
     _refuse_if_published(conn, year)
     codes = conn.execute(select(agencies.c.code).where(agencies.c.kind.in_(assessed_kinds()))
                          .order_by(agencies.c.code)).scalars().all()
@@ -270,6 +281,7 @@ def correct(conn: Connection, actor: Actor, year: int, agency: str, item_code: s
         problems["reason"] = ["更正计算结果必须写明理由（将记入更正记录，被考核单位可见）。"]
     if problems:
         raise InvalidPayload("更正内容有误：" + "".join(m for ms in problems.values() for m in ms), problems)
+    _lock_year(conn, year)
     _refuse_if_published(conn, year)
     result = conn.execute(select(assessment_results).where(
         assessment_results.c.year == year, assessment_results.c.agency_code == agency,
@@ -295,6 +307,7 @@ def add_finding(conn: Connection, actor: Actor, year: int, agency: str, found_on
     _check_agency(conn, actor, agency)
     if found_on.year != year or found_on > local_date(now):
         raise InvalidPayload("检查日期有误。", {"found_on": [f"检查日期应在{year}年内，且不晚于今天。"]})
+    _lock_year(conn, year)
     _refuse_if_published(conn, year)
     row = {"year": year, "agency_code": agency, "found_on": found_on, "points": points_text(points),
            "text": text.strip(), "actor": actor.name, "recorded_at": now}
