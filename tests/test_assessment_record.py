@@ -266,7 +266,13 @@ def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
 def test_personnel_of_an_agency_for_the_year(year):
     """Each certificate holder with the certificate's state and the year's missed training; only the agency and the bureau see it."""
     api, t, counted, _ = year
+    clerk = Desk(api, t["scjgj"])
+    for n, (closed, handler) in enumerate([("2025-04-01", "执法员0"), ("2025-06-01", "执法员0"), ("2024-12-01", "执法员0"),
+                                           ("2025-07-01", "执法员1")]):
+        clerk.open("case_file_self_review", "scjgj", f"某商行销售过期食品案（{n}）", f"{closed}T09:00:00+08:00",
+                   {"case_number": f"秀市监罚〔{closed[:4]}〕{n + 1}号", "case_type": "penalty", "handler": handler})
     people = Desk(api, t["scjgj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel", expect=200).body
+    assert {p["name"]: p["cases_handled"] for p in people["people"]} == {"执法员0": 2, "执法员1": 1, "执法员2": 0}
     assert sorted(p["case_id"] for p in people["people"]) == sorted(counted["scjgj"]["training_shortfall"])
     assert all(p["training_missed"] and p["trainings"] == [] and p["state"] == "training_overdue"
                for p in people["people"])
