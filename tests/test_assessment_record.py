@@ -380,3 +380,20 @@ def test_two_computations_of_a_year_at_once_both_succeed_and_store_one_result(ye
             select(assessment_results.c.agency_code, assessment_results.c.item_code)
             .where(assessment_results.c.year == YEAR).distinct().subquery())).scalar()
     assert rows == keys > 0
+
+
+def test_findings_and_results_are_refused_where_they_do_not_belong(system, clock):
+    """A finding dated outside the year or with an empty text is 422; an agency that is not assessed (a party department) is 404."""
+    api = InProcess(system)
+    t = tokens(system)
+    sup = Desk(api, t["supervisor"])
+    clock.move_to(at("2026-01-05T09:00:00+08:00"))
+    path = f"/assessments/{YEAR}/agencies/scjgj/findings"
+    assert "found_on" in sup.call("POST", path, {"found_on": "2024-12-31", "points": 1, "text": "x"},
+                                  expect=422).body["error"]["fields"]
+    assert "text" in sup.call("POST", path, {"found_on": "2025-12-31", "points": 1, "text": "  "},
+                              expect=422).body["error"]["fields"]
+    assert "points" in sup.call("POST", path, {"found_on": "2025-12-31", "points": 1.005, "text": "x"},
+                                expect=422).body["error"]["fields"]
+    refused = sup.call("GET", f"/assessments/{YEAR}/agencies/zzb", expect=404).body
+    assert "不是行政执法考核的对象" in refused["error"]["message"]

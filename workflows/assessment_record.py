@@ -256,10 +256,13 @@ def last_run(conn: Connection, year: int) -> dict[str, Any] | None:
 def _check_agency(conn: Connection, actor: Actor, agency: str) -> str:
     if not actor.county_wide and actor.agency != agency:
         raise Forbidden("只能查看本单位的考核结果。", agency=agency)
-    name = conn.execute(select(agencies.c.name).where(agencies.c.code == agency)).scalar()
-    if name is None:
+    row = conn.execute(select(agencies.c.name, agencies.c.kind).where(agencies.c.code == agency)).first()
+    if row is None:
         raise NotFound(f"没有代码为“{agency}”的单位，请从单位名录（GET /api/v1/agencies）中选择。", agency=agency)
-    return name
+    if row.kind not in assessed_kinds():
+        raise NotFound(f"{row.name}不是行政执法考核的对象（《秀山自治县行政执法考核评议制度》第2条：各执法部门；"
+                       "考核对象的单位类别见 workflows/service_levels/assessment.toml）。", agency=agency)
+    return row.name
 
 
 def correct(conn: Connection, actor: Actor, year: int, agency: str, item_code: str, count: int, reason: str,
@@ -307,6 +310,8 @@ def add_finding(conn: Connection, actor: Actor, year: int, agency: str, found_on
     _check_agency(conn, actor, agency)
     if found_on.year != year or found_on > local_date(now):
         raise InvalidPayload("检查日期有误。", {"found_on": [f"检查日期应在{year}年内，且不晚于今天。"]})
+    if not text.strip():
+        raise InvalidPayload("请写明检查发现的问题。", {"text": ["请写明检查发现的问题。"]})
     _lock_year(conn, year)
     _refuse_if_published(conn, year)
     row = {"year": year, "agency_code": agency, "found_on": found_on, "points": points_text(points),
