@@ -397,3 +397,14 @@ def test_findings_and_results_are_refused_where_they_do_not_belong(system, clock
                                 expect=422).body["error"]["fields"]
     refused = sup.call("GET", f"/assessments/{YEAR}/agencies/zzb", expect=404).body
     assert "不是行政执法考核的对象" in refused["error"]["message"]
+
+
+def test_the_command_computes_a_year_and_refuses_one_without_its_standard(sqlite_url):
+    """`xsflow assessment compute 2025` stores the year; 2027 exits 2 naming assessment_2027.toml."""
+    from tests.conftest import cli
+
+    assert cli(sqlite_url, "init").returncode == 0
+    done = cli(sqlite_url, "assessment", "compute", "2025")
+    assert done.returncode == 0 and "computed 2025:" in done.stdout and "assessment_2025.toml" in done.stdout
+    refused = cli(sqlite_url, "assessment", "compute", "2027")
+    assert refused.returncode == 2 and "assessment_2027.toml" in refused.stderr
