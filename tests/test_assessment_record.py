@@ -153,6 +153,12 @@ def test_each_computed_item_counts_the_cases_that_caused_it_with_its_cap(year):
         case = sup.call("GET", f"/cases/{c['case_id']}", expect=200).body
         assert ("update_training", "2025-12-31", "lapsed") in [(d["name"], d["due_date"], d["status"])
                                                              for d in case["deadlines"]]
+    for c in items["violations_not_corrected"]["cases"]:  # a rectification or a correction period lapsed in 2025
+        case = sup.call("GET", f"/cases/{c['case_id']}", expect=200).body
+        assert [(d["due_date"], d["status"]) for d in case["deadlines"]
+                if d["name"] == c["what"].removeprefix("deadline:")] == [(c["on"], "lapsed")]
+    case = sup.call("GET", f"/cases/{criticism['case_id']}", expect=200).body
+    assert criticism["what"] == f"document:{next(d['number'] for d in case['documents'] if d['kind'] == 'criticism_notice')}"
 
 
 def test_the_same_activity_in_two_agencies_gives_the_same_deductions(year):
