@@ -135,6 +135,18 @@ def test_each_computed_item_counts_the_cases_that_caused_it_with_its_cap(year):
                                                                                       capped), code
         assert sorted(c["case_id"] for c in item["cases"]) == sorted(counted["scjgj"].get(code, [])), code
     assert {c["what"] for c in items["unfiled_documents"]["cases"]} == {"deadline:filing"}
+    assert items["unfiled_documents"]["cases_total"] == 11 and items["unfiled_documents"]["cases_next"] is None
+    paged, cursor = [], None
+    while True:  # the same 11 cases, 4 a page, none lost or repeated, the total on every page
+        query = f"?limit=4" + (f"&cursor={cursor}" if cursor else "")
+        page = Desk(api, t["scjgj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/items/unfiled_documents/cases"
+                                          + query, expect=200).body
+        assert page["total"] == 11 and len(page["items"]) <= 4
+        paged += [c["case_id"] for c in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert paged == [c["case_id"] for c in items["unfiled_documents"]["cases"]]
     assert all(c["on"].startswith("2025-") for i in items.values() for c in i["cases"])
     [criticism] = items["criticized"]["cases"]
     assert criticism["what"].startswith("document:秀山府通〔2026〕") and criticism["on"].startswith("2025-07-")

@@ -31,11 +31,12 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select
 
 from xsflow.access import Actor
 from xsflow.calendar import SHANGHAI, local_date
 from xsflow.errors import Forbidden, InvalidPayload, NotFound, TriggerNotAllowed
+from xsflow.queries import Page, after_key, check_limit, encode_cursor
 from xsflow.store.schema import (agencies, assessment_corrections, assessment_findings, assessment_occurrences,
                                  assessment_publications, assessment_results, assessment_runs, cases, deadlines,
                                  documents, history)
@@ -374,17 +375,14 @@ def result(conn: Connection, actor: Actor, year: int, agency: str, *, today: dat
     run = last_run(conn, year)
     stored = {r["item_code"]: dict(r) for r in conn.execute(select(assessment_results).where(
         assessment_results.c.year == year, assessment_results.c.agency_code == agency)).mappings()}
-    occ_stmt = (select(assessment_occurrences.c.item_code, assessment_occurrences.c.case_id,
-                       assessment_occurrences.c.occurred_on, assessment_occurrences.c.what,
-                       cases.c.title, cases.c.procedure)
-                .join(cases, cases.c.id == assessment_occurrences.c.case_id)
-                .where(assessment_occurrences.c.year == year, assessment_occurrences.c.agency_code == agency)
-                .order_by(assessment_occurrences.c.occurred_on, assessment_occurrences.c.case_id))
-    occurrences = [dict(r) for r in conn.execute(occ_stmt).mappings()]
-    by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for o in occurrences:
-        by_item[o["item_code"]].append({"case_id": o["case_id"], "title": o["title"], "procedure": o["procedure"],
-                                        "on": o["occurred_on"].isoformat(), "what": o["what"]})
+    # The daily record needs every dated occurrence (item, case, date: no titles); each item lists its first
+    # cases with their titles, the rest paged by item_cases().
+    occurrences = [dict(r) for r in conn.execute(
+        select(assessment_occurrences.c.item_code, assessment_occurrences.c.case_id,
+               assessment_occurrences.c.occurred_on, assessment_occurrences.c.what)
+        .where(assessment_occurrences.c.year == year, assessment_occurrences.c.agency_code == agency)).mappings()]
+    by_item: dict[str, Page] = {item.code: _item_page(conn, year, agency, item.code, None, FIRST_CASES)
+                                for item in standard.items if item.feeds}
     corrections: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for c in conn.execute(select(assessment_corrections).where(
             assessment_corrections.c.year == year, assessment_corrections.c.agency_code == agency)
@@ -403,7 +401,10 @@ def result(conn: Connection, actor: Actor, year: int, agency: str, *, today: dat
                       "computed_count": row["computed_count"] if row else None, "count": count,
                       "deduction": points_text(item.deduction(count)),
                       "capped": item.per * count > item.cap,
-                      "fed_by": item.fed_by, "cases": by_item.get(item.code, []),
+                      "fed_by": item.fed_by,
+                      "cases": by_item[item.code].items if item.code in by_item else [],
+                      "cases_total": by_item[item.code].total if item.code in by_item else 0,
+                      "cases_next": by_item[item.code].next if item.code in by_item else None,
                       "corrections": corrections.get(item.code, [])})
     findings = [dict(r) for r in conn.execute(select(assessment_findings).where(
         assessment_findings.c.year == year, assessment_findings.c.agency_code == agency)
@@ -427,6 +428,49 @@ def result(conn: Connection, actor: Actor, year: int, agency: str, *, today: dat
         "daily": {"rule": daily_rule().get("source", ""), "entries": daily},
         "published": pub is not None,
     }
+
+
+FIRST_CASES = 50  # the cases of an item on the result; the rest page by item_cases()
+
+
+def _cases_stmt(year: int, agency: str, item: str | None = None):
+    stmt = (select(assessment_occurrences.c.id, assessment_occurrences.c.item_code, assessment_occurrences.c.case_id,
+                   assessment_occurrences.c.occurred_on, assessment_occurrences.c.what, cases.c.title, cases.c.procedure)
+            .join(cases, cases.c.id == assessment_occurrences.c.case_id)
+            .where(assessment_occurrences.c.year == year, assessment_occurrences.c.agency_code == agency))
+    return stmt if item is None else stmt.where(assessment_occurrences.c.item_code == item)
+
+
+def _case_ref(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"case_id": row["case_id"], "title": row["title"], "procedure": row["procedure"],
+            "on": row["occurred_on"].isoformat(), "what": row["what"]}
+
+
+def item_cases(conn: Connection, actor: Actor, year: int, agency: str, item: str, *, cursor: str | None = None,
+               limit: int | None = None) -> Page:
+    """The cases behind one item of an agency's stored result, by date then case, keyset-paged, with the total."""
+    _check_agency(conn, actor, agency)
+    standard = _require_standard(year)
+    if item not in {i.code for i in standard.items}:
+        raise NotFound(f"“{item}”不是{year}年度考核标准（{standard.file}）的项目。", item=item)
+    return _item_page(conn, year, agency, item, after_key(cursor, date.fromisoformat), check_limit(limit))
+
+
+def _item_page(conn: Connection, year: int, agency: str, item: str, after: tuple[Any, int] | None,
+               limit: int) -> Page:
+    stmt = _cases_stmt(year, agency, item)
+    if after is not None:
+        on, last = after
+        stmt = stmt.where(or_(assessment_occurrences.c.occurred_on > on,
+                              and_(assessment_occurrences.c.occurred_on == on, assessment_occurrences.c.case_id > last)))
+    rows = [dict(r) for r in conn.execute(stmt.order_by(assessment_occurrences.c.occurred_on,
+                                                        assessment_occurrences.c.case_id).limit(limit + 1)).mappings()]
+    total = conn.execute(select(func.count()).select_from(assessment_occurrences).where(
+        assessment_occurrences.c.year == year, assessment_occurrences.c.agency_code == agency,
+        assessment_occurrences.c.item_code == item)).scalar()
+    page = rows[:limit]
+    nxt = encode_cursor([page[-1]["occurred_on"].isoformat(), page[-1]["case_id"]]) if len(rows) > limit else None
+    return Page([_case_ref(r) for r in page], nxt, int(total or 0))
 
 
 def table(conn: Connection, actor: Actor, year: int) -> tuple[Standard, list[dict[str, Any]]]:
