@@ -418,9 +418,11 @@ def audit_verify(ctx: click.Context) -> None:
     click.echo("审计校验通过：全部案件历史记录完整、未被改动。")
 
 
+from .cli_assessment import assessment  # noqa: E402
 from .cli_users import user  # noqa: E402  (its own module: accounts are the web pages' concern)
 
 main.add_command(user)
+main.add_command(assessment)
 
 if __name__ == "__main__":
     main()

@@ -109,9 +109,9 @@ def year(system, clock):
     system.tick(clock.now())
     sup = Desk(api, t["supervisor"])
     sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/findings",
-             {"found_on": "2025-09-10", "points": "2", "text": "执法公示栏内容未及时更新。"}, expect=201)
+             {"found_on": "2025-09-10", "points": 2, "text": "执法公示栏内容未及时更新。"}, expect=201)
     sup.call("POST", f"/assessments/{YEAR}/agencies/jtj/findings",
-             {"found_on": "2025-09-10", "points": "2", "text": "执法公示栏内容未及时更新。"}, expect=201)
+             {"found_on": "2025-09-10", "points": 2, "text": "执法公示栏内容未及时更新。"}, expect=201)
     run = sup.call("POST", f"/assessments/{YEAR}/compute", expect=200).body
     return api, t, counted, run
 
@@ -135,6 +135,18 @@ def test_each_computed_item_counts_the_cases_that_caused_it_with_its_cap(year):
                                                                                       capped), code
         assert sorted(c["case_id"] for c in item["cases"]) == sorted(counted["scjgj"].get(code, [])), code
     assert {c["what"] for c in items["unfiled_documents"]["cases"]} == {"deadline:filing"}
+    assert items["unfiled_documents"]["cases_total"] == 11 and items["unfiled_documents"]["cases_next"] is None
+    paged, cursor = [], None
+    while True:  # the same 11 cases, 4 a page, none lost or repeated, the total on every page
+        query = f"?limit=4" + (f"&cursor={cursor}" if cursor else "")
+        page = Desk(api, t["scjgj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/items/unfiled_documents/cases"
+                                          + query, expect=200).body
+        assert page["total"] == 11 and len(page["items"]) <= 4
+        paged += [c["case_id"] for c in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert paged == [c["case_id"] for c in items["unfiled_documents"]["cases"]]
     assert all(c["on"].startswith("2025-") for i in items.values() for c in i["cases"])
     [criticism] = items["criticized"]["cases"]
     assert criticism["what"].startswith("document:秀山府通〔2026〕") and criticism["on"].startswith("2025-07-")
@@ -153,6 +165,12 @@ def test_each_computed_item_counts_the_cases_that_caused_it_with_its_cap(year):
         case = sup.call("GET", f"/cases/{c['case_id']}", expect=200).body
         assert ("update_training", "2025-12-31", "lapsed") in [(d["name"], d["due_date"], d["status"])
                                                              for d in case["deadlines"]]
+    for c in items["violations_not_corrected"]["cases"]:  # a rectification or a correction period lapsed in 2025
+        case = sup.call("GET", f"/cases/{c['case_id']}", expect=200).body
+        assert [(d["due_date"], d["status"]) for d in case["deadlines"]
+                if d["name"] == c["what"].removeprefix("deadline:")] == [(c["on"], "lapsed")]
+    case = sup.call("GET", f"/cases/{criticism['case_id']}", expect=200).body
+    assert criticism["what"] == f"document:{next(d['number'] for d in case['documents'] if d['kind'] == 'criticism_notice')}"
 
 
 def test_the_same_activity_in_two_agencies_gives_the_same_deductions(year):
@@ -236,7 +254,7 @@ def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
     sup = Desk(api, t["supervisor"])
     # jtj's daily record gets a finding that takes its daily score to 0: 0.6 × 90.50 = 54.30 → 差
     sup.call("POST", f"/assessments/{YEAR}/agencies/jtj/findings",
-             {"found_on": "2025-11-20", "points": "90", "text": "拒不配合日常考核检查。"}, expect=201)
+             {"found_on": "2025-11-20", "points": 90, "text": "拒不配合日常考核检查。"}, expect=201)
     assert Desk(api, t["scjgj"]).call("POST", f"/assessments/{YEAR}/publication", {"review": "评审通过"}).status == 403
     done = sup.call("POST", f"/assessments/{YEAR}/publication",
                     {"review": "2026年1月16日执法协调小组会议评审通过"}, expect=201).body
@@ -258,7 +276,7 @@ def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
     assert sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/corrections",
                     {"item": "criticized", "count": 0, "reason": "复核"}).status == 409
     assert sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/findings",
-                    {"found_on": "2025-12-01", "points": "1", "text": "补记"}).status == 409
+                    {"found_on": "2025-12-01", "points": 1, "text": "补记"}).status == 409
     assert sup.call("POST", f"/assessments/{YEAR}/publication", {"review": "再次公布"}).status == 409
     assert sup.call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body["published"] is True
 
@@ -266,7 +284,13 @@ def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
 def test_personnel_of_an_agency_for_the_year(year):
     """Each certificate holder with the certificate's state and the year's missed training; only the agency and the bureau see it."""
     api, t, counted, _ = year
+    clerk = Desk(api, t["scjgj"])
+    for n, (closed, handler) in enumerate([("2025-04-01", "执法员0"), ("2025-06-01", "执法员0"), ("2024-12-01", "执法员0"),
+                                           ("2025-07-01", "执法员1")]):
+        clerk.open("case_file_self_review", "scjgj", f"某商行销售过期食品案（{n}）", f"{closed}T09:00:00+08:00",
+                   {"case_number": f"秀市监罚〔{closed[:4]}〕{n + 1}号", "case_type": "penalty", "handler": handler})
     people = Desk(api, t["scjgj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel", expect=200).body
+    assert {p["name"]: p["cases_handled"] for p in people["people"]} == {"执法员0": 2, "执法员1": 1, "执法员2": 0}
     assert sorted(p["case_id"] for p in people["people"]) == sorted(counted["scjgj"]["training_shortfall"])
     assert all(p["training_missed"] and p["trainings"] == [] and p["state"] == "training_overdue"
                for p in people["people"])
@@ -347,3 +371,58 @@ def test_the_bureau_downloads_the_table_and_publishes_from_the_pages(year, syste
     assert "结果只读" in bureau.get(f"/assessments/{YEAR}").text
     clerk = signed_in_client(system, monkeypatch, "scjgj_2", "clerk", "scjgj")
     assert clerk.get(f"/assessments/{YEAR}/table.xlsx").status_code == 403
+
+
+def test_two_computations_of_a_year_at_once_both_succeed_and_store_one_result(year, system):
+    """Two assessors compute the same year at the same moment: both answer, and each agency and item has one stored row."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from xsflow.store.schema import assessment_results
+
+    api, t, _, _ = year
+    start = threading.Barrier(2)
+
+    def compute(_):
+        start.wait()
+        return InProcess(system).call("POST", f"/api/v1/assessments/{YEAR}/compute", t["supervisor"]).status
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(compute, range(2))) == [200, 200]
+    with system.db.read() as conn:
+        rows = conn.execute(select(func.count()).select_from(assessment_results)
+                            .where(assessment_results.c.year == YEAR)).scalar()
+        keys = conn.execute(select(func.count()).select_from(
+            select(assessment_results.c.agency_code, assessment_results.c.item_code)
+            .where(assessment_results.c.year == YEAR).distinct().subquery())).scalar()
+    assert rows == keys > 0
+
+
+def test_findings_and_results_are_refused_where_they_do_not_belong(system, clock):
+    """A finding dated outside the year or with an empty text is 422; an agency that is not assessed (a party department) is 404."""
+    api = InProcess(system)
+    t = tokens(system)
+    sup = Desk(api, t["supervisor"])
+    clock.move_to(at("2026-01-05T09:00:00+08:00"))
+    path = f"/assessments/{YEAR}/agencies/scjgj/findings"
+    assert "found_on" in sup.call("POST", path, {"found_on": "2024-12-31", "points": 1, "text": "x"},
+                                  expect=422).body["error"]["fields"]
+    assert "text" in sup.call("POST", path, {"found_on": "2025-12-31", "points": 1, "text": "  "},
+                              expect=422).body["error"]["fields"]
+    assert "points" in sup.call("POST", path, {"found_on": "2025-12-31", "points": 1.005, "text": "x"},
+                                expect=422).body["error"]["fields"]
+    refused = sup.call("GET", f"/assessments/{YEAR}/agencies/zzb", expect=404).body
+    assert "不是行政执法考核的对象" in refused["error"]["message"]
+
+
+def test_the_command_computes_a_year_and_refuses_one_without_its_standard(sqlite_url):
+    """`xsflow assessment compute 2025` stores the year; 2027 exits 2 naming assessment_2027.toml."""
+    from tests.conftest import cli
+
+    assert cli(sqlite_url, "init").returncode == 0
+    done = cli(sqlite_url, "assessment", "compute", "2025")
+    assert done.returncode == 0 and "computed 2025:" in done.stdout and "assessment_2025.toml" in done.stdout
+    refused = cli(sqlite_url, "assessment", "compute", "2027")
+    assert refused.returncode == 2 and "assessment_2027.toml" in refused.stderr

@@ -315,11 +315,12 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         year = 2027 if side == "none" else 2025
         body = {"review": "执法协调小组会议评审通过"} if ln.endpoint == m.ASSESSMENT_PUBLISH else None
         return Request(ln.method, ln.path.format(year=year), body)
-    if ln.endpoint in (m.ASSESSMENT_RESULT, m.ASSESSMENT_CORRECT, m.ASSESSMENT_FINDING, m.ASSESSMENT_PERSONNEL):
-        path = ln.path.format(year=2025, code="nosuch" if side == "none" else agency)
+    if ln.endpoint in (m.ASSESSMENT_RESULT, m.ASSESSMENT_CORRECT, m.ASSESSMENT_FINDING, m.ASSESSMENT_PERSONNEL,
+                       m.ASSESSMENT_CASES):
+        path = ln.path.format(year=2025, code="nosuch" if side == "none" else agency, item="unfiled_documents")
         body = {"no_reason": {"item": "unfiled_documents", "count": 1},
                 "entered_item": {"item": "three_systems_missing", "count": 1, "reason": "复核更正"},
-                "finding": {"found_on": "2025-09-10", "points": "1", "text": "执法公示栏内容未及时更新。"}}.get(ln.request)
+                "finding": {"found_on": "2025-09-10", "points": 1, "text": "执法公示栏内容未及时更新。"}}.get(ln.request)
         return Request(ln.method, path, body)
     if ln.request == "invalid_body":
         return Request("POST", ln.path, {"procedure": "legality_review", "data": {}})

@@ -47,10 +47,10 @@ def personnel(conn: Connection, registry: Registry, actor: Actor, year: int, age
                 .order_by(history.c.case_id, history.c.seq)):
             trainings[case_id].append(local_date(occurred).isoformat())
     handler = cases.c.data["handler"].as_string()
-    closed_on = cases.c.data["closed_on"].as_string()
+    # A registered file's closing date is its case's occurred opening (workflows/case_file_self_review.py).
     handled = dict(conn.execute(
         select(handler, func.count()).where(cases.c.procedure == "case_file_self_review", cases.c.agency_code == agency,
-                                            closed_on.like(f"{year}-%")).group_by(handler)).all())
+                                            cases.c.opened_at >= start, cases.c.opened_at < end).group_by(handler)).all())
     evaluated = _evaluated(conn, year, agency)
     people = []
     for r in rows:

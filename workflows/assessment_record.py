@@ -24,17 +24,19 @@ Pages and exports answer from the stored results.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select
 
 from xsflow.access import Actor
 from xsflow.calendar import SHANGHAI, local_date
 from xsflow.errors import Forbidden, InvalidPayload, NotFound, TriggerNotAllowed
+from xsflow.queries import Page, after_key, check_limit, encode_cursor
 from xsflow.store.schema import (agencies, assessment_corrections, assessment_findings, assessment_occurrences,
                                  assessment_publications, assessment_results, assessment_runs, cases, deadlines,
                                  documents, history)
@@ -122,6 +124,7 @@ def publish(system: Any, actor: Actor, year: int, review: str, occurred_at: date
     now = system.clock.now()
     occurred = system.engine.occurred(occurred_at, now)
     with system.db.write() as conn:
+        _lock_year(conn, year)
         _refuse_if_published(conn, year)
         run = last_run(conn, year)
         if run is None:
@@ -145,6 +148,14 @@ def publish(system: Any, actor: Actor, year: int, review: str, occurred_at: date
         conn.execute(insert(assessment_publications).values(year=year, document_id=notice["id"], published_at=now,
                                                             actor=actor.name))
     return {"year": year, "case_id": view["id"], "document": notice, "results": results}
+
+
+def _lock_year(conn: Connection, year: int) -> None:
+    """One writer of a year's results at a time (PostgreSQL; SQLite writes one transaction at a time):
+    two computations at once would otherwise both delete and insert the same rows."""
+    if conn.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"assessment_results\x1f{year}".encode()).digest()
+        conn.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
 
 
 def _refuse_if_published(conn: Connection, year: int) -> None:
@@ -186,6 +197,7 @@ def compute(conn: Connection, actor: Actor, year: int, *, now: datetime) -> dict
     if actor.role != "supervisor":
         raise Forbidden("只有考核人员（监督人员）可以计算考核结果。")
     standard = _require_standard(year)
+    _lock_year(conn, year)
     _refuse_if_published(conn, year)
     codes = conn.execute(select(agencies.c.code).where(agencies.c.kind.in_(assessed_kinds()))
                          .order_by(agencies.c.code)).scalars().all()
@@ -245,10 +257,13 @@ def last_run(conn: Connection, year: int) -> dict[str, Any] | None:
 def _check_agency(conn: Connection, actor: Actor, agency: str) -> str:
     if not actor.county_wide and actor.agency != agency:
         raise Forbidden("只能查看本单位的考核结果。", agency=agency)
-    name = conn.execute(select(agencies.c.name).where(agencies.c.code == agency)).scalar()
-    if name is None:
+    row = conn.execute(select(agencies.c.name, agencies.c.kind).where(agencies.c.code == agency)).first()
+    if row is None:
         raise NotFound(f"没有代码为“{agency}”的单位，请从单位名录（GET /api/v1/agencies）中选择。", agency=agency)
-    return name
+    if row.kind not in assessed_kinds():
+        raise NotFound(f"{row.name}不是行政执法考核的对象（《秀山自治县行政执法考核评议制度》第2条：各执法部门；"
+                       "考核对象的单位类别见 workflows/service_levels/assessment.toml）。", agency=agency)
+    return row.name
 
 
 def correct(conn: Connection, actor: Actor, year: int, agency: str, item_code: str, count: int, reason: str,
@@ -270,6 +285,7 @@ def correct(conn: Connection, actor: Actor, year: int, agency: str, item_code: s
         problems["reason"] = ["更正计算结果必须写明理由（将记入更正记录，被考核单位可见）。"]
     if problems:
         raise InvalidPayload("更正内容有误：" + "".join(m for ms in problems.values() for m in ms), problems)
+    _lock_year(conn, year)
     _refuse_if_published(conn, year)
     result = conn.execute(select(assessment_results).where(
         assessment_results.c.year == year, assessment_results.c.agency_code == agency,
@@ -295,6 +311,9 @@ def add_finding(conn: Connection, actor: Actor, year: int, agency: str, found_on
     _check_agency(conn, actor, agency)
     if found_on.year != year or found_on > local_date(now):
         raise InvalidPayload("检查日期有误。", {"found_on": [f"检查日期应在{year}年内，且不晚于今天。"]})
+    if not text.strip():
+        raise InvalidPayload("请写明检查发现的问题。", {"text": ["请写明检查发现的问题。"]})
+    _lock_year(conn, year)
     _refuse_if_published(conn, year)
     row = {"year": year, "agency_code": agency, "found_on": found_on, "points": points_text(points),
            "text": text.strip(), "actor": actor.name, "recorded_at": now}
@@ -356,17 +375,14 @@ def result(conn: Connection, actor: Actor, year: int, agency: str, *, today: dat
     run = last_run(conn, year)
     stored = {r["item_code"]: dict(r) for r in conn.execute(select(assessment_results).where(
         assessment_results.c.year == year, assessment_results.c.agency_code == agency)).mappings()}
-    occ_stmt = (select(assessment_occurrences.c.item_code, assessment_occurrences.c.case_id,
-                       assessment_occurrences.c.occurred_on, assessment_occurrences.c.what,
-                       cases.c.title, cases.c.procedure)
-                .join(cases, cases.c.id == assessment_occurrences.c.case_id)
-                .where(assessment_occurrences.c.year == year, assessment_occurrences.c.agency_code == agency)
-                .order_by(assessment_occurrences.c.occurred_on, assessment_occurrences.c.case_id))
-    occurrences = [dict(r) for r in conn.execute(occ_stmt).mappings()]
-    by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for o in occurrences:
-        by_item[o["item_code"]].append({"case_id": o["case_id"], "title": o["title"], "procedure": o["procedure"],
-                                        "on": o["occurred_on"].isoformat(), "what": o["what"]})
+    # The daily record needs every dated occurrence (item, case, date: no titles); each item lists its first
+    # cases with their titles, the rest paged by item_cases().
+    occurrences = [dict(r) for r in conn.execute(
+        select(assessment_occurrences.c.item_code, assessment_occurrences.c.case_id,
+               assessment_occurrences.c.occurred_on, assessment_occurrences.c.what)
+        .where(assessment_occurrences.c.year == year, assessment_occurrences.c.agency_code == agency)).mappings()]
+    by_item: dict[str, Page] = {item.code: _item_page(conn, year, agency, item.code, None, FIRST_CASES)
+                                for item in standard.items if item.feeds}
     corrections: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for c in conn.execute(select(assessment_corrections).where(
             assessment_corrections.c.year == year, assessment_corrections.c.agency_code == agency)
@@ -385,7 +401,10 @@ def result(conn: Connection, actor: Actor, year: int, agency: str, *, today: dat
                       "computed_count": row["computed_count"] if row else None, "count": count,
                       "deduction": points_text(item.deduction(count)),
                       "capped": item.per * count > item.cap,
-                      "fed_by": item.fed_by, "cases": by_item.get(item.code, []),
+                      "fed_by": item.fed_by,
+                      "cases": by_item[item.code].items if item.code in by_item else [],
+                      "cases_total": by_item[item.code].total if item.code in by_item else 0,
+                      "cases_next": by_item[item.code].next if item.code in by_item else None,
                       "corrections": corrections.get(item.code, [])})
     findings = [dict(r) for r in conn.execute(select(assessment_findings).where(
         assessment_findings.c.year == year, assessment_findings.c.agency_code == agency)
@@ -409,6 +428,49 @@ def result(conn: Connection, actor: Actor, year: int, agency: str, *, today: dat
         "daily": {"rule": daily_rule().get("source", ""), "entries": daily},
         "published": pub is not None,
     }
+
+
+FIRST_CASES = 50  # the cases of an item on the result; the rest page by item_cases()
+
+
+def _cases_stmt(year: int, agency: str, item: str | None = None):
+    stmt = (select(assessment_occurrences.c.id, assessment_occurrences.c.item_code, assessment_occurrences.c.case_id,
+                   assessment_occurrences.c.occurred_on, assessment_occurrences.c.what, cases.c.title, cases.c.procedure)
+            .join(cases, cases.c.id == assessment_occurrences.c.case_id)
+            .where(assessment_occurrences.c.year == year, assessment_occurrences.c.agency_code == agency))
+    return stmt if item is None else stmt.where(assessment_occurrences.c.item_code == item)
+
+
+def _case_ref(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"case_id": row["case_id"], "title": row["title"], "procedure": row["procedure"],
+            "on": row["occurred_on"].isoformat(), "what": row["what"]}
+
+
+def item_cases(conn: Connection, actor: Actor, year: int, agency: str, item: str, *, cursor: str | None = None,
+               limit: int | None = None) -> Page:
+    """The cases behind one item of an agency's stored result, by date then case, keyset-paged, with the total."""
+    _check_agency(conn, actor, agency)
+    standard = _require_standard(year)
+    if item not in {i.code for i in standard.items}:
+        raise NotFound(f"“{item}”不是{year}年度考核标准（{standard.file}）的项目。", item=item)
+    return _item_page(conn, year, agency, item, after_key(cursor, date.fromisoformat), check_limit(limit))
+
+
+def _item_page(conn: Connection, year: int, agency: str, item: str, after: tuple[Any, int] | None,
+               limit: int) -> Page:
+    stmt = _cases_stmt(year, agency, item)
+    if after is not None:
+        on, last = after
+        stmt = stmt.where(or_(assessment_occurrences.c.occurred_on > on,
+                              and_(assessment_occurrences.c.occurred_on == on, assessment_occurrences.c.case_id > last)))
+    rows = [dict(r) for r in conn.execute(stmt.order_by(assessment_occurrences.c.occurred_on,
+                                                        assessment_occurrences.c.case_id).limit(limit + 1)).mappings()]
+    total = conn.execute(select(func.count()).select_from(assessment_occurrences).where(
+        assessment_occurrences.c.year == year, assessment_occurrences.c.agency_code == agency,
+        assessment_occurrences.c.item_code == item)).scalar()
+    page = rows[:limit]
+    nxt = encode_cursor([page[-1]["occurred_on"].isoformat(), page[-1]["case_id"]]) if len(rows) > limit else None
+    return Page([_case_ref(r) for r in page], nxt, int(total or 0))
 
 
 def table(conn: Connection, actor: Actor, year: int) -> tuple[Standard, list[dict[str, Any]]]:

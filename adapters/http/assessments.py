@@ -4,6 +4,7 @@ the daily assessment, and export the year's table (workflows/assessment_record.p
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 from urllib.parse import quote
 
 from flask import send_file
@@ -12,12 +13,12 @@ from marshmallow import Schema, fields, validate
 
 from workflows import assessment_record as record
 from workflows.assessment_personnel import personnel
-from workflows.assessment import FIRST_YEAR, LAST_YEAR
+from workflows.assessment import FIRST_YEAR, LAST_YEAR, _two_decimals
 from xsflow.payloads import Payload, day, text
 
 from ..assessment_export import XLSX, write_table
 from .routes import ApiBlueprint, caller, documented, xs
-from .schemas import NoQuery, _when
+from .schemas import NoQuery, Query, _when
 
 blp = ApiBlueprint("assessments", __name__, url_prefix="/api/v1", description="年度行政执法考核（依办案记录计算）")
 
@@ -44,10 +45,10 @@ Correction = Payload.from_dict({
 
 Finding = Payload.from_dict({
     "found_on": day(required=True, metadata={"title": "检查日期"}),
-    "points": fields.Decimal(required=True, places=2, as_string=True, metadata={"title": "扣分（百分制）"},
-                             validate=validate.Range(min=0, max=100, error="扣分应在 0 至 100 分之间。"),
-                             error_messages={"required": "必须填写扣分。", "null": "不能为空值。",
-                                             "invalid": "扣分应为数字，最多两位小数。", "special": "扣分应为数字。"}),
+    "points": fields.Float(required=True, allow_nan=False, metadata={"title": "扣分（百分制）"},
+                           validate=[validate.Range(min=0, max=100, error="扣分应在 0 至 100 分之间。"), _two_decimals],
+                           error_messages={"required": "必须填写扣分。", "null": "不能为空值。",
+                                           "invalid": "扣分应为数字，最多两位小数。", "special": "扣分应为数字。"}),
     "text": text(max_length=5000, required=True, min_length=1, metadata={"title": "检查发现的问题"}),
 }, name="AssessmentFindingIn")
 
@@ -69,8 +70,17 @@ ItemOut = Schema.from_dict({
     "source": fields.String(metadata={"description": "computed：依办案记录计算；entered：考核人员录入"}),
     "computed_count": fields.Integer(allow_none=True), "count": fields.Integer(), "deduction": fields.String(),
     "capped": fields.Boolean(), "fed_by": fields.String(),
-    "cases": fields.List(fields.Nested(CaseRef)), "corrections": fields.List(fields.Nested(CorrectionOut)),
+    "cases": fields.List(fields.Nested(CaseRef), metadata={"description": "前 50 件；其余按 cases_next 翻页"}),
+    "cases_total": fields.Integer(), "cases_next": fields.String(allow_none=True),
+    "corrections": fields.List(fields.Nested(CorrectionOut)),
 }, name="AssessmentItem")
+CasePageOut = Schema.from_dict({"items": fields.List(fields.Nested(CaseRef)), "next": fields.String(allow_none=True),
+                                "total": fields.Integer()}, name="AssessmentCasePage")
+CaseQuery = Query.from_dict({
+    "cursor": fields.String(metadata={"description": "上一页答复中的 next"}),
+    "limit": fields.Integer(validate=validate.Range(min=1, max=200, error="每页条数应在 1 至 200 之间。"),
+                            error_messages={"invalid": "每页条数应为整数。"}),
+}, name="AssessmentCaseQuery")
 ResultOut = Schema.from_dict({
     "year": fields.Integer(), "agency": fields.String(), "agency_name": fields.String(),
     "computed_at": fields.String(allow_none=True, metadata={"description": "结果计算的时间；null：尚未计算"}),
@@ -142,7 +152,7 @@ class Findings(MethodView):
         """An assessor's dated inspection finding in the daily assessment (考核评议制度 第7条)."""
         actor, x = caller(), xs()
         with x.db.write() as conn:
-            return record.add_finding(conn, actor, year, code, body["found_on"], body["points"], body["text"],
+            return record.add_finding(conn, actor, year, code, body["found_on"], Decimal(str(body["points"])), body["text"],
                                       now=x.clock.now())
 
 
@@ -222,3 +232,16 @@ class Personnel(MethodView):
         actor, x = caller(), xs()
         with x.db.read() as conn:
             return personnel(conn, x.registry, actor, year, code)
+
+
+@blp.route("/assessments/<int:year>/agencies/<string:code>/items/<string:item>/cases")
+class ItemCases(MethodView):
+    @blp.arguments(CaseQuery, location="query")
+    @blp.response(200, CasePageOut)
+    @documented(400, 401, 403, 404, 422)
+    def get(self, args, year, code, item):
+        """The cases behind one computed item of an agency's stored result, by date then case id,
+        keyset-paged (`next`), with `total` from a COUNT."""
+        actor, x = caller(), xs()
+        with x.db.read() as conn:
+            return record.item_cases(conn, actor, year, code, item, **args).as_json()

@@ -46,7 +46,10 @@ ASSESSMENT_OPS = {"AssessmentResult": (ASSESS_RESULT, "get", _ASSESSED),
                   "AssessmentPersonnel": (f"{ASSESS_RESULT}/personnel", "get", _ASSESSED),
                   "ComputeAssessment": (f"{ASSESS}/compute", "post", {"year": "$response.body#/year"}),
                   "AssessmentTable": (f"{ASSESS}/table.xlsx", "get", {"year": "$response.body#/year"}),
-                  "PublishAssessment": (f"{ASSESS}/publication", "post", {"year": "$response.body#/year"})}
+                  "PublishAssessment": (f"{ASSESS}/publication", "post", {"year": "$response.body#/year"}),
+                  "AssessmentItemCases": (f"{ASSESS_RESULT}/items/{{item}}/cases", "get", {
+                      "year": "$response.body#/year", "code": "$response.body#/agency",
+                      "item": "$response.body#/items/1/code"})}
 
 # (path, method, status) → {link name: (target path, target method, parameters)}
 LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = {
@@ -96,6 +99,7 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
     (f"{ASSESS_RESULT}/personnel", "get", "200"): {"AssessmentResult": (ASSESS_RESULT, "get", _ASSESSED),
                                                    **_case("/people/0/case_id")},
     (f"{ASSESS}/publication", "post", "201"): {**_case("/case_id"), **_document("/document/id")},
+    (f"{ASSESS_RESULT}/items/{{item}}/cases", "get", "200"): _case("/items/0/case_id"),
 }
 
 
