@@ -38,6 +38,27 @@ def test_every_declared_kind_is_issued_by_a_path(samples):
         assert re.fullmatch(rf"{declared[s.key].prefix}〔20\d\d〕[1-9]\d*号", s.number), s.number
 
 
+def test_every_kind_has_its_imprint_and_those_sent_up_their_signer(samples):
+    """Every kind ends with its 版记 (印发机关 and 印发日期, 抄送 where configured); a kind sent up carries 签发人 on
+    its number line (GB/T 9704-2012 7.2.5, 7.4), as python-docx reads the .docx back."""
+    import io
+
+    import docx
+
+    declared = {(p.name, p.version, d.name): d for p in county_registry().all() for d in p.documents}
+    for s in samples:
+        kind = declared[s.key]
+        document = docx.Document(io.BytesIO(s.docx()))
+        rows = [row.cells[0].text for row in document.tables[-1].rows]
+        issued = s.record["facts"]["issued_on"]
+        y, m, d = (int(x) for x in issued.split("-"))
+        assert rows[-1] == f"{kind.numbering.issuer.printer}\t{y}年{m}月{d}日印发", (s.key, rows)
+        assert (rows[0] == f"抄送：{'，'.join(kind.numbering.cc)}。") if kind.numbering.cc else len(rows) == 1, s.key
+        number_line = next(p.text for p in document.paragraphs if p.text.startswith(s.number))
+        assert number_line == (f"{s.number}\t签发人：{kind.numbering.issuer.signer}" if kind.sent_up else s.number), s.key
+    assert {s.kind for s in samples if declared[s.key].sent_up} == {"decision_request", "criticism_report"}
+
+
 def test_every_kind_has_its_picture_and_row_in_the_gallery():
     """docs/documents.md shows every declared kind with its picture (when not, run scripts/document-samples)."""
     gallery = (DOCS / "documents.md").read_text(encoding="utf-8")
