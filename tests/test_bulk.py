@@ -90,8 +90,11 @@ def test_bulk_refuses_the_whole_batch_naming_the_item(sqlite_url):
         fields = err.value.fields
         assert any(words in m for ms in fields.values() for m in ms), fields
         assert ("重复" in item.title) or field in fields
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="第 2 件：只能以本单位名义发起案件"):
         open_cases(x.engine, [good, NewCase(CLERK, "legality_review", OTHER, "替他单位")])
+    with pytest.raises(InvalidPayload) as err:  # the data schema's refusal, named by item
+        open_cases(x.engine, [good, NewCase(CLERK, "criminal_transfer", OWN, "无案号", {})])
+    assert "items[1].data.case_number" in err.value.fields and err.value.message.startswith("第 2 件")
     with x.db.read() as conn:
         assert conn.execute(select(cases.c.id)).first() is None
     x.db.dispose()

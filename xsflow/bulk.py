@@ -25,7 +25,7 @@ from . import deadlines as deadline_rows
 from .access import Actor, check_may_open
 from .audit import GENESIS, entry_hash
 from .calendar import local_date
-from .errors import InvalidPayload
+from .errors import Forbidden, InvalidPayload, NotFound
 from .links import check_links
 from .store.schema import agencies, case_agencies, cases, deadlines, history
 from .validation import validated_data, validated_title
@@ -57,7 +57,7 @@ def open_cases(engine: Any, items: Sequence[NewCase]) -> list[int]:
 
 def open_cases_in(engine: Any, conn: Connection, items: Sequence[NewCase], now: datetime) -> list[int]:
     """`open_cases` inside `conn`."""
-    prepared = [_checked(engine, conn, i, item, now) for i, item in enumerate(items)]
+    prepared = [_named(i, _checked, engine, conn, i, item, now) for i, item in enumerate(items)]
     _check_agencies(conn, prepared)
     _check_keys(conn, prepared)
     calendar = engine.calendars.current(conn)
@@ -94,18 +94,27 @@ def open_cases_in(engine: Any, conn: Connection, items: Sequence[NewCase], now: 
 # --- the checks of Engine.open_in, per item, with the database asked once per batch -------------
 
 
+def _named(index: int, check: Any, *args: Any) -> Any:
+    """`check(*args)`; a refusal it raises names the item: 第 4 件, and its fields as items[3].<field>."""
+    try:
+        return check(*args)
+    except InvalidPayload as err:
+        if err.message.startswith("第 "):
+            raise
+        raise InvalidPayload(f"第 {index + 1} 件：{err.message}",
+                             {f"items[{index}].{k}": v for k, v in err.fields.items()}) from None
+    except (Forbidden, NotFound) as err:
+        raise type(err)(f"第 {index + 1} 件：{err.message}", **err.details) from None
+
+
 def _checked(engine: Any, conn: Connection, index: int, item: NewCase, now: datetime) -> dict[str, Any]:
     occurred = engine.occurred(item.occurred_at, now)
     proc = engine.registry.current(item.procedure, local_date(occurred))
     check_may_open(item.actor, proc, item.agency)
     where = f"items[{index}]."
-    try:
-        data = validated_data(proc, dict(item.data or {}))
-        check_links(conn, engine.registry, item.actor, proc.links, data, data, {}, prefix="data.",
-                    message="立案信息有误，请逐项修改。")
-    except InvalidPayload as err:
-        raise InvalidPayload(f"第 {index + 1} 件：{err.message}",
-                             {where + k: v for k, v in err.fields.items()}) from None
+    data = _named(index, validated_data, proc, dict(item.data or {}))
+    _named(index, lambda: check_links(conn, engine.registry, item.actor, proc.links, data, data, {},
+                                      prefix="data.", message="立案信息有误，请逐项修改。"))
     problems: dict[str, list[str]] = {}
     if not item.title or not item.title.strip():
         problems[where + "title"] = ["请填写案件名称（如规范性文件草案名称）。"]
