@@ -53,8 +53,15 @@ def agency_names(conn) -> dict[str, str]:
     return {a["code"]: a["name"] for a in listed}
 
 
-def trigger_title(proc: Procedure, trigger: str) -> str:
-    titles = list(dict.fromkeys(t.title for t in proc.transitions_for(trigger) if not t.automatic))
+def _candidates(proc: Procedure, trigger: str, state: str | None = None) -> list[Transition]:
+    """A person's transitions of `trigger`; in `state`, those that leave it (a lead's ground is the state's)."""
+    found = [t for t in proc.transitions_for(trigger) if not t.automatic]
+    here = [t for t in found if state in t.sources]
+    return here or found
+
+
+def trigger_title(proc: Procedure, trigger: str, state: str | None = None) -> str:
+    titles = list(dict.fromkeys(t.title for t in _candidates(proc, trigger, state)))
     return "／".join(titles) or trigger
 
 
@@ -132,12 +139,12 @@ def _procedure_titles() -> dict[str, str]:
 # --- the case page ----------------------------------------------------------------------------
 
 
-def trigger_form(proc: Procedure, trigger: str) -> dict[str, Any]:
-    candidates: list[Transition] = [t for t in proc.transitions_for(trigger) if not t.automatic]
+def trigger_form(proc: Procedure, trigger: str, state: str | None = None) -> dict[str, Any]:
+    candidates = _candidates(proc, trigger, state)
     first = candidates[0]
-    dests = list(dict.fromkeys((t.dest or src) for t in candidates for src in t.sources))
+    dests = list(dict.fromkeys((t.dest or src) for t in candidates for src in ([state] if state else t.sources)))
     return {
-        "trigger": trigger, "title": trigger_title(proc, trigger),
+        "trigger": trigger, "title": trigger_title(proc, trigger, state),
         "fields": schema_fields(first.payload) + oa_fields(proc, candidates),
         "basis": "；".join(dict.fromkeys(str(t.basis) for t in candidates)),
         "issues": [proc.document(k).title for k in dict.fromkeys(k for t in candidates for k in t.issues)],
@@ -251,7 +258,7 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
     built = []
     reopenings = proc.reopenings_of(actor.role, case["state"]) if proc.state(case["state"]).terminal else []
     for trigger in [*proc.triggers_of(actor.role, case["state"]), *reopenings]:
-        form = trigger_form(proc, trigger)
+        form = trigger_form(proc, trigger, case["state"])
         form["dest_titles"] = [titles[d] for d in form["dests"]]
         if forms and trigger in forms:
             form.update(forms[trigger])
@@ -259,8 +266,9 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
     return render_template(
         "web/case.html", case=case, proc=proc, diagram=state_svg.svg(proc, current=case["state"]),
         history=history_rows(proc, entries, names), deadlines=deadline_rows(proc, case, calendar, x.clock.now()),
-        data=describe(proc, case["data"], names), forms=built, related=related, names=names, banner=banner, occurred=OCCURRED,
-        file_related=file_related,
+        # the cases it opened are under 关联案件
+        data=describe(proc, {k: v for k, v in case["data"].items() if k != "linked_cases"}, names), forms=built,
+        related=related, names=names, banner=banner, occurred=OCCURRED, file_related=file_related,
         services=service_rows(case, actor, service_failed), service_fields=SERVICE_FIELDS,
         transitions=[{"t": t, "sources": "、".join(titles[s] for s in t.sources),
                       "dest": titles[t.dest] if t.dest else "（状态不变）",
@@ -296,7 +304,7 @@ def fire(case_id: int, trigger: str):
     if problems:
         errors, general = errors_by_field(problems, [s.name for s in specs] + ["occurred_at"])
         return render_case(case_id, forms={trigger: {**shown, "errors": errors, "general": general}},
-                           banner=f"未办理“{trigger_title(proc, trigger)}”：请按下方提示修改后重新提交。", status=422)
+                           banner=f"未办理“{trigger_title(proc, trigger, case['state'])}”：请按下方提示修改后重新提交。", status=422)
     version = whole_number(request.form.get("version"), "version")  # before anything is done
     try:
         occurred = as_instant_or_none(occurred_values.get("occurred_at"))
@@ -306,13 +314,13 @@ def fire(case_id: int, trigger: str):
     except InvalidPayload as err:
         errors, general = errors_by_field(form_problems(err.fields), [s.name for s in specs] + ["occurred_at"])
         return render_case(case_id, forms={trigger: {**shown, "errors": errors, "general": [err.message, *general]}},
-                           banner=f"未办理“{trigger_title(proc, trigger)}”：请按下方提示修改后重新提交。", status=422)
+                           banner=f"未办理“{trigger_title(proc, trigger, case['state'])}”：请按下方提示修改后重新提交。", status=422)
     except VersionConflict as err:
         return render_case(case_id, banner=err.message + "（下方已是最新情况。）", status=409)
     except (TriggerNotAllowed, CalendarNotLoaded) as err:
         return render_case(case_id, forms={trigger: {**shown, "general": [err.message]}}, banner=err.message,
                            status=409)
-    flash(f"已办理：{trigger_title(proc, trigger)}。", "success")
+    flash(f"已办理：{trigger_title(proc, trigger, case['state'])}。", "success")
     return redirect(url_for("web.case_page", case_id=case_id))
 
 
