@@ -467,6 +467,7 @@ def test_filing_overdue_counts_working_days_exactly_and_leaves_the_list_when_fil
     clock, call = _client(system)
     clock.move_to(at("2025-09-05T10:00:00+08:00"))
     status, case = call("POST", "/api/v1/cases", "clerk", {"procedure": FR, "agency": UNIT, "title": "关于规范停车收费的通知",
+                                                          "occurred_at": "2025-09-05T10:00:00+08:00",
                                                           "data": {"document_number": "秀山市监发〔2025〕30号"}})
     assert status == 201, case
 
@@ -500,7 +501,7 @@ def test_county_wide_publishing_system_may_open_a_filing_for_any_agency(system):
     clock.move_to(at("2025-09-05T10:00:00+08:00"))
     status, body = call("POST", "/api/v1/events", "system", {
         "event_id": "platform-1", "procedure": FR, "correlation_key": "秀山市监发〔2025〕31号", "trigger": "publish",
-        "payload": {"agency": UNIT, "title": "关于规范停车收费的通知", "data": {"document_number": "秀山市监发〔2025〕31号"}}})
+        "occurred_at": "2025-09-05T10:00:00+08:00", "payload": {"agency": UNIT, "title": "关于规范停车收费的通知", "data": {"document_number": "秀山市监发〔2025〕31号"}}})
     assert status == 200, body
 
 
@@ -534,6 +535,7 @@ def test_a_closed_filing_keeps_its_document_number_for_ever(system):
     clock.move_to(at("2025-11-10T10:00:00+08:00"))
     number = "秀山市监办〔2025〕9号"
     status, case = call("POST", "/api/v1/cases", "clerk", {"procedure": FR, "agency": UNIT, "title": "关于召开安全生产会议的通知",
+                                                          "occurred_at": "2025-11-10T10:00:00+08:00",
                                                           "data": {"document_number": number}})
     assert status == 201, case
     with system.db.write() as conn:
@@ -545,6 +547,7 @@ def test_a_closed_filing_keeps_its_document_number_for_ever(system):
     assert (closed["state"], closed["closed"]) == ("not_for_filing", True)
 
     status, body = call("POST", "/api/v1/cases", "clerk", {"procedure": FR, "agency": UNIT, "title": "同一文号的另一文件",
+                                                          "occurred_at": "2025-11-10T10:00:00+08:00",
                                                           "data": {"document_number": number}})
     assert (status, body["error"]["fields"]) == (422, {"data.document_number": [f"已有“规范性文件备案审查”案件使用编号“{number}”。"]})
     status, body = call("POST", "/api/v1/events", "system", {
