@@ -30,8 +30,6 @@ _CLOSE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_
 _SERVED = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")),
                    ("status", "start_date", "due_date", "lapses_at", "provisional", "reason"))
 
-STATUS_TITLES = {"pending": "计算中", "met": "已履行", "lapsed": "已届满", "cancelled": "已撤销",
-                 "awaiting_service": "待送达", "suspended": "已中止"}
 OPEN = ("pending", "awaiting_service")  # statuses of a period not yet ended
 _CLEAR_OVERDUE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")), ("overdue",))
 
@@ -62,7 +60,7 @@ def start(conn: Connection, calendar: OfficialCalendar, case: LoadedCase, entere
                 how = f"{how}（待{_document_title(case, d.from_service)}送达后自送达之日起算）"
             elif d.from_service is not None and row["period_kind"] != "fixed_date":
                 how = f"{how}（{_document_title(case, d.from_service)}出具之日视为送达：本系统电子送达，见配置）"
-            row["reason"] = f"{how}：{_because(t)}"
+            row["reason"] = f"{how}：{_because(t)}"[:500]
         row["id"] = _INSERT.insert_id(conn, row)
         case.deadlines.append(row)
         started.append(row)
@@ -88,7 +86,7 @@ def close(conn: Connection, case: LoadedCase, left: set[str], t: Transition, occ
         late = d["lapses_at"] is not None and d["lapses_at"] <= occurred
         status = ("lapsed" if lapse or late else "suspended" if d["name"] in suspended
                   else "cancelled" if t.cancels_deadlines else "met")
-        reason = f"{END_TITLES[status]}：{_because(t)}"
+        reason = f"{END_TITLES[status]}：{_because(t)}"[:500]
         _CLOSE.run(conn, {"deadline_id": d["id"], "status": status, "overdue": lapse, "closed_at": now,
                           "ended_at": occurred, "end_reason": reason})
         d["status"], d["overdue"], d["closed_at"], d["ended_at"], d["end_reason"] = status, lapse, now, occurred, reason
