@@ -94,7 +94,7 @@ def seed(server: Server) -> dict[str, Any]:
     case = fire(server, t["reviewer"], ids[0], "request_supplement", {"missing": ["legal_basis"]},
                 "2025-03-04T10:00:00+08:00")
     return {"token": t["supervisor"], "case_id": ids[0], "document_id": case["documents"][0]["id"],
-            "name": "legality_review", "code": "scjgj", "year": 2025}
+            "name": "legality_review", "code": "scjgj", "year": 2025, "item": "unfiled_documents"}
 
 
 def test_every_operation_answers_as_documented(server: Server, request: pytest.FixtureRequest):

@@ -25,7 +25,7 @@ from xsflow.calendar import local_date
 from xsflow.registry import Registry
 from xsflow.store.schema import cases, history
 
-from .assessment_record import _check_agency, year_span
+from .assessment_record import _check_agency, _require_standard, year_span
 from .enforcers import ISSUED, PROCEDURE as CERTIFICATE
 
 NOT_RECORDED = "投诉举报记录只载明被投诉单位，未载明执法人员，无法按人统计"
@@ -33,6 +33,7 @@ NOT_RECORDED = "投诉举报记录只载明被投诉单位，未载明执法人�
 
 def personnel(conn: Connection, registry: Registry, actor: Actor, year: int, agency: str) -> dict[str, Any]:
     name = _check_agency(conn, actor, agency)
+    _require_standard(year)  # a year the assessment knows (and a date the database can hold)
     start, end = year_span(year)
     rows = [dict(r) for r in conn.execute(
         select(cases.c.id, cases.c.state, cases.c.definition_version, cases.c.data)

@@ -225,7 +225,7 @@ class Publish(MethodView):
 class Personnel(MethodView):
     @blp.arguments(NoQuery, location="query")
     @blp.response(200, PersonnelOut)
-    @documented(400, 401, 403, 404)
+    @documented(400, 401, 403, 404, 422)
     def get(self, _query, year, code):
         """The agency's enforcement persons in the year (考核评议制度 第2条、第3条): certificate state,
         update trainings, files handled, files evaluated with score and grade."""
