@@ -118,10 +118,16 @@ def collect(conn: Connection, now: datetime, registry: Any = None) -> int:
     """Writes the notifications not yet written for the history entries after the mark: a meeting
     notice to its parties' officers, a deadline the timer lapsed to its case's agencies' officers (those
     the procedure's `reminded` names, when it names them). Returns how many rows it added."""
-    mark = conn.execute(select(notification_marks.c.last_id).where(notification_marks.c.name == "history")).scalar()
+    # The mark row is locked for the whole pass (migration 0012 inserts it): a second worker waits and
+    # then reads past what the first wrote, so no (source, officer) row is attempted twice.
+    mark = conn.execute(select(notification_marks.c.last_id).where(notification_marks.c.name == "history")
+                        .with_for_update()).scalar()
+    if mark is None:  # a database whose row was removed by hand: start again from the beginning
+        conn.execute(insert(notification_marks).values(name="history", last_id=0))
+        mark = 0
     entries = conn.execute(select(history.c.id, history.c.case_id, history.c.seq, history.c.actor_role,
                                   history.c.recorded_at)
-                           .where(history.c.id > (mark or 0)).order_by(history.c.id).limit(BATCH)).all()
+                           .where(history.c.id > mark).order_by(history.c.id).limit(BATCH)).all()
     if not entries:
         return 0
     items: list[tuple[str, int, list[str], str, str]] = []  # source, case, agencies, subject, body
@@ -160,11 +166,8 @@ def collect(conn: Connection, now: datetime, registry: Any = None) -> int:
             break
         settled = e.id
     if settled is not None:
-        if mark is None:
-            conn.execute(insert(notification_marks).values(name="history", last_id=settled))
-        else:
-            conn.execute(update(notification_marks).where(notification_marks.c.name == "history")
-                         .values(last_id=settled))
+        conn.execute(update(notification_marks).where(notification_marks.c.name == "history")
+                     .values(last_id=settled))
     return added
 
 

@@ -34,6 +34,9 @@ def upgrade() -> None:
     sa.Column('last_id', Id, nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_notification_marks'))
     )
+    # The one mark, there from the start: sweeps lock it, so two workers never collect at once.
+    op.bulk_insert(sa.table('notification_marks', sa.column('name', sa.String), sa.column('last_id', Id)),
+                   [{'name': 'history', 'last_id': 0}])
     op.create_table('scheduled_runs',
     sa.Column('job', sa.String(length=60), nullable=False),
     sa.Column('period', sa.String(length=20), nullable=False),
