@@ -19,10 +19,9 @@ What the rule leaves open, and what is done here (docs/decisions.md, "Legality r
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from enum import StrEnum
 from typing import Any
-
-from datetime import date
 
 from xsflow.definitions import (TIMER, Guard, Rule, deadline, procedure, service_level, state,
                                 transition)
