@@ -265,3 +265,29 @@ def test_the_case_page_shows_waiting_for_service_and_records_it(db_url: str, clo
         assert "自2025年2月24日（周一）的次日起算" in deadline and "2025年3月3日（周一）" in deadline
     finally:
         system.db.dispose()
+
+
+# --- declarations ----------------------------------------------------------------------------------
+
+
+def test_a_period_from_service_must_run_from_a_document_its_entering_transition_issues():
+    from xsflow.definitions import TIMER, Rule, deadline, document, procedure, state, transition
+    from xsflow.errors import DefinitionError
+
+    rule = Rule("《测试规则》")
+    with pytest.raises(DefinitionError) as err:
+        procedure("p", version=1, title="测试", initial="a", basis=rule.art(1), opened_by="clerk",
+                  states=[state("a", "甲", basis=rule.art(1)), state("b", "乙", basis=rule.art(1)),
+                          state("c", "丙", basis=rule.art(1)), state("z", "终", basis=rule.art(1), terminal=True)],
+                  transitions=[transition("go", "a", "b", role="reviewer", basis=rule.art(1), title="去"),
+                               transition("wait", "b", "c", role="reviewer", basis=rule.art(1), title="中止"),
+                               transition("lapse", "b", "z", role=TIMER, basis=rule.art(1), title="届满")],
+                  deadlines=[deadline("d", title="期限", while_in="b", working_days=5, from_service="notice",
+                                      suspended_in=("b", "nowhere"), on_lapse="lapse", basis=rule.art(1)),
+                             deadline("h", title="小时", while_in="b", hours=0, on_lapse="lapse", basis=rule.art(1))],
+                  documents=[document("notice", title="通知", prefix="测", basis=rule.art(1))])
+    problems = str(err.value)
+    assert "deadline 'd' runs from the service of 'notice', which transition 'go' entering it does not issue" in problems
+    assert "deadline 'd' is suspended in unknown state 'nowhere'" in problems
+    assert "deadline 'd' is suspended in states it runs in: ['b']" in problems
+    assert "deadline 'h' has a period of 0 hours, which is not at least 1" in problems
