@@ -426,3 +426,47 @@ def test_the_command_computes_a_year_and_refuses_one_without_its_standard(sqlite
     assert done.returncode == 0 and "computed 2025:" in done.stdout and "assessment_2025.toml" in done.stdout
     refused = cli(sqlite_url, "assessment", "compute", "2027")
     assert refused.returncode == 2 and "assessment_2027.toml" in refused.stderr
+
+
+def test_in_chromium_the_agency_follows_a_deduction_to_its_case(server, tmp_path):
+    """Against a real `xsflow serve`: two filings of 2025 lapse, the year is computed; in Chromium the agency's
+    clerk sees 二.1 with 2件 and 0.02, computed from the record, and follows a listed case to its page."""
+    from pathlib import Path
+
+    from tests.conftest import make_tokens
+    from tests.test_users import user_cli
+    from tests.test_web import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("浏览器测试需要 Debian 的 Chromium：apt-get install -y chromium")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    t = make_tokens(server.database_url, clerk=("clerk", "scjgj"), supervisor=("supervisor", None))
+    ids = []
+    for n in (1, 2):
+        r = server.call("POST", "/api/v1/cases", t["clerk"], {
+            "procedure": "filing_review", "agency": "scjgj", "title": f"关于规范第{n}类经营行为的通知",
+            "occurred_at": f"2025-0{n + 2}-03T09:00:00+08:00", "data": {"document_number": f"秀山市监发〔2025〕{n}号"}})
+        assert r.status == 201, r.body
+        ids.append(r.body["id"])
+    server.tick(datetime.now(UTC).isoformat())
+    assert server.call("POST", f"/api/v1/assessments/{YEAR}/compute", t["supervisor"]).status == 200
+    made = user_cli(server.database_url, "create", "--username", "shijianju", "--name", "市监局法规科",
+                    "--role", "clerk", "--agency", "scjgj", password="mima-2026-kaohe\n")
+    assert made.returncode == 0, made.stderr
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+        page.goto(server.url + "/login")
+        page.fill("#username", "shijianju")
+        page.fill("#password", "mima-2026-kaohe")
+        page.keyboard.press("Enter")
+        page.wait_for_url(server.url + "/")
+        page.get_by_role("link", name="考核").click()
+        page.wait_for_url(f"**/assessments/{YEAR}/scjgj")
+        row = page.locator("#item-unfiled_documents")
+        assert "2件" in row.inner_text() and "0.02" in row.inner_text() and "依办案记录计算" in row.inner_text()
+        assert "结果计算于" in page.content()
+        row.get_by_role("link", name="关于规范第1类经营行为的通知").click()
+        page.wait_for_url(f"**/cases/{ids[0]}")
+        assert "报送备案" in page.content()
+        browser.close()
