@@ -255,32 +255,39 @@ XLSX_WIDTHS = {"单位": 26, "程序": 22, "案件编号": 10, "案件名称": 4
                "最后一日": 16, "逾期工作日": 12, "依据": 50, "推定": 6}
 
 
-def write_xlsx(rows: Iterator[list[Any]], out) -> None:
-    """A write-only workbook: each row goes to disk as it is appended, so memory stays constant."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+def write_xlsx(rows: Iterator[tuple[Any, ...]], out) -> None:
+    """The workbook, written by XlsxWriter in constant memory: each row goes to a temporary file as it
+    is written, and the file is zipped into `out` at the end. Rows come as export_rows(..., xml_safe)
+    gives them: text XML can hold. Text is always written as text (never a formula); text a spreadsheet
+    program would take for a formula carries Excel's quote prefix, so it stays text when edited."""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("逾期事项")
-    for index, (_, title) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = XLSX_WIDTHS.get(title, 14)
-    sheet.freeze_panes = "A2"
-    header = []
-    for _, title in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font, cell.alignment = Font(bold=True), Alignment(horizontal="center")
-        header.append(cell)
-    sheet.append(header)
+    book = xlsxwriter.Workbook(out, {"constant_memory": True})
+    sheet = book.add_worksheet("逾期事项")
+    for index, (_, title) in enumerate(COLUMNS):
+        sheet.set_column(index, index, XLSX_WIDTHS.get(title, 14))
+    sheet.freeze_panes(1, 0)
+    bold = book.add_format({"bold": True, "align": "center"})
+    quoted = book.add_format({"quote_prefix": True})
+    for index, (_, title) in enumerate(COLUMNS):
+        sheet.write_string(0, index, title, bold)
+    write_string, write_number = sheet.write_string, sheet.write_number
     n = 0
     for n, row in enumerate(rows, start=1):
-        sheet.append([_xlsx_cell(sheet, v, WriteOnlyCell) for v in row])
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{n + 1}"
-    book.save(out)
+        for index, value in enumerate(row):
+            if type(value) is str:
+                if value.startswith(FORMULA_STARTS):
+                    write_string(n, index, value, quoted)
+                elif value:
+                    write_string(n, index, value)
+            elif value is not None:
+                write_number(n, index, value)
+    sheet.autofilter(0, 0, n, len(COLUMNS) - 1)
+    book.close()
 
 
 def _xlsx_cell(sheet, value: Any, cell_type) -> Any:
+    """An openpyxl write-only cell for `value` (the case-file exports): text stays text, a formula-like one quoted."""
     if not isinstance(value, str):
         return value
     # XML cannot hold control characters: a title stored with one must not stop the export.
@@ -303,7 +310,7 @@ def overdue_xlsx():
         flash(refused.message, "error")
         return redirect(url_for("web.overdue", **{k: v for k, v in request.args.items() if k in FILTER_NAMES}))
     out = tempfile.TemporaryFile()
-    write_xlsx(export_rows(filters), out)
+    write_xlsx(export_rows(filters, xml_safe), out)
     out.seek(0)
     return _download(send_file(out, mimetype=XLSX), XLSX, "xlsx")
 
