@@ -61,6 +61,10 @@ def seed(n: int) -> str:
     with x.db.write() as conn:
         create_user(conn, username="supervisor", display_name="监督员", role="supervisor", agency=None,
                     password=PASSWORD, now=x.clock.now())
+        # Planner statistics now, not when autovacuum gets round to it: on a freshly COPYed schema
+        # without them a reviewer's 待办 over these 50,000 cases took 45-53 s instead of 0.3-0.4 s.
+        conn.execute(text("ANALYZE cases"))
+        conn.execute(text("ANALYZE deadlines"))
     x.db.dispose()
     return url
 
