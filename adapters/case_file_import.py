@@ -2,23 +2,27 @@
 
 The whole file is checked first; a file with any bad row is refused with every bad row named by its
 row number (the header is row 1) and reason, and nothing is imported. A good file is imported in one
-transaction: every row becomes a `case_file_self_review` case, or (should anything fail on the way,
-say a concurrent registration of the same case number) none does.
+transaction through `xsflow.bulk.open_cases_in` (COPY on PostgreSQL): every row becomes a
+`case_file_self_review` case, or (should anything fail on the way, say a concurrent registration of
+the same case number) none does, and the refusal names the spreadsheet's row.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from xsflow.access import Actor, check_may_open
 from xsflow.calendar import SHANGHAI, local_date
-from xsflow.errors import BadRequest, InvalidPayload, XsflowError
+from xsflow.bulk import NewCase, open_cases_in
+from xsflow.errors import BadRequest, Forbidden, InvalidPayload, NotFound, XsflowError
 from xsflow.payloads import parse_day
 from xsflow.store.schema import agencies, cases
 from xsflow.system import Xsflow
@@ -35,6 +39,15 @@ COLUMNS = {
 }
 REQUIRED = ("case_number", "agency", "title", "case_type", "closed_on", "handler")
 MAX_REPORTED = 200  # a file with more bad rows names the first ones and counts the rest
+
+
+def psycopg_unique_violation() -> type[Exception]:
+    """The error COPY raises (on the driver's own cursor, so not wrapped by SQLAlchemy) for a taken key."""
+    try:
+        from psycopg.errors import UniqueViolation
+    except ImportError:  # SQLite only: the write lock leaves no race
+        return IntegrityError
+    return UniqueViolation
 
 
 def read_rows(content: bytes, content_type: str) -> Iterator[tuple[int, dict[str, str]]]:
@@ -153,13 +166,44 @@ def import_case_files(x: Xsflow, actor: Actor, content: bytes, content_type: str
     if len(rows) > MAX_ROWS:
         raise BadRequest(f"一次最多导入 {MAX_ROWS} 行，本文件有 {len(rows)} 行：请分批导入。")
     ready = check_rows(x, actor, rows)
-    now = x.clock.now()
-    with x.db.write() as conn:
-        for number, row in ready:
-            try:
-                x.engine.open_in(conn, actor, procedure=PROCEDURE, agency=row["agency"], title=row["title"],
-                                 data=row["data"], occurred=row["occurred"], now=now)
-            except InvalidPayload as err:  # e.g. registered meanwhile by the platform: nothing is kept
-                raise InvalidPayload(f"第{number}行未能登记，未导入任何案卷：{err.message}",
-                                     {f"rows.{number}": [m for v in (err.fields or {}).values() for m in v]}) from None
+    items = [NewCase(actor=actor, procedure=PROCEDURE, agency=row["agency"], title=row["title"], data=row["data"],
+                     occurred_at=row["occurred"]) for _, row in ready]
+    try:
+        with x.db.write() as conn:
+            open_cases_in(x.engine, conn, items, x.clock.now())
+    except (InvalidPayload, Forbidden, NotFound) as err:  # the checks above passed: a change meanwhile
+        raise _as_row(err, [number for number, _ in ready]) from None
+    except (IntegrityError, psycopg_unique_violation()) as err:
+        raise _registered_meanwhile(x, ready) from err
     return {"imported": len(ready)}
+
+
+def _as_row(err: InvalidPayload | Forbidden | NotFound, numbers: list[int]) -> XsflowError:
+    """A refusal of `open_cases_in`, which names the item (第 3 件, items[2].data.case_number), told by
+    the spreadsheet's row number (第4行, rows.4)."""
+    match = re.match(r"第 (\d+) 件：(.*)", err.message, re.S)
+    if match is None:
+        return err
+    number = numbers[int(match.group(1)) - 1]
+    message = f"第{number}行未能登记，未导入任何案卷：{match.group(2)}"
+    if isinstance(err, InvalidPayload):
+        return InvalidPayload(message, {f"rows.{number}": [m for v in (err.fields or {}).values() for m in v]})
+    return type(err)(message, **err.details)
+
+
+def _registered_meanwhile(x: Xsflow, ready: list[tuple[int, dict[str, Any]]]) -> InvalidPayload:
+    """The unique key refused the batch: a case number was registered by someone else (the platform, a
+    clerk) between the check and the write. Nothing was imported; the rows now taken are named."""
+    by_number = {row["data"]["case_number"]: number for number, row in ready}
+    taken: list[str] = []
+    with x.db.read() as conn:
+        numbers = list(by_number)
+        for i in range(0, len(numbers), 500):
+            taken += conn.execute(select(cases.c.correlation_key).where(
+                cases.c.procedure == PROCEDURE, cases.c.correlation_key.in_(numbers[i:i + 500]))).scalars()
+    rows = sorted(by_number[n] for n in taken if n in by_number)
+    fields = {f"rows.{r}": ["该案号在导入过程中已由其他途径（如执法办案平台）登记，不能重复登记。"] for r in rows}
+    if not rows:
+        fields = {"file": ["导入过程中有案卷由其他途径同时登记，与本文件冲突。"]}
+    first = f"第{rows[0]}行案号在导入过程中已由其他途径登记" if rows else "导入过程中有案卷由其他途径同时登记"
+    return InvalidPayload(f"{first}，未导入任何案卷：请稍后重新导入，系统将指出重复的行。", fields)

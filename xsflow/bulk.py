@@ -112,7 +112,7 @@ def _checked(engine: Any, conn: Connection, index: int, item: NewCase, now: date
     proc = engine.registry.current(item.procedure, local_date(occurred))
     check_may_open(item.actor, proc, item.agency)
     where = f"items[{index}]."
-    data = _named(index, validated_data, proc, dict(item.data or {}))
+    data = _named(index, validated_data, proc, dict(item.data or {}), item.actor.role)
     _named(index, lambda: check_links(conn, engine.registry, item.actor, proc.links, data, data, {},
                                       prefix="data.", message="立案信息有误，请逐项修改。"))
     problems: dict[str, list[str]] = {}

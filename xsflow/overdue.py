@@ -1,5 +1,6 @@
 """逾期 at any size: a summary from one aggregate query, keyset pages, and rows streamed from a
-server-side cursor for the exports.
+server-side cursor for the exports (as plain tuples, labels and day counts looked up once per
+distinct value: `stream_tuples`).
 
 "Working days overdue" is counted on the official calendar, not in SQL; a band of it ("6—10 个工作日")
 is turned into due-date boundaries first (one bisect per limit), so the database compares dates and
@@ -203,6 +204,44 @@ def stream(conn: Connection, registry: Registry, calendar: OfficialCalendar, act
             .execution_options(stream_results=True, yield_per=batch))
     for r in conn.execute(stmt).mappings():
         yield _item(r, registry, calendar, today)
+
+
+EXPORT_FIELDS = ("case_id", "agency", "procedure", "case_title", "state_title", "deadline_title", "due_date",
+                 "working_days_overdue", "provisional", "service_level", "basis")
+
+
+def stream_tuples(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *,
+                  now: datetime, filters: Filters = Filters(), bands: Bands | None = None,
+                  batch: int = 10000) -> Iterator[tuple[Any, ...]]:
+    """The rows of `stream` as plain tuples of EXPORT_FIELDS, for exports of any size: only the columns
+    they show, fetched `batch` rows at a time from a server-side cursor, and every per-row label and
+    "working days overdue" looked up in a dictionary filled on first sight (one calendar look-up per
+    distinct due date, one definition look-up per procedure version × state or deadline). Same values
+    as `stream`; no dictionary is built per row."""
+    today = local_date(now)
+    bands = bands or Bands(calendar, today)
+    stmt = (select(deadlines.c.case_id, cases.c.agency_code, cases.c.procedure, cases.c.definition_version,
+                   cases.c.title, cases.c.state, deadlines.c.name, deadlines.c.due_date, deadlines.c.provisional,
+                   deadlines.c.service_level, deadlines.c.basis)
+            .join_from(deadlines, cases, cases.c.id == deadlines.c.case_id)
+            .where(*conditions(actor, now, filters, bands)).order_by(*ORDERS["grouped"])
+            .execution_options(stream_results=True, yield_per=batch))
+    states: dict[tuple[str, int, str], str] = {}
+    names: dict[tuple[str, int, str], str] = {}
+    overdue: dict[date, int] = {}
+    for case_id, agency, procedure, version, title, state, name, due, provisional, service_level, basis in (
+            conn.execute(stmt)):
+        state_title = states.get((procedure, version, state))
+        if state_title is None:
+            state_title = states[procedure, version, state] = registry.get(procedure, version).state(state).title
+        deadline_title = names.get((procedure, version, name))
+        if deadline_title is None:
+            deadline_title = names[procedure, version, name] = registry.get(procedure, version).deadline(name).title
+        days = overdue.get(due)
+        if days is None:
+            days = overdue[due] = working_days_after(calendar, due, today)
+        yield (case_id, agency, procedure, title, state_title, deadline_title, due, days, bool(provisional),
+               bool(service_level), basis)
 
 
 def check_xlsx(total: int, limit: int = XLSX_MAX_ROWS) -> None:

@@ -9,6 +9,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from html import escape
+from itertools import islice
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,6 +20,7 @@ from xsflow import overdue as core
 from xsflow import queries
 from xsflow.calendar import local_date
 from xsflow.errors import BadRequest
+from xsflow.json_views import day
 from xsflow.payloads import xml_safe
 
 from .. import overdue_bands
@@ -170,17 +172,45 @@ def csv_safe(value: Any) -> Any:
     return "'" + value if looks_like_formula(value) else value
 
 
-def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
-    """The export's rows, read from a server-side cursor as they are written: memory stays flat."""
+def export_rows(filters: dict[str, Any], safe: Any = None) -> Iterator[tuple[Any, ...]]:
+    """The export's rows in COLUMNS' order, read from a server-side cursor as they are written: memory
+    stays flat. `safe` (csv_safe for CSV) is applied to every text: once per distinct label (agency,
+    procedure, state, deadline, basis), per row only to the case title."""
     actor, x = current_actor(), xs()
     now = x.clock.now()
     with x.db.read() as conn:
         calendar = x.calendars.current(conn)
         labels = Labels(agency_names(conn))
-        for item in core.stream(conn, x.registry, calendar, actor, now=now, filters=core_filters(filters),
-                                bands=overdue_bands.bands(calendar, now)):
-            row = labels.row(item)
-            yield [row[key] for key, _ in COLUMNS]
+        safe = safe or (lambda value: value)
+        text: dict[Any, Any] = {}  # label → as written
+        agency_text: dict[str, Any] = {}
+        procedure_text: dict[str, Any] = {}
+        due_text: dict[Any, str] = {}
+        kinds = (safe(KINDS["statutory"]), safe(KINDS["service_level"]))
+        provisional_text = (safe(""), safe("是"))
+        for (case_id, agency, procedure, title, state_title, deadline_title, due, days, provisional, service_level,
+             basis) in core.stream_tuples(conn, x.registry, calendar, actor, now=now, filters=core_filters(filters),
+                                          bands=overdue_bands.bands(calendar, now)):
+            a = agency_text.get(agency)
+            if a is None:
+                a = agency_text[agency] = safe(labels.names.get(agency, agency))
+            p = procedure_text.get(procedure)
+            if p is None:
+                p = procedure_text[procedure] = safe(labels.procedures.get(procedure, procedure))
+            s = text.get(state_title)
+            if s is None:
+                s = text[state_title] = safe(state_title)
+            d = text.get(deadline_title)
+            if d is None:
+                d = text[deadline_title] = safe(deadline_title)
+            b = text.get(basis)
+            if b is None:
+                b = text[basis] = safe(basis)
+            due_shown = due_text.get(due)
+            if due_shown is None:
+                due_shown = due_text[due] = safe(cn_date(day(due)))
+            yield (a, p, case_id, safe(title), s, d, kinds[service_level], due_shown, days, b,
+                   provisional_text[provisional])
 
 
 def export_total(filters: dict[str, Any]) -> int:
@@ -191,26 +221,33 @@ def export_total(filters: dict[str, Any]) -> int:
         return core.summary(conn, actor, now=now, filters=core_filters(filters), bands=bands)["total"]
 
 
-def csv_lines(rows: Iterator[list[Any]]) -> Iterator[str]:
-    """The CSV text, a few hundred rows per chunk; a byte-order mark first, so spreadsheet programs read UTF-8."""
+CSV_CHUNK_ROWS = 2000
+
+
+def csv_lines(rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
+    """The CSV text of rows already made safe (export_rows(..., csv_safe)), some thousand rows per chunk;
+    a byte-order mark first, so spreadsheet programs read UTF-8."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow([title for _, title in COLUMNS])
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([csv_safe(v) for v in row])
-        if n % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    while True:
+        before = buffer.tell()
+        writer.writerows(islice(rows, CSV_CHUNK_ROWS))
+        if buffer.tell() == before:
+            break
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 @web.route("/overdue/export.csv")
 @signed_in
 def overdue_csv():
     filters = read_filters()
-    body = (chunk.encode("utf-8") for chunk in csv_lines(export_rows(filters)))
+    body = (chunk.encode("utf-8") for chunk in csv_lines(export_rows(filters, csv_safe)))
     return _download(stream_with_context(body), "text/csv", "csv")
 
 
@@ -218,32 +255,39 @@ XLSX_WIDTHS = {"单位": 26, "程序": 22, "案件编号": 10, "案件名称": 4
                "最后一日": 16, "逾期工作日": 12, "依据": 50, "推定": 6}
 
 
-def write_xlsx(rows: Iterator[list[Any]], out) -> None:
-    """A write-only workbook: each row goes to disk as it is appended, so memory stays constant."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+def write_xlsx(rows: Iterator[tuple[Any, ...]], out) -> None:
+    """The workbook, written by XlsxWriter in constant memory: each row goes to a temporary file as it
+    is written, and the file is zipped into `out` at the end. Rows come as export_rows(..., xml_safe)
+    gives them: text XML can hold. Text is always written as text (never a formula); text a spreadsheet
+    program would take for a formula carries Excel's quote prefix, so it stays text when edited."""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("逾期事项")
-    for index, (_, title) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = XLSX_WIDTHS.get(title, 14)
-    sheet.freeze_panes = "A2"
-    header = []
-    for _, title in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font, cell.alignment = Font(bold=True), Alignment(horizontal="center")
-        header.append(cell)
-    sheet.append(header)
+    book = xlsxwriter.Workbook(out, {"constant_memory": True})
+    sheet = book.add_worksheet("逾期事项")
+    for index, (_, title) in enumerate(COLUMNS):
+        sheet.set_column(index, index, XLSX_WIDTHS.get(title, 14))
+    sheet.freeze_panes(1, 0)
+    bold = book.add_format({"bold": True, "align": "center"})
+    quoted = book.add_format({"quote_prefix": True})
+    for index, (_, title) in enumerate(COLUMNS):
+        sheet.write_string(0, index, title, bold)
+    write_string, write_number = sheet.write_string, sheet.write_number
     n = 0
     for n, row in enumerate(rows, start=1):
-        sheet.append([_xlsx_cell(sheet, v, WriteOnlyCell) for v in row])
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{n + 1}"
-    book.save(out)
+        for index, value in enumerate(row):
+            if type(value) is str:
+                if value.startswith(FORMULA_STARTS):
+                    write_string(n, index, value, quoted)
+                elif value:
+                    write_string(n, index, value)
+            elif value is not None:
+                write_number(n, index, value)
+    sheet.autofilter(0, 0, n, len(COLUMNS) - 1)
+    book.close()
 
 
 def _xlsx_cell(sheet, value: Any, cell_type) -> Any:
+    """An openpyxl write-only cell for `value` (the case-file exports): text stays text, a formula-like one quoted."""
     if not isinstance(value, str):
         return value
     # XML cannot hold control characters: a title stored with one must not stop the export.
@@ -266,7 +310,7 @@ def overdue_xlsx():
         flash(refused.message, "error")
         return redirect(url_for("web.overdue", **{k: v for k, v in request.args.items() if k in FILTER_NAMES}))
     out = tempfile.TemporaryFile()
-    write_xlsx(export_rows(filters), out)
+    write_xlsx(export_rows(filters, xml_safe), out)
     out.seek(0)
     return _download(send_file(out, mimetype=XLSX), XLSX, "xlsx")
 
