@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from workflows import ALL_PROCEDURES, TEMPLATES
+from workflows.assessment_record import SUPPLIERS
 from xsflow.clock import Clock
 from xsflow.registry import Registry
 from xsflow.system import Xsflow
@@ -13,7 +14,7 @@ from xsflow.validation import DEFAULT_BACKDATING_DAYS
 
 def county_registry() -> Registry:
     """Every procedure declared in workflows/, every version."""
-    return Registry(ALL_PROCEDURES)
+    return Registry(ALL_PROCEDURES, suppliers=SUPPLIERS)
 
 
 def template_folders() -> list[Path]:

@@ -241,6 +241,9 @@ class Engine:
                 f"案件已被他人更新（您看到的是第 {expected_version} 版，现在是第 {row['version']} 版），请刷新后重新办理。",
                 case_id=row["id"], version=row["version"])
         payload = acting(candidates[0], actor, validated_payload(candidates[0], payload), case.agencies)
+        supplier = self.registry.suppliers.get((proc.name, trigger))
+        if supplier is not None:  # the record's part of the payload (e.g. the assessment's computed counts)
+            payload = {**payload, **supplier(conn, actor, row, payload, now)}
         check_after_last_event(row, occurred)
         for d in case.deadlines:
             if d["status"] == "pending" and not d["service_level"] and d["lapses_at"] <= occurred:
