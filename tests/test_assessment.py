@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.conftest import at
-from workflows.assessment import AFTER_THE_YEAR, ITEM_CODES, assessment, standard_for
+from workflows import assessment_record
+from workflows.assessment import AFTER_THE_YEAR, COMPUTED_CODES, ITEM_CODES, assessment, standard_for
 from xsflow import overdue, queries
 from xsflow.access import Actor
 from xsflow.definitions import check
@@ -59,12 +60,27 @@ def open_assessment(system, clock, *, year: int = 2025, opened: str = OPENED, ag
                                    title=f"{year}年度行政执法考核", data={"year": year})
 
 
+CORRECTED = "经查阅纸质档案核实（案件记录未登记）"
+
+
 def score(system, clock, case_id: int, *, daily: float, counts: dict[str, int], when: str) -> dict:
-    """Daily score and annual scoring entered, opinion formed at `when`: the case is `scored`."""
+    """Daily score and annual scoring entered, opinion formed at `when`: the case is `scored`.
+
+    The year is computed from the record first (no activity here: every computed count is 0); a
+    computed item's count in `counts` is set as an assessor's correction with its reason, the others
+    are keyed in."""
     clock.move_to(at(when))
     e = system.engine
+    case = get(system, case_id)
+    with system.db.write() as conn:
+        assessment_record.compute(conn, ASSESSOR, case["data"]["year"], now=clock.now())
+        for code, n in counts.items():
+            if code in COMPUTED_CODES:
+                assessment_record.correct(conn, ASSESSOR, case["data"]["year"], case["agency"], code, n, CORRECTED,
+                                          now=clock.now())
+    entered = {c: n for c, n in counts.items() if c not in COMPUTED_CODES}
     e.fire(ASSESSOR, case_id, "record_daily_assessment", {"score": daily, "summary": "日常监督检查情况良好。"})
-    e.fire(ASSESSOR, case_id, "record_annual_scoring", {**counts, **({"facts": FACTS} if counts else {})})
+    e.fire(ASSESSOR, case_id, "record_annual_scoring", {**entered, **({"facts": FACTS} if counts else {})})
     return e.fire(ASSESSOR, case_id, "form_opinion", {"comment": "执法制度健全，个别文件未按期备案。"})
 
 
@@ -197,7 +213,8 @@ def test_assessment_published_in_january_issues_a_numbered_notice(system, clock)
     assert "日常考核得分80.00分" in body
     assert "满分2分，扣0.07分，得1.93分，折合百分制96.50分" in body
     assert "综合得分89.90分（80分以上、不满90分），评定为“较好”等级。" in body
-    assert "考核标准二.1“规范性文件上报备案情况”：3件（未上报备案每件扣0.01分，最多扣0.1分），扣0.03分。" in body
+    assert ("考核标准二.1“规范性文件上报备案情况”：3件（未上报备案每件扣0.01分，最多扣0.1分），扣0.03分"
+            f"（依据案件记录计算为0件，经考核人员更正，理由：{CORRECTED}）。") in body
     assert "考核标准五.3“违法行政或执法违纪被上级部门通报批评的”：1次" in body
     assert "秀山公发〔2025〕3号、5号、8号规范性文件未在发布之日起30日内报送备案。" in lines
     assert "通报批评" not in body.split("四、考核评语")[1]
@@ -227,7 +244,10 @@ def test_group_review_can_send_the_assessment_back(system, clock):
     clock.move_to(at("2026-01-07T10:00:00+08:00"))
     case = system.engine.fire(ASSESSOR, case["id"], "return_for_rescoring", {"reasons": "通报批评次数有误。"})
     assert case["state"] == "assessing" and "result" not in case["data"]
-    case = score(system, clock, case["id"], daily=80, counts={}, when="2026-01-08T10:00:00+08:00")
+    # The corrections stay until corrected again: the assessors correct the count back to the record's 0.
+    case = score(system, clock, case["id"], daily=80, counts={"criticized": 0, "unfiled_documents": 0,
+                                                              "training_shortfall": 0},
+                 when="2026-01-08T10:00:00+08:00")
     assert (case["data"]["result"]["total"], case["data"]["result"]["grade"]) == ("92.00", "优秀")
 
 
@@ -285,8 +305,15 @@ def test_incomplete_or_malformed_scoring_is_refused(system, clock):
     with pytest.raises(TriggerNotAllowed, match="尚未录入日常考核得分或年度考核评分"):
         e.fire(ASSESSOR, case["id"], "form_opinion", {"comment": "良好"})
     with pytest.raises(InvalidPayload) as refused:
-        e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"unfiled_documents": 2})
+        e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"three_systems_missing": 2})
     assert "facts" in refused.value.fields
+    with pytest.raises(InvalidPayload) as refused:  # computed from the record: corrected, never keyed in
+        e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"unfiled_documents": 2, "facts": "2件未备案"})
+    assert list(refused.value.fields) == ["unfiled_documents"]
+    assert refused.value.fields["unfiled_documents"][0].startswith(
+        "二.1“规范性文件上报备案情况”：本项由系统依据案件记录计算，不在此录入；如需更正，请以更正方式")
+    with pytest.raises(TriggerNotAllowed, match="2025年度考核结果尚未计算"):
+        e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"three_systems_missing": 1, "facts": "缺一项制度"})
     with pytest.raises(InvalidPayload) as refused:
         e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"no_enforcer_roster": 2, "facts": "无名册"})
     assert refused.value.fields["no_enforcer_roster"] == ["该项只填 0（无）或 1（有）。"]

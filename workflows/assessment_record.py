@@ -182,6 +182,8 @@ def supply_computed(conn: Connection, actor: Actor, row: Mapping[str, Any], payl
     """The agency's `assessment` case scores (record_annual_scoring, form_opinion) the computed items'
     stored counts, with the newest correction and its reason; the entered counts of record_annual_scoring
     are written to the stored results at once, so the page shows what the case scores."""
+    if not scoring and "annual" not in row["data"]:
+        return {}  # nothing scored yet: the transition's guard says so
     year, agency = int(row["data"]["year"]), row["agency_code"]
     standard = _require_standard(year)
     run = last_run(conn, year)
