@@ -362,7 +362,7 @@ def test_the_agency_case_scores_the_stored_computed_counts(year, clock):
                        headers={"Authorization": f"Bearer {t['supervisor']}"})
     body = "\n".join(p.text for p in docx.Document(io.BytesIO(r.data)).paragraphs)
     assert "满分2分，扣0.28分，得1.72分，折合百分制86.00分" in body
-    assert f"扣0.01分（依据案件记录计算为2件，经考核人员更正，理由：{reason}）。" in body
+    assert f"扣0.01分（依据案件记录计算为2件，经考核人员更正，理由：{reason.rstrip('。')}）。" in body
     assert "考核标准二.1“规范性文件上报备案情况”：11件" in body and "扣0.1分（依据案件记录计算）" in body
 
 
