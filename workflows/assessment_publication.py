@@ -3,8 +3,10 @@
 《秀山自治县行政执法考核评议制度》第9条第（四）项: the results are published; 第10条: in January, for the
 year before; an agency graded 差 is criticised in the notice, which recommends that the competent
 authorities hold its leaders responsible. One case per year (correlation field `year`, county-wide),
-opened and published by the assessors through `POST /api/v1/assessments/{year}/publication`, which
-builds the ranking from the stored, computed results (workflows/assessment_record.py): every assessed
+opened and published by the assessors through `POST /api/v1/assessments/{year}/publication`. However
+`publish` is fired, the ranking comes only from the stored results of the year's last computation
+(workflows/assessment_record.supply_ranking; a payload carrying it is refused naming the field, and
+results older than the latest correction or finding are refused until recomputed): every assessed
 agency with its daily, annual and total score and grade, highest total first. The notice is numbered
 in the office's series (`秀山委法办`, the prefix of the per-agency 考核结果通报, so both share one
 sequence per year). Once published, the year's results are read-only (assessment_record refuses
