@@ -285,8 +285,16 @@ def assessment(desk: Desk) -> None:
                      {"year": 2025})
     desk.fire(market, case, "submit_report", "2026-01-08 10:00",
               {"report": "2025年，本局共办理行政处罚案件312件，全面推行行政执法“三项制度”。"})
+    from datetime import date
+    from decimal import Decimal
+
+    desk.clock.move_to(at("2026-01-09 09:00"))
+    with desk.system.db.write() as conn:  # daily: 100 − 2 × 0.5 (二.1 computed) − 14 (this finding) = 85
+        assessment_record.add_finding(conn, SUPERVISOR, 2025, "scjgj", date(2025, 9, 16), Decimal(14),
+                                      "执法公示栏未及时更新，部分执法人员未按规定着装。", now=desk.clock.now())
+        assessment_record.compute(conn, SUPERVISOR, 2025, now=desk.clock.now())
     desk.fire(SUPERVISOR, case, "record_daily_assessment", "2026-01-09 10:00",
-              {"score": 85, "summary": "全年日常考核四次，按期报送执法统计数据。"})
+              {"summary": "全年日常考核四次，按期报送执法统计数据。"})
     desk.clock.move_to(at("2026-01-12 09:00"))
     with desk.system.db.write() as conn:
         assessment_record.compute(conn, SUPERVISOR, 2025, now=desk.clock.now())

@@ -15,6 +15,7 @@ import io
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -72,14 +73,21 @@ def score(system, clock, case_id: int, *, daily: float, counts: dict[str, int], 
     clock.move_to(at(when))
     e = system.engine
     case = get(system, case_id)
+    year, agency = case["data"]["year"], case["agency"]
     with system.db.write() as conn:
+        # the daily record brought to `daily` by one inspection finding (no computed occurrences here)
+        now_daily = Decimal(assessment_record.result(conn, ASSESSOR, year, agency)["daily_score"])
+        if now_daily > Decimal(str(daily)):
+            assessment_record.add_finding(conn, ASSESSOR, year, agency, date(year, 6, 30),
+                                          now_daily - Decimal(str(daily)), "日常检查发现执法公示不及时。", now=clock.now())
         assessment_record.compute(conn, ASSESSOR, case["data"]["year"], now=clock.now())
         for code, n in counts.items():
             if code in COMPUTED_CODES:
                 assessment_record.correct(conn, ASSESSOR, case["data"]["year"], case["agency"], code, n, CORRECTED,
                                           now=clock.now())
     entered = {c: n for c, n in counts.items() if c not in COMPUTED_CODES}
-    e.fire(ASSESSOR, case_id, "record_daily_assessment", {"score": daily, "summary": "日常监督检查情况良好。"})
+    assert e.fire(ASSESSOR, case_id, "record_daily_assessment", {"summary": "日常监督检查情况良好。"})[
+        "data"]["daily"]["score"] == f"{Decimal(str(daily)):.2f}"
     e.fire(ASSESSOR, case_id, "record_annual_scoring", {**entered, **({"facts": FACTS} if counts else {})})
     return e.fire(ASSESSOR, case_id, "form_opinion", {"comment": "执法制度健全，个别文件未按期备案。"})
 
@@ -285,7 +293,7 @@ def test_roles_and_agencies_are_enforced(system, clock):
         system.engine.open_case(CLERK, procedure="assessment", agency=AGENCY, title="自评", data={"year": 2025})
     case = open_assessment(system, clock)
     with pytest.raises(Forbidden):
-        system.engine.fire(CLERK, case["id"], "record_daily_assessment", {"score": 100, "summary": "自评满分"})
+        system.engine.fire(CLERK, case["id"], "record_daily_assessment", {"summary": "自评满分"})
     with pytest.raises(Forbidden):
         system.engine.fire(OTHER_CLERK, case["id"], "submit_report", {"report": "交通局的汇报"})
     system.engine.fire(CLERK, case["id"], "submit_report", {"report": "公安局的汇报"})
@@ -317,9 +325,9 @@ def test_incomplete_or_malformed_scoring_is_refused(system, clock):
     with pytest.raises(InvalidPayload) as refused:
         e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"no_enforcer_roster": 2, "facts": "无名册"})
     assert refused.value.fields["no_enforcer_roster"] == ["该项只填 0（无）或 1（有）。"]
-    with pytest.raises(InvalidPayload) as refused:
-        e.fire(ASSESSOR, case["id"], "record_daily_assessment", {"score": 89.995, "summary": "良好"})
-    assert refused.value.fields["score"] == ["得分最多保留两位小数。"]
+    with pytest.raises(InvalidPayload) as refused:  # the daily score is the daily record's, never keyed in
+        e.fire(ASSESSOR, case["id"], "record_daily_assessment", {"score": 89.99, "summary": "良好"})
+    assert refused.value.fields["score"][0].startswith("日常考核得分由系统依据日常考核记录")
     with pytest.raises(InvalidPayload):
         system.engine.open_case(ASSESSOR, procedure="assessment", agency=AGENCY, title="2021年度", data={"year": 2021})
     with pytest.raises(InvalidPayload):

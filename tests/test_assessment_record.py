@@ -340,7 +340,11 @@ def test_the_agency_case_scores_the_stored_computed_counts(year, clock):
     reason = "个案监督与责令改正系同一事实，只计1件（2026年1月6日考核组会议）。"
     sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/corrections",
              {"item": "violations_not_corrected", "count": 1, "reason": reason}, expect=201)
-    sup.fire(case, "record_daily_assessment", {"score": 88.5, "summary": "日常考核检查1次，发现问题1项。"}, on)
+    r = sup.call("POST", f"/cases/{case}/events", {"trigger": "record_daily_assessment", "occurred_at": on,
+                                                   "payload": {"score": 100, "summary": "日常考核检查1次。"}}, expect=422)
+    assert "日常考核得分由系统依据日常考核记录" in r.body["error"]["fields"]["score"][0]
+    daily = sup.fire(case, "record_daily_assessment", {"summary": "日常考核检查1次，发现问题1项。"}, on)
+    assert daily["data"]["daily"]["score"] == "88.50"  # the page's running daily score
     scored = sup.fire(case, "record_annual_scoring", {"three_systems_missing": 1, "facts": "未建立执法全过程记录制度。"}, on)
     annual = scored["data"]["annual"]
     # 0.1 (二.1, 11 capped) + 0.06 (三.3, 3 capped) + 0.01 (五.2 corrected 2 → 1) + 0.01 (五.3) + 0.1 (一.1 entered)

@@ -31,7 +31,8 @@ Where the rules are silent (each choice is repeated where it is made):
   keyed in for a computed item is refused (422 naming the item). The computed counts, with any
   correction and its reason, are added to the payload from the stored results by the registry's
   supplier (assessment_record.supply_computed), at `record_annual_scoring` and again at
-  `form_opinion`, so the score and the notice use the numbers of the assessment page. The effects
+  `form_opinion`, so the score and the notice use the numbers of the assessment page. The daily
+  score too is the stored daily record's (supply_daily), never keyed in. The effects
   see only their own case and payload; nothing here reads the database.
 - A year is scored only on its own standard file, assessment_<year>.toml; a year without one is
   refused naming the file (StandardMissing).
@@ -336,13 +337,20 @@ def _two_decimals(value: float) -> None:
         raise ValidationError("得分最多保留两位小数。")
 
 
+DAILY_TEXT = ("日常考核得分由系统依据日常考核记录（依案件记录计算的扣分和考核人员记录的检查发现，第7条）得出，"
+              "不在此录入；检查发现请记入日常考核记录（POST /api/v1/assessments/<年度>/agencies/<单位代码>/findings）。")
+
+
 class DailyAssessment(Payload):
-    score = fields.Float(required=True, allow_nan=False, metadata={"title": "日常考核得分（百分制）"},
-                         validate=[validate.Range(min=0, max=100, error="日常考核得分应在 0 至 100 分之间。"),
-                                   _two_decimals],
-                         error_messages={"required": "必须填写日常考核得分。", "null": "不能为空值。",
-                                         "invalid": "日常考核得分应为数字。"})
+    """The assessors' summary; the score is the stored daily record's (assessment_record.supply_daily)."""
+
     summary = _required_text("日常考核情况", 5000)
+
+    @pre_load
+    def _no_keyed_score(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping) and "score" in data:
+            raise ValidationError({"score": [DAILY_TEXT]})
+        return data
 
 
 def _count_field(code: str) -> fields.Integer:
@@ -460,6 +468,8 @@ def note_annual(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str
 
 def note_opinion(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
     standard = standard_for(data["year"])
+    if "daily_score" in payload:  # the daily record's score as stored now
+        data = {**data, "daily": {**data["daily"], "score": score_text(_dec(payload["daily_score"]))}}
     if "computed" in payload:  # the computed counts as stored now (a recomputation since the scoring counts)
         old = data["annual"]
         data = {**data, "annual": annual_scoring(data["year"], old.get("entered", {}), payload["computed"],

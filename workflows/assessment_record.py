@@ -216,7 +216,24 @@ def supply_computed(conn: Connection, actor: Actor, row: Mapping[str, Any], payl
                     assessment_results.c.year == year, assessment_results.c.agency_code == agency,
                     assessment_results.c.item_code == item.code).values(
                         count=n, deduction=points_text(item.deduction(n))))
-    return {"computed": computed}
+    if scoring:
+        return {"computed": computed}
+    return {"computed": computed, "daily_score": _daily_score(conn, actor, year, agency)}
+
+
+def _daily_score(conn: Connection, actor: Actor, year: int, agency: str) -> str:
+    """The running daily score of the assessment page: the stored computed occurrences and the findings."""
+    return result(conn, actor, year, agency)["daily_score"]
+
+
+def supply_daily(conn: Connection, actor: Actor, row: Mapping[str, Any], payload: Mapping[str, Any],
+                 now: datetime) -> dict[str, Any]:
+    """record_daily_assessment takes the daily score of the stored daily record (第7条), never a keyed one."""
+    year = int(row["data"]["year"])
+    if last_run(conn, year) is None:
+        raise TriggerNotAllowed(f"{year}年度考核结果尚未计算，不能录入日常考核；请先计算（POST /api/v1/assessments/{year}/compute）。",
+                                year=year)
+    return {"score": _daily_score(conn, actor, year, row["agency_code"])}
 
 
 def supply_scoring(conn: Connection, actor: Actor, row: Mapping[str, Any], payload: Mapping[str, Any],
@@ -224,7 +241,8 @@ def supply_scoring(conn: Connection, actor: Actor, row: Mapping[str, Any], paylo
     return supply_computed(conn, actor, row, payload, now, scoring=True)
 
 
-SUPPLIERS = {("assessment", "record_annual_scoring"): supply_scoring,
+SUPPLIERS = {("assessment", "record_daily_assessment"): supply_daily,
+             ("assessment", "record_annual_scoring"): supply_scoring,
              ("assessment", "form_opinion"): supply_computed,
              ("assessment_publication", "publish"): supply_ranking}
 
