@@ -41,7 +41,7 @@ from xsflow.store.schema import (agencies, assessment_corrections, assessment_fi
                                  assessment_publications, assessment_results, assessment_runs, cases, deadlines,
                                  documents, history)
 
-from .assessment import (ENTERED_CODES, Feed, Standard, StandardMissing, _dec, computed_refusal, points_text, rounded,
+from .assessment import (Feed, Standard, StandardMissing, _dec, computed_refusal, points_text, rounded,
                          score_text, standard_for)
 from .settings import service_levels
 
@@ -121,7 +121,7 @@ def publish(system: Any, actor: Actor, year: int, review: str, occurred_at: date
     from the stored results, the notice numbered in the office's series, the results read-only."""
     if actor.role != "supervisor":
         raise Forbidden("只有考核人员（监督人员）可以公布考核结果。")
-    standard = _require_standard(year)
+    _require_standard(year)
     now = system.clock.now()
     occurred = system.engine.occurred(occurred_at, now)
     with system.db.write() as conn:
