@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from workflows import ALL_PROCEDURES, TEMPLATES
+from workflows.assessment_record import SUPPLIERS
 from xsflow.clock import Clock
 from xsflow.liaison import LogSender, Sender
 from xsflow.registry import Registry
@@ -15,7 +16,7 @@ from xsflow.validation import DEFAULT_BACKDATING_DAYS
 
 def county_registry() -> Registry:
     """Every procedure declared in workflows/, every version."""
-    return Registry(ALL_PROCEDURES)
+    return Registry(ALL_PROCEDURES, suppliers=SUPPLIERS)
 
 
 def template_folders() -> list[Path]:

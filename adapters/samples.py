@@ -292,15 +292,35 @@ def certificate(desk: Desk) -> None:
 
 def assessment(desk: Desk) -> None:
     """考核结果通报 (《秀山自治县行政执法考核评议制度》第10条): one agency's 2025 result, published in January 2026."""
+    from workflows import assessment_record
+
     market = clerk("scjgj")
+    for n in (7, 9):  # two normative documents never filed: 二.1 computed from the record
+        desk.open(market, "filing_review", "scjgj", f"关于加强第{n}项市场监管工作的通知", "2025-10-09 09:00",
+                  {"document_number": f"秀山市监发〔2025〕{n}号"})
+    desk.tick("2025-11-11 00:01")
     case = desk.open(SUPERVISOR, "assessment", "scjgj", "县市场监管局2025年度行政执法考核", "2026-01-05 09:00",
                      {"year": 2025})
     desk.fire(market, case, "submit_report", "2026-01-08 10:00",
               {"report": "2025年，本局共办理行政处罚案件312件，全面推行行政执法“三项制度”。"})
+    from datetime import date
+    from decimal import Decimal
+
+    desk.clock.move_to(at("2026-01-09 09:00"))
+    with desk.system.db.write() as conn:  # daily: 100 − 2 × 0.5 (二.1 computed) − 14 (this finding) = 85
+        assessment_record.add_finding(conn, SUPERVISOR, 2025, "scjgj", date(2025, 9, 16), Decimal(14),
+                                      "执法公示栏未及时更新，部分执法人员未按规定着装。", now=desk.clock.now())
+        assessment_record.compute(conn, SUPERVISOR, 2025, now=desk.clock.now())
     desk.fire(SUPERVISOR, case, "record_daily_assessment", "2026-01-09 10:00",
-              {"score": 85, "summary": "全年日常考核四次，按期报送执法统计数据。"})
+              {"summary": "全年日常考核四次，按期报送执法统计数据。"})
+    desk.clock.move_to(at("2026-01-12 09:00"))
+    with desk.system.db.write() as conn:
+        assessment_record.compute(conn, SUPERVISOR, 2025, now=desk.clock.now())
+        assessment_record.correct(conn, SUPERVISOR, 2025, "scjgj", "training_shortfall", 2,
+                                  "两名执法人员的证件未在系统登记，经查培训签到表均未参加2025年度更新培训。",
+                                  now=desk.clock.now())
     desk.fire(SUPERVISOR, case, "record_annual_scoring", "2026-01-12 10:00", {
-        "unfiled_documents": 2, "training_shortfall": 2, "reports_not_handled": 1,
+        "reports_not_handled": 1,
         "facts": "秀山市监发〔2025〕7号、〔2025〕9号两件规范性文件未报送备案。\n"
                  "全年仅组织法制教育培训一次，且未制定年度培训计划。\n"
                  "对县行政执法监督机构督办的农贸市场计量违法举报未及时查处。"})

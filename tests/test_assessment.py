@@ -15,6 +15,7 @@ import io
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -26,7 +27,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.conftest import at
-from workflows.assessment import AFTER_THE_YEAR, ITEM_CODES, assessment, standard_for
+from workflows import assessment_record
+from workflows.assessment import AFTER_THE_YEAR, COMPUTED_CODES, ITEM_CODES, assessment, standard_for
 from xsflow import overdue, queries
 from xsflow.access import Actor
 from xsflow.definitions import check
@@ -59,12 +61,34 @@ def open_assessment(system, clock, *, year: int = 2025, opened: str = OPENED, ag
                                    title=f"{year}年度行政执法考核", data={"year": year})
 
 
+CORRECTED = "经查阅纸质档案核实（案件记录未登记）"
+
+
 def score(system, clock, case_id: int, *, daily: float, counts: dict[str, int], when: str) -> dict:
-    """Daily score and annual scoring entered, opinion formed at `when`: the case is `scored`."""
+    """Daily score and annual scoring entered, opinion formed at `when`: the case is `scored`.
+
+    The year is computed from the record first (no activity here: every computed count is 0); a
+    computed item's count in `counts` is set as an assessor's correction with its reason, the others
+    are keyed in."""
     clock.move_to(at(when))
     e = system.engine
-    e.fire(ASSESSOR, case_id, "record_daily_assessment", {"score": daily, "summary": "日常监督检查情况良好。"})
-    e.fire(ASSESSOR, case_id, "record_annual_scoring", {**counts, **({"facts": FACTS} if counts else {})})
+    case = get(system, case_id)
+    year, agency = case["data"]["year"], case["agency"]
+    with system.db.write() as conn:
+        # the daily record brought to `daily` by one inspection finding (no computed occurrences here)
+        now_daily = Decimal(assessment_record.result(conn, ASSESSOR, year, agency)["daily_score"])
+        if now_daily > Decimal(str(daily)):
+            assessment_record.add_finding(conn, ASSESSOR, year, agency, date(year, 6, 30),
+                                          now_daily - Decimal(str(daily)), "日常检查发现执法公示不及时。", now=clock.now())
+        assessment_record.compute(conn, ASSESSOR, case["data"]["year"], now=clock.now())
+        for code, n in counts.items():
+            if code in COMPUTED_CODES:
+                assessment_record.correct(conn, ASSESSOR, case["data"]["year"], case["agency"], code, n, CORRECTED,
+                                          now=clock.now())
+    entered = {c: n for c, n in counts.items() if c not in COMPUTED_CODES}
+    assert e.fire(ASSESSOR, case_id, "record_daily_assessment", {"summary": "日常监督检查情况良好。"})[
+        "data"]["daily"]["score"] == f"{Decimal(str(daily)):.2f}"
+    e.fire(ASSESSOR, case_id, "record_annual_scoring", {**entered, **({"facts": FACTS} if counts else {})})
     return e.fire(ASSESSOR, case_id, "form_opinion", {"comment": "执法制度健全，个别文件未按期备案。"})
 
 
@@ -197,7 +221,8 @@ def test_assessment_published_in_january_issues_a_numbered_notice(system, clock)
     assert "日常考核得分80.00分" in body
     assert "满分2分，扣0.07分，得1.93分，折合百分制96.50分" in body
     assert "综合得分89.90分（80分以上、不满90分），评定为“较好”等级。" in body
-    assert "考核标准二.1“规范性文件上报备案情况”：3件（未上报备案每件扣0.01分，最多扣0.1分），扣0.03分。" in body
+    assert ("考核标准二.1“规范性文件上报备案情况”：3件（未上报备案每件扣0.01分，最多扣0.1分），扣0.03分"
+            f"（依据案件记录计算为0件，经考核人员更正，理由：{CORRECTED}）。") in body
     assert "考核标准五.3“违法行政或执法违纪被上级部门通报批评的”：1次" in body
     assert "秀山公发〔2025〕3号、5号、8号规范性文件未在发布之日起30日内报送备案。" in lines
     assert "通报批评" not in body.split("四、考核评语")[1]
@@ -227,7 +252,10 @@ def test_group_review_can_send_the_assessment_back(system, clock):
     clock.move_to(at("2026-01-07T10:00:00+08:00"))
     case = system.engine.fire(ASSESSOR, case["id"], "return_for_rescoring", {"reasons": "通报批评次数有误。"})
     assert case["state"] == "assessing" and "result" not in case["data"]
-    case = score(system, clock, case["id"], daily=80, counts={}, when="2026-01-08T10:00:00+08:00")
+    # The corrections stay until corrected again: the assessors correct the count back to the record's 0.
+    case = score(system, clock, case["id"], daily=80, counts={"criticized": 0, "unfiled_documents": 0,
+                                                              "training_shortfall": 0},
+                 when="2026-01-08T10:00:00+08:00")
     assert (case["data"]["result"]["total"], case["data"]["result"]["grade"]) == ("92.00", "优秀")
 
 
@@ -265,7 +293,7 @@ def test_roles_and_agencies_are_enforced(system, clock):
         system.engine.open_case(CLERK, procedure="assessment", agency=AGENCY, title="自评", data={"year": 2025})
     case = open_assessment(system, clock)
     with pytest.raises(Forbidden):
-        system.engine.fire(CLERK, case["id"], "record_daily_assessment", {"score": 100, "summary": "自评满分"})
+        system.engine.fire(CLERK, case["id"], "record_daily_assessment", {"summary": "自评满分"})
     with pytest.raises(Forbidden):
         system.engine.fire(OTHER_CLERK, case["id"], "submit_report", {"report": "交通局的汇报"})
     system.engine.fire(CLERK, case["id"], "submit_report", {"report": "公安局的汇报"})
@@ -285,14 +313,21 @@ def test_incomplete_or_malformed_scoring_is_refused(system, clock):
     with pytest.raises(TriggerNotAllowed, match="尚未录入日常考核得分或年度考核评分"):
         e.fire(ASSESSOR, case["id"], "form_opinion", {"comment": "良好"})
     with pytest.raises(InvalidPayload) as refused:
-        e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"unfiled_documents": 2})
+        e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"three_systems_missing": 2})
     assert "facts" in refused.value.fields
+    with pytest.raises(InvalidPayload) as refused:  # computed from the record: corrected, never keyed in
+        e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"unfiled_documents": 2, "facts": "2件未备案"})
+    assert list(refused.value.fields) == ["unfiled_documents"]
+    assert refused.value.fields["unfiled_documents"][0].startswith(
+        "二.1“规范性文件上报备案情况”：本项由系统依据案件记录计算，不在此录入；如需更正，请以更正方式")
+    with pytest.raises(TriggerNotAllowed, match="2025年度考核结果尚未计算"):
+        e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"three_systems_missing": 1, "facts": "缺一项制度"})
     with pytest.raises(InvalidPayload) as refused:
         e.fire(ASSESSOR, case["id"], "record_annual_scoring", {"no_enforcer_roster": 2, "facts": "无名册"})
     assert refused.value.fields["no_enforcer_roster"] == ["该项只填 0（无）或 1（有）。"]
-    with pytest.raises(InvalidPayload) as refused:
-        e.fire(ASSESSOR, case["id"], "record_daily_assessment", {"score": 89.995, "summary": "良好"})
-    assert refused.value.fields["score"] == ["得分最多保留两位小数。"]
+    with pytest.raises(InvalidPayload) as refused:  # the daily score is the daily record's, never keyed in
+        e.fire(ASSESSOR, case["id"], "record_daily_assessment", {"score": 89.99, "summary": "良好"})
+    assert refused.value.fields["score"][0].startswith("日常考核得分由系统依据日常考核记录")
     with pytest.raises(InvalidPayload):
         system.engine.open_case(ASSESSOR, procedure="assessment", agency=AGENCY, title="2021年度", data={"year": 2021})
     with pytest.raises(InvalidPayload):

@@ -245,7 +245,7 @@ def test_the_year_table_exports_every_agency_and_item(year):
                           headers={"Authorization": f"Bearer {t['scjgj']}"}).status_code == 403
 
 
-def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
+def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year, clock):
     """One 考核结果通报 for the whole county, numbered in the office's series, every agency ranked with
     score and grade; 差 criticised with art. 10's recommendation; afterwards nothing of the year changes."""
     import docx
@@ -253,9 +253,15 @@ def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
     api, t, _, _ = year
     sup = Desk(api, t["supervisor"])
     # jtj's daily record gets a finding that takes its daily score to 0: 0.6 × 90.50 = 54.30 → 差
+    clock.move_to(at("2026-01-06T09:00:00+08:00"))
     sup.call("POST", f"/assessments/{YEAR}/agencies/jtj/findings",
              {"found_on": "2025-11-20", "points": 90, "text": "拒不配合日常考核检查。"}, expect=201)
     assert Desk(api, t["scjgj"]).call("POST", f"/assessments/{YEAR}/publication", {"review": "评审通过"}).status == 403
+    # the stored results predate the finding: publishing them is refused until the year is recomputed
+    stale = sup.call("POST", f"/assessments/{YEAR}/publication", {"review": "评审通过"}, expect=409).body
+    assert "此后又有更正或日常考核检查记录" in stale["error"]["message"] and "请重新计算后再公布" in stale["error"]["message"]
+    clock.move_to(at("2026-01-06T10:00:00+08:00"))
+    sup.call("POST", f"/assessments/{YEAR}/compute", expect=200)
     done = sup.call("POST", f"/assessments/{YEAR}/publication",
                     {"review": "2026年1月16日执法协调小组会议评审通过"}, expect=201).body
     assert done["document"]["number"] == "秀山委法办〔2026〕1号"
@@ -279,6 +285,89 @@ def test_the_year_is_published_in_one_ranked_notice_and_then_read_only(year):
                     {"found_on": "2025-12-01", "points": 1, "text": "补记"}).status == 409
     assert sup.call("POST", f"/assessments/{YEAR}/publication", {"review": "再次公布"}).status == 409
     assert sup.call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body["published"] is True
+
+
+def test_a_hand_made_ranking_is_refused_and_publish_takes_the_stored_results(year, clock):
+    """`publish` fired on the publication case directly: a payload carrying the ranking (or when it was
+    computed) is refused 422 naming the field; without it the stored ranking is published, and a
+    correction after the computation makes it refuse until the year is recomputed."""
+    api, t, _, _ = year
+    sup = Desk(api, t["supervisor"])
+    case = sup.open("assessment_publication", "sfj", "2025年度全县行政执法考核结果公布", "2026-01-05T09:00:00+08:00",
+                    {"year": YEAR})
+    forged = [{"rank": 1, "agency": "jtj", "name": "县交通局", "daily_score": "100.00", "annual_score": "100.00",
+               "total": "100.00", "grade": "优秀"}]
+    clock.move_to(at("2026-01-06T09:00:00+08:00"))
+    for extra in ({"results": forged}, {"computed_at": "2026-01-05T09:00:00+08:00"}, {"standard": "自定标准"}):
+        r = sup.call("POST", f"/cases/{case}/events", {"trigger": "publish", "occurred_at": "2026-01-06T09:00:00+08:00",
+                                                       "payload": {"review": "评审通过", **extra}}, expect=422).body
+        [field] = extra
+        assert list(r["error"]["fields"]) == [field], r
+        assert "由系统依据已计算并保存的考核结果生成，不能在请求中提供" in r["error"]["fields"][field][0]
+    sup.call("POST", f"/assessments/{YEAR}/agencies/jtj/corrections",
+             {"item": "criticized", "count": 0, "reason": "通报批评系对上年度问题作出，不计入本年度。"}, expect=201)
+    stale = sup.call("POST", f"/cases/{case}/events", {"trigger": "publish", "occurred_at": "2026-01-06T09:00:00+08:00",
+                                                      "payload": {"review": "评审通过"}}, expect=409).body
+    assert "请重新计算后再公布" in stale["error"]["message"]
+    assert sup.call("GET", f"/cases/{case}", expect=200).body["state"] == "preparing"
+    clock.move_to(at("2026-01-06T10:00:00+08:00"))
+    sup.call("POST", f"/assessments/{YEAR}/compute", expect=200)
+    done = sup.fire(case, "publish", {"review": "2026年1月6日执法协调小组会议评审通过"}, "2026-01-06T10:00:00+08:00")
+    ranks = {r["agency"]: r for r in done["data"]["results"]}
+    assert ranks["jtj"]["total"] != "100.00" and ranks["gaj"]["rank"] == 1
+    assert (ranks["scjgj"]["total"], ranks["jtj"]["annual_score"]) == ("89.70", "91.00")  # 0.19 − 0.01 = 0.18
+    assert done["data"]["computed_at"] == "2026-01-06T02:00:00+00:00"
+    assert sup.call("POST", f"/assessments/{YEAR}/compute").status == 409  # read-only, however it was published
+
+
+def test_the_agency_case_scores_the_stored_computed_counts(year, clock):
+    """The per-agency assessment case over HTTP: a keyed-in count for a computed item is refused 422 naming
+    it; the case scores the stored counts (with the assessor's correction and its reason) plus the entered
+    ones; the assessment page shows the same annual score at once, and the notice prints those numbers."""
+    import docx
+
+    api, t, _, _ = year
+    sup = Desk(api, t["supervisor"])
+    case = sup.open("assessment", "scjgj", "2025年度行政执法考核", "2026-01-05T09:00:00+08:00", {"year": YEAR})
+    on = "2026-01-06T09:00:00+08:00"
+    clock.move_to(at(on))
+    for code in ("unfiled_documents", "criticized"):
+        r = sup.call("POST", f"/cases/{case}/events", {"trigger": "record_annual_scoring", "occurred_at": on,
+                                                       "payload": {code: 0, "facts": "核查"}}, expect=422).body
+        assert list(r["error"]["fields"]) == [code]
+        assert "本项由系统依据案件记录计算" in r["error"]["fields"][code][0]
+        assert "如需更正，请以更正方式" in r["error"]["fields"][code][0] and "说明理由" in r["error"]["fields"][code][0]
+    reason = "个案监督与责令改正系同一事实，只计1件（2026年1月6日考核组会议）。"
+    sup.call("POST", f"/assessments/{YEAR}/agencies/scjgj/corrections",
+             {"item": "violations_not_corrected", "count": 1, "reason": reason}, expect=201)
+    r = sup.call("POST", f"/cases/{case}/events", {"trigger": "record_daily_assessment", "occurred_at": on,
+                                                   "payload": {"score": 100, "summary": "日常考核检查1次。"}}, expect=422)
+    assert "日常考核得分由系统依据日常考核记录" in r.body["error"]["fields"]["score"][0]
+    daily = sup.fire(case, "record_daily_assessment", {"summary": "日常考核检查1次，发现问题1项。"}, on)
+    assert daily["data"]["daily"]["score"] == "88.50"  # the page's running daily score
+    scored = sup.fire(case, "record_annual_scoring", {"three_systems_missing": 1, "facts": "未建立执法全过程记录制度。"}, on)
+    annual = scored["data"]["annual"]
+    # 0.1 (二.1, 11 capped) + 0.06 (三.3, 3 capped) + 0.01 (五.2 corrected 2 → 1) + 0.01 (五.3) + 0.1 (一.1 entered)
+    assert (annual["deducted"], annual["points"], annual["score"]) == ("0.28", "1.72", "86.00")
+    by_code = {d["code"]: d for d in annual["deductions"]}
+    assert (by_code["unfiled_documents"]["count"], by_code["unfiled_documents"]["source"]) == (11, "computed")
+    assert (by_code["violations_not_corrected"]["computed_count"], by_code["violations_not_corrected"]["count"],
+            by_code["violations_not_corrected"]["correction"]) == (2, 1, reason)
+    assert by_code["three_systems_missing"]["source"] == "entered"
+    page = sup.call("GET", f"/assessments/{YEAR}/agencies/scjgj", expect=200).body
+    assert (page["annual_score"], page["deducted"]) == ("86.00", "0.28")
+    assert {i["code"]: i["count"] for i in page["items"]}["three_systems_missing"] == 1
+    opinion = sup.fire(case, "form_opinion", {"comment": "制度建设有待加强。"}, on)
+    assert (opinion["data"]["result"]["annual_score"], opinion["data"]["result"]["total"]) == \
+        (page["annual_score"], page["total"]) == ("86.00", "87.00")
+    sup.fire(case, "report_to_group", {}, on)
+    done = sup.fire(case, "publish", {"review": "2026年1月6日执法协调小组会议评审通过"}, on)
+    r = api.client.get(f"/api/v1/documents/{done['documents'][0]['id']}/file",
+                       headers={"Authorization": f"Bearer {t['supervisor']}"})
+    body = "\n".join(p.text for p in docx.Document(io.BytesIO(r.data)).paragraphs)
+    assert "满分2分，扣0.28分，得1.72分，折合百分制86.00分" in body
+    assert f"扣0.01分（依据案件记录计算为2件，经考核人员更正，理由：{reason.rstrip('。')}）。" in body
+    assert "考核标准二.1“规范性文件上报备案情况”：11件" in body and "扣0.1分（依据案件记录计算）" in body
 
 
 def test_personnel_of_an_agency_for_the_year(year):

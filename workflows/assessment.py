@@ -27,9 +27,13 @@ Where the rules are silent (each choice is repeated where it is made):
   certificate; statistics not reported: enforcement_statistics) are computed from the record by
   workflows/assessment_record.py through each item's `feeds` in the standard file, and stored with the
   cases behind them; an assessor corrects a computed count only with a reason. This case's own
-  `record_annual_scoring` stays the assessors' form: its counts are what the computation takes for the
-  items without feeds ("entered"). A procedure's effects see only their own case, and nothing here
-  reads the database.
+  `record_annual_scoring` takes keyed-in counts only for the items without feeds ("entered"); a count
+  keyed in for a computed item is refused (422 naming the item). The computed counts, with any
+  correction and its reason, are added to the payload from the stored results by the registry's
+  supplier (assessment_record.supply_computed), at `record_annual_scoring` and again at
+  `form_opinion`, so the score and the notice use the numbers of the assessment page. The daily
+  score too is the stored daily record's (supply_daily), never keyed in. The effects
+  see only their own case and payload; nothing here reads the database.
 - A year is scored only on its own standard file, assessment_<year>.toml; a year without one is
   refused naming the file (StandardMissing).
 - Art. 9 (四) and art. 10 publish the results of a year once it is over ("上年度"): `publish` dated
@@ -52,7 +56,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from xsflow.definitions import Deadline, Guard, NotBefore, Rule, procedure, state, transition
 from xsflow.payloads import Payload, year as year_field
@@ -332,13 +336,20 @@ def _two_decimals(value: float) -> None:
         raise ValidationError("得分最多保留两位小数。")
 
 
+DAILY_TEXT = ("日常考核得分由系统依据日常考核记录（依案件记录计算的扣分和考核人员记录的检查发现，第7条）得出，"
+              "不在此录入；检查发现请记入日常考核记录（POST /api/v1/assessments/<年度>/agencies/<单位代码>/findings）。")
+
+
 class DailyAssessment(Payload):
-    score = fields.Float(required=True, allow_nan=False, metadata={"title": "日常考核得分（百分制）"},
-                         validate=[validate.Range(min=0, max=100, error="日常考核得分应在 0 至 100 分之间。"),
-                                   _two_decimals],
-                         error_messages={"required": "必须填写日常考核得分。", "null": "不能为空值。",
-                                         "invalid": "日常考核得分应为数字。"})
+    """The assessors' summary; the score is the stored daily record's (assessment_record.supply_daily)."""
+
     summary = _required_text("日常考核情况", 5000)
+
+    @pre_load
+    def _no_keyed_score(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping) and "score" in data:
+            raise ValidationError({"score": [DAILY_TEXT]})
+        return data
 
 
 def _count_field(code: str) -> fields.Integer:
@@ -356,16 +367,36 @@ def _count_field(code: str) -> fields.Integer:
 
 
 ITEM_CODES = tuple(dict.fromkeys(i.code for s in standards() for i in s.items))
+# Items computed from the record in every standard that has them: the assessors do not key in their
+# count (no second data entry); the count is the stored computed one, corrected only with a reason.
+COMPUTED_CODES = tuple(code for code in ITEM_CODES
+                       if all(s.item(code).feeds for s in standards() if code in {i.code for i in s.items}))
+ENTERED_CODES = tuple(code for code in ITEM_CODES if code not in COMPUTED_CODES)
+COMPUTED_TEXT = ("本项由系统依据案件记录计算，不在此录入；如需更正，请以更正方式（考核页面“更正”，或 POST "
+                 "/api/v1/assessments/<年度>/agencies/<单位代码>/corrections）并说明理由。")
+
+
+def computed_refusal(code: str) -> str:
+    item = next(s.item(code) for s in reversed(standards()) if code in {i.code for i in s.items})
+    return f"{item.label}“{item.content}”：{COMPUTED_TEXT}"
 
 
 class _Scoring(Payload):
+    @pre_load
+    def _no_computed_counts(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping):
+            keyed = {code: [computed_refusal(code)] for code in COMPUTED_CODES if code in data}
+            if keyed:
+                raise ValidationError(keyed)
+        return data
+
     @validates_schema
     def _facts_for_deductions(self, data: Mapping[str, Any], **_: Any) -> None:
-        if any(data.get(code) for code in ITEM_CODES) and not (data.get("facts") or "").strip():
+        if any(data.get(code) for code in ENTERED_CODES) and not (data.get("facts") or "").strip():
             raise ValidationError("有扣分项目的，请写明扣分事实（涉及的文件、案件或时间）。", "facts")
 
 
-AnnualScoring = _Scoring.from_dict({**{code: _count_field(code) for code in ITEM_CODES},
+AnnualScoring = _Scoring.from_dict({**{code: _count_field(code) for code in ENTERED_CODES},
                                     "facts": _optional_text("扣分事实（涉及的文件、案件、时间，每行一项）", 20000)},
                                    name="AnnualScoring")
 
@@ -390,7 +421,35 @@ class Publication(Payload):
 
 
 def counts_of(payload: Mapping[str, Any]) -> dict[str, int]:
-    return {code: int(payload[code]) for code in ITEM_CODES if payload.get(code)}
+    """The entered counts a scoring payload carries (computed items are never keyed in)."""
+    return {code: int(payload[code]) for code in ENTERED_CODES if payload.get(code)}
+
+
+def annual_scoring(year: int, entered: Mapping[str, int], computed: Mapping[str, Mapping[str, Any]],
+                   facts: str) -> dict[str, Any]:
+    """The annual scoring of the case: entered counts as keyed in, computed ones as stored by
+    workflows/assessment_record.py (with the assessor's correction and its reason), so the case,
+    its notice and the assessment page score the same numbers."""
+    standard = standard_for(year)
+    counts = {**{c: n for c, n in entered.items() if n},
+              **{c: int(v["count"]) for c, v in computed.items() if int(v["count"])}}
+    deducted = standard.deducted(counts)
+    deductions = []
+    for d in standard.deductions(counts):
+        if d["code"] in computed:
+            c = computed[d["code"]]
+            d = {**d, "source": "computed", "computed_count": c.get("computed_count"),
+                 "correction": c.get("reason") or ""}
+        else:
+            d = {**d, "source": "entered"}
+        deductions.append(d)
+    return {
+        "standard": standard.title, "full_marks": points_text(standard.full_marks),
+        "deductions": deductions, "deducted": points_text(deducted),
+        "points": points_text(standard.full_marks - deducted), "score": score_text(standard.annual_score(counts)),
+        "facts": facts, "entered": dict(entered),
+        "computed_at": next(iter({v.get("computed_at") for v in computed.values()}), None),
+    }
 
 
 def note_report(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -402,20 +461,18 @@ def note_daily(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str,
 
 
 def note_annual(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
-    standard = standard_for(data["year"])
-    counts = counts_of(payload)
-    deducted = standard.deducted(counts)
-    annual = {
-        "standard": standard.title, "full_marks": points_text(standard.full_marks),
-        "deductions": standard.deductions(counts), "deducted": points_text(deducted),
-        "points": points_text(standard.full_marks - deducted), "score": score_text(standard.annual_score(counts)),
-        "facts": payload.get("facts", ""),
-    }
+    annual = annual_scoring(data["year"], counts_of(payload), payload.get("computed", {}), payload.get("facts", ""))
     return {**data, "annual": annual}
 
 
 def note_opinion(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
     standard = standard_for(data["year"])
+    if "daily_score" in payload:  # the daily record's score as stored now
+        data = {**data, "daily": {**data["daily"], "score": score_text(_dec(payload["daily_score"]))}}
+    if "computed" in payload:  # the computed counts as stored now (a recomputation since the scoring counts)
+        old = data["annual"]
+        data = {**data, "annual": annual_scoring(data["year"], old.get("entered", {}), payload["computed"],
+                                                 old.get("facts", ""))}
     daily, annual = _dec(data["daily"]["score"]), _dec(data["annual"]["score"])
     total = standard.total(daily, annual)
     grade = standard.grade(total)

@@ -3,8 +3,10 @@
 《秀山自治县行政执法考核评议制度》第9条第（四）项: the results are published; 第10条: in January, for the
 year before; an agency graded 差 is criticised in the notice, which recommends that the competent
 authorities hold its leaders responsible. One case per year (correlation field `year`, county-wide),
-opened and published by the assessors through `POST /api/v1/assessments/{year}/publication`, which
-builds the ranking from the stored, computed results (workflows/assessment_record.py): every assessed
+opened and published by the assessors through `POST /api/v1/assessments/{year}/publication`. However
+`publish` is fired, the ranking comes only from the stored results of the year's last computation
+(workflows/assessment_record.supply_ranking; a payload carrying it is refused naming the field, and
+results older than the latest correction or finding are refused until recomputed): every assessed
 agency with its daily, annual and total score and grade, highest total first. The notice is numbered
 in the office's series (`秀山委法办`, the prefix of the per-agency 考核结果通报, so both share one
 sequence per year). Once published, the year's results are read-only (assessment_record refuses
@@ -23,7 +25,7 @@ from typing import Any
 
 from datetime import date
 
-from marshmallow import fields, post_load, validate
+from marshmallow import ValidationError, fields, post_load, pre_load
 
 from xsflow.definitions import Deadline, procedure, state, transition
 from xsflow.payloads import Payload, text, year as year_field
@@ -55,26 +57,24 @@ PUBLICATION = Deadline("publication", "公布考核结果期限", frozenset({"pr
                        on_date="publish_by", service_level=True)
 
 
-class Ranked(Payload):
-    rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
-    agency = text(max_length=40, required=True)
-    name = text(max_length=200, required=True)
-    daily_score = text(max_length=10, required=True)
-    annual_score = text(max_length=10, required=True)
-    total = text(max_length=10, required=True)
-    grade = text(max_length=10, required=True)
+SUPPLIED = {"results": "考核结果", "computed_at": "考核结果计算时间", "standard": "考核标准",
+            "scale_source": "百分制折算方法及理由"}
 
 
 class Publication(Payload):
-    """Built by POST /api/v1/assessments/{year}/publication from the stored results; `review` is the assessors'."""
+    """The assessors' `review` only: the ranking, when it was computed and the standard are added from
+    the stored results (workflows/assessment_record.supply_ranking), never taken from the request."""
 
     review = text(max_length=500, required=True, min_length=1, metadata={"title": "执法协调小组评审情况（会议日期、纪要或文号）"})
-    results = fields.List(fields.Nested(Ranked), required=True, validate=validate.Length(min=1, max=10000),
-                          metadata={"title": "考核结果（依计算结果生成）"},
-                          error_messages={"required": "必须附考核结果。", "null": "不能为空值。", "invalid": "应为列表。"})
-    computed_at = text(max_length=40, required=True, metadata={"title": "考核结果计算时间"})
-    standard = text(max_length=200, required=True, metadata={"title": "考核标准"})
-    scale_source = text(max_length=1000, metadata={"title": "百分制折算方法及理由"})
+
+    @pre_load
+    def _no_hand_made_ranking(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping):
+            given = {k: [f"{t}由系统依据已计算并保存的考核结果生成，不能在请求中提供；如结果有误，请更正后重新计算。"]
+                     for k, t in SUPPLIED.items() if k in data}
+            if given:
+                raise ValidationError(given)
+        return data
 
 
 def note_published(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,8 @@ from xsflow.store.schema import (agencies, assessment_corrections, assessment_fi
                                  assessment_publications, assessment_results, assessment_runs, cases, deadlines,
                                  documents, history)
 
-from .assessment import Feed, Standard, StandardMissing, _dec, points_text, rounded, score_text, standard_for
+from .assessment import (Feed, Standard, StandardMissing, _dec, computed_refusal, points_text, rounded,
+                         score_text, standard_for)
 from .settings import service_levels
 
 PROCEDURE = "assessment"
@@ -120,18 +121,12 @@ def publish(system: Any, actor: Actor, year: int, review: str, occurred_at: date
     from the stored results, the notice numbered in the office's series, the results read-only."""
     if actor.role != "supervisor":
         raise Forbidden("只有考核人员（监督人员）可以公布考核结果。")
-    standard = _require_standard(year)
+    _require_standard(year)
     now = system.clock.now()
     occurred = system.engine.occurred(occurred_at, now)
     with system.db.write() as conn:
         _lock_year(conn, year)
         _refuse_if_published(conn, year)
-        run = last_run(conn, year)
-        if run is None:
-            raise TriggerNotAllowed(f"{year}年度考核结果尚未计算，不能公布；请先计算。", year=year)
-        _, rows = table(conn, actor, year)
-        results = [{k: r[k] for k in ("rank", "agency", "name", "daily_score", "annual_score", "total", "grade")}
-                   for r in ranked(rows)]
         key = str(year)
         if conn.execute(select(cases.c.id).where(cases.c.procedure == PUBLICATION,
                                                  cases.c.correlation_key == key)).first() is None:
@@ -139,15 +134,117 @@ def publish(system: Any, actor: Actor, year: int, review: str, occurred_at: date
                                   title=f"{year}年度全县行政执法考核结果公布", data={"year": year},
                                   occurred=occurred, now=now)
         view = system.engine.fire_by_key(conn, actor, procedure=PUBLICATION, correlation_key=key, trigger="publish",
-                                         payload={"review": review, "results": results,
-                                                  "computed_at": run["computed_at"].isoformat(),
-                                                  "standard": standard.title,
-                                                  "scale_source": standard.scale_source},
-                                         occurred_at=occurred)
+                                         payload={"review": review}, occurred_at=occurred)
         [notice] = [d for d in view["documents"] if d["kind"] == "county_assessment_notice"]
         conn.execute(insert(assessment_publications).values(year=year, document_id=notice["id"], published_at=now,
                                                             actor=actor.name))
-    return {"year": year, "case_id": view["id"], "document": notice, "results": results}
+    return {"year": year, "case_id": view["id"], "document": notice, "results": view["data"]["results"]}
+
+
+def _current_run(conn: Connection, year: int, what: str) -> dict[str, Any]:
+    """The year's last computation, refused (409) if there is none or if a correction or an inspection
+    finding was recorded after it: what is scored and published is one computation's, not a mix."""
+    run = last_run(conn, year)
+    if run is None:
+        raise TriggerNotAllowed(f"{year}年度考核结果尚未计算，不能{what}；请先计算（POST /api/v1/assessments/{year}/compute）。",
+                                year=year)
+    newest = conn.execute(select(func.max(assessment_corrections.c.recorded_at))
+                          .where(assessment_corrections.c.year == year)).scalar()
+    found = conn.execute(select(func.max(assessment_findings.c.recorded_at))
+                         .where(assessment_findings.c.year == year)).scalar()
+    later = [t for t in (newest, found) if t is not None and t > run["computed_at"]]
+    if later:
+        raise TriggerNotAllowed(
+            f"{year}年度考核结果计算于{run['computed_at'].astimezone(SHANGHAI):%Y年%-m月%-d日%H:%M}，"
+            f"此后又有更正或日常考核检查记录（最近一次在{max(t for t in later).astimezone(SHANGHAI):%Y年%-m月%-d日%H:%M}）；"
+            f"请重新计算后再{what}。", year=year)
+    return run
+
+
+def supply_ranking(conn: Connection, actor: Actor, row: Mapping[str, Any], payload: Mapping[str, Any],
+                   now: datetime) -> dict[str, Any]:
+    """`publish` on the year's publication case, however fired: the ranking from the stored results of
+    the last computation (refused if a correction or finding came after it), never from the request."""
+    year = int(row["data"]["year"])
+    standard = _require_standard(year)
+    run = _current_run(conn, year, "公布")
+    _, rows = table(conn, actor, year)
+    results = [{k: r[k] for k in ("rank", "agency", "name", "daily_score", "annual_score", "total", "grade")}
+               for r in ranked(rows)]
+    if not results:
+        raise TriggerNotAllowed(f"{year}年度没有已计算的考核结果，不能公布。", year=year)
+    return {"results": results, "computed_at": run["computed_at"].isoformat(), "standard": standard.title,
+            "scale_source": standard.scale_source}
+
+
+def supply_computed(conn: Connection, actor: Actor, row: Mapping[str, Any], payload: Mapping[str, Any],
+                    now: datetime, *, scoring: bool = False) -> dict[str, Any]:
+    """The agency's `assessment` case scores (record_annual_scoring, form_opinion) the computed items'
+    stored counts, with the newest correction and its reason; the entered counts of record_annual_scoring
+    are written to the stored results at once, so the page shows what the case scores."""
+    if not scoring and "annual" not in row["data"]:
+        return {}  # nothing scored yet: the transition's guard says so
+    year, agency = int(row["data"]["year"]), row["agency_code"]
+    standard = _require_standard(year)
+    run = last_run(conn, year)
+    if run is None:
+        raise TriggerNotAllowed(f"{year}年度考核结果尚未计算，不能评分；请先计算（POST /api/v1/assessments/{year}/compute）。",
+                                year=year)
+    stored = {r["item_code"]: r for r in conn.execute(select(assessment_results).where(
+        assessment_results.c.year == year, assessment_results.c.agency_code == agency)).mappings()}
+    if not stored:
+        raise TriggerNotAllowed(f"{year}年度考核结果中没有该单位（计算时不是考核对象或尚未建立），请重新计算。", year=year)
+    reasons = {r["item_code"]: r["reason"] for r in conn.execute(
+        select(assessment_corrections.c.item_code, assessment_corrections.c.reason).where(
+            assessment_corrections.c.id.in_(
+                select(func.max(assessment_corrections.c.id)).where(
+                    assessment_corrections.c.year == year, assessment_corrections.c.agency_code == agency)
+                .group_by(assessment_corrections.c.item_code)))).mappings()}
+    fed = [i for i in standard.items if i.feeds]
+    keyed = {i.code: [computed_refusal(i.code)] for i in fed if payload.get(i.code)}
+    if keyed:  # an item entered in another year's standard but computed in this one
+        raise InvalidPayload("所填项目由系统依据案件记录计算，不能录入。", keyed)
+    computed = {i.code: {"count": stored[i.code]["count"] if i.code in stored else 0,
+                         "computed_count": stored[i.code]["computed_count"] if i.code in stored else 0,
+                         "reason": reasons.get(i.code, ""), "computed_at": run["computed_at"].isoformat()}
+                for i in fed}
+    if scoring:
+        for item in standard.items:
+            if not item.feeds and item.code in stored:
+                n = int(payload.get(item.code) or 0)
+                conn.execute(assessment_results.update().where(
+                    assessment_results.c.year == year, assessment_results.c.agency_code == agency,
+                    assessment_results.c.item_code == item.code).values(
+                        count=n, deduction=points_text(item.deduction(n))))
+    if scoring:
+        return {"computed": computed}
+    return {"computed": computed, "daily_score": _daily_score(conn, actor, year, agency)}
+
+
+def _daily_score(conn: Connection, actor: Actor, year: int, agency: str) -> str:
+    """The running daily score of the assessment page: the stored computed occurrences and the findings."""
+    return result(conn, actor, year, agency)["daily_score"]
+
+
+def supply_daily(conn: Connection, actor: Actor, row: Mapping[str, Any], payload: Mapping[str, Any],
+                 now: datetime) -> dict[str, Any]:
+    """record_daily_assessment takes the daily score of the stored daily record (第7条), never a keyed one."""
+    year = int(row["data"]["year"])
+    if last_run(conn, year) is None:
+        raise TriggerNotAllowed(f"{year}年度考核结果尚未计算，不能录入日常考核；请先计算（POST /api/v1/assessments/{year}/compute）。",
+                                year=year)
+    return {"score": _daily_score(conn, actor, year, row["agency_code"])}
+
+
+def supply_scoring(conn: Connection, actor: Actor, row: Mapping[str, Any], payload: Mapping[str, Any],
+                   now: datetime) -> dict[str, Any]:
+    return supply_computed(conn, actor, row, payload, now, scoring=True)
+
+
+SUPPLIERS = {("assessment", "record_daily_assessment"): supply_daily,
+             ("assessment", "record_annual_scoring"): supply_scoring,
+             ("assessment", "form_opinion"): supply_computed,
+             ("assessment_publication", "publish"): supply_ranking}
 
 
 def _lock_year(conn: Connection, year: int) -> None:
@@ -178,7 +275,9 @@ def _entered_counts(conn: Connection, year: int) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for agency, data in conn.execute(stmt):
         if (data or {}).get("year") == year:
-            out[agency] = {d["code"]: int(d["count"]) for d in (data.get("annual") or {}).get("deductions", [])}
+            annual = data.get("annual") or {}
+            out[agency] = ({c: int(n) for c, n in annual["entered"].items()} if "entered" in annual
+                           else {d["code"]: int(d["count"]) for d in annual.get("deductions", [])})
     return out
 
 

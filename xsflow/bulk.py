@@ -23,6 +23,7 @@ from sqlalchemy import JSON, Connection, Table, func, insert, select, text, tupl
 
 from . import deadlines as deadline_rows
 from .access import Actor, check_may_open
+from .areas import government_of
 from .audit import GENESIS, entry_hash
 from .calendar import local_date
 from .errors import Forbidden, InvalidPayload, NotFound
@@ -79,8 +80,9 @@ def open_cases_in(engine: Any, conn: Connection, items: Sequence[NewCase], now: 
         case_rows.append(row)
         for d in proc.deadlines_entered(None, proc.initial):
             try:
-                deadline_list.append(deadline_rows.deadline_row(calendar, case_id, d, occurred, row["data"],
-                                                                row["data"]))
+                deadline_list.append(deadline_rows.started_row(
+                    calendar, case_id, proc, d, occurred, row["data"], row["data"], None, restarted=False,
+                    served_at_issue=engine.served_at_issue))
             except InvalidPayload as err:
                 raise InvalidPayload(f"第 {p['index'] + 1} 件：{err.message}",
                                      {f"items[{p['index']}].data.{k}": v for k, v in err.fields.items()}) from None
@@ -124,9 +126,14 @@ def _checked(engine: Any, conn: Connection, index: int, item: NewCase, now: date
         raise InvalidPayload(f"第 {index + 1} 件：立案信息有误，请逐项修改。", problems)
     parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
     value = data.get(proc.correlation_field)
+    others = [a for a in parties if a != item.agency]
+    if proc.subject_field is not None:  # as Engine.open_in: the concerned agency's township government sees it
+        government = government_of(conn, data.get(proc.subject_field))
+        if government is not None and government not in (item.agency, *others):
+            others.append(government)
     return {
         "index": index, "proc": proc, "actor": item.actor, "occurred": occurred, "parties": parties,
-        "others": [a for a in parties if a != item.agency], "value": value,
+        "others": others, "value": value,
         "row": {"procedure": proc.name, "definition_version": proc.version, "agency_code": item.agency,
                 "title": item.title.strip(), "state": proc.initial, "closed": False, "version": 1, "data": data,
                 "correlation_key": proc.correlation_key(item.agency, value), "opened_at": occurred,

@@ -53,22 +53,31 @@ def start(conn: Connection, calendar: OfficialCalendar, case: LoadedCase, entere
                 and last["start_date"] is not None):
             row = resumed_row(calendar, case.row["id"], d, last, occurred, t)
         else:
-            row = deadline_row(calendar, case.row["id"], d, occurred, payload, case.row["data"],
-                               served_at_issue=d.from_service in served_at_issue or "*" in served_at_issue)
-            how = "重新起算" if earlier else "起算"
-            if row["status"] == "awaiting_service":
-                how = f"{how}（待{_document_title(case, d.from_service)}送达后自送达之日起算）"
-            elif d.from_service is not None and row["period_kind"] != "fixed_date":
-                how = f"{how}（{_document_title(case, d.from_service)}出具之日视为送达：本系统电子送达，见配置）"
-            row["reason"] = f"{how}：{_because(t)}"[:500]
+            row = started_row(calendar, case.row["id"], case.proc, d, occurred, payload, case.row["data"], t,
+                              restarted=bool(earlier), served_at_issue=served_at_issue)
         row["id"] = _INSERT.insert_id(conn, row)
         case.deadlines.append(row)
         started.append(row)
     return started
 
 
-def _document_title(case: LoadedCase, kind: str | None) -> str:
-    return f"《{case.proc.document(kind).title}》" if kind else "文书"
+def started_row(calendar: OfficialCalendar, case_id: int, proc: Procedure, d: Deadline, occurred: datetime,
+                payload: Mapping[str, Any], data: Mapping[str, Any], t: Transition | None, *, restarted: bool,
+                served_at_issue: frozenset[str]) -> dict[str, Any]:
+    """A new period of `d` with the reason it started (the bulk opening writes the same rows)."""
+    row = deadline_row(calendar, case_id, d, occurred, payload, data,
+                       served_at_issue=d.from_service in served_at_issue or "*" in served_at_issue)
+    how = "重新起算" if restarted else "起算"
+    if row["status"] == "awaiting_service":
+        how = f"{how}（待{_document_title(proc, d.from_service)}送达后自送达之日起算）"
+    elif d.from_service is not None and row["period_kind"] != "fixed_date":
+        how = f"{how}（{_document_title(proc, d.from_service)}出具之日视为送达：本系统电子送达，见配置）"
+    row["reason"] = f"{how}：{_because(t)}"[:500]
+    return row
+
+
+def _document_title(proc: Procedure, kind: str | None) -> str:
+    return f"《{proc.document(kind).title}》" if kind else "文书"
 
 
 END_TITLES = {"met": "履行", "lapsed": "届满", "cancelled": "撤销", "suspended": "中止计算"}

@@ -258,6 +258,9 @@ class Engine:
         payload = {k: v for k, v in payload.items() if k != numbering.FIELD}
         payload = acting(candidates[0], actor, validated_payload(candidates[0], payload, proc, actor.role),
                          case.agencies)
+        supplier = self.registry.suppliers.get((proc.name, trigger))
+        if supplier is not None:  # the record's part of the payload (e.g. the assessment's computed counts)
+            payload = {**payload, **supplier(conn, actor, row, payload, now)}
         check_after_last_event(row, occurred)
         for d in case.deadlines:
             if d["status"] == "pending" and not d["service_level"] and d["lapses_at"] <= occurred:

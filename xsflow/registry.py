@@ -1,16 +1,25 @@
 """The loaded procedure definitions and their machines, one machine per definition version."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from .definitions import Procedure
 from .errors import NotFound
 from .machine import ProcedureMachine
 
 
+# Fills in the part of a trigger's payload that comes from the record, not from the caller:
+# (conn, actor, case row, validated payload, now) -> the fields added. Its fields are not in the
+# trigger's schema, so a caller cannot send them; it may refuse (an XsflowError), changing nothing.
+Supplier = Callable[..., Mapping[str, Any]]
+
+
 class Registry:
-    def __init__(self, procedures: Iterable[Procedure]) -> None:
+    def __init__(self, procedures: Iterable[Procedure],
+                 suppliers: Mapping[tuple[str, str], Supplier] | None = None) -> None:
+        self.suppliers: dict[tuple[str, str], Supplier] = dict(suppliers or {})
         self._by_key: dict[tuple[str, int], Procedure] = {}
         self._machines: dict[tuple[str, int], ProcedureMachine] = {}
         for proc in procedures:
