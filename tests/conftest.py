@@ -36,6 +36,20 @@ os.environ.setdefault("XSFLOW_BACKDATING_DAYS", "36600")
 # county whose agencies accepted electronic service through xsflow would configure it
 # (docs/decisions.md); tests/test_service.py runs the default, which waits for the recorded service.
 os.environ.setdefault("XSFLOW_SERVED_AT_ISSUE", "*")
+# Nor do the year's annual reports open at every tick after 1 December (the scheduler's job, tested in
+# tests/test_annual_report.py and tests/test_scheduled_jobs.py, which use the bundled setting).
+QUIET_SETTINGS = Path(__file__).with_name("settings_quiet")
+os.environ.setdefault("XSFLOW_SERVICE_LEVELS", str(QUIET_SETTINGS))
+
+
+@pytest.fixture
+def bundled_settings(monkeypatch):
+    """The bundled service-level settings, as an operator who changed none runs them."""
+    from workflows.settings import service_levels
+    monkeypatch.setenv("XSFLOW_SERVICE_LEVELS", "")
+    service_levels.cache_clear()
+    yield
+    service_levels.cache_clear()
 XSFLOW = shutil.which("xsflow", path=str(Path(sys.executable).parent)) or "xsflow"
 
 

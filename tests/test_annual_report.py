@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from .conftest import Server, fire, get_case, make_tokens
+
+pytestmark = pytest.mark.usefixtures("bundled_settings")  # the scheduler opens the reports as bundled
 
 AR = "annual_report"
 SEALED = {"sealed": True, "report_title": "2025年度行政执法工作报告"}

@@ -149,7 +149,7 @@ def test_each_computed_item_counts_the_cases_that_caused_it_with_its_cap(year):
     assert paged == [c["case_id"] for c in items["unfiled_documents"]["cases"]]
     assert all(c["on"].startswith("2025-") for i in items.values() for c in i["cases"])
     [criticism] = items["criticized"]["cases"]
-    assert criticism["what"].startswith("document:秀山府通〔2026〕") and criticism["on"].startswith("2025-07-")
+    assert criticism["what"].startswith("document:秀山府发〔2026〕") and criticism["on"].startswith("2025-07-")
     assert items["three_systems_missing"]["source"] == "entered" and items["three_systems_missing"]["count"] == 0
     assert (result["deducted"], result["points"], result["annual_score"]) == ("0.19", "1.81", "90.50")
     assert (result["daily_score"], result["total"], result["grade"]) == ("88.50", "89.70", "较好")

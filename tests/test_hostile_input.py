@@ -349,7 +349,8 @@ def test_unknown_query_parameters_are_refused_by_name_on_every_operation(server:
     """Every operation of the OpenAPI document answers an unknown or misspelt query parameter with 400 naming it and the parameters it accepts, and changes nothing."""
     t = people(server)
     case_id, document_id = with_supplement_notice(server, t)
-    ids = {"case_id": case_id, "document_id": document_id, "name": LR, "code": "scjgj"}
+    ids = {"case_id": case_id, "document_id": document_id, "name": LR, "code": "scjgj", "year": 2025,
+           "item": "criticized"}
     spec = server.call("GET", "/api/v1/openapi.json").body
     bodies = {"post": {"trigger": "withdraw"}}
     operations = 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from sqlalchemy import func, select
 
 from adapters.compose import open_system
@@ -13,6 +15,8 @@ from workflows.annual_report import open_on_schedule
 from xsflow import scheduled
 from xsflow.clock import FixedClock
 from xsflow.store.schema import cases
+
+pytestmark = pytest.mark.usefixtures("bundled_settings")  # the scheduler opens the reports as bundled
 
 
 def count(system) -> int:
