@@ -23,6 +23,7 @@ from xsflow.access import Actor
 from xsflow.clock import FixedClock
 from xsflow.documents import docx_file
 from xsflow.queries import document_record
+from xsflow.service import record_service
 from xsflow.registry import Registry
 from xsflow.store.schema import cases, documents, history
 
@@ -102,6 +103,17 @@ class Desk:
     def fire(self, actor: Actor, case_id: int, trigger: str, when: str, payload: dict[str, Any] | None = None) -> None:
         self.clock.move_to(at(when))
         self.system.engine.fire(actor, case_id, trigger, payload or {}, occurred_at=at(when))
+        self._serve_waiting(case_id, when)
+
+    def _serve_waiting(self, case_id: int, when: str) -> None:
+        """A period waiting for a document's service (送达) starts the same day: served in person."""
+        with self.system.db.read() as conn:
+            case = self.system.engine.load_case(conn, case_id)
+        waiting = {case.proc.deadline(d["name"]).from_service for d in case.deadlines if d["status"] == "awaiting_service"}
+        for kind in waiting:
+            document_id = max(d["id"] for d in case.documents if d["kind"] == kind)
+            record_service(self.system.engine, SUPERVISOR, document_id,
+                           {"mode": "direct", "served_on": at(when).date(), "recipient": "受送达单位收发室"})
 
     def tick(self, when: str) -> None:
         """Processes the lapses due at `when`; a path ticks only where a lapse must fire."""
