@@ -49,9 +49,12 @@ def notification_sender() -> Sender:
 
 def served_at_issue() -> frozenset[str]:
     """Document kinds deemed served electronically through xsflow the moment they are issued
-    (XSFLOW_SERVED_AT_ISSUE: kinds separated by commas, or * for all; docs/decisions.md). Empty, the
+    (XSFLOW_SERVED_AT_ISSUE: kinds separated by commas, or * for all, the default; docs/decisions.md). Empty, the
     default: a period that runs from a document's service waits until the service is recorded."""
-    text = os.environ.get("XSFLOW_SERVED_AT_ISSUE", "").strip()
+    named = os.environ.get("XSFLOW_SERVED_AT_ISSUE")
+    # Unset: every kind, so that an integrator's request_supplement answers with its due date as the
+    # contract (shared/contract.md) promises; set it empty to wait for each recorded service (待送达).
+    text = "*" if named is None else named.strip()
     return frozenset(k.strip() for k in text.split(",") if k.strip())
 
 

@@ -34,7 +34,7 @@ PG_ENV = "XSFLOW_TEST_DATABASE_URL"
 os.environ.setdefault("XSFLOW_BACKDATING_DAYS", "36600")
 # The tests written before service (送达) was recorded count a notice's period from its issue, as a
 # county whose agencies accepted electronic service through xsflow would configure it
-# (docs/decisions.md); tests/test_service.py runs the default, which waits for the recorded service.
+# (docs/decisions.md); tests/test_service.py sets it empty, which waits for the recorded service.
 os.environ.setdefault("XSFLOW_SERVED_AT_ISSUE", "*")
 # Nor do the year's annual reports open at every tick after 1 December (the scheduler's job, tested in
 # tests/test_annual_report.py and tests/test_scheduled_jobs.py, which use the bundled setting).

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from workflows.assessment_record import compute
 from xsflow.access import Actor
 from xsflow.errors import InvalidPayload
 
@@ -25,7 +26,9 @@ def test_concurrent_events_stamped_now_are_never_refused_as_earlier_than_the_las
     case = server.call("POST", "/api/v1/cases", token, {
         "procedure": "assessment", "agency": "gaj", "title": "2026年度行政执法考核", "data": {"year": 2026}})
     assert case.status == 201, case.body
-    entry = {"trigger": "record_daily_assessment", "payload": {"score": 90, "summary": "日常监督检查情况良好。"}}
+    computed = server.call("POST", "/api/v1/assessments/2026/compute", token)  # the daily record reads it
+    assert computed.status == 200, computed.body
+    entry = {"trigger": "record_daily_assessment", "payload": {"summary": "日常监督检查情况良好。"}}
     with ThreadPoolExecutor(16) as pool:
         answers = list(pool.map(lambda _: server.call(
             "POST", f"/api/v1/cases/{case.body['id']}/events", token, entry), range(REQUESTS)))
@@ -53,8 +56,10 @@ def test_an_act_dated_before_the_case_was_opened_is_refused_naming_the_opening(s
     clock.move_to(at("2025-03-03T09:00:00+08:00"))
     case = system.engine.open_case(SUPERVISOR, procedure="assessment", agency="gaj", title="2025年度行政执法考核",
                                    data={"year": 2025})
+    with system.db.write() as conn:  # the daily record reads the year's computed results
+        compute(conn, SUPERVISOR, 2025, now=clock.now())
     with pytest.raises(InvalidPayload) as refused:
-        system.engine.fire(SUPERVISOR, case["id"], "record_daily_assessment", {"score": 90, "summary": "良好"},
+        system.engine.fire(SUPERVISOR, case["id"], "record_daily_assessment", {"summary": "良好"},
                            occurred_at=at("2025-03-02T10:00:00+08:00"))
     assert "立案时间为2025年3月3日09时00分" in refused.value.fields["occurred_at"][0]
 

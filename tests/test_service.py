@@ -39,7 +39,7 @@ UNIT, BUREAU = "scjgj", "sfj"
 @pytest.fixture
 def faithful(db_url: str, tmp_path: Path, monkeypatch) -> Server:
     """`xsflow serve` with the default: periods from a notice wait for its recorded service."""
-    monkeypatch.delenv("XSFLOW_SERVED_AT_ISSUE", raising=False)
+    monkeypatch.setenv("XSFLOW_SERVED_AT_ISSUE", "")
     s = start_server(db_url, tmp_path)
     yield s
     s.stop()
@@ -229,7 +229,7 @@ def test_the_24_hour_transfer_lapses_24_hours_after_approval_across_a_holiday(fa
 
 
 def test_the_case_page_shows_waiting_for_service_and_records_it(db_url: str, clock, monkeypatch):
-    monkeypatch.delenv("XSFLOW_SERVED_AT_ISSUE", raising=False)
+    monkeypatch.setenv("XSFLOW_SERVED_AT_ISSUE", "")
     monkeypatch.setenv("XSFLOW_SECRET_KEY", "k" * 64)
     system = open_system(db_url, clock=clock)
     system.init()
