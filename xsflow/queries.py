@@ -253,8 +253,11 @@ def open_incidents(conn: Connection, actor: Actor) -> Page:
 def get_case(engine: Any, conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
     case = engine.load_case(conn, case_id)
     actor.check_sees(case.agencies, case.proc.name)
+    services = services_of(conn, case_id)
+    if private.hidden(case.proc, actor, case.row["agency_code"]):  # who received a reply is personal data
+        services = [{**s, "recipient": None, "receipt": None, "note": None} for s in services]
     return {**case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:],
-                        engine.clock.now()), "services": services_of(conn, case_id)}
+                        engine.clock.now()), "services": services}
 
 
 def inbound(conn: Connection, *, outcome: str | None = None, cursor: str | None = None,

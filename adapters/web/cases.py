@@ -19,7 +19,7 @@ from xsflow.calendar import OfficialCalendar, local_date
 from xsflow.definitions import Procedure, Transition
 from xsflow.deadlines import recount
 from xsflow.errors import CalendarNotLoaded, Forbidden, InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
-from xsflow.payloads import case_title
+from xsflow.payloads import case_title, parse_day
 from xsflow.service import RECORDERS as SERVICE_RECORDERS, ServiceIn, record_service as record_document_service
 from xsflow.todo import todo as todo_query
 
@@ -127,9 +127,10 @@ def _day(args: Any, name: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidPayload("筛选条件有误，请逐项修改。", {name: [f"“{value}”不是日期，请按 YYYY-MM-DD 填写。"]}) from None
+        return parse_day(value)  # within the calendar's years: 9999-12-31 would overflow the range's end
+    except ValidationError:
+        raise InvalidPayload("筛选条件有误，请逐项修改。", {name: [
+            f"“{value}”不是有效日期，请按 YYYY-MM-DD 填写，年份在日历所载范围内。"]}) from None
 
 
 def _procedure_titles() -> dict[str, str]:
