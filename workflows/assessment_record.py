@@ -209,6 +209,7 @@ def supply_computed(conn: Connection, actor: Actor, row: Mapping[str, Any], payl
                          "reason": reasons.get(i.code, ""), "computed_at": run["computed_at"].isoformat()}
                 for i in fed}
     if scoring:
+        _refuse_if_published(conn, year)  # published results are read-only (附件3第10条)
         for item in standard.items:
             if not item.feeds and item.code in stored:
                 n = int(payload.get(item.code) or 0)
@@ -216,7 +217,6 @@ def supply_computed(conn: Connection, actor: Actor, row: Mapping[str, Any], payl
                     assessment_results.c.year == year, assessment_results.c.agency_code == agency,
                     assessment_results.c.item_code == item.code).values(
                         count=n, deduction=points_text(item.deduction(n))))
-    if scoring:
         return {"computed": computed}
     return {"computed": computed, "daily_score": _daily_score(conn, actor, year, agency)}
 
