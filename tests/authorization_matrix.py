@@ -117,6 +117,7 @@ DOCUMENT_FILE = "GET /api/v1/documents/{document_id}/file"
 CORRECT = "POST /api/v1/documents/{document_id}/corrections"
 SERVE = "POST /api/v1/documents/{document_id}/service"
 REGISTER = "GET /api/v1/register"
+AUDIT_LOG = "GET /api/v1/audit-log"
 ENFORCERS = "GET /api/v1/certificates/enforcers"
 ANNUAL_REPORTS = "POST /api/v1/annual-reports"
 CASE_FILE_IMPORT = "POST /api/v1/case-files/import"
@@ -145,8 +146,8 @@ ENDPOINTS = (OPENAPI, PROCEDURES, PROCEDURE, AGENCIES, DEADLINE, CASES, OPEN, CA
              CASE_FILE_IMPORT, SELF_REVIEW_RATES, ASSESSMENT_FACTS, CAMPAIGN_DRAW, CAMPAIGN_REDRAW,
              STATISTICS_OPEN, STATISTICS_TOTALS, STATISTICS_CSV, OFFICERS, OFFICERS_MISSING, NAME_OFFICERS,
              NOTIFICATIONS, DOCUMENT_NUMBERS, ASSESSMENT_COMPUTE, ASSESSMENT_RESULT, ASSESSMENT_CORRECT,
-             ASSESSMENT_FINDING, ASSESSMENT_PERSONNEL, ASSESSMENT_TABLE, ASSESSMENT_PUBLISH, ASSESSMENT_CASES)
-LISTS = (CASES, OVERDUE, TODO, INCIDENTS, REGISTER, ENFORCERS)  # answers filtered to what the caller may see
+             ASSESSMENT_FINDING, ASSESSMENT_PERSONNEL, ASSESSMENT_TABLE, ASSESSMENT_PUBLISH, ASSESSMENT_CASES, AUDIT_LOG)
+LISTS = (CASES, OVERDUE, TODO, INCIDENTS, REGISTER, ENFORCERS, AUDIT_LOG)  # answers filtered to what the caller may see
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ PROCURATORATE_STATUS = {
     (OVERDUE_SUMMARY, "other", ""): 200, (TODO, "-", ""): 200, (INCIDENTS, "-", ""): 200,
     (DOCUMENT, "none", ""): 404, (DOCUMENT_FILE, "none", ""): 404,
     (REGISTER, "-", ""): 200, (REGISTER, "other", ""): 200, (ENFORCERS, "-", ""): 200,
+    (AUDIT_LOG, "-", ""): 200, (AUDIT_LOG, "other", ""): 200,
     (CASE_FILE_IMPORT, "-", "empty_import"): 400, (SELF_REVIEW_RATES, "-", "year_2025"): 200,
     (ASSESSMENT_FACTS, "-", "year_2025"): 200, (CASES, "area", ""): 200, (OVERDUE, "area", ""): 200,
     (CAMPAIGN_DRAW, "none", "draw"): 404, (CAMPAIGN_REDRAW, "none", ""): 404,
@@ -265,6 +267,8 @@ MATRIX = (
     line(SERVE,         "none",  "",                  403, 403, 404, 404, 403, 403, 403, 403),
     line(REGISTER,      "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(REGISTER,      "other", "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(AUDIT_LOG,     "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
+    line(AUDIT_LOG,     "other", "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(ENFORCERS,     "-",     "",                  200, 200, 200, 200, 200, 200, 200, 200),
     line(ENFORCERS,     "other", "",                  403, 403, 200, 200, 200, 200, 403, 403),
     line(ANNUAL_REPORTS, "-",    "year_2021",         403, 403, 403, 422, 403, 403, 403, 403),

@@ -295,7 +295,7 @@ def prepare(world: World, ln: Line, caller: str, n: int) -> Request:
         return Request(ln.method, ln.path.format(case_id=MISSING_ID), body)
     if ln.endpoint == m.DEADLINE:
         return Request("GET", "/api/v1/calendar/deadline?start=2025-03-03&working_days=5")
-    if ln.endpoint in (m.CASES, m.OVERDUE, m.TODO, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST):
+    if ln.endpoint in (m.CASES, m.OVERDUE, m.TODO, m.REGISTER, m.ENFORCERS, m.INBOUND_LIST, m.AUDIT_LOG):
         query = "limit=200" + (f"&agency={agency}" if side in ("other", "area") else "") + (
             "&procedure=criminal_transfer" if side == "transfer" else "")
         return Request("GET", f"{ln.path}?{query}")
@@ -414,20 +414,20 @@ def listed_case_ids(endpoint: str, body: dict[str, Any]) -> list[int]:
 def required_ids(world: World, ln: Line, caller: str) -> set[int]:
     """The fixtures a list must hold for this caller: its own agency's, and OTHER's when it sees every agency."""
     if ln.target == "transfer" or caller in m.READ_ONLY:
-        return ({world.ids["transfer"]} if ln.endpoint == m.CASES and ln.target in ("-", "transfer")
+        return ({world.ids["transfer"]} if ln.endpoint in (m.CASES, m.AUDIT_LOG) and ln.target in ("-", "transfer")
                 and caller not in TOWNSHIP else set())
     if ln.endpoint == m.TODO:  # a submitted review: the clerk may withdraw its own, a reviewer accept any
         role = next(c.role for c in m.CALLERS if c.key == caller)
         sides = {"clerk": ["own"], "reviewer": ["own", "other", "area"], "township": ["area"]}.get(role or "", [])
         return {world.ids[f"submitted_{s}"] for s in sides}
-    kind = {m.CASES: "review", m.OVERDUE: "review", m.INCIDENTS: "review", m.REGISTER: "filing",
+    kind = {m.CASES: "review", m.AUDIT_LOG: "review", m.OVERDUE: "review", m.INCIDENTS: "review", m.REGISTER: "filing",
             m.ENFORCERS: "certificate"}[ln.endpoint]
     sides = [ln.target] if ln.target in ("other", "area") else ["own", "other", "area"]
     home = "area" if caller in TOWNSHIP else "own"
     wanted = {world.ids[f"{kind}_{s}"] for s in sides
               if f"{kind}_{s}" in world.ids and (s == home or caller in COUNTY_WIDE)
               and not (ln.endpoint == m.INCIDENTS and s == "area")}  # incidents are written for own and other only
-    if ln.endpoint == m.CASES and ln.target != "area" and caller not in TOWNSHIP:
+    if ln.endpoint in (m.CASES, m.AUDIT_LOG) and ln.target != "area" and caller not in TOWNSHIP:
         wanted.add(world.ids["dispute_party"])
     return wanted
 

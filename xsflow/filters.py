@@ -15,9 +15,11 @@ from .store.schema import agencies
 
 def check(conn: Connection, registry: Registry, *, procedure: str | None = None, state: str | None = None,
           agency: str | None = None, date_from: date | None = None, date_to: date | None = None,
-          names: tuple[str, str] = ("opened_from", "opened_to")) -> None:
-    """Raises InvalidPayload naming every filter whose value names nothing (all problems at once)."""
-    problems: dict[str, list[str]] = {}
+          names: tuple[str, str] = ("opened_from", "opened_to"),
+          found: dict[str, list[str]] | None = None) -> None:
+    """Raises InvalidPayload naming every filter whose value names nothing (all problems at once, with
+    those a list's own filters `found`)."""
+    problems: dict[str, list[str]] = dict(found or {})
     known = {p.name: p for p in registry.all()}
     if procedure and procedure not in known:
         problems["procedure"] = [f"没有名为“{procedure}”的程序；可选：{'、'.join(sorted(known))}。"]

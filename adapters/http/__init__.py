@@ -9,7 +9,7 @@ from xsflow.system import Xsflow
 from adapters.compose import open_system
 
 from ..web.pages import init_web
-from . import annual_reports, assessments, case_files, certificates, document_numbers, errors, liaison, register, service, statistics
+from . import annual_reports, assessments, audit_log, case_files, certificates, document_numbers, errors, liaison, register, service, statistics
 from .links import LinksPlugin
 from .routes import IdConverter, api
 from .schemas import Error, shown, storable
@@ -40,7 +40,7 @@ def create_app(system: Xsflow | None = None, *, database_url: str | None = None)
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}],
         "extra_plugins": [LinksPlugin()]})
     for blueprint in (api, register.blp, certificates.blp, annual_reports.blp, case_files.blp, statistics.blp,
-                      liaison.blp, service.blp, document_numbers.blp, assessments.blp):
+                      liaison.blp, service.blp, document_numbers.blp, assessments.blp, audit_log.blp):
         smorest.register_blueprint(blueprint)
     init_web(app)
 

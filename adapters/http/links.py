@@ -71,6 +71,7 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
     (SERVICE, "post", "201"): {**_case("/case/id"), **_document("/document_id")},
     (f"{P}/incidents", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/register", "get", "200"): _case("/items/0/case_id"),
+    (f"{P}/audit-log", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/certificates/enforcers", "get", "200"): _case("/items/0/case_id"),
     (f"{P}/agencies", "get", "200"): {
         "CasesOfAgency": (f"{P}/cases", "get", {"agency": "$response.body#/items/0/code"}),

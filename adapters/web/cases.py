@@ -208,7 +208,7 @@ def history_rows(proc: Procedure, entries: list[dict[str, Any]], names: dict[str
             what = "立案"
             details = [("案件名称", e["payload"].get("title", ""))] + describe(proc, e["payload"].get("data"), names)
         else:
-            what = _history_title(proc, e)
+            what = history_title(proc, e)
             details = describe(proc, e["payload"], names)
         rows.append({**e, "what": what, "details": details, "role_title": _role(e["actor_role"]),
                      "from_title": titles.get(e["from_state"] or "", ""), "to_title": titles.get(e["to_state"], "")})
@@ -219,7 +219,7 @@ def _role(role: str) -> str:
     return role_title(role)
 
 
-def _history_title(proc: Procedure, entry: dict[str, Any]) -> str:
+def history_title(proc: Procedure, entry: dict[str, Any]) -> str:
     for t in proc.transitions_for(entry["trigger"]):
         if entry["from_state"] in t.sources and (t.dest or entry["from_state"]) == entry["to_state"]:
             return t.title

@@ -161,6 +161,8 @@ history = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("case_id", "seq"),
+    Index(None, "recorded_at", "id"),  # the audit log, newest first (xsflow/audit_log.py)
+    Index(None, "actor", "recorded_at", "id"),  # one actor's acts
 )
 
 deadlines = Table(

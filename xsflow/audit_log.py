@@ -1,0 +1,95 @@
+"""操作记录: every recorded act across the cases a caller may see, newest first, keyset-paged.
+
+The per-case history answers "what happened to this case"; this list answers the auditor's question
+"who did what, when, across the county". It shows no payloads: what a transition carried stays on the
+case page, where personal data is hidden by role (xsflow/private.py). Ordered by (recorded_at, id) on
+their index, so a page costs the same whatever the size of the history; the total is one COUNT.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from . import filters
+from .access import ROLE_TITLES, Actor
+from .json_views import instant
+from .payloads import limit as column_limit, unprintable
+from .queries import Page, _scoped, after_key, check_limit, encode_cursor
+from .registry import Registry
+from .store.schema import cases, history
+
+
+def audit_log(conn: Connection, registry: Registry, actor: Actor, *, agency: str | None = None,
+              procedure: str | None = None, by: str | None = None, role: str | None = None,
+              trigger: str | None = None, recorded_from: date | None = None, recorded_to: date | None = None,
+              cursor: str | None = None, limit: int | None = None) -> Page:
+    """`by`: the actor exactly as recorded (a user's 姓名（用户名）, a token's name); `recorded_from`/`to`:
+    local dates (Asia/Shanghai) the entry was recorded on. A filter naming nothing is a 422."""
+    limit = check_limit(limit)
+    after = after_key(cursor, _aware)
+    filters.check(conn, registry, procedure=procedure, agency=agency, date_from=recorded_from,
+                  date_to=recorded_to, names=("recorded_from", "recorded_to"),
+                  found=_problems(by=by, role=role, trigger=trigger))
+    where = [_scoped(actor)]
+    for column, value in ((cases.c.agency_code, agency), (cases.c.procedure, procedure), (history.c.actor, by),
+                          (history.c.actor_role, role), (history.c.trigger, trigger)):
+        if value:
+            where.append(column == value)
+    if recorded_from:
+        where.append(history.c.recorded_at >= filters.day_start(recorded_from))
+    if recorded_to:
+        where.append(history.c.recorded_at < filters.day_start(recorded_to + timedelta(days=1)))
+    joined = history.join(cases, cases.c.id == history.c.case_id)
+    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
+    stmt = (select(history.c.id, history.c.case_id, history.c.seq, history.c.trigger, history.c.actor,
+                   history.c.actor_role, history.c.occurred_at, history.c.recorded_at, history.c.from_state,
+                   history.c.to_state, cases.c.title, cases.c.procedure, cases.c.definition_version,
+                   cases.c.agency_code)
+            .select_from(joined).where(*where)
+            .order_by(history.c.recorded_at.desc(), history.c.id.desc()).limit(limit + 1))
+    if after is not None:
+        stmt = stmt.where(or_(history.c.recorded_at < after[0],
+                              and_(history.c.recorded_at == after[0], history.c.id < after[1])))
+    rows = conn.execute(stmt).mappings().all()
+    page = rows[:limit]
+    items = [_item(r, registry) for r in page]
+    last = page[-1] if len(rows) > limit else None
+    return Page(items, encode_cursor([last["recorded_at"].isoformat(), last["id"]]) if last else None, total)
+
+
+def _aware(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:  # no answer gives out a naive instant
+        raise ValueError(text)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+14:00 has no UTC instant
+        raise ValueError(text) from None
+
+
+def _problems(**values: str | None) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if values["role"] and values["role"] not in ROLE_TITLES:
+        problems["role"] = [f"没有名为“{values['role']}”的角色；可选：{'、'.join(sorted(ROLE_TITLES))}。"]
+    for name, column, title in (("by", history.c.actor, "操作人"), ("trigger", history.c.trigger, "操作")):
+        value = values[name]
+        if value and len(value) > column_limit(column):
+            problems[name] = [f"{title}最多 {column_limit(column)} 个字，实际 {len(value)} 个字。"]
+        elif value and (why := unprintable(value, multiline=False)):
+            problems[name] = [f"{title}：{why}"]
+    return problems
+
+
+def _item(row: Any, registry: Registry) -> dict[str, Any]:
+    proc = registry.get(row["procedure"], row["definition_version"])
+    return {
+        "id": row["id"], "case_id": row["case_id"], "seq": row["seq"], "case_title": row["title"],
+        "procedure": row["procedure"], "definition_version": row["definition_version"],
+        "procedure_title": proc.title, "agency": row["agency_code"],
+        "trigger": row["trigger"], "actor": row["actor"], "actor_role": row["actor_role"],
+        "occurred_at": instant(row["occurred_at"]), "recorded_at": instant(row["recorded_at"]),
+        "from_state": row["from_state"], "to_state": row["to_state"],
+        "to_state_title": proc.state(row["to_state"]).title,
+    }
