@@ -14,12 +14,15 @@ from typing import Any
 from urllib.parse import quote
 
 import docx
+import pytest
 
 from xsflow.calendar import OfficialCalendar, bundled_notices, local_date
 from xsflow.clock import FixedClock
 from xsflow.tokens import create_token
 
 from .conftest import Server, at, make_tokens, fire, get_case
+from .test_users import user_cli
+from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD
 
 FR = "filing_review"
 UNIT = "scjgj"  # 县市场监管局, the issuing agency
@@ -207,7 +210,7 @@ def test_filed_on_the_rolled_over_last_day_is_in_time_then_held_supplemented_reg
     # The register: numbers, publication, registration, filing and the legality review of the same number.
     page = register(server, t["supervisor"])
     [entry] = page["items"]
-    assert page["next"] is None
+    assert page["next"] is None and page["total"] == 1
     assert {k: entry[k] for k in ("case_id", "title", "agency", "agency_name", "document_number", "uniform_number",
                                   "published_on", "effective_on", "publication_medium", "registration_number",
                                   "registered_on")} == {
@@ -223,18 +226,49 @@ def test_filed_on_the_rolled_over_last_day_is_in_time_then_held_supplemented_reg
                                         "closed": True, "conclusion": "lawful"}
     # Agency-scoped like the cases; filters by number and publication year.
     assert [e["case_id"] for e in register(server, t["clerk"])["items"]] == [cid]
-    assert register(server, t["other_clerk"]) == {"items": [], "next": None}
+    assert register(server, t["other_clerk"]) == {"items": [], "next": None, "total": 0}
     assert [e["case_id"] for e in register(server, t["supervisor"], "?year=2025")["items"]] == [cid]
     assert register(server, t["supervisor"], "?year=2026")["items"] == []
     assert [e["case_id"] for e in register(server, t["supervisor"], f"?document_number={quote(number)}")["items"]] == [cid]
     bad = server.call("GET", "/api/v1/register?limit=0", t["supervisor"])
     assert bad.status == 422 and "limit" in bad.body["error"]["fields"]
+    bad = server.call("GET", "/api/v1/register?agency=nosuch&state=nowhere", t["supervisor"])
+    assert bad.status == 422 and set(bad.body["error"]["fields"]) == {"agency", "state"}, bad.body
+    register_page_in_the_browser(server, entry)
     assert server.call("GET", "/api/v1/register").status == 401
 
     spec = server.call("GET", "/api/v1/openapi.json").body
     assert "get" in spec["paths"]["/api/v1/register"]
     assert {"document_number", "uniform_number", "published_on", "registration_number", "filing",
             "legality_review"} <= set(spec["components"]["schemas"]["RegisterEntry"]["properties"])
+
+
+def register_page_in_the_browser(server: Server, entry: dict[str, Any]) -> None:
+    """In Chromium, a reviewer finds the document under 登记簿 with its numbers, filing and review, and the case link."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    made = user_cli(server.database_url, "create", "--username", "shencha", "--name", "李审查", "--role", "reviewer",
+                    "--agency", "sfj", password=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+        page.goto(server.url + "/login")
+        page.get_by_label("用户名").fill("shencha")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(server.url + "/")
+        page.get_by_role("link", name="登记簿", exact=True).click()
+        assert page.locator("h1").inner_text() == "规范性文件登记簿"
+        assert page.locator("p.total").inner_text() == "共 1 件"
+        row = " ".join(page.locator("table.list tbody tr").first.inner_text().split())
+        for text in ("XSSJ-2025-0012", "关于加强农贸市场管理的通知", "县市场监管局", entry["document_number"],
+                     "2025年9月5日", "按期报备", "秀山司备登〔2025〕1号", "准予备案", "合法性审查：已出具审查意见"):
+            assert text in row, (text, row)
+        page.get_by_role("link", name="关于加强农贸市场管理的通知").click()
+        assert page.url == f"{server.url}/cases/{entry['case_id']}"
+        page.goto(server.url + "/register?year=2026")
+        assert page.locator("p.total").inner_text() == "共 0 件"
+        browser.close()
 
 
 # --- (b) lapsed, filed late, corrected after a rejected feedback ------------------------------------

@@ -11,13 +11,15 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, exists, or_, select, true
+from sqlalchemy import Connection, func, or_, select
 
+from xsflow import filters
 from xsflow.access import Actor
 from xsflow.calendar import SHANGHAI, local_date
 from xsflow.queries import Page, after_id, check_limit, encode_cursor, group_by_case
+from xsflow.queries import _scoped as visible_to  # the one definition of who sees a case
 from xsflow.registry import Registry
-from xsflow.store.schema import agencies, case_agencies, cases, deadlines, documents, history
+from xsflow.store.schema import agencies, cases, deadlines, documents, history
 from xsflow.json_views import day
 
 FILING = "filing_review"
@@ -32,15 +34,6 @@ FILING_STATUS = {
 }
 
 
-def _scoped(actor: Actor):
-    """The cases the caller may see: its own agency's, or every case for county-wide roles."""
-    if actor.county_wide:
-        return true()
-    codes = sorted(actor.codes)  # a township government's user: also the teams of its area
-    return or_(cases.c.agency_code.in_(codes),
-               exists().where(case_agencies.c.case_id == cases.c.id, case_agencies.c.agency_code.in_(codes)))
-
-
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
     """The instants of a local (Asia/Shanghai) calendar year: [1 January 00:00, next 1 January 00:00)."""
     return (datetime.combine(date(year, 1, 1), time(), SHANGHAI),
@@ -50,23 +43,26 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
 def register_page(conn: Connection, registry: Registry, actor: Actor, *, now: datetime, agency: str | None = None,
                   state: str | None = None, document_number: str | None = None, year: int | None = None,
                   cursor: str | None = None, limit: int | None = None) -> Page:
-    """Every normative document the caller may see, oldest case first, with its filing and legality review."""
+    """Every normative document the caller may see, oldest case first, with its filing and legality review;
+    `total` counts every page with one aggregate over the same conditions."""
     limit = check_limit(limit)
     registry.versions(FILING)  # 404 naming the known procedures if filing_review is not loaded
     after = after_id(cursor)
-    stmt = (select(cases, agencies.c.name.label("agency_name"))
-            .join(agencies, agencies.c.code == cases.c.agency_code)
-            .where(cases.c.procedure == FILING, _scoped(actor)).order_by(cases.c.id).limit(limit + 1))
+    filters.check(conn, registry, procedure=FILING, state=state, agency=agency)
+    where = [cases.c.procedure == FILING, visible_to(actor)]
     if agency:
-        stmt = stmt.where(cases.c.agency_code == agency)
+        where.append(cases.c.agency_code == agency)
     if state:
-        stmt = stmt.where(cases.c.state == state)
+        where.append(cases.c.state == state)
     if document_number:
-        stmt = stmt.where(cases.c.correlation_key == document_number)
+        where.append(cases.c.correlation_key == document_number)
     if year is not None:
         first, last = _year_bounds(year)
-        stmt = stmt.where(cases.c.opened_at >= first, cases.c.opened_at < last)
-    stmt = stmt.where(cases.c.id > after)
+        where += [cases.c.opened_at >= first, cases.c.opened_at < last]
+    total = conn.execute(select(func.count()).select_from(cases).where(*where)).scalar_one()
+    stmt = (select(cases, agencies.c.name.label("agency_name"))
+            .join(agencies, agencies.c.code == cases.c.agency_code)
+            .where(*where, cases.c.id > after).order_by(cases.c.id).limit(limit + 1))
     rows = [dict(r) for r in conn.execute(stmt).mappings()]
     page, more = rows[:limit], len(rows) > limit
     ids = [r["id"] for r in page]
@@ -81,7 +77,7 @@ def register_page(conn: Connection, registry: Registry, actor: Actor, *, now: da
     reviews = _legality_reviews(conn, actor, page)
     items = [_entry(registry, r, dls.get(r["id"], []), steps.get(r["id"], []), docs.get(r["id"], []),
                     _match(r["data"], reviews), now) for r in page]
-    return Page(items, encode_cursor(page[-1]["id"]) if more else None)
+    return Page(items, encode_cursor(page[-1]["id"]) if more else None, total)
 
 
 def _legality_reviews(conn: Connection, actor: Actor, page: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -96,7 +92,7 @@ def _legality_reviews(conn: Connection, actor: Actor, page: Sequence[Mapping[str
     if uniform:
         matches.append(cases.c.data["uniform_number"].as_string().in_(uniform))
     stmt = (select(cases.c.id, cases.c.procedure, cases.c.definition_version, cases.c.state, cases.c.data)
-            .where(cases.c.procedure == LEGALITY, _scoped(actor), or_(*matches)).order_by(cases.c.id))
+            .where(cases.c.procedure == LEGALITY, visible_to(actor), or_(*matches)).order_by(cases.c.id))
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 

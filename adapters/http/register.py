@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from workflows.document_register import FILING_STATUS, register_page
 
 from .routes import ApiBlueprint, caller, documented, xs
-from .schemas import Query, page_of
+from .schemas import Query
 
 blp = ApiBlueprint("register", __name__, url_prefix="/api/v1", description="规范性文件登记簿")
 
@@ -68,14 +68,16 @@ class RegisterEntry(Schema):
                                     metadata={"description": "数据中载有同一文号或统一编号的合法性审查案件"})
 
 
-RegisterPage = page_of(RegisterEntry, "RegisterPage")
+RegisterPage = Schema.from_dict({
+    "items": fields.List(fields.Nested(RegisterEntry)), "next": fields.String(allow_none=True),
+    "total": fields.Integer(metadata={"description": "符合条件的文件总数（所有页）"})}, name="RegisterPage")
 
 
 @blp.route("/register")
 class Register(MethodView):
     @blp.arguments(RegisterQuery, location="query")
     @blp.response(200, RegisterPage)
-    @documented(400, 401, 404)
+    @documented(400, 401, 404, 422)
     def get(self, args):
         """Normative documents the caller may see: numbers, publication, registration, filing, legality review."""
         actor = caller()

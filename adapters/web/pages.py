@@ -55,7 +55,7 @@ def init_web(app: Flask) -> None:
             ensure_secret(app)
             csrf.protect()
 
-    from . import assessment_page, audit_log, auth, calendar_page, case_files, cases, meetings, numbers_page, overdue  # noqa: F401  (their routes join the blueprint)
+    from . import assessment_page, audit_log, auth, calendar_page, case_files, cases, meetings, numbers_page, overdue, register_page  # noqa: F401  (their routes join the blueprint)
 
     app.register_blueprint(web)
     app.jinja_env.filters.update(cn_date=cn_date, cn_instant=cn_instant, iso_local=iso_local, role_title=role_title)
