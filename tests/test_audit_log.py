@@ -16,7 +16,7 @@ from xsflow.bulk import NewCase, open_cases
 from xsflow.tokens import create_token
 
 from .test_users import user_cli
-from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD, screenshot_folder
 
 OWN, OTHER = "scjgj", "gaj"
 CLERK, OTHER_CLERK = Actor("市场监管局经办人", "clerk", OWN), Actor("公安局经办人", "clerk", OTHER)
@@ -117,6 +117,9 @@ def test_the_audit_log_page_in_the_browser(server: Server, tmp_path: Path):
         page.get_by_role("link", name="操作记录", exact=True).click()
         assert page.locator("h1").inner_text() == "操作记录"
         assert page.locator("p.total").inner_text() == "共 3 项"
+        shots = screenshot_folder(server, tmp_path)
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=shots / "audit-log.png", full_page=True)
         rows = page.locator("table.list tbody tr")
         assert rows.count() == 3
         first = " ".join(rows.nth(0).inner_text().split())

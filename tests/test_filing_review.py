@@ -10,6 +10,7 @@ import io
 import re
 import urllib.request
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -22,7 +23,7 @@ from xsflow.tokens import create_token
 
 from .conftest import Server, at, make_tokens, fire, get_case
 from .test_users import user_cli
-from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD, screenshot_folder
 
 FR = "filing_review"
 UNIT = "scjgj"  # 县市场监管局, the issuing agency
@@ -111,7 +112,7 @@ ALL_MATERIALS = ["filing_report", "official_text", "drafting_explanation", "basi
 # --- (a) filed in time, held, supplemented, registered, recorded ----------------------------------
 
 
-def test_filed_on_the_rolled_over_last_day_is_in_time_then_held_supplemented_registered_and_recorded(server: Server):
+def test_filed_on_the_rolled_over_last_day_is_in_time_then_held_supplemented_registered_and_recorded(server: Server, tmp_path: Path):
     """A document published 2025-09-05 may be filed until 2025-10-09 (the 30th day falls in National Day); an incomplete filing is held, supplemented, registered with a receipt and recorded, and the register shows it all."""
     t = people(server)
     number = "秀山市监发〔2025〕12号"
@@ -234,7 +235,7 @@ def test_filed_on_the_rolled_over_last_day_is_in_time_then_held_supplemented_reg
     assert bad.status == 422 and "limit" in bad.body["error"]["fields"]
     bad = server.call("GET", "/api/v1/register?agency=nosuch&state=nowhere", t["supervisor"])
     assert bad.status == 422 and set(bad.body["error"]["fields"]) == {"agency", "state"}, bad.body
-    register_page_in_the_browser(server, entry)
+    register_page_in_the_browser(server, entry, screenshot_folder(server, tmp_path))
     assert server.call("GET", "/api/v1/register").status == 401
 
     spec = server.call("GET", "/api/v1/openapi.json").body
@@ -243,7 +244,7 @@ def test_filed_on_the_rolled_over_last_day_is_in_time_then_held_supplemented_reg
             "legality_review"} <= set(spec["components"]["schemas"]["RegisterEntry"]["properties"])
 
 
-def register_page_in_the_browser(server: Server, entry: dict[str, Any]) -> None:
+def register_page_in_the_browser(server: Server, entry: dict[str, Any], shots: Path) -> None:
     """In Chromium, a reviewer finds the document under 登记簿 with its numbers, filing and review, and the case link."""
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     made = user_cli(server.database_url, "create", "--username", "shencha", "--name", "李审查", "--role", "reviewer",
@@ -260,6 +261,8 @@ def register_page_in_the_browser(server: Server, entry: dict[str, Any]) -> None:
         page.get_by_role("link", name="登记簿", exact=True).click()
         assert page.locator("h1").inner_text() == "规范性文件登记簿"
         assert page.locator("p.total").inner_text() == "共 1 件"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=shots / "register.png", full_page=True)
         row = " ".join(page.locator("table.list tbody tr").first.inner_text().split())
         for text in ("XSSJ-2025-0012", "关于加强农贸市场管理的通知", "县市场监管局", entry["document_number"],
                      "2025年9月5日", "按期报备", "秀山司备登〔2025〕1号", "准予备案", "合法性审查：已出具审查意见"):
