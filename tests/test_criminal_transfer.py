@@ -204,6 +204,7 @@ def test_each_side_records_its_own_steps_only(server: Server) -> None:
 
     # The police see the case but do not report, approve or transfer it for the agency.
     assert get_case(server, t["police"], cid)["available_triggers"] == []
+    assert server.call("GET", "/api/v1/todo", t["police"]).body["items"] == []
     refused("police", "submit_report", REPORT, "移送案件的行政执法机关")
     fire(server, t["clerk"], cid, "submit_report", REPORT, "2025-09-22T11:00:00+08:00")
     refused("police", "approve", {}, "移送案件的行政执法机关")
@@ -213,6 +214,8 @@ def test_each_side_records_its_own_steps_only(server: Server) -> None:
     # Transferred: the decision is the police's; the agency is offered nothing and refused.
     assert case["available_triggers"] == []
     assert get_case(server, t["police"], cid)["available_triggers"] == ["open_criminal_case", "refuse_filing"]
+    todo = lambda who: [(i["case_id"], i["triggers"]) for i in server.call("GET", "/api/v1/todo", t[who]).body["items"]]
+    assert todo("police") == [(cid, ["open_criminal_case", "refuse_filing"])] and todo("clerk") == []
     notice = {"notice_number": "秀公不立字〔2025〕9号", "reasons": "不构成犯罪。"}
     refused("clerk", "refuse_filing", notice, "公安机关")
     refused("clerk", "open_criminal_case", notice, "公安机关")
