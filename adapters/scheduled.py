@@ -20,14 +20,14 @@ _done: weakref.WeakKeyDictionary[Xsflow, set[int]] = weakref.WeakKeyDictionary()
 def run_scheduled(system: Xsflow, now: datetime) -> list[str]:
     """Runs the jobs whose day has come; what each did, in words (empty when none ran)."""
     said: list[str] = []
-    year = local_date(now).year
+    today = local_date(now)
+    on = annual_report.opening_due(today)  # the opening day, or a later day of its catch-up window
     done = _done.setdefault(system, set())
-    if year not in done:
+    if on is not None and on.year not in done:
         result = annual_report.open_on_schedule(system, now)
         if result is not None:
-            said.append(f"已按配置日期统一建立{year}年度执法工作报告案件 {len(result['opened'])} 件"
-                        f"（此前已建立 {len(result['existing'])} 件）")
-            done.add(year)
-        elif (on := annual_report.opening_date(year)) is not None and local_date(now) >= on:
-            done.add(year)  # ran before (another worker, an earlier start, or by hand through the claim)
+            late = f"；{on:%-m月%-d日}未运行，{today:%-m月%-d日}补建" if today > on else ""
+            said.append(f"已按配置日期统一建立{on.year}年度执法工作报告案件 {len(result['opened'])} 件"
+                        f"（此前已建立 {len(result['existing'])} 件{late}）")
+        done.add(on.year)  # opened now, or before (another worker, an earlier start, or by hand through the claim)
     return said

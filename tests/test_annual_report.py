@@ -139,6 +139,21 @@ def test_the_scheduler_opens_the_years_reports_once_on_the_configured_day(server
     assert "年度执法工作报告" not in server.tick("2026-01-02T09:00:00+08:00").stdout
 
 
+def test_a_server_down_on_1_december_opens_the_reports_at_its_first_sweep_in_december(server: Server) -> None:
+    """`[opening] catch_up_days = 31`: no sweep ran on 1 December 2025; the first one, on 9 December, opens
+    the year's reports (dated that day, due 31 December), says it caught up, and none after it again."""
+    t = people(server)
+    out = server.tick("2025-12-09T10:00:00+08:00").stdout
+    assert "已按配置日期统一建立2025年度执法工作报告案件 53 件（此前已建立 0 件；12月1日未运行，12月9日补建）" in out, out
+    listed = server.call("GET", f"/api/v1/cases?procedure={AR}&limit=100", t["supervisor"]).body["items"]
+    assert len(listed) == 53 and {c["deadlines"][0]["due_date"] for c in listed} == {"2025-12-31"}
+    police = next(c["id"] for c in listed if c["agency"] == "gaj")
+    history = server.call("GET", f"/api/v1/cases/{police}/history", t["police"]).body["items"]
+    assert history[0]["occurred_at"] == "2025-12-09T02:00:00Z" and "定时任务" in history[0]["actor"]
+    assert "年度执法工作报告" not in server.tick("2025-12-10T09:00:00+08:00").stdout
+    assert server.call("GET", f"/api/v1/cases?procedure={AR}&limit=1", t["supervisor"]).body["total"] == 53
+
+
 def test_the_explanation_of_sunday_31_december_2023_says_it_is_not_moved() -> None:
     """What the case page shows under the deadline (xsflow/calendar/explain.py) for a named date on a Sunday."""
     from datetime import date

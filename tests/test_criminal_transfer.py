@@ -104,8 +104,8 @@ def test_the_right_to_ask_for_reconsideration_lapses_across_the_holiday(server: 
     fire(server, t["clerk"], cid, "approve", {}, "2025-09-25T15:00:00+08:00")
     case = fire(server, t["clerk"], cid, "transfer", TRANSFER, "2025-09-25T16:00:00+08:00")
     assert deadline(case, "filing_decision")["due_date"] == "2025-09-28"  # Sun 28 September is a worked day
-    # The agency records the police's written refusal, notified on Sunday 28 September.
-    case = fire(server, t["clerk"], cid, "refuse_filing", {"notice_number": "秀公不立字〔2025〕8号"},
+    # The police record their written refusal, notified on Sunday 28 September.
+    case = fire(server, t["police"], cid, "refuse_filing", {"notice_number": "秀公不立字〔2025〕8号"},
                 "2025-09-28T10:00:00+08:00")
     assert deadline(case, "reconsideration_request")["due_date"] == "2025-10-09"  # Wed 1 Oct → Thu 9 Oct
     server.tick("2025-10-09T23:00:00+08:00")
@@ -186,3 +186,54 @@ def test_the_procuratorate_reads_transfers_and_nothing_else_and_fires_nothing(se
 
     bad = cli(server.database_url, "token", "create", "--name", "检察院", "--role", "procuratorate")
     assert bad.returncode == 2 and "必须指定所属单位" in bad.stderr, bad.stderr
+
+
+def test_each_side_records_its_own_steps_only(server: Server) -> None:
+    """Both the agency's and the police's staff are clerks: each step names the side that acts (the
+    transferring agency: art. 5, 6, 9, 12; the police: art. 8, 9), refused 403 to the other side with
+    the side named, changing nothing; each is offered only its own side's steps."""
+    t = people(server)
+    cid = found(server, t["clerk"], "秀山市监罚〔2025〕103号", "2025-09-22T10:00:00+08:00")["id"]
+
+    def refused(who: str, trigger: str, payload: dict[str, Any], side: str) -> None:
+        before = get_case(server, t["supervisor"], cid)
+        r = server.call("POST", f"/api/v1/cases/{cid}/events", t[who], {"trigger": trigger, "payload": payload})
+        assert r.status == 403, r.body
+        assert f"应由{side}办理" in r.body["error"]["message"] and "无权办理" in r.body["error"]["message"], r.body
+        assert get_case(server, t["supervisor"], cid)["version"] == before["version"]
+
+    # The police see the case but do not report, approve or transfer it for the agency.
+    assert get_case(server, t["police"], cid)["available_triggers"] == []
+    assert server.call("GET", "/api/v1/todo", t["police"]).body["items"] == []
+    refused("police", "submit_report", REPORT, "移送案件的行政执法机关")
+    fire(server, t["clerk"], cid, "submit_report", REPORT, "2025-09-22T11:00:00+08:00")
+    refused("police", "approve", {}, "移送案件的行政执法机关")
+    fire(server, t["clerk"], cid, "approve", {}, "2025-09-22T15:00:00+08:00")
+    refused("police", "transfer", TRANSFER, "移送案件的行政执法机关")
+    case = fire(server, t["clerk"], cid, "transfer", TRANSFER, "2025-09-22T16:00:00+08:00")
+    # Transferred: the decision is the police's; the agency is offered nothing and refused.
+    assert case["available_triggers"] == []
+    assert get_case(server, t["police"], cid)["available_triggers"] == ["open_criminal_case", "refuse_filing"]
+    todo = lambda who: [(i["case_id"], i["triggers"]) for i in server.call("GET", "/api/v1/todo", t[who]).body["items"]]
+    assert todo("police") == [(cid, ["open_criminal_case", "refuse_filing"])] and todo("clerk") == []
+    notice = {"notice_number": "秀公不立字〔2025〕9号", "reasons": "不构成犯罪。"}
+    refused("clerk", "refuse_filing", notice, "公安机关")
+    refused("clerk", "open_criminal_case", notice, "公安机关")
+    case = fire(server, t["police"], cid, "refuse_filing", notice, "2025-09-23T10:00:00+08:00")
+    assert case["state"] == "filing_refused" and case["available_triggers"] == []  # the police's view
+    # The reconsideration is the agency's to ask for, the decision the police's.
+    refused("police", "request_reconsideration", {"reasons": "已达追诉标准。"}, "移送案件的行政执法机关")
+    fire(server, t["clerk"], cid, "request_reconsideration", {"reasons": "已达追诉标准。"}, "2025-09-24T10:00:00+08:00")
+    refused("clerk", "uphold_refusal", notice, "公安机关")
+    case = fire(server, t["police"], cid, "uphold_refusal", notice, "2025-09-25T10:00:00+08:00")
+    assert case["state"] == "returned"
+    assert [(h["trigger"], h["actor_role"]) for h in server.call(
+        "GET", f"/api/v1/cases/{cid}/history", t["supervisor"]).body["items"]][-2:] == [
+        ("request_reconsideration", "clerk"), ("uphold_refusal", "clerk")]
+
+    # The procedure says who acts in each step.
+    proc = server.call("GET", f"/api/v1/procedures/{CT}", t["clerk"]).body
+    sides = {tr["trigger"]: tr["acting_side_title"] for tr in proc["transitions"]}
+    assert sides["refuse_filing"] == sides["uphold_refusal"] == sides["open_criminal_case"] == "公安机关"
+    assert sides["submit_report"] == sides["hand_over"] == "移送案件的行政执法机关"
+    assert sides["reconsideration_request_lapsed"] is None

@@ -123,6 +123,17 @@ def test_more_definition_problems_are_caught():
         assert mentions(problems, *words), (words, problems)
 
 
+def test_an_acting_side_must_be_declared_and_is_not_the_timers():
+    """Transition.acting_side names one of Procedure.sides (xsflow/access.py enforces it)."""
+    problems = problems_of(transitions=[
+        transition("decide", "open", "done", role="clerk", acting_side="police", basis=RULE.art(3), title="决定"),
+        transition("expired", "open", "ended", role=TIMER, acting_side="police", basis=RULE.art(4), title="逾期"),
+    ])
+    assert mentions(problems, "'decide'", "side 'police'", "does not declare")
+    assert mentions(problems, "'expired'", "timer", "no acting side")
+    assert mentions(problems, "'expired'", "differ in acting side")
+
+
 def test_a_lapse_transition_shared_with_a_person_is_refused():
     """A lapse trigger whose roles name a person beside the timer is a definition problem, not silently accepted."""
     problems = problems_of(transitions=[

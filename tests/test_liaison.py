@@ -46,12 +46,20 @@ def test_officers_named_missing_flagged_and_notified(server: Server):
          "2025-10-15T10:00:00+08:00")
     out = server.tick("2025-10-16T09:00:00+08:00").stdout
     assert "已通知联络员 3 条" in out, out
-    sent = server.call("GET", "/api/v1/notifications", t["office"]).body["items"]
-    assert sorted((n["agency"], n["recipient"], n["status"]) for n in sent) == [
-        ("gaj", "刘洋（13800000001）", "sent"), ("gaj", "王敏（023-76621001）", "sent"),
-        ("scjgj", "陈静（023-76622002）", "sent")]
+    listed = server.call("GET", "/api/v1/notifications", t["office"]).body
+    sent = listed["items"]
+    # 县城市管理局 was not told: the bureau sees the row, with the reason, and nothing went out for it.
+    assert listed["total"] == 4 and sorted((n["agency"], n["recipient"], n["status"], n["reason"]) for n in sent) == [
+        ("cgj", "无（未登记联络员）", "undeliverable", "未登记联络员"),
+        ("gaj", "刘洋（13800000001）", "sent", None), ("gaj", "王敏（023-76621001）", "sent", None),
+        ("scjgj", "陈静（023-76622002）", "sent", None)]
     assert all(n["subject"] == "关于召开行政执法联席会议的通知（秀山执联〔2025〕1号）" for n in sent)
     assert {n["agency"] for n in server.call("GET", "/api/v1/notifications", t["scjgj"]).body["items"]} == {"scjgj"}
+    [unsent] = server.call("GET", "/api/v1/notifications?agency=cgj", t["office"]).body["items"]
+    assert unsent["sent_at"] is None and unsent["case_id"] == mid
+    # A later sweep writes it once only, and the agency's own clerk sees it too.
+    assert "已通知联络员" not in server.tick("2025-10-16T10:00:00+08:00").stdout
+    assert [n["status"] for n in server.call("GET", "/api/v1/notifications", t["cgj"]).body["items"]] == ["undeliverable"]
 
     # A minutes task that lapses reminds its agency's officers, once.
     fire(server, t["office"], mid, "issue_minutes", {"held_on": "2025-10-20", "summary": "研究执法证件管理。",

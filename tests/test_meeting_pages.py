@@ -44,7 +44,7 @@ def meeting_with_minutes(server: Server, t: dict[str, str]) -> tuple[int, dict[i
 @pytest.mark.skipif(not Path(CHROMIUM).exists(),
                     reason="浏览器测试需要 Debian 的 Chromium：apt-get install -y chromium（不使用 playwright install）")
 def test_the_meeting_page_and_the_liaison_page_in_the_browser(server: Server, tmp_path: Path):
-    """In Chromium: the office finds the meeting under 联席会议 and sees its agenda, who reported (县市场监管局 overdue), the minutes and both tasks, the lapsed one marked 逾期; a member unit sees only its own task; 联络员 lists the agencies without an officer and the reminder sent to 县城市管理局's officer."""
+    """In Chromium: the office finds the meeting under 联席会议 and sees its agenda, who reported (县市场监管局 overdue), the minutes and both tasks, the lapsed one marked 逾期; a member unit sees only its own task; 联络员 lists the agencies without an officer, the reminder sent to 县城市管理局's officer, and the notices 县公安局 (no officer) was not told of."""
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     t = tokens(server)
     for username, name, role, agency in [("li", "李四", "reviewer", "sfj"), ("zhao", "赵六", "clerk", "cgj")]:
@@ -116,6 +116,9 @@ def test_the_meeting_page_and_the_liaison_page_in_the_browser(server: Server, tm
         assert [x.split(" ")[0] for x in to("陈静")] == [notice], sent
         assert sorted(x.split(" ")[0] for x in to("周敏")) == sorted(
             [notice, "逾期提醒：2025年第三季度行政执法联席会议", "逾期提醒：秀山执联纪〔2025〕1号第1项：建立涉嫌犯罪案件移送信息共享机制"]), sent
+        # 县公安局 named no officer: the notice and the task's reminder are listed as not told, with the reason.
+        unsent = [r for r in sent if r.startswith("无（未登记联络员） 县公安局")]
+        assert len(unsent) == 2 and all("未能通知：未登记联络员" in r for r in unsent), sent
         office.screenshot(path=shots / "liaison.png", full_page=True)
 
         # A member unit's clerk: the meeting, and of the tasks only its own; its own officers and notices.

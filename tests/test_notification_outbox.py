@@ -74,7 +74,8 @@ def test_the_sender_is_the_adapters_and_a_failure_stops_no_other(system, clock, 
         assert [n["recipient"] for n in Recorder.sent] == ["王敏（1）"]
         with x.db.read() as conn:
             statuses = dict(conn.execute(select(notifications.c.recipient, notifications.c.status)).all())
-        assert statuses == {"王敏（1）": "sent", "刘洋（2）": "failed"}
+        # 县市场监管局 named no officer: not told, and the row says so; the sender never saw it.
+        assert statuses == {"王敏（1）": "sent", "刘洋（2）": "failed", "无（未登记联络员）": "undeliverable"}
     finally:
         x.db.dispose()
 
@@ -94,7 +95,7 @@ def test_collect_reads_the_history_after_its_mark_only(system, clock):
     assert system.notify(later) == 0
     with system.db.read() as conn:
         assert conn.execute(select(notification_marks.c.last_id)).scalar() == last
-        assert conn.execute(select(func.count()).select_from(notifications)).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(notifications)).scalar_one() == 2  # gaj's, scjgj's undeliverable
     # Nothing new after the mark: collect reads no entry at all.
     with system.db.write() as conn:
         assert liaison.collect(conn, later + timedelta(minutes=1), system.registry) == 0

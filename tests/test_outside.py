@@ -133,6 +133,13 @@ def test_a_township_sees_its_teams_cases_and_complaints_without_the_complainant_
         assert own in ids(desk, "/cases?limit=200", "id") and other not in ids(desk, "/cases?limit=200", "id")
         assert own in ids(desk, "/overdue?limit=200") and other not in ids(desk, "/overdue?limit=200")
         assert ids(desk, f"/cases?agency={TEAM if desk is far else FAR_TEAM}", "id") == set()
+    # It does not open a case in a team's name (nor in its own, for a procedure a township does not open).
+    for agency in (TEAM, GOV):
+        r = town.call("POST", "/cases", {"procedure": "legality_review", "agency": agency, "title": "代大队立案",
+                                         "data": {"reference": f"代-{agency}"}})
+        assert r.status == 403, r.body
+    assert not [c for c in sup.call("GET", "/cases?procedure=legality_review&limit=200").body["items"]
+                if c["title"] == "代大队立案"]
     # It supervises, it does not act: no trigger, 403 on a team's step; its 待办 is what waits for its team.
     assert town.case(waiting)["available_triggers"] == []
     assert town.fire(waiting, "withdraw", {}, "2025-03-05T09:00:00+08:00", expect=403)
@@ -159,6 +166,18 @@ def test_a_township_sees_its_teams_cases_and_complaints_without_the_complainant_
     assert leaks(json.dumps(sup.call("GET", f"/documents/{reply}").body, ensure_ascii=False))  # the bureau's own
     assert town.call("GET", f"/documents/{reply}").status == 403
     assert status_of(town, f"/documents/{reply}/file") == 403
+    # The reply's service names who received it: in the case's history and services for the bureau only.
+    served = sup.call("POST", f"/documents/{reply}/service", {
+        "mode": "post", "served_on": "2026-03-02", "recipient": CONTACT["name"], "receipt": "挂号信XA20260302",
+        "note": f"寄至{CONTACT['address']}，{CONTACT['phone']}"})
+    assert served.status == 201, served.body
+    [entry] = [h for h in sup.call("GET", f"/cases/{cid}/history").body["items"] if h["trigger"] == "record_service"]
+    assert entry["payload"]["recipient"] == CONTACT["name"] and entry["payload"]["receipt"] == "挂号信XA20260302"
+    [entry] = [h for h in town.call("GET", f"/cases/{cid}/history").body["items"] if h["trigger"] == "record_service"]
+    assert (entry["payload"]["mode"], entry["payload"]["served_on"]) == ("post", "2026-03-02")
+    assert not {"recipient", "receipt", "note"} & set(entry["payload"]), entry
+    [service] = town.case(cid)["services"]
+    assert (service["mode"], service["recipient"], service["receipt"], service["note"]) == ("post", None, None, None)
     answers = [town.call("GET", p) for p in (f"/cases/{cid}", f"/cases/{cid}/history", "/cases?limit=200",
                                               "/overdue?limit=200", "/todo?limit=200", f"/documents/{referral}")]
     assert all(a.status == 200 for a in answers) and not leaks(json.dumps([a.body for a in answers], ensure_ascii=False))
@@ -335,6 +354,25 @@ def test_complaint_to_supervision_to_order_lapse_yields_each_document_once_under
     assert sum(sweeps) >= 2  # the rectification lapse and the order's lapse, at least, were the workers'
     p = cli(pg_url, "audit", "verify")
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_a_township_opens_in_its_own_name_only_not_in_its_teams() -> None:
+    """check_may_open compares the agency a case is opened for with the caller's own agency: a township
+    government's area (the teams it supervises, Actor.codes) is not an agency it may act for. Shown on a
+    procedure a township could open (none does yet: the role check refuses it first over HTTP, above)."""
+    from dataclasses import replace
+
+    from workflows.legality_review import PROCEDURES
+    from xsflow.access import Actor, check_may_open
+    from xsflow.errors import Forbidden
+
+    proc = replace(PROCEDURES[0], opened_by=frozenset({"clerk", "township"}))
+    town = Actor("中和街道办事处监督员", "township", GOV, area=frozenset({TEAM}))
+    assert TEAM in town.codes
+    check_may_open(town, proc, GOV)
+    for agency in (TEAM, FAR_TEAM):
+        with pytest.raises(Forbidden, match="只能以本单位名义发起案件"):
+            check_may_open(town, proc, agency)
 
 
 def test_the_operator_adds_a_team_to_a_government_and_a_wrong_government_is_refused(tmp_path: Path):

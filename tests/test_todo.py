@@ -107,10 +107,10 @@ def test_paging_loses_and_repeats_nothing_while_cases_change(system, clock):
         totals.add(page["total"])
         cursor = page["next"]
     assert totals == {len(rows)} and len({r["case_id"] for r in rows}) == len(rows)
-    # The police: their own reviews, both disputes, and the transfer to them (a party; the engine
-    # lets a party's clerk record the steps, see workflows/criminal_transfer.py).
+    # The police: their own reviews and both disputes; not the transfer, though a party: it is found, and
+    # its steps until the transfer are the agency's (acting_side, see workflows/criminal_transfer.py).
     police = {i["case_id"] for i in get("other", "?limit=50")["items"]}
-    assert found in police and len(police) == get("other")["total"] == len(others) + step + 3
+    assert found not in police and len(police) == get("other")["total"] == len(others) + step + 2
 
 
 def test_items_say_what_to_do_and_by_when(system, clock):

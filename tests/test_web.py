@@ -456,6 +456,27 @@ def test_clerks_see_only_their_own_cases_that_a_missing_holiday_notice_affects(w
     assert "您可见的有 1 件案件" in " ".join(reviewer.get("/").text.split())
 
 
+def test_a_township_sees_its_teams_cases_that_a_missing_holiday_notice_affects(web, system, clock):
+    """A township government's user (附件2 第三条) is told of its area's teams' cases whose deadline is counted on
+    a guess, as its lists show them; another area's government is told of none of them."""
+    with system.db.write() as conn:
+        for username, name, agency in [("zhong", "中和街道监督员", "zhjd-zf"), ("wu", "乌杨街道监督员", "wyjd-zf")]:
+            create_user(conn, username=username, display_name=name, role="township", agency=agency,
+                        password=PASSWORD, now=system.clock.now())
+    clock.move_to(at("2026-12-10T09:00:00+08:00"))  # 15 working days of review end after 25 December
+    team = Actor("中和街道执法大队", "clerk", "zhjd-zfdd")
+    case_id = system.engine.open_case(team, procedure="legality_review", agency="zhjd-zfdd",
+                                      title="关于规范中和街道占道经营的通告（送审稿）",
+                                      occurred_at=at("2026-12-10T09:00:00+08:00"))["id"]
+    town = signed_in(web, "zhong")
+    assert case_id in [int(h.rsplit("/", 1)[1]) for h in tree(town.get("/cases")).xpath("//a[starts-with(@href, '/cases/')]/@href")
+                       if h.rsplit("/", 1)[1].isdigit()]
+    [box] = tree(town.get("/")).xpath("//main/div[@class='warn-box']")
+    assert " ".join(box.text_content().split()).startswith("本辖区有 1 件案件的期限按推定的节假日安排计算")
+    assert box.xpath(".//a/@href") == [f"/cases/{case_id}"]
+    assert "按推定的节假日安排计算" not in signed_in(web, "wu").get("/").text
+
+
 def test_overdue_page_groups_filters_charts_and_exports(web, system, clock):
     """The supervisor sees the lapsed review period grouped by agency with working days overdue, can filter it away, and exports it to .xlsx and CSV."""
     clock.move_to(at("2025-05-28T10:00:00+08:00"))

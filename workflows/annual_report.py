@@ -23,7 +23,7 @@ Where the rule is silent (docs/decisions.md says why):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -189,20 +189,40 @@ def opening_date(year: int) -> date | None:
         raise ValueError(f"service_levels/annual_report.toml [opening] month_day 应为“月-日”，如“12-01”，现为“{text_}”") from None
 
 
+def catch_up_days() -> int:
+    """How many days from the opening day (itself included) a sweep still opens the year's reports when
+    none ran on the day (the server was down): `[opening] catch_up_days`, default 31."""
+    value = service_level_setting("annual_report", "opening").get("catch_up_days", 31)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"service_levels/annual_report.toml [opening] catch_up_days 应为不小于1的整数（日数），现为“{value}”")
+    return value
+
+
+def opening_due(today: date) -> date | None:
+    """The opening day whose catch-up window holds `today` (this year's, or last year's when the window
+    reaches into January), None outside every window or when the operator turned the opening off."""
+    window = timedelta(days=catch_up_days())
+    for year in (today.year, today.year - 1):
+        on = opening_date(year)
+        if on is not None and on <= today < on + window:
+            return on
+    return None
+
+
 def open_on_schedule(system: Any, now: datetime) -> dict[str, Any] | None:
-    """On or after the configured date of the current year (Beijing time), opens the year's reports
-    once: the run is recorded in `scheduled_runs` in the same transaction (xsflow/scheduled.py), so two
-    workers or a restart do not run it twice. None before the date, or when it already ran."""
-    today = local_date(now)
-    on = opening_date(today.year)
-    if on is None or today < on:
-        return None  # before the date: not even a query
-    period = str(today.year)
+    """On the configured day (Beijing time), or at the first sweep within the catch-up window after it
+    when the server was down that day, opens that year's reports once: the run is recorded in
+    `scheduled_runs` (job, year) in the same transaction (xsflow/scheduled.py), so two workers or a
+    restart do not run it twice. None outside the window, or when it already ran."""
+    on = opening_due(local_date(now))
+    if on is None:
+        return None  # not even a query
+    period = str(on.year)
     engine = system.engine
     try:
         with engine.db.write() as conn:
             scheduled.claim(conn, SCHEDULE_JOB, period, now)
-            result = _open_missing_in(engine, conn, SCHEDULER, today.year, now, engine.clock.now())
+            result = _open_missing_in(engine, conn, SCHEDULER, on.year, now, engine.clock.now())
             scheduled.record(conn, SCHEDULE_JOB, period, {"opened": len(result["opened"]),
                                                           "existing": len(result["existing"])})
     except scheduled.AlreadyRan:

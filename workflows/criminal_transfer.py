@@ -20,10 +20,11 @@ the case overdue and moves nothing, and the late act is still recorded.
 
 Who sees a case: the agency, the police (a party, `service_levels/criminal_transfer.toml`) and the
 county procuratorate (a party: art. 14, supervision), which reads them through the read-only
-`procuratorate` role (`observers`) and fires nothing. The police's decisions are recorded by the
-police's staff or their system, or by the agency from the police's written notice (art. 8, 9 require
-one). Limitation: the engine gives a role to every agency that sees a case, so a police clerk could
-also record the agency's steps.
+`procuratorate` role (`observers`) and fires nothing. Both the agency's and the police's staff are
+clerks, so each step names the side that acts (`acting_side`): the agency's steps are the transferring
+agency's (the case's own), the police's decisions (art. 8, 9) the police's staff or system — the
+police agency codes are configuration (`[police]`). A county-wide integration (the 两法衔接 platform's
+system token, without an agency) relays either side's records.
 
 A transfer not made — an administrative case closed with a fine although the facts reach the
 criminal threshold (art. 11) — is flagged by the agency (`flag_not_transferred`), never guessed:
@@ -38,14 +39,18 @@ from typing import Any
 
 from marshmallow import fields, post_load, validate
 
-from xsflow.definitions import TIMER, Basis, Deadline, Rule, deadline, procedure, state, transition
+from xsflow.definitions import TIMER, Basis, Deadline, Rule, Side, deadline, procedure, state, transition
 from xsflow.payloads import Payload, text
 
 from .settings import service_level_setting
 
 REGULATION = Rule("《行政执法机关移送涉嫌犯罪案件的规定》")
 COUNTY = Rule("附件1《秀山自治县行政执法联席会议制度》")
-POLICE = service_level_setting("criminal_transfer", "police")["agency"]
+POLICE_SETTING = service_level_setting("criminal_transfer", "police")
+POLICE = POLICE_SETTING["agency"]  # the one 同级公安机关 cases are transferred to (a party of each case)
+# Whose staff record the police's decisions: that bureau, and any further police codes the operator lists
+# (a police system token or account bound to another code of the same bureau).
+POLICE_AGENCIES = frozenset({POLICE, *POLICE_SETTING.get("also", ())})
 PROCURATORATE = service_level_setting("criminal_transfer", "procuratorate")["agency"]
 
 
@@ -126,13 +131,20 @@ def duty(name: str, title: str, while_in: Stage, basis: Basis) -> Deadline:
 
 ART5 = REGULATION.art("五")
 AGENCY = ("clerk", "system")
-POLICE_ROLES = ("clerk", "system")  # the police's staff or system, or the agency from the written notice
+POLICE_ROLES = ("clerk", "system")  # the police's staff or system
+# Who acts in each step (xsflow/access.py): the roles alone cannot tell, both sides' staff are clerks.
+SIDES = {
+    "agency": Side("移送案件的行政执法机关"),  # the case's own agency (第三条、第五条)
+    "police": Side("公安机关", POLICE_AGENCIES),  # 第八条、第九条: 公安机关 decides and notifies in writing
+}
+BY_AGENCY: dict[str, Any] = {"role": AGENCY, "acting_side": "agency"}
+BY_POLICE: dict[str, Any] = {"role": POLICE_ROLES, "acting_side": "police"}
 
 criminal_transfer = procedure(
     "criminal_transfer", version=1, title="涉嫌犯罪案件移送", initial=Stage.FOUND,
     basis=COUNTY.art("七", note="按照《行政执法机关移送涉嫌犯罪案件的规定》做好案件移送工作"),
     opened_by=AGENCY, data=TransferData, correlation_field="case_number", parties_field="parties",
-    correlation_per_agency=True,
+    correlation_per_agency=True, sides=SIDES,
     # The procuratorate's read-only role sees its transfers and fires nothing (art. 14: supervision).
     observers=("procuratorate",),
     states=[
@@ -150,38 +162,38 @@ criminal_transfer = procedure(
               basis=REGULATION.art("十一", note="不得以行政处罚代替移送")),
     ],
     transitions=[
-        transition("submit_report", (Stage.FOUND, Stage.NOT_TRANSFERRED), Stage.REPORTED, role=AGENCY, payload=Report,
+        transition("submit_report", (Stage.FOUND, Stage.NOT_TRANSFERRED), Stage.REPORTED, **BY_AGENCY, payload=Report,
                    effect=note("report"), basis=ART5, title="提出移送涉嫌犯罪案件的书面报告，报负责人审批"),
-        transition("flag_not_transferred", Stage.FOUND, Stage.NOT_TRANSFERRED, role=AGENCY, payload=NotTransferred,
+        transition("flag_not_transferred", Stage.FOUND, Stage.NOT_TRANSFERRED, **BY_AGENCY, payload=NotTransferred,
                    effect=note_not_transferred,
                    basis=REGULATION.art("十一", note="已作出罚款处罚结案，违法事实达到刑事追诉标准而未移送"),
                    title="登记应移送未移送的案件"),
-        transition("approve", Stage.REPORTED, Stage.APPROVED, role=AGENCY, payload=Decision, effect=note("approval"),
+        transition("approve", Stage.REPORTED, Stage.APPROVED, **BY_AGENCY, payload=Decision, effect=note("approval"),
                    basis=ART5, title="负责人批准移送"),
-        transition("refuse_approval", Stage.REPORTED, Stage.NOT_APPROVED, role=AGENCY, payload=Refusal,
+        transition("refuse_approval", Stage.REPORTED, Stage.NOT_APPROVED, **BY_AGENCY, payload=Refusal,
                    effect=note("refusal"), basis=ART5, title="负责人不批准移送（理由记录在案）"),
-        transition("transfer", Stage.APPROVED, Stage.TRANSFERRED, role=AGENCY, payload=Transfer, effect=note("transfer"),
+        transition("transfer", Stage.APPROVED, Stage.TRANSFERRED, **BY_AGENCY, payload=Transfer, effect=note("transfer"),
                    basis=REGULATION.art("六", note="附涉嫌犯罪案件移送书等材料，向同级公安机关移送"),
                    title="向公安机关移送"),
         transition("open_criminal_case", (Stage.TRANSFERRED, Stage.UNDER_RECONSIDERATION), Stage.FILED,
-                   role=POLICE_ROLES, payload=Notice, effect=note("filing"),
+                   **BY_POLICE, payload=Notice, effect=note("filing"),
                    basis=REGULATION.art("八", note="决定立案的，书面通知移送案件的行政执法机关；复议决定立案的，依第九条第二款"),
                    title="公安机关决定立案"),
-        transition("refuse_filing", Stage.TRANSFERRED, Stage.FILING_REFUSED, role=POLICE_ROLES, payload=Notice,
+        transition("refuse_filing", Stage.TRANSFERRED, Stage.FILING_REFUSED, **BY_POLICE, payload=Notice,
                    effect=note("filing_refusal"), basis=REGULATION.art("八", note="不予立案的，说明理由，书面通知"),
                    title="公安机关决定不予立案"),
-        transition("request_reconsideration", Stage.FILING_REFUSED, Stage.UNDER_RECONSIDERATION, role=AGENCY,
+        transition("request_reconsideration", Stage.FILING_REFUSED, Stage.UNDER_RECONSIDERATION, **BY_AGENCY,
                    payload=Reconsideration, effect=note("reconsideration"), basis=REGULATION.art("九"),
                    title="提请公安机关复议"),
-        transition("accept_refusal", Stage.FILING_REFUSED, Stage.RETURNED, role=AGENCY, payload=Decision,
+        transition("accept_refusal", Stage.FILING_REFUSED, Stage.RETURNED, **BY_AGENCY, payload=Decision,
                    cancels_deadlines=True, basis=REGULATION.art("十"), title="不提请复议，依法作出处理"),
         transition("reconsideration_request_lapsed", Stage.FILING_REFUSED, Stage.RETURNED, role=TIMER,
                    basis=REGULATION.art("九", note="自接到不予立案通知书之日起3日内未提请复议"), title="提请复议期限届满"),
-        transition("uphold_refusal", Stage.UNDER_RECONSIDERATION, Stage.RETURNED, role=POLICE_ROLES, payload=Notice,
+        transition("uphold_refusal", Stage.UNDER_RECONSIDERATION, Stage.RETURNED, **BY_POLICE, payload=Notice,
                    effect=note("reconsideration_decision"),
                    basis=REGULATION.art("九", note="复议决定不予立案；仍有异议的，可以建议人民检察院依法进行立案监督"),
                    title="公安机关复议决定不予立案"),
-        transition("hand_over", Stage.FILED, Stage.HANDED_OVER, role=AGENCY, payload=Decision, effect=note("handover"),
+        transition("hand_over", Stage.FILED, Stage.HANDED_OVER, **BY_AGENCY, payload=Decision, effect=note("handover"),
                    basis=REGULATION.art("十二"), title="移交涉案物品及有关材料，办结交接手续"),
     ],
     deadlines=[

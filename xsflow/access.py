@@ -79,19 +79,43 @@ def in_scope(actor: Actor, registry: Any) -> Actor:
     return replace(actor, procedures=registry.observed_by(actor.role)) if actor.read_only else actor
 
 
+def acts_on_side(actor: Actor, proc: Procedure, t: Transition, owner: str) -> bool:
+    """Whether the caller's agency is the side that acts in `t` (Transition.acting_side): the case's own
+    agency, or one of the side's configured agencies (the police). A caller without an agency — a
+    county-wide integration, which relays what either side recorded — acts for either."""
+    if t.acting_side is None or actor.agency is None:
+        return True
+    side = proc.sides[t.acting_side]
+    return actor.agency in (side.agencies if side.agencies is not None else {owner})
+
+
+def may_fire(actor: Actor, proc: Procedure, t: Transition, owner: str) -> bool:
+    """Whether `t` is offered to the caller on a case of `owner` (its role and its side)."""
+    return actor.role in t.roles and not actor.read_only and acts_on_side(actor, proc, t, owner)
+
+
 def check_may_fire(actor: Actor, proc: Procedure, candidates: tuple[Transition, ...], agencies: Iterable[str]) -> None:
+    """`agencies`: the case's own agency first, then its parties."""
     roles = {r for t in candidates for r in t.roles}
+    title = candidates[0].title
     if actor.role not in roles or actor.read_only:
         allowed = "、".join(ROLE_TITLES.get(r, r) for r in sorted(roles - {"timer"})) or "系统自动处理"
-        title = candidates[0].title
         raise Forbidden(f"“{title}”只能由{allowed}办理，您的角色（{ROLE_TITLES.get(actor.role, actor.role)}）无权办理。",
                         trigger=candidates[0].trigger)
+    agencies = list(agencies)
     actor.check_sees(agencies)
+    t = candidates[0]  # transitions sharing a trigger share their side (definitions.check)
+    if not acts_on_side(actor, proc, t, agencies[0]):
+        side = proc.sides[t.acting_side or ""]
+        raise Forbidden(f"“{title}”应由{side.title}办理；您所在单位（{actor.agency}）不是本案的{side.title}，无权办理。",
+                        trigger=t.trigger, side=t.acting_side)
 
 
 def check_may_open(actor: Actor, proc: Procedure, agency: str) -> None:
     if actor.role not in proc.opened_by:
         allowed = "、".join(ROLE_TITLES.get(r, r) for r in sorted(proc.opened_by))
         raise Forbidden(f"“{proc.title}”案件只能由{allowed}发起，您的角色（{ROLE_TITLES.get(actor.role, actor.role)}）无权发起。")
-    if not actor.county_wide and agency not in actor.codes:
+    # The caller's own agency only: a township government's area (actor.codes) is what it supervises,
+    # not the agencies it may act for.
+    if not actor.county_wide and agency != actor.agency:
         raise Forbidden("只能以本单位名义发起案件，不能替其他单位发起。", agency=agency)

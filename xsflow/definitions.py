@@ -157,6 +157,16 @@ Opens = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], list
 
 
 @dataclass(frozen=True)
+class Side:
+    """One side of a procedure whose agencies act in turns (an agency and the police: 国务院令第310号),
+    named by a transition's `acting_side`: only that side's staff and systems fire it, whatever their role."""
+
+    title: str  # in the refusal and on the diagram, e.g. 行政执法机关, 公安机关
+    # The side's agency codes, from the procedure's configuration; None: the case's own agency.
+    agencies: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
 class Transition:
     trigger: str
     sources: tuple[str, ...]
@@ -179,6 +189,8 @@ class Transition:
     # It leaves a terminal state (an act of the bureau revoked: art. 13 legality review reopened).
     # Not offered in to-do lists or as an available trigger; fired deliberately by its role.
     reopens: bool = False
+    # The side (Procedure.sides) whose agency acts; None: any agency that sees the case in the role.
+    acting_side: str | None = None
 
     @property
     def automatic(self) -> bool:
@@ -294,10 +306,16 @@ class Procedure:
     # What the opening's occurred_at is when the rule counts a period from it (发布日期): then it must
     # be given, never defaulted to now; the text says why, e.g. "备案期限自发布之日起算（第10条）".
     dated_by: tuple[str, str] | None = None  # (name of the date, why it is required)
+    # The sides transitions name in `acting_side` (xsflow/access.py enforces them), by name.
+    sides: Mapping[str, Side] = field(default_factory=dict, compare=False)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, name: str) -> State:
         return self._index["states"][name]
+
+    def side_title(self, t: Transition) -> str:
+        """The side that acts in `t`, for diagrams and tables: "（公安机关）", or "" when any may act."""
+        return f"（{self.sides[t.acting_side].title}）" if t.acting_side in self.sides else ""
 
     def document(self, name: str) -> DocumentKind:
         return self._index["documents"][name]
@@ -377,13 +395,15 @@ def transition(
     opens: Opens | None = None,
     acting_agency: str | None = None,
     reopens: bool = False,
+    acting_side: str | None = None,
 ) -> Transition:
     sources = (str(source),) if isinstance(source, str) else tuple(str(s) for s in source)
     dest = str(dest) if dest is not None else None
     roles = frozenset((role,) if isinstance(role, str) else role)
     issued = (issues,) if isinstance(issues, str) else tuple(issues)
     return Transition(trigger, sources, dest, roles, basis, title, payload, guard, effect, issued,
-                      cancels_deadlines, not_before, unique, tuple(links), opens, acting_agency, reopens)
+                      cancels_deadlines, not_before, unique, tuple(links), opens, acting_agency, reopens,
+                      acting_side)
 
 
 def deadline(
@@ -462,6 +482,7 @@ def procedure(
     observers: Iterable[str] = (),
     reminded: Callable[[Mapping[str, Any], str], Iterable[str] | None] | None = None,
     dated_by: tuple[str, str] | None = None,
+    sides: Mapping[str, Side] | None = None,
 ) -> Procedure:
     """Builds and checks a procedure; raises DefinitionError listing every problem."""
     proc = Procedure(
@@ -469,7 +490,7 @@ def procedure(
         tuple(documents), frozenset((opened_by,) if isinstance(opened_by, str) else opened_by),
         basis, effective_from, correlation_field, data, parties_field, opening_event, min_parties,
         correlation_per_agency, correlation_while_open, tuple(links), subject_field, private,
-        frozenset(observers), reminded, dated_by,
+        frozenset(observers), reminded, dated_by, dict(sides or {}),
     )
     problems = check(proc)
     if problems:
@@ -543,6 +564,10 @@ def check(proc: Procedure) -> list[str]:
         if t.unique is not None and (t.payload is None or t.unique.field not in t.payload().fields):
             problems.append(f"{where} keeps {t.unique.path!r} unique by payload field {t.unique.field!r}, "
                             "which it does not carry")
+        if t.acting_side is not None and t.acting_side not in proc.sides:
+            problems.append(f"{where} is acted by side {t.acting_side!r}, which the procedure does not declare")
+        if t.acting_side is not None and t.automatic:
+            problems.append(f"{where} is the timer's: it has no acting side")
         if t.acting_agency is not None and (t.payload is None or t.acting_agency not in t.payload().fields):
             problems.append(f"{where} names its acting agency by payload field {t.acting_agency!r}, "
                             "which it does not carry")
@@ -600,6 +625,9 @@ def check(proc: Procedure) -> list[str]:
             uncovered = d.while_in - {s for t in lapse for s in t.sources}
             for s in sorted(uncovered & known):
                 problems.append(f"{where}: lapse trigger {d.on_lapse!r} cannot fire from {s!r}")
+    for name, side in proc.sides.items():
+        if side.agencies is not None and not side.agencies:
+            problems.append(f"side {name!r} names no agency")
     for link in proc.links:
         if proc.data is None or link.field not in proc.data().fields:
             problems.append(f"link {link.field!r} is not a field of the data schema")
@@ -613,6 +641,8 @@ def check(proc: Procedure) -> list[str]:
     for trig, group in by_trigger.items():
         if len({(t.payload, t.roles) for t in group}) > 1:
             problems.append(f"transitions sharing trigger {trig!r} differ in payload schema or roles")
+        if len({t.acting_side for t in group}) > 1:
+            problems.append(f"transitions sharing trigger {trig!r} differ in acting side")
     if proc.opening_event is not None and proc.opening_event in triggers:
         problems.append(f"opening event {proc.opening_event!r} is also a transition trigger")
     if proc.parties_field is not None and (proc.data is None or proc.parties_field not in proc.data().fields):

@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from . import private
-from .access import Actor
+from .access import Actor, may_fire
 from .definitions import Procedure, unverified
 
 
@@ -44,11 +44,12 @@ def document_view(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def available_triggers(proc: Procedure, state: str, actor: Actor | None) -> list[str]:
+def available_triggers(proc: Procedure, state: str, actor: Actor | None, owner: str) -> list[str]:
+    """What the caller may fire now: its role's triggers, of its side where a transition names one."""
     triggers = proc.triggers_from(state)
     if actor is None or actor.role == "admin":
         return triggers
-    return [t for t in triggers if any(actor.role in tr.roles for tr in proc.transitions_for(t))]
+    return [t for t in triggers if any(may_fire(actor, proc, tr, owner) for tr in proc.transitions_for(t))]
 
 
 def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapping[str, Any]],
@@ -70,7 +71,7 @@ def case_view(case: Mapping[str, Any], proc: Procedure, deadlines: Sequence[Mapp
         "awaiting_service": not state.terminal and any(d["status"] == "awaiting_service" for d in deadlines),
         "deadlines": [deadline_view(d, proc) for d in deadlines],
         "available_triggers": (proc.reopenings_of(actor.role if actor and actor.role != "admin" else None, case["state"]) if state.terminal
-                               else available_triggers(proc, case["state"], actor)),
+                               else available_triggers(proc, case["state"], actor, case["agency_code"])),
         "documents": [document_view(d) for d in documents],
     }
 
@@ -108,6 +109,9 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
             "verified": not unverified(t.basis),
             # kinds whose number the county's OA assigns: the step carries it in payload.document_numbers
             "oa_numbered": [k for k in t.issues if (n := proc.document(k).numbering) is not None and n.from_oa],
+            # the side whose staff fire it (the police, the transferring agency), None: any that sees the case
+            "acting_side": t.acting_side,
+            "acting_side_title": proc.sides[t.acting_side].title if t.acting_side in proc.sides else None,
         } for t in proc.transitions],
         "deadlines": [{
             "name": d.name, "title": d.title, "while_in": sorted(d.while_in),

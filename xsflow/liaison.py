@@ -33,6 +33,10 @@ from .store.schema import (agencies, case_agencies, cases, deadlines, documents,
 log = logging.getLogger("xsflow.notifications")
 REPORTING_KINDS = ("justice_bureau", "enforcement_agency", "township_team")
 NOTICE_KINDS = ("meeting_notice",)  # documents whose parties' liaison officers are told
+# An agency without liaison officers is not told: its row says so and is never handed to the sender.
+UNDELIVERABLE = "undeliverable"
+NO_OFFICER = "未登记联络员"  # the reason shown; the recipient column reads RECIPIENT_NONE
+RECIPIENT_NONE = "无（未登记联络员）"
 MARK_MARGIN = timedelta(minutes=5)  # longer than any write transaction
 BATCH = 5000  # history entries read per sweep at most; the rest at the next
 
@@ -172,18 +176,29 @@ def collect(conn: Connection, now: datetime, registry: Any = None) -> int:
 
 
 def _write(conn: Connection, items: list[tuple[str, int, list[str], str, str]], now: datetime) -> int:
-    """One row per (source, officer) not written before."""
+    """One row per (source, officer) not written before; for an agency without officers one row per
+    (source, agency) marked undeliverable, so the bureau sees who was not told (nothing is sent)."""
     codes = sorted({code for item in items for code in item[2]})
     people: dict[str, list[Any]] = {}
     for r in conn.execute(select(liaison_officers).where(liaison_officers.c.agency_code.in_(codes))
                           .order_by(liaison_officers.c.id)).mappings():
         people.setdefault(r["agency_code"], []).append(r)
-    known = {(r.source, r.officer_id) for r in conn.execute(
-        select(notifications.c.source, notifications.c.officer_id)
-        .where(notifications.c.source.in_(sorted({i[0] for i in items}))))}
+    known: set[tuple[str, Any]] = set()
+    for r in conn.execute(select(notifications.c.source, notifications.c.officer_id, notifications.c.agency_code,
+                                 notifications.c.status)
+                          .where(notifications.c.source.in_(sorted({i[0] for i in items})))):
+        # an undeliverable row has no officer: it is known by its agency (collect runs one at a time)
+        known.add((r.source, f"agency:{r.agency_code}" if r.status == UNDELIVERABLE else r.officer_id))
     added = 0
     for source, case_id, agency_codes, subject, body in items:
         for code in agency_codes:
+            if not people.get(code) and (source, f"agency:{code}") not in known:
+                log.warning("单位 %s 未登记联络员，未能通知：%s", code, subject)
+                conn.execute(insert(notifications).values(
+                    source=source, case_id=case_id, agency_code=code, officer_id=None, recipient=RECIPIENT_NONE,
+                    subject=subject, body=body, created_at=now, status=UNDELIVERABLE))
+                known.add((source, f"agency:{code}"))
+                added += 1
             for o in people.get(code, []):
                 if (source, o["id"]) in known:
                     continue
@@ -213,7 +228,8 @@ def deliver(conn: Connection, sender: Sender, now: datetime) -> int:
 
 def sent_notifications(conn: Connection, actor: Actor, *, agency: str | None = None, case_id: int | None = None,
                        cursor: str | None = None, limit: int | None = None) -> Page:
-    """What was sent to whom, newest first, keyset paged with the count of every page."""
+    """What was sent to whom, and to whom it could not be (`undeliverable`, with its reason), newest
+    first, keyset paged with the count of every page."""
     limit = check_limit(limit)
     mine = _own(actor, notifications.c.agency_code)
     if agency:
@@ -228,6 +244,7 @@ def sent_notifications(conn: Connection, actor: Actor, *, agency: str | None = N
     page = rows[:limit]
     items = [{"id": r["id"], "agency": r["agency_code"], "recipient": r["recipient"], "subject": r["subject"],
               "body": r["body"], "case_id": r["case_id"], "status": r["status"],
+              "reason": NO_OFFICER if r["status"] == UNDELIVERABLE else None,
               "created_at": r["created_at"].isoformat(), "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None}
              for r in page]
     return Page(items, encode_cursor(page[-1]["id"]) if len(rows) > limit else None, total)

@@ -14,7 +14,7 @@ def mermaid(proc: Procedure, *, current: str | None = None) -> str:
     for t in proc.transitions:
         for src in t.sources:
             dest = t.dest or src
-            who = "期限届满" if t.automatic else "/".join(sorted(t.roles))
+            who = "期限届满" if t.automatic else "/".join(sorted(t.roles)) + proc.side_title(t)
             lines.append(f"    {src} --> {dest} : {t.trigger}（{who}，{_short(t.basis)}{_mark(t.basis)}）")
     for s in proc.states:
         if s.terminal:
@@ -56,7 +56,7 @@ def markdown(procedures: Iterable[Procedure]) -> str:
         out += [f"| `{s.name}` | {s.title}{'（终结）' if s.terminal else ''} | {_noted(s.basis)} |" for s in proc.states]
         out += ["", "| 操作 | 从 → 到 | 办理人 | 出具文书 | 依据 |", "|---|---|---|---|---|"]
         for t in proc.transitions:
-            who = "系统（期限届满）" if t.automatic else "、".join(sorted(t.roles))
+            who = "系统（期限届满）" if t.automatic else "、".join(sorted(t.roles)) + proc.side_title(t)
             out.append(f"| `{t.trigger}` {t.title} | {'、'.join(t.sources)} → {t.dest or '（不变）'} | {who} | "
                        f"{'、'.join(t.issues) or '—'} | {_noted(t.basis)} |")
         conditions: list[str] = []  # a trigger with the same guard on two branches is listed once

@@ -14,6 +14,12 @@ from .definitions import Procedure
 from .errors import Forbidden
 
 
+# A document's service record (xsflow/service.py) names who received it, the receipt and a note: of a
+# case with personal data (a reply to the complainant), personal too; its history entry is this trigger.
+SERVICE_TRIGGER = "record_service"
+SERVICE_FIELDS = ("recipient", "receipt", "note")
+
+
 def hidden(proc: Procedure, actor: Actor | None, owner: str) -> bool:
     """Whether the case's personal data is to be left out of answers to `actor` (None: the system itself)."""
     return proc.private is not None and actor is not None and not actor.sees_private(owner)
@@ -36,6 +42,20 @@ def payload(proc: Procedure, actor: Actor | None, owner: str, value: Mapping[str
     if isinstance(out.get("data"), Mapping):
         out["data"] = without(proc, out["data"])
     return out
+
+
+def entry(proc: Procedure, actor: Actor | None, owner: str, trigger: str, value: Any) -> Any:
+    """A history entry's payload as the caller may see it: without the personal data fields, and a
+    service record without who received the document (SERVICE_FIELDS)."""
+    value = payload(proc, actor, owner, value)
+    if trigger == SERVICE_TRIGGER and hidden(proc, actor, owner) and isinstance(value, Mapping):
+        value = {k: v for k, v in value.items() if k not in SERVICE_FIELDS}
+    return value
+
+
+def service(proc: Procedure, actor: Actor | None, owner: str, record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A service record (GET /cases/{id} `services`) as the caller may see it."""
+    return {**record, **dict.fromkeys(SERVICE_FIELDS)} if hidden(proc, actor, owner) else record
 
 
 def document_facts(proc: Procedure, actor: Actor | None, owner: str, kind: str,

@@ -203,7 +203,7 @@ def case_history(conn: Connection, actor: Actor, case_id: int, *, cursor: str | 
     page = rows[:limit]
     views = [history_view(r) for r in page]
     if proc is not None and private.hidden(proc, actor, agency):
-        views = [{**v, "payload": private.payload(proc, actor, agency, v["payload"])} for v in views]
+        views = [{**v, "payload": private.entry(proc, actor, agency, v["trigger"], v["payload"])} for v in views]
     return Page(views, encode_cursor(page[-1]["seq"]) if len(rows) > limit else None)
 
 
@@ -253,9 +253,8 @@ def open_incidents(conn: Connection, actor: Actor) -> Page:
 def get_case(engine: Any, conn: Connection, actor: Actor, case_id: int) -> dict[str, Any]:
     case = engine.load_case(conn, case_id)
     actor.check_sees(case.agencies, case.proc.name)
-    services = services_of(conn, case_id)
-    if private.hidden(case.proc, actor, case.row["agency_code"]):  # who received a reply is personal data
-        services = [{**s, "recipient": None, "receipt": None, "note": None} for s in services]
+    # who received a reply is personal data
+    services = [private.service(case.proc, actor, case.row["agency_code"], s) for s in services_of(conn, case_id)]
     return {**case_view(case.row, case.proc, case.deadlines, case.documents, actor, case.agencies[1:],
                         engine.clock.now()), "services": services}
 

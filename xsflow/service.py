@@ -19,6 +19,7 @@ from .access import Actor
 from .calendar import local_date
 from .errors import Forbidden, InvalidPayload, NotFound, TriggerNotAllowed
 from .json_views import case_view, day, instant
+from .private import SERVICE_FIELDS, SERVICE_TRIGGER
 from .payloads import Payload, choice, day as day_field, text
 from .store.schema import document_services, documents
 
@@ -123,8 +124,8 @@ def record_service(engine: Any, actor: Actor, document_id: int, body: dict[str, 
         state = case.row["state"]
         payload = {"document_id": document_id, "number": doc["number"], "mode": mode.code,
                    "served_on": served_on.isoformat(), "delivered_on": delivered.isoformat(),
-                   **{k: body[k] for k in ("recipient", "receipt", "note") if body.get(k)}}
-        engine.append_history(conn, case, trigger="record_service", actor=actor, payload=payload,
+                   **{k: body[k] for k in SERVICE_FIELDS if body.get(k)}}
+        engine.append_history(conn, case, trigger=SERVICE_TRIGGER, actor=actor, payload=payload,
                               source=state, dest=state, occurred=now, now=now)
         case.row["last_occurred_at"] = max(case.row["last_occurred_at"], now)
         engine.save(conn, case, case.row["version"])

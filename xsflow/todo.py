@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, exists, func, literal, or_, select, tuple_
+from sqlalchemy import Connection, Date, and_, exists, false, func, literal, or_, select, tuple_
 
-from .access import Actor
+from .access import Actor, acts_on_side, may_fire
 from .calendar import OfficialCalendar, local_date
 from .json_views import deadline_view, instant
 from .queries import Page, after_key, check_limit, encode_cursor, working_days_after
@@ -25,9 +25,23 @@ WATCHES = {"township": "clerk"}
 NO_DEADLINE = date.max  # sorts a case without a pending deadline after every last day
 
 
-def actionable(registry: Registry, role: str) -> list[tuple[str, int, str]]:
-    """The (procedure, version, state) in which `role` has a transition to fire."""
-    return [(p.name, p.version, s.name) for p in registry.all() for s in p.states if p.triggers_of(role, s.name)]
+def actionable(registry: Registry, role: str, agency: str | None = None) -> tuple[list[tuple[str, int, str]],
+                                                                                list[tuple[str, int, str]]]:
+    """The (procedure, version, state) in which `role` of `agency` has a transition to fire: those where
+    it acts on any case it sees, and those where it acts on its own agency's cases only (a step whose
+    acting side is the case's own agency, Transition.acting_side; a step of another side is left out)."""
+    anywhere: list[tuple[str, int, str]] = []
+    owned: list[tuple[str, int, str]] = []
+    probe = Actor("", role, agency)
+    for p in registry.all():
+        for s in p.states:
+            steps = [t for trigger in p.triggers_of(role, s.name) for t in p.transitions_for(trigger)
+                     if s.name in t.sources]
+            if any(acts_on_side(probe, p, t, owner="") for t in steps):  # no case's owner is ""
+                anywhere.append((p.name, p.version, s.name))
+            elif any(acts_on_side(probe, p, t, owner=agency or "") for t in steps):
+                owned.append((p.name, p.version, s.name))
+    return anywhere, owned
 
 
 def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
@@ -36,10 +50,13 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     """`agency`, `procedure`, `state` narrow the list (and its total) alike."""
     limit = check_limit(limit)
     after = after_key(cursor, date.fromisoformat)  # the (last day, case id) the previous page ended on
-    pairs = actionable(registry, WATCHES.get(actor.role, actor.role))
-    if not pairs:
+    watched = actor.role in WATCHES  # a township watches its teams' steps, whichever side they are of
+    anywhere, owned = actionable(registry, WATCHES.get(actor.role, actor.role), None if watched else actor.agency)
+    if not anywhere and not owned:
         return Page([], None, 0)
-    acts = tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state).in_(pairs)
+    where = tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state)
+    acts = or_(where.in_(anywhere) if anywhere else false(),
+               and_(where.in_(owned), cases.c.agency_code == actor.agency) if owned else false())
     if actor.role in SERVICE_RECORDERS:  # the issuer records the service a period waits for (待送达)
         acts = or_(acts, exists().where(deadlines.c.case_id == cases.c.id, deadlines.c.status == "awaiting_service"))
     narrowed = [c for c, v in ((cases.c.agency_code, agency), (cases.c.procedure, procedure),
@@ -93,7 +110,9 @@ def _item(row: Any, registry: Registry, actor: Actor, deadline: Any, calendar: O
         "case_id": row["id"], "procedure": row["procedure"], "procedure_title": proc.title,
         "definition_version": row["definition_version"], "agency": row["agency_code"], "title": row["title"],
         "state": row["state"], "state_title": proc.state(row["state"]).title, "version": row["version"],
-        "opened_at": instant(row["opened_at"]), "triggers": proc.triggers_of(actor.role, row["state"]),
+        "opened_at": instant(row["opened_at"]),
+        "triggers": [t for t in proc.triggers_of(actor.role, row["state"])  # of its side, where a step names one
+                     if any(may_fire(actor, proc, tr, row["agency_code"]) for tr in proc.transitions_for(t))],
         "deadline": deadline_view(deadline, proc) if deadline is not None else None,
         "working_days_left": left, "working_days_overdue": overdue,
     }

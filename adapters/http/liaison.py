@@ -34,7 +34,8 @@ Agency = Schema.from_dict({"code": fields.String(), "name": fields.String(), "ki
 Notification = Schema.from_dict({
     "id": fields.Integer(), "agency": fields.String(), "recipient": fields.String(), "subject": fields.String(),
     "body": fields.String(), "case_id": fields.Integer(allow_none=True),
-    "status": fields.String(metadata={"description": "pending | sent | failed"}),
+    "status": fields.String(metadata={"description": "pending | sent | failed | undeliverable (the agency has no liaison officer)"}),
+    "reason": fields.String(allow_none=True, metadata={"description": "why it was not delivered: 未登记联络员"}),
     "created_at": fields.String(), "sent_at": fields.String(allow_none=True)}, name="Notification")
 
 
@@ -98,7 +99,7 @@ class Notifications(MethodView):
     @blp.response(200, page(Notification, "NotificationPage"))
     @documented(400, 401)
     def get(self, query):
-        """What was sent to whom, newest first: meeting notices and overdue reminders to liaison officers; `total` counts every page."""
+        """What was sent to whom, newest first: meeting notices and overdue reminders to liaison officers, and those that could not be sent (status `undeliverable`, reason 未登记联络员); `total` counts every page."""
         actor, x = caller(), xs()
         with x.db.read() as conn:
             return liaison.sent_notifications(conn, actor, **query).as_json()

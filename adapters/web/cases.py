@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from xsflow import queries
-from xsflow.access import Actor
+from xsflow.access import Actor, may_fire
 from xsflow.calendar import OfficialCalendar, local_date
 from xsflow.definitions import Procedure, Transition
 from xsflow.deadlines import recount
@@ -215,6 +215,11 @@ def history_rows(proc: Procedure, entries: list[dict[str, Any]], names: dict[str
     return rows
 
 
+def who_acts(proc: Procedure, t: Transition) -> str:
+    """The roles that fire `t`, and the side whose staff they must be (公安机关) where it names one."""
+    return "、".join(_role(r) for r in sorted(t.roles)) + proc.side_title(t)
+
+
 def _role(role: str) -> str:
     return role_title(role)
 
@@ -258,7 +263,9 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
     titles = {s.name: s.title for s in proc.states}
     built = []
     reopenings = proc.reopenings_of(actor.role, case["state"]) if proc.state(case["state"]).terminal else []
-    for trigger in [*proc.triggers_of(actor.role, case["state"]), *reopenings]:
+    mine = [t for t in proc.triggers_of(actor.role, case["state"])  # of its side, where a step names one
+            if any(may_fire(actor, proc, tr, case["agency"]) for tr in proc.transitions_for(t))]
+    for trigger in [*mine, *reopenings]:
         form = trigger_form(proc, trigger, case["state"])
         form["dest_titles"] = [titles[d] for d in form["dests"]]
         if forms and trigger in forms:
@@ -273,7 +280,7 @@ def render_case(case_id: int, *, forms: dict[str, dict[str, Any]] | None = None,
         services=service_rows(case, actor, service_failed), service_fields=SERVICE_FIELDS,
         transitions=[{"t": t, "sources": "、".join(titles[s] for s in t.sources),
                       "dest": titles[t.dest] if t.dest else "（状态不变）",
-                      "who": "系统（期限届满）" if t.automatic else "、".join(_role(r) for r in sorted(t.roles))}
+                      "who": "系统（期限届满）" if t.automatic else who_acts(proc, t)}
                      for t in proc.transitions],
     ), status
 

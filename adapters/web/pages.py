@@ -8,10 +8,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from xsflow.access import in_scope
 from xsflow.errors import NotAuthenticated, XsflowError, http_status
 
-from .auth import WebSessionInterface, configure, current_user, ensure_secret
+from .auth import WebSessionInterface, configure, current_actor, current_user, ensure_secret
 from .blueprint import web, xs
 from .secret import secret_key
 from .text import cn_date, cn_instant, iso_local, role_title
@@ -106,8 +105,9 @@ def _calendar_notice(user) -> tuple[str | None, tuple[int, list] | None]:
         return warning, None
     from xsflow.provisional import provisional_cases
 
+    actor = current_actor()  # scoped as the lists are: a township government's user, the teams of its area
     with x.db.read() as conn:
-        total, first = provisional_cases(conn, in_scope(user.actor, x.registry))
+        total, first = provisional_cases(conn, actor)
     return None, ((total, first) if total else None)
 
 

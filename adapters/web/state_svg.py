@@ -59,7 +59,7 @@ def _edges(proc: Procedure) -> tuple[list[Edge], dict[str, list[str]]]:
     edges: dict[tuple[str, str], Edge] = {}
     loops: dict[str, list[str]] = {}
     for t in proc.transitions:
-        who = "期限届满自动" if t.automatic else "、".join(ROLE_TITLES.get(r, r) for r in sorted(t.roles))
+        who = "期限届满自动" if t.automatic else "、".join(ROLE_TITLES.get(r, r) for r in sorted(t.roles)) + proc.side_title(t)
         title = t.title + (UNVERIFIED_MARK if unverified(t.basis) else "")
         for src in t.sources:
             if t.dest is None or t.dest == src:
