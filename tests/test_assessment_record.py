@@ -502,6 +502,10 @@ def test_the_personnel_page_shows_the_complaints_upheld_per_person_with_links(ye
         assert cell(name).xpath("a/@href") == [f"/cases/{complaints[name][0]}"]
         assert f"（{finding}，" in cell(name).text_content()
     assert cell("执法员2").text_content().strip() == "0" and not cell("执法员2").xpath("a")
+    # The complaint's page links the officer it names to the certificate case of that 执法证号.
+    page = lhtml.fromstring(bureau.get(f"/cases/{complaints['执法员0'][0]}").text)
+    assert f"/cases/{people['执法员0']}" in page.xpath("//a/@href")
+    assert "被投诉举报的执法人员执法员0（执法证号50024100scjgj0）" in page.text_content()
     clerk = signed_in_client(system, monkeypatch, "scjgj_fazhi2", "clerk", "scjgj")
     page = clerk.get(f"/assessments/{YEAR}/scjgj/personnel").text
     doc = lhtml.fromstring(page)

@@ -23,7 +23,8 @@ so the personnel record counts the complaints upheld against each person, workfl
 - `officers`: the enforcement officers the complaint concerns, each by name and 执法证号 (the number on
   the certificate an officer shows when acting), given at registration, or when the agency's result is
   recorded (`report_result`), or at the reply; the latest list given is the case's. A number in the
-  format of workflows/certificate.py; the personnel record links it to the holder of that certificate.
+  shape of workflows/certificate_number.py; the personnel record counts it for the holder of that
+  certificate, and the case page links to the holder's certificate case.
 - `finding`: 属实 / 部分属实 / 不属实, the bureau's conclusion at the reply (`reply`, supervisor only:
   the result it checked, art. 4 (3); 考核标准 三.5 反馈结果). Officers' names are not the complainant's
   personal data: they stay visible to whoever sees the case.
