@@ -1,6 +1,6 @@
 """关联案件 on the case page: the cases this case names (a correction order's source, a complaint's
-supervision case, the certificate cases of a complaint's officers by 执法证号), the cases it opened (`linked_cases`), and the cases that name it — linked both ways.
-Only cases the person may see are shown."""
+supervision case, the certificate cases of a complaint's officers by 执法证号), the cases it opened
+(`linked_cases`), and the cases that name it — linked both ways. Only cases the person may see are shown."""
 from __future__ import annotations
 
 from typing import Any
