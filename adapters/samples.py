@@ -376,7 +376,7 @@ def complaint(desk: Desk) -> None:
     desk.fire(SUPERVISOR, case, "report_result", "2026-03-10 10:00",
               {"result": "已撤销该罚款决定，重新依法告知后作出处理。", "letter": "秀山市监函〔2026〕8号"})
     desk.fire(SUPERVISOR, case, "reply", "2026-03-12 10:00",
-              {"result": "经核查，县市场监管局已撤销原罚款决定，并对有关执法人员批评教育。"})
+              {"result": "经核查，县市场监管局已撤销原罚款决定，并对有关执法人员批评教育。", "finding": "upheld"})
 
 
 def correction_order(desk: Desk) -> None:

@@ -370,8 +370,39 @@ def test_the_agency_case_scores_the_stored_computed_counts(year, clock):
     assert "考核标准二.1“规范性文件上报备案情况”：11件" in body and "扣0.1分（依据案件记录计算）" in body
 
 
-def test_personnel_of_an_agency_for_the_year(year):
-    """Each certificate holder with the certificate's state and the year's missed training; only the agency and the bureau see it."""
+def complaint_about(sup: Desk, officers: list[dict], finding: str, replied: str, agency: str = "scjgj") -> int:
+    """A complaint about `agency` naming `officers`, transferred, its result recorded and replied with `finding`."""
+    cid = sup.open("complaint", "sfj", "投诉执法人员检查时未出示执法证件", f"{replied[:8]}01T09:00:00+08:00", {
+        "source": "complaint", "channel": "phone", "agency_concerned": agency, "facts": "执法人员检查时未出示执法证件。",
+        "complainant": {"name": "李某某", "phone": "13900000000"}, "officers": officers})
+    sup.fire(cid, "transfer", {"requirements": "请核实并依法处理。"}, f"{replied[:8]}02T09:00:00+08:00")
+    sup.fire(cid, "report_result", {"result": "已核实。"}, f"{replied[:8]}03T09:00:00+08:00")
+    sup.fire(cid, "reply", {"result": "经核查，答复如下。", "finding": finding}, f"{replied}T10:00:00+08:00")
+    return cid
+
+
+def officer(n: int, unit: str = "scjgj") -> dict:
+    """The certified person 执法员n of `unit` (year_of_activity), as a complaint names them."""
+    return {"name": f"执法员{n}", "certificate_number": f"50024100{unit}{n}"}
+
+
+@pytest.fixture
+def complaints(year):
+    """2025: two complaints about 执法员0 (属实, 不属实), one about 执法员1 (部分属实); one about 执法员0 found true
+    but replied in 2026, and one about jtj's 执法员2 (same name as scjgj's, another number)."""
+    api, t, _, _ = year
+    sup = Desk(api, t["supervisor"])
+    counted = {"执法员0": [complaint_about(sup, [officer(0)], "upheld", "2025-03-20")],
+               "执法员1": [complaint_about(sup, [officer(1)], "partly_upheld", "2025-06-20")]}
+    complaint_about(sup, [officer(0)], "not_upheld", "2025-09-20")
+    complaint_about(sup, [officer(0)], "upheld", "2026-01-04")
+    complaint_about(sup, [officer(2, "jtj")], "upheld", "2025-10-20", "jtj")
+    return counted
+
+
+def test_personnel_of_an_agency_for_the_year(year, complaints):
+    """Each certificate holder with the certificate's state, the year's missed training and the complaints upheld
+    against them (属实, 部分属实) with their cases; only the agency and the bureau see it."""
     api, t, counted, _ = year
     clerk = Desk(api, t["scjgj"])
     for n, (closed, handler) in enumerate([("2025-04-01", "执法员0"), ("2025-06-01", "执法员0"), ("2024-12-01", "执法员0"),
@@ -383,7 +414,14 @@ def test_personnel_of_an_agency_for_the_year(year):
     assert sorted(p["case_id"] for p in people["people"]) == sorted(counted["scjgj"]["training_shortfall"])
     assert all(p["training_missed"] and p["trainings"] == [] and p["state"] == "training_overdue"
                for p in people["people"])
-    assert people["people"][0]["complaints_upheld"] is None and people["complaints_upheld_note"]
+    assert {p["name"]: p["complaints_upheld"] for p in people["people"]} == {"执法员0": 1, "执法员1": 1, "执法员2": 0}
+    assert {p["name"]: [(c["case_id"], c["finding_title"], c["replied_on"]) for c in p["complaints"]]
+            for p in people["people"]} == {"执法员0": [(complaints["执法员0"][0], "属实", "2025-03-20")],
+                                           "执法员1": [(complaints["执法员1"][0], "部分属实", "2025-06-20")], "执法员2": []}
+    assert "属实或部分属实" in people["complaints_upheld_note"]
+    assert "李某某" not in str(people) and "13900000000" not in str(people)  # nothing of the complainant
+    jtj = Desk(api, t["supervisor"]).call("GET", f"/assessments/{YEAR}/agencies/jtj/personnel", expect=200).body
+    assert {p["name"]: p["complaints_upheld"] for p in jtj["people"]} == {"执法员0": 0, "执法员1": 0, "执法员2": 1}
     assert Desk(api, t["gaj"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel").status == 403
     assert Desk(api, t["reviewer"]).call("GET", f"/assessments/{YEAR}/agencies/scjgj/personnel").status == 200
 
@@ -444,6 +482,36 @@ def test_the_agency_page_shows_each_item_with_its_cases_and_the_bureau_corrects_
     assert done.status_code == 302
     seen = clerk.get(f"/assessments/{YEAR}/scjgj").text
     assert "将计算结果1更正为0。理由：该通报已被县人民政府撤销。" in seen
+
+
+def test_the_personnel_page_shows_the_complaints_upheld_per_person_with_links(year, complaints, system, monkeypatch):
+    """The personnel page: 1 complaint upheld for 执法员0 and 1 for 执法员1, each linking the bureau to its case; the
+    agency's clerk sees the same numbers and findings, without links to the bureau's complaint cases."""
+    from lxml import html as lhtml
+
+    _, _, counted, _ = year
+    people = dict(zip(("执法员0", "执法员1", "执法员2"), counted["scjgj"]["training_shortfall"]))
+    bureau = signed_in_client(system, monkeypatch, "sfj_jiandu", "supervisor", None)
+    doc = lhtml.fromstring(bureau.get(f"/assessments/{YEAR}/scjgj/personnel").text)
+
+    def cell(name: str):
+        return doc.xpath(f'//tr[@id="person-{people[name]}"]/td[@class="complaints-upheld"]')[0]
+
+    for name, finding in (("执法员0", "属实"), ("执法员1", "部分属实")):
+        assert cell(name).xpath('span[@class="count"]')[0].text == "1"
+        assert cell(name).xpath("a/@href") == [f"/cases/{complaints[name][0]}"]
+        assert f"（{finding}，" in cell(name).text_content()
+    assert cell("执法员2").text_content().strip() == "0" and not cell("执法员2").xpath("a")
+    # The complaint's page links the officer it names to the certificate case of that 执法证号.
+    page = lhtml.fromstring(bureau.get(f"/cases/{complaints['执法员0'][0]}").text)
+    assert f"/cases/{people['执法员0']}" in page.xpath("//a/@href")
+    assert "被投诉举报的执法人员执法员0（执法证号50024100scjgj0）" in page.text_content()
+    clerk = signed_in_client(system, monkeypatch, "scjgj_fazhi2", "clerk", "scjgj")
+    page = clerk.get(f"/assessments/{YEAR}/scjgj/personnel").text
+    doc = lhtml.fromstring(page)
+    assert cell("执法员0").xpath('span[@class="count"]')[0].text == "1" and not cell("执法员0").xpath("a")
+    assert f"第{complaints['执法员0'][0]}号（属实，2025-03-20答复）" in cell("执法员0").text_content()
+    assert "李某某" not in page
 
 
 def test_the_bureau_downloads_the_table_and_publishes_from_the_pages(year, system, monkeypatch):

@@ -80,7 +80,7 @@ def test_hotline_ticket_twice_opens_one_complaint_transferred_handled_checked_an
     oa.call("POST", "/events", {"event_id": "hl-0042-4", "procedure": "complaint", "correlation_key": TICKET,
                                 "trigger": "report_result", "occurred_at": "2026-03-10T10:00:00+08:00",
                                 "payload": {"result": "已撤销该罚款决定，重新依法告知后作出处理。", "letter": "秀山市监函〔2026〕8号"}})
-    case = sup.fire(cid, "reply", {"result": "经核查，县市场监管局已撤销原罚款决定，并对有关执法人员批评教育。"},
+    case = sup.fire(cid, "reply", {"result": "经核查，县市场监管局已撤销原罚款决定，并对有关执法人员批评教育。", "finding": "upheld"},
                     "2026-03-12T10:00:00+08:00")
     assert (case["state"], case["closed"], case["data"]["outcome"]) == ("replied", True, "replied")
     assert [r["returned"] is None for r in case["data"]["results"]] == [False, True]
@@ -135,6 +135,62 @@ def test_triage_overdue_decline_and_the_bureau_investigating_in_a_linked_case_su
     assert opened["definition_version"] == 2  # the version in force (art. 29 (一); 国务院令第825号 from 2026-02-01)
     case = sup.fire(lid, "investigate", {"supervision_case": opened["id"]}, "2026-03-18T11:00:00+08:00")
     assert (case["state"], case["data"]["supervision_case"]) == ("investigating", opened["id"])
-    case = sup.fire(lid, "reply", {"result": "经调查，已向县公安局制发《行政执法监督意见书》。"}, "2026-04-20T10:00:00+08:00")
+    case = sup.fire(lid, "reply", {"result": "经调查，已向县公安局制发《行政执法监督意见书》。", "finding": "partly_upheld"}, "2026-04-20T10:00:00+08:00")
     body = "\n".join(sup.paragraphs(document(case, "complaint_reply")["id"]))
     assert case["state"] == "replied" and "举报人：" in body and "启动了行政执法监督检查程序" in body
+
+
+OFFICER = {"name": "王某", "certificate_number": "500241001017"}
+
+
+def test_officers_concerned_are_checked_and_the_finding_is_the_supervisors_at_the_reply(server: Server):
+    """The officers concerned are recorded by name and 执法证号 (a malformed number is refused in Chinese);
+    the finding (属实／部分属实／不属实) is set only by the supervisor at the reply: a clerk sending it is
+    refused 422 naming the field, and nothing changes; the complainant stays hidden from the agency."""
+    d = desks(server)
+    sup, unit_clerk = d["supervisor"], d["clerk"]
+    clerk = Desk(server, server.token("县司法局登记员", "clerk", BUREAU))
+
+    def register(officers):
+        return clerk.call("POST", "/cases", {"procedure": "complaint", "agency": BUREAU, "title": "投诉执法人员未出示证件",
+                                             "occurred_at": "2026-03-02T09:00:00+08:00",
+                                             "data": registration(channel="phone", officers=officers)})
+
+    for number in ("５００２４１００１０１７", "500241 001017", "渝执-001017", "5002"):
+        r = register([{"name": "王某", "certificate_number": number}])
+        assert r.status == 422, r.body
+        [message] = r.body["error"]["fields"]["data.officers.0.certificate_number"]
+        assert "执法证号格式不对：应为 6 至 64 位半角数字或英文字母" in message
+    r = register([OFFICER, {**OFFICER, "name": "王某某"}])
+    assert r.status == 422 and "同一执法证号列了两次" in str(r.body["error"]["fields"]["data.officers"]), r.body
+    r = register([{"name": " ", "certificate_number": "500241001018"}])
+    assert r.body["error"]["fields"] == {"data.officers.0.name": ["请填写执法人员姓名。"]}
+    # The finding is the bureau's conclusion at the reply: not the registering clerk's.
+    r = clerk.call("POST", "/cases", {
+        "procedure": "complaint", "agency": BUREAU, "title": "投诉执法人员未出示证件",
+        "occurred_at": "2026-03-02T09:00:00+08:00", "data": {**registration(channel="phone"), "finding": "upheld"}})
+    assert r.status == 422 and "行政执法监督人员" in r.body["error"]["fields"]["data.finding"][0], r.body
+    assert sup.call("GET", "/cases?procedure=complaint").body["items"] == []
+
+    cid = register([OFFICER]).body["id"]
+    sup.fire(cid, "transfer", {"requirements": "请核实并依法处理。"}, "2026-03-03T10:00:00+08:00")
+    refused = clerk.fire(cid, "report_result", {"result": "经查属实。", "finding": "upheld"}, "2026-03-10T10:00:00+08:00",
+                         expect=422)
+    [message] = refused["error"]["fields"]["finding"]
+    assert "“核查结论”（finding）由行政执法监督人员在“核查办理结果，答复投诉举报人”时填写" in message
+    assert sup.case(cid)["state"] == "transferred"
+    # The agency's report names a second officer: the latest list is the case's.
+    second = {"name": "赵某", "certificate_number": "500241001020"}
+    case = clerk.fire(cid, "report_result", {"result": "经查，王某、赵某未出示执法证件属实，已批评教育。",
+                                             "officers": [OFFICER, {**second, "certificate_number": " 500241001020 "}]},
+                      "2026-03-10T10:00:00+08:00")
+    assert case["data"]["officers"] == [OFFICER, second]
+    missing = sup.fire(cid, "reply", {"result": "经核查，反映属实。"}, "2026-03-12T10:00:00+08:00", expect=422)
+    assert missing["error"]["fields"] == {"finding": ["必须填写。"]}
+    wrong = sup.fire(cid, "reply", {"result": "经核查，反映属实。", "finding": "true"}, "2026-03-12T10:00:00+08:00", expect=422)
+    assert "不是有效的核查结论，可选：upheld（属实）、partly_upheld（部分属实）、not_upheld（不属实）" in wrong["error"]["fields"]["finding"][0]
+    case = sup.fire(cid, "reply", {"result": "经核查，反映属实。", "finding": "upheld"}, "2026-03-12T10:00:00+08:00")
+    assert (case["state"], case["data"]["finding"], case["data"]["officers"]) == ("replied", "upheld", [OFFICER, second])
+    # Officers' names are not the complainant's data; the complainant stays the bureau's.
+    assert unit_clerk.call("GET", f"/cases/{cid}").status == 403
+    assert clerk.case(cid)["data"]["complainant"] == COMPLAINANT

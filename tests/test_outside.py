@@ -161,7 +161,7 @@ def test_a_township_sees_its_teams_cases_and_complaints_without_the_complainant_
     sup.fire(cid, "transfer", {"requirements": "请依法调查处理并报告结果。"}, "2026-02-13T15:00:00+08:00")
     sup_case = sup.fire(cid, "report_result", {"result": "已责令执法人员改正，并向投诉人说明。"},
                         "2026-02-26T10:00:00+08:00")
-    sup_case = sup.fire(cid, "reply", {"result": "经核查，反映属实，已督促改正。"}, "2026-02-27T10:00:00+08:00")
+    sup_case = sup.fire(cid, "reply", {"result": "经核查，反映属实，已督促改正。", "finding": "upheld"}, "2026-02-27T10:00:00+08:00")
     referral, reply = document(sup_case, "complaint_referral")["id"], document(sup_case, "complaint_reply")["id"]
     assert leaks(json.dumps(sup.call("GET", f"/documents/{reply}").body, ensure_ascii=False))  # the bureau's own
     assert town.call("GET", f"/documents/{reply}").status == 403

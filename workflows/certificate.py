@@ -124,6 +124,7 @@ class Application(Payload):
 
 
 class Issue(Payload):
+    # As the issuing system printed it; a number typed by others is held to workflows/certificate_number.py.
     certificate_number = _line("执法证号", 64)
     valid_from = _day("有效期起始日")
     valid_until = _day("有效期截止日")

@@ -18,6 +18,17 @@ its ticket number: a ticket posted twice opens one case). The bureau triages it:
 A complainant's repeat on the same matter (a second call, a follow-up letter, a 12345 reminder on
 the same ticket) is an event on the open case (`repeat`), not a new case.
 
+The officers concerned and the finding (att. 3 art. 2, 3: the assessment covers 执法部门及其执法人员,
+so the personnel record counts the complaints upheld against each person, workflows/assessment_personnel.py):
+- `officers`: the enforcement officers the complaint concerns, each by name and 执法证号 (the number on
+  the certificate an officer shows when acting), given at registration, or when the agency's result is
+  recorded (`report_result`), or at the reply; the latest list given is the case's. A number in the
+  shape of workflows/certificate_number.py; the personnel record counts it for the holder of that
+  certificate, and the case page links to the holder's certificate case.
+- `finding`: 属实 / 部分属实 / 不属实, the bureau's conclusion at the reply (`reply`, supervisor only:
+  the result it checked, art. 4 (3); 考核标准 三.5 反馈结果). Officers' names are not the complainant's
+  personal data: they stay visible to whoever sees the case.
+
 Where the rule is silent (each choice is repeated where it is declared):
 - The case belongs to the justice bureau (`agency`: the bureau, `sfj`), not to the agency
   concerned, which is only named in the data (`agency_concerned`). The complainant's name and
@@ -45,6 +56,7 @@ from xsflow.definitions import Basis, CaseLink, Private, Rule, procedure, servic
 from xsflow.payloads import Payload, choice, text
 from xsflow.reference import BUNDLED, read_agencies
 
+from .certificate_number import certificate_number
 from .numbering import document
 from .settings import service_level_setting
 
@@ -72,6 +84,16 @@ DECLINE_REASONS = {
     "no_facts": "没有具体的事实和线索",
     "other": "其他不属于行政执法监督范围的情形",
 }
+# The bureau's conclusion on the facts complained of (art. 4 (3): 检查、调查…所涉相关情况).
+FINDINGS = {
+    "upheld": "属实",
+    "partly_upheld": "部分属实",
+    "not_upheld": "不属实",
+}
+# Counted against the officers concerned on their personnel record: a complaint found partly true is
+# upheld in part, and that part is a lapse of theirs (docs/decisions.md "complaint").
+UPHELD = ("upheld", "partly_upheld")
+MAX_OFFICERS = 20
 
 
 class Stage(StrEnum):
@@ -97,6 +119,33 @@ class Complainant(Payload):
     address = text(max_length=300)
 
 
+class Officer(Payload):
+    """An enforcement officer the complaint concerns: not the complainant's data."""
+
+    name = text(max_length=50, min_length=1, required=True, metadata={"title": "执法人员姓名"})
+    certificate_number = certificate_number()
+
+    @validates_schema
+    def named(self, data: Mapping[str, Any], **_: Any) -> None:
+        if not data["name"].strip():
+            raise ValidationError("请填写执法人员姓名。", "name")
+
+
+def _distinct_numbers(officers: list[Mapping[str, Any]]) -> None:
+    numbers = [o["certificate_number"].strip() for o in officers]
+    if len(set(numbers)) != len(numbers):
+        raise ValidationError("同一执法证号列了两次，请每名执法人员只列一次。")
+
+
+def officers_field() -> fields.List:
+    return fields.List(
+        fields.Nested(Officer, error_messages={"type": "每名执法人员应为 JSON 对象：{\"name\": 姓名, \"certificate_number\": 执法证号}。"}),
+        validate=[validate.Length(min=1, max=MAX_OFFICERS, error=f"应列出 1 至 {MAX_OFFICERS} 名执法人员。"), _distinct_numbers],
+        error_messages={"null": "不能为空值。", "invalid": "被投诉举报的执法人员应为 JSON 数组。"},
+        metadata={"title": "被投诉举报的执法人员",
+                  "description": "JSON 数组，每人一项：[{\"name\": \"姓名\", \"certificate_number\": \"执法证号\"}]"})
+
+
 class Registration(Payload):
     source = choice(SOURCES, what="来源")
     channel = choice(CHANNELS, what="渠道")
@@ -110,6 +159,7 @@ class Registration(Payload):
     anonymous = fields.Boolean(load_default=False, error_messages={"invalid": "应为 true 或 false。"})
     media = text(max_length=300)  # 媒体名称及报道 (art. 29 (二))
     higher_authority = text(max_length=200)  # 交办机关及文号
+    officers = officers_field()  # 被投诉举报的执法人员, when the complainant names them
 
     @validates_schema
     def who_says_it(self, data: Mapping[str, Any], **_: Any) -> None:
@@ -151,6 +201,7 @@ class Transfer(Payload):
 class Result(Payload):
     result = statement("办理结果")
     letter = text(max_length=100)  # 被投诉单位的报告文号
+    officers = officers_field()  # the officers the agency's investigation found concerned
 
 
 class ReturnResult(Payload):
@@ -165,6 +216,8 @@ class Investigate(Payload):
 
 class Reply(Payload):
     result = statement("答复内容")
+    finding = choice(FINDINGS, what="核查结论", metadata={"title": "核查结论"})  # the bureau's, supervisor only
+    officers = officers_field()  # the officers concerned, as the bureau's check found them
 
 
 # --- effects and document facts ---------------------------------------------------------------------
@@ -180,8 +233,21 @@ def outcome(value: str):
     return effect
 
 
+def _with_officers(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The case data with the payload's officers (numbers trimmed), when it names them: the latest list is the case's."""
+    if "officers" not in payload:
+        return dict(data)
+    return {**data, "officers": [{"name": o["name"].strip(), "certificate_number": o["certificate_number"].strip()}
+                                 for o in payload["officers"]]}
+
+
 def note_result(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
-    return {**data, "results": [*data.get("results", []), {"result": payload["result"], "returned": None}]}
+    return {**_with_officers(data, payload),
+            "results": [*data.get("results", []), {"result": payload["result"], "returned": None}]}
+
+
+def note_finding(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {**_with_officers(data, payload), "outcome": "replied", "finding": payload["finding"]}
 
 
 def note_returned(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -278,7 +344,7 @@ complaint = procedure(
                    links=(CaseLink("supervision_case", lambda data, payload: {"case_supervision": None},
                                    what="行政执法个案监督案件"),)),
         transition("reply", (Stage.RESULT_REPORTED, Stage.INVESTIGATING), Stage.REPLIED, role="supervisor",
-                   payload=Reply, effect=outcome("replied"), issues="complaint_reply", basis=FEEDBACK,
+                   payload=Reply, effect=note_finding, issues="complaint_reply", basis=FEEDBACK,
                    title="核查办理结果，答复投诉举报人"),
     ],
     deadlines=[

@@ -191,6 +191,11 @@ PublicationOut = Schema.from_dict({
     "document": fields.Dict(metadata={"description": "考核结果通报：id、kind、number、issued_at"}),
     "results": fields.List(fields.Nested(Ranked)),
 }, name="AssessmentPublication")
+UpheldComplaint = Schema.from_dict({
+    "case_id": fields.Integer(metadata={"description": "投诉举报案件编号（GET /api/v1/cases/{case_id}）"}),
+    "finding": fields.String(metadata={"description": "核查结论：upheld 属实、partly_upheld 部分属实"}),
+    "finding_title": fields.String(), "replied_on": fields.String(metadata={"description": "答复日期"}),
+}, name="AssessmentUpheldComplaint")
 Person = Schema.from_dict({
     "case_id": fields.Integer(), "person_id": fields.String(allow_none=True), "name": fields.String(allow_none=True),
     "post": fields.String(allow_none=True), "certificate_number": fields.String(allow_none=True),
@@ -200,7 +205,8 @@ Person = Schema.from_dict({
     "training_missed": fields.Boolean(metadata={"description": "当年未参加法律知识更新培训（第20条）"}),
     "cases_handled": fields.Integer(metadata={"description": "当年办结、以其为办案人员的案卷数"}),
     "files_evaluated": fields.List(fields.Dict(), metadata={"description": "当年集中评查的案卷：案号、得分、等次"}),
-    "complaints_upheld": fields.Integer(allow_none=True, metadata={"description": "null：记录中无法按人统计"}),
+    "complaints_upheld": fields.Integer(metadata={"description": "当年答复、核查结论为属实或部分属实且列明其执法证号的投诉举报件数"}),
+    "complaints": fields.List(fields.Nested(UpheldComplaint), metadata={"description": "计入的投诉举报案件，按答复日期"}),
 }, name="AssessmentPerson")
 PersonnelOut = Schema.from_dict({"year": fields.Integer(), "agency": fields.String(), "agency_name": fields.String(),
                                  "people": fields.List(fields.Nested(Person)),
@@ -228,7 +234,8 @@ class Personnel(MethodView):
     @documented(400, 401, 403, 404, 422)
     def get(self, _query, year, code):
         """The agency's enforcement persons in the year (考核评议制度 第2条、第3条): certificate state,
-        update trainings, files handled, files evaluated with score and grade."""
+        update trainings, files handled, files evaluated with score and grade, complaints upheld (属实、部分属实)
+        against the person by 执法证号, each with its case id."""
         actor, x = caller(), xs()
         with x.db.read() as conn:
             return personnel(conn, x.registry, actor, year, code)

@@ -98,7 +98,9 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, Any]]]] = 
     (f"{ASSESS_RESULT}/findings", "post", "201"): {"AssessmentResult": (ASSESS_RESULT, "get", {
         "year": "$response.body#/year", "code": "$response.body#/agency_code"})},
     (f"{ASSESS_RESULT}/personnel", "get", "200"): {"AssessmentResult": (ASSESS_RESULT, "get", _ASSESSED),
-                                                   **_case("/people/0/case_id")},
+                                                   **_case("/people/0/case_id"),
+                                                   "Complaint": (CASE, "get", {
+                                                       "case_id": "$response.body#/people/0/complaints/0/case_id"})},
     (f"{ASSESS}/publication", "post", "201"): {**_case("/case_id"), **_document("/document/id")},
     (f"{ASSESS_RESULT}/items/{{item}}/cases", "get", "200"): _case("/items/0/case_id"),
 }

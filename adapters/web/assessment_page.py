@@ -127,7 +127,8 @@ def assessment_personnel(year: int, code: str):
     x = xs()
     with x.db.read() as conn:
         people = personnel(conn, x.registry, current_actor(), year, code)
-    return render_template("web/assessment_personnel.html", p=people)
+    # A complaint is the justice bureau's case: the agency's own staff see its number and finding, not the case.
+    return render_template("web/assessment_personnel.html", p=people, opens_complaints=current_actor().county_wide)
 
 
 @web.route("/assessments/<int:year>/table.xlsx")

@@ -200,6 +200,8 @@ def form_field(name: str, f: fields.Field) -> FormField:
         choice = _one_of(inner)
         if choice is not None:
             return FormField(name, label, "checkboxes", required, _labels(choice), help=help_text)
+        if isinstance(inner, fields.Nested):  # a list of records (a complaint's officers): typed as JSON
+            return FormField(name, label, "json", required, help=help_text or "JSON 格式。")
         return FormField(name, label, "lines", required, help=help_text or "每行一项。")
     choice = _one_of(f)
     if choice is not None:
