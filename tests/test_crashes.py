@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.conftest import XSFLOW, cli, free_port, make_tokens
+from tests.conftest import LEGALITY_READY, XSFLOW, cli, free_port, make_tokens
 from tests.test_under_fire import assert_numbers_without_gap, assert_single_chain, write_report
 from tests.test_workers import seed, wait_for
 from xsflow.clock import FixedClock
@@ -133,7 +133,7 @@ def crash_client(config_path: str) -> None:
         title = f"规范性文件草案 c{me}-{len(records)}-{rng.getrandbits(32):08x}"
         status, case = send("open", "/api/v1/cases", "drafter",
                             {"procedure": "legality_review", "agency": config["agency"], "title": title,
-                             "occurred_at": occurred_at}, marker=title, resend=1.0)
+                             "data": LEGALITY_READY, "occurred_at": occurred_at}, marker=title, resend=1.0)
         if status != 201:
             continue
         partial_left = rng.randint(0, 2)

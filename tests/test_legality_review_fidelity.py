@@ -228,7 +228,7 @@ def test_accept_waits_for_the_drafting_unit_the_proposed_number_and_the_material
          expect=403)  # the drafting unit's to record, not the bureau's
     r = server.call("POST", f"/api/v1/cases/{cid}/events", t["clerk"], {
         "trigger": "record_submission", "payload": {"materials": ["draft"]}, "occurred_at": "2025-03-03T09:40:00+08:00"})
-    assert r.status == 422 and "materials" in r.body["error"]["fields"], r.body
+    assert r.status == 422 and "materials.0" in r.body["error"]["fields"], r.body
     fire(server, t["clerk"], cid, "record_submission", {"drafting_unit": "县市场监督管理局法规科"},
          "2025-03-03T09:45:00+08:00")
     r = server.call("POST", f"/api/v1/cases/{cid}/events", t["reviewer"],

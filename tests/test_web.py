@@ -27,7 +27,7 @@ from sqlalchemy import select
 from adapters.http import create_app
 from adapters.web import forms
 from adapters.web.state_svg import svg
-from tests.conftest import Server, at
+from tests.conftest import LEGALITY_READY, Server, at
 from tests.test_users import user_cli
 from xsflow.access import Actor
 from xsflow.calendar import OfficialCalendar, bundled_notices, local_date
@@ -86,7 +86,7 @@ def texts(doc, xpath: str) -> list[str]:
 
 def open_draft(system, title: str, occurred: str) -> int:
     return system.engine.open_case(CLERK, procedure="legality_review", agency=UNIT, title=title,
-                                   occurred_at=at(occurred))["id"]
+                                   occurred_at=at(occurred), data=LEGALITY_READY)["id"]
 
 
 def form_of(doc, trigger: str):
