@@ -118,7 +118,8 @@ def test_deadline_missed_while_down_fires_at_next_sweep_recording_lapse_and_proc
     assert (last["from_state"], last["to_state"]) == ("awaiting_supplement", "terminated")
     assert last["occurred_at"] == "2025-03-10T16:00:00Z"
     assert last["recorded_at"] == "2025-03-20T01:30:00Z"
-    assert last["payload"] == {"deadline": "supplement", "due_date": SUPPLEMENT_DUE}
+    # the period's bounds: the notice served (at issue) on 3 March, its last day; a reopening checks against both
+    assert last["payload"] == {"deadline": "supplement", "start_date": "2025-03-03", "due_date": SUPPLEMENT_DUE}
     assert system.audit() is None
 
 
