@@ -36,6 +36,11 @@ os.environ.setdefault("XSFLOW_BACKDATING_DAYS", "36600")
 # county whose agencies accepted electronic service through xsflow would configure it
 # (docs/decisions.md); tests/test_service.py sets it empty, which waits for the recorded service.
 os.environ.setdefault("XSFLOW_SERVED_AT_ISSUE", "*")
+# A legality review the reviewer can accept: the drafting unit, the proposed document number and the
+# materials of art. 11 recorded (workflows/legality_review.py READY_FOR_REVIEW). Tests that `accept`
+# open with it; tests/test_legality_review_fidelity.py checks the refusal without it.
+LEGALITY_READY = {"drafting_unit": "县市场监督管理局法规科", "document_number": "秀山市监发〔2025〕1号",
+                  "materials": ["draft_and_explanation", "legal_basis", "consultation_record"]}
 # Nor do the year's annual reports open at every tick after 1 December (the scheduler's job, tested in
 # tests/test_annual_report.py and tests/test_scheduled_jobs.py, which use the bundled setting).
 QUIET_SETTINGS = Path(__file__).with_name("settings_quiet")

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select, text
 
 from xsflow.store.schema import inbound_events
 
-from .conftest import Response, Server, cli, make_tokens
+from .conftest import LEGALITY_READY, Response, Server, cli, make_tokens
 
 LR = "legality_review"
 UNIT, OTHER, BUREAU = "scjgj", "gaj", "sfj"
@@ -34,7 +34,8 @@ def people(server: Server) -> dict[str, str]:
 def open_case(server: Server, token: str, *, agency: str = UNIT, title: str = "草案",
               data: dict[str, Any] | None = None, occurred_at: str = "2025-03-03T09:00:00+08:00") -> dict[str, Any]:
     r = server.call("POST", "/api/v1/cases", token, {"procedure": LR, "agency": agency, "title": title,
-                                                     "data": data or {}, "occurred_at": occurred_at})
+                                                     "data": LEGALITY_READY if data is None else data,
+                                                     "occurred_at": occurred_at})
     assert r.status == 201, r.body
     return r.body
 
@@ -122,7 +123,7 @@ def test_idempotency_key_repeats_the_answer_not_the_transition(server: Server):
     assert snapshot(server, t["reviewer"], cid) == (case, hist)
 
     # Opening a case is protected the same way.
-    opening = {"procedure": LR, "agency": UNIT, "title": "重试的草案", "occurred_at": "2025-03-03T09:00:00+08:00"}
+    opening = {"procedure": LR, "agency": UNIT, "title": "重试的草案", "data": LEGALITY_READY, "occurred_at": "2025-03-03T09:00:00+08:00"}
     one = server.call("POST", "/api/v1/cases", t["clerk"], opening, headers={"Idempotency-Key": "open-1"})
     two = server.call("POST", "/api/v1/cases", t["clerk"], opening, headers={"Idempotency-Key": "open-1"})
     assert one.status == two.status == 201 and one.body == two.body

@@ -11,7 +11,7 @@ from sqlalchemy import text, update
 from xsflow.access import Actor
 from xsflow.store.schema import history
 
-from .conftest import at, cli
+from .conftest import LEGALITY_READY, at, cli
 
 CLERK = Actor("市场监管局经办人", "clerk", "scjgj")
 REVIEWER = Actor("司法局审查员", "reviewer", "sfj")
@@ -22,9 +22,9 @@ def cases(system) -> list[int]:
     """Three legality reviews with 4, 2 and 3 history entries, recorded on a fixed clock."""
     e, clock = system.engine, system.clock
     clock.move_to(at("2025-03-03T09:00:00+08:00"))
-    a = e.open_case(CLERK, procedure="legality_review", agency="scjgj", title="草案甲")["id"]
-    b = e.open_case(CLERK, procedure="legality_review", agency="scjgj", title="草案乙")["id"]
-    c = e.open_case(CLERK, procedure="legality_review", agency="scjgj", title="草案丙")["id"]
+    a = e.open_case(CLERK, procedure="legality_review", agency="scjgj", title="草案甲", data=LEGALITY_READY)["id"]
+    b = e.open_case(CLERK, procedure="legality_review", agency="scjgj", title="草案乙", data=LEGALITY_READY)["id"]
+    c = e.open_case(CLERK, procedure="legality_review", agency="scjgj", title="草案丙", data=LEGALITY_READY)["id"]
     clock.move_to(at("2025-03-03T10:00:00+08:00"))
     e.fire(REVIEWER, a, "request_supplement", {"missing": ["legal_basis", "consultation_record"]})
     e.fire(REVIEWER, b, "accept")

@@ -33,7 +33,7 @@ from xsflow.tokens import create_token
 
 from . import authorization_matrix as m
 from .authorization_matrix import AREA, GOVERNMENT, OTHER, OWN, Line
-from .conftest import cli, make_tokens, record_figures, start_server
+from .conftest import LEGALITY_READY, cli, make_tokens, record_figures, start_server
 
 DOC = Path(__file__).parents[1] / "docs" / "security.md"
 AGENCY_BOUND = tuple(c.key for c in m.CALLERS if c.role is not None and c.agency == OWN and c.role != "reviewer")
@@ -179,7 +179,8 @@ def clerk_of(agency: str) -> str:
 def legality_review(world: World, agency: str, *, occurred_at: str | None = None, notice: bool = False) -> int:
     """A legality review of `agency`, in `submitted`, or with `notice` in `awaiting_supplement` with its notice."""
     body: dict[str, Any] = {"procedure": "legality_review", "agency": agency,
-                            "title": world.tag(agency, "关于规范户外广告设置管理的通知（送审稿）")}
+                            "title": world.tag(agency, "关于规范户外广告设置管理的通知（送审稿）"),
+                            "data": LEGALITY_READY}
     if occurred_at:
         body["occurred_at"] = occurred_at
     case = world.as_(clerk_of(agency), "POST", "/api/v1/cases", body, 201)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.conftest import at, cli
+from tests.conftest import LEGALITY_READY, at, cli
 from xsflow.access import Actor
 from xsflow.store.schema import cases, documents, history
 
@@ -18,7 +18,7 @@ def _fill(system, clock):
                                 occurred_at=at("2025-02-27T09:00:00+08:00"))
     system.engine.fire(REVIEWER, a["id"], "request_supplement", {"missing": ["legal_basis"]},
                        occurred_at=at("2025-03-03T10:00:00+08:00"))
-    b = system.engine.open_case(CLERK, procedure="legality_review", agency="gaj", title="乙")
+    b = system.engine.open_case(CLERK, procedure="legality_review", agency="gaj", title="乙", data=LEGALITY_READY)
     system.engine.fire(REVIEWER, b["id"], "accept")
     c = system.engine.open_case(CLERK, procedure="legality_review", agency="gaj", title="丙")
     system.engine.fire(CLERK, c["id"], "withdraw")

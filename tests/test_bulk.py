@@ -98,3 +98,24 @@ def test_bulk_refuses_the_whole_batch_naming_the_item(sqlite_url):
     with x.db.read() as conn:
         assert conn.execute(select(cases.c.id)).first() is None
     x.db.dispose()
+
+
+def test_bulk_and_one_by_one_refuse_the_same_input_with_the_same_words(db_url):
+    """One check (xsflow/opening.py `check_new_case`): a filing opened without its publication date
+    (`dated_by`) and a key already taken are refused by bulk as by one-by-one opening, word for word."""
+    x = open_system(db_url, clock=FixedClock(NOW))
+    x.init()
+    filing = NewCase(CLERK, "filing_review", OWN, "关于规范集贸市场收费的通知", {"document_number": "秀山市监发〔2025〕31号"})
+    key = {"case_number": "秀市监立〔2025〕1号", "suspected_offence": "生产、销售伪劣产品罪"}
+    x.engine.open_case(CLERK, procedure="criminal_transfer", agency=OWN, title="先", data=key)
+    duplicate = NewCase(CLERK, "criminal_transfer", OWN, "重复", key)
+    for item, field in ((filing, "occurred_at"), (duplicate, "data.case_number")):
+        with pytest.raises(InvalidPayload) as one:
+            x.engine.open_case(item.actor, procedure=item.procedure, agency=item.agency, title=item.title,
+                               data=item.data)
+        with pytest.raises(InvalidPayload) as bulk:
+            open_cases(x.engine, [item])
+        assert bulk.value.fields[f"items[0].{field}"] == one.value.fields[field], (bulk.value.fields, one.value.fields)
+    with x.db.read() as conn:
+        assert conn.execute(select(cases.c.id)).all() == [(1,)]
+    x.db.dispose()

@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.conftest import XSFLOW, cli, free_port, make_tokens
+from tests.conftest import LEGALITY_READY, XSFLOW, cli, free_port, make_tokens
 from tests.test_under_fire import assert_numbers_without_gap, assert_single_chain, write_report
 from tests.test_workers import seed, wait_for
 from xsflow.clock import FixedClock
@@ -133,7 +133,7 @@ def crash_client(config_path: str) -> None:
         title = f"规范性文件草案 c{me}-{len(records)}-{rng.getrandbits(32):08x}"
         status, case = send("open", "/api/v1/cases", "drafter",
                             {"procedure": "legality_review", "agency": config["agency"], "title": title,
-                             "occurred_at": occurred_at}, marker=title, resend=1.0)
+                             "data": config["opening"], "occurred_at": occurred_at}, marker=title, resend=1.0)
         if status != 201:
             continue
         partial_left = rng.randint(0, 2)
@@ -247,7 +247,7 @@ def start_clients(server: KillableServer, tokens: dict[str, str], workdir: Path,
         config = workdir / f"crash-client-{i}.config.json"
         out = workdir / f"crash-client-{i}.json"
         config.write_text(json.dumps({"url": server.url, "tokens": tokens, "occurred_at": T, "client": i,
-                                      "seed": 7000 + i, "agency": DRAFTER, "stop": str(workdir / "stop"),
+                                      "seed": 7000 + i, "agency": DRAFTER, "opening": LEGALITY_READY, "stop": str(workdir / "stop"),
                                       "out": str(out)}))
         clients.append((subprocess.Popen([sys.executable, "-c", source, str(config)], stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, text=True), out))

@@ -13,6 +13,8 @@ from workflows import ALL_PROCEDURES
 from workflows.legality_review import legality_review
 from xsflow.access import Actor
 from xsflow.clock import FixedClock
+
+from .conftest import LEGALITY_READY
 from xsflow.definitions import (
     TIMER,
     Basis,
@@ -231,7 +233,7 @@ def test_cases_run_by_the_engine_use_the_shared_machine(sqlite_url):
     clerk, reviewer = Actor("经办", "clerk", "scjgj"), Actor("审查", "reviewer", "sfj")
     before = len(live_machines())
     for i in range(30):
-        case = x.engine.open_case(clerk, procedure="legality_review", agency="scjgj", title=f"草案{i}")
+        case = x.engine.open_case(clerk, procedure="legality_review", agency="scjgj", title=f"草案{i}", data=LEGALITY_READY)
         x.engine.fire(reviewer, case["id"], "accept")
         x.engine.fire(reviewer, case["id"], "issue_opinion", {"conclusion": "lawful"})
     assert len(live_machines()) == before

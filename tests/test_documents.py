@@ -10,7 +10,7 @@ import pytest
 from docx.shared import Mm
 from sqlalchemy import select
 
-from tests.conftest import at
+from tests.conftest import LEGALITY_READY, at
 from xsflow.access import Actor
 from xsflow.documents import docx_file
 from xsflow.errors import XsflowError
@@ -24,7 +24,7 @@ ADMIN = Actor("运维", "admin")
 
 def _draft(system, title="关于规范城区电动自行车通行管理的通知", opened="2025-09-22T09:00:00+08:00"):
     return system.engine.open_case(CLERK, procedure="legality_review", agency="gaj", title=title,
-                                   occurred_at=at(opened))
+                                   occurred_at=at(opened), data=LEGALITY_READY)
 
 
 def _file(system, document_id):

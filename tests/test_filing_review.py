@@ -21,7 +21,7 @@ from xsflow.calendar import OfficialCalendar, bundled_notices, local_date
 from xsflow.clock import FixedClock
 from xsflow.tokens import create_token
 
-from .conftest import Server, at, make_tokens, fire, get_case
+from .conftest import LEGALITY_READY, Server, at, make_tokens, fire, get_case
 from .test_users import user_cli
 from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD, screenshot_folder
 
@@ -119,7 +119,7 @@ def test_filed_on_the_rolled_over_last_day_is_in_time_then_held_supplemented_reg
     # The draft went through the county legality review first (art. 10), carrying the same document number.
     lr = server.call("POST", "/api/v1/cases", t["clerk"], {
         "procedure": "legality_review", "agency": UNIT, "title": "关于加强农贸市场管理的通知（送审稿）",
-        "data": {"document_number": number}, "occurred_at": "2025-08-01T09:00:00+08:00"}).body
+        "data": {**LEGALITY_READY, "document_number": number}, "occurred_at": "2025-08-01T09:00:00+08:00"}).body
     fire(server, t["reviewer"], lr["id"], "accept", None, "2025-08-04T09:00:00+08:00")
     fire(server, t["reviewer"], lr["id"], "issue_opinion", {"conclusion": "lawful"}, "2025-08-15T09:00:00+08:00")
 

@@ -14,12 +14,14 @@ from typing import Any
 
 from workflows.settings import BUNDLED
 
-from .conftest import Server, cli, fire, get_case, make_tokens
+from .conftest import LEGALITY_READY, Server, cli, fire, get_case, make_tokens
 
 LR = "legality_review"
 UNIT = "scjgj"
 BUREAU = "sfj"
 TITLE = "关于规范农贸市场管理的通知（送审稿）"
+# The drafting unit and the proposed number (art. 10); each test gives its own list of materials.
+PARTICULARS = {k: v for k, v in LEGALITY_READY.items() if k != "materials"}
 
 
 def people(server: Server) -> dict[str, str]:
@@ -27,7 +29,8 @@ def people(server: Server) -> dict[str, str]:
 
 
 def open_case(server: Server, token: str, data: dict[str, Any], *, expect: int = 201) -> dict[str, Any]:
-    r = server.call("POST", "/api/v1/cases", token, {"procedure": LR, "agency": UNIT, "title": TITLE, "data": data,
+    r = server.call("POST", "/api/v1/cases", token, {"procedure": LR, "agency": UNIT, "title": TITLE,
+                                                     "data": {**PARTICULARS, **data},
                                                      "occurred_at": "2025-03-03T09:00:00+08:00"})
     assert r.status == expect, r.body
     return r.body
@@ -109,6 +112,11 @@ def test_a_paper_supplement_received_in_time_but_recorded_late_reopens_the_case(
         "trigger": "reopen", "payload": {**reopen, "received_on": "2025-03-11"}, "occurred_at": "2025-03-12T09:00:00+08:00"})
     assert r.status == 422 and "received_on" in r.body["error"]["fields"], r.body
     assert "2025年3月10日" in r.body["error"]["fields"]["received_on"][0]
+    # nor before the period started: the notice was served (here: at issue) on 3 March
+    r = server.call("POST", f"/api/v1/cases/{cid}/events", t["reviewer"], {
+        "trigger": "reopen", "payload": {**reopen, "received_on": "2025-03-02"}, "occurred_at": "2025-03-12T09:00:00+08:00"})
+    assert r.status == 422 and "早于补正期限的起算日" in r.body["error"]["fields"]["received_on"][0], r.body
+    assert "2025年3月3日" in r.body["error"]["fields"]["received_on"][0]
     r = server.call("POST", f"/api/v1/cases/{cid}/events", t["reviewer"], {
         "trigger": "reopen", "payload": {"received_on": "2025-03-07"}, "occurred_at": "2025-03-12T09:00:00+08:00"})
     assert r.status == 422 and "reason" in r.body["error"]["fields"], r.body
@@ -198,3 +206,44 @@ def test_a_publication_date_is_never_defaulted_to_today(server: Server):
     assert server.call("GET", "/api/v1/cases?procedure=filing_review", t["clerk"]).body["items"] == []
     r = server.call("POST", "/api/v1/cases", t["clerk"], {**body, "occurred_at": "2025-03-03T09:00:00+08:00"})
     assert r.status == 201 and r.body["opened_at"].startswith("2025-03-03T01:00"), r.body
+
+
+def test_accept_waits_for_the_drafting_unit_the_proposed_number_and_the_materials(server: Server):
+    """Art. 10–11: a draft opened with only its title stays open, but the reviewer cannot accept it until
+    the clerk has recorded the drafting unit, the proposed document number and the materials; the 409
+    names exactly what is missing, and the clerk's `record_submission` completes it."""
+    t = people(server)
+    r = server.call("POST", "/api/v1/cases", t["clerk"], {"procedure": LR, "agency": UNIT, "title": TITLE,
+                                                          "occurred_at": "2025-03-03T09:00:00+08:00"})
+    assert r.status == 201, r.body
+    cid = r.body["id"]
+    assert "record_submission" in get_case(server, t["clerk"], cid)["available_triggers"]
+    r = server.call("POST", f"/api/v1/cases/{cid}/events", t["reviewer"],
+                    {"trigger": "accept", "occurred_at": "2025-03-03T09:30:00+08:00"})
+    assert r.status == 409, r.body
+    message = r.body["error"]["message"]
+    assert "起草单位（drafting_unit，第10条）" in message and "拟发文号（document_number，第10条）" in message
+    assert "报送的材料清单（materials，第11条）" in message and "登记送审信息" in message
+    fire(server, t["reviewer"], cid, "record_submission", {"drafting_unit": "法规科"}, "2025-03-03T09:40:00+08:00",
+         expect=403)  # the drafting unit's to record, not the bureau's
+    r = server.call("POST", f"/api/v1/cases/{cid}/events", t["clerk"], {
+        "trigger": "record_submission", "payload": {"materials": ["draft"]}, "occurred_at": "2025-03-03T09:40:00+08:00"})
+    assert r.status == 422 and "materials.0" in r.body["error"]["fields"], r.body
+    fire(server, t["clerk"], cid, "record_submission", {"drafting_unit": "县市场监督管理局法规科"},
+         "2025-03-03T09:45:00+08:00")
+    r = server.call("POST", f"/api/v1/cases/{cid}/events", t["reviewer"],
+                    {"trigger": "accept", "occurred_at": "2025-03-03T09:50:00+08:00"})
+    assert r.status == 409, r.body
+    assert "起草单位" not in r.body["error"]["message"] and "拟发文号" in r.body["error"]["message"]
+    case = fire(server, t["clerk"], cid, "record_submission", {
+        "document_number": "秀山市监发〔2025〕7号", "materials": ["draft_and_explanation", "legal_basis"]},
+        "2025-03-03T10:00:00+08:00")
+    assert case["state"] == "submitted"
+    assert case["data"]["drafting_unit"] == "县市场监督管理局法规科"  # kept from the earlier record
+    r = server.call("POST", f"/api/v1/cases/{cid}/events", t["reviewer"],
+                    {"trigger": "accept", "occurred_at": "2025-03-03T10:10:00+08:00"})
+    assert r.status == 409 and "征求意见及意见采纳情况（第11条第（三）项）" in r.body["error"]["message"], r.body
+    fire(server, t["clerk"], cid, "record_submission", {"materials": ["consultation_record"]}, "2025-03-03T10:20:00+08:00")
+    case = fire(server, t["reviewer"], cid, "accept", None, "2025-03-03T10:30:00+08:00")
+    assert case["state"] == "under_review"
+    assert case["data"]["materials"] == ["draft_and_explanation", "legal_basis", "consultation_record"]

@@ -14,7 +14,7 @@ from xsflow.calendar import OfficialCalendar, bundled_notices, local_date
 from xsflow.clock import FixedClock
 from xsflow.tokens import create_token
 
-from .conftest import Server, at, make_tokens, fire, get_case
+from .conftest import LEGALITY_READY, Server, at, make_tokens, fire, get_case
 
 LR = "legality_review"
 UNIT = "scjgj"  # 县市场监管局, the drafting unit
@@ -34,7 +34,8 @@ def people(server: Server) -> dict[str, str]:
 def open_case(server: Server, token: str, occurred_at: str, *, agency: str = UNIT, title: str = "关于规范农贸市场管理的通知（送审稿）",
               data: dict[str, Any] | None = None) -> dict[str, Any]:
     r = server.call("POST", "/api/v1/cases", token, {"procedure": LR, "agency": agency, "title": title,
-                                                     "data": data or {}, "occurred_at": occurred_at})
+                                                     "data": LEGALITY_READY if data is None else data,
+                                                     "occurred_at": occurred_at})
     assert r.status == 201, r.body
     return r.body
 

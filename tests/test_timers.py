@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.conftest import at
+from tests.conftest import LEGALITY_READY, at
 from xsflow import overdue, queries
 from xsflow.access import Actor
 from xsflow.errors import TriggerNotAllowed, http_status
@@ -35,7 +35,7 @@ REVIEW_LAPSES = at("2025-03-25T00:00:00+08:00")
 def open_case(system, clock, title: str = "关于加强城区占道经营管理的通告（送审稿）", *, actor: Actor = CLERK,
               when: datetime = OPENED) -> dict:
     clock.move_to(when)
-    return system.engine.open_case(actor, procedure="legality_review", agency=actor.agency, title=title)
+    return system.engine.open_case(actor, procedure="legality_review", agency=actor.agency, title=title, data=LEGALITY_READY)
 
 
 def awaiting_supplement(system, clock, title: str = "关于加强城区占道经营管理的通告（送审稿）", *,
@@ -118,7 +118,8 @@ def test_deadline_missed_while_down_fires_at_next_sweep_recording_lapse_and_proc
     assert (last["from_state"], last["to_state"]) == ("awaiting_supplement", "terminated")
     assert last["occurred_at"] == "2025-03-10T16:00:00Z"
     assert last["recorded_at"] == "2025-03-20T01:30:00Z"
-    assert last["payload"] == {"deadline": "supplement", "due_date": SUPPLEMENT_DUE}
+    # the period's bounds: the notice served (at issue) on 3 March, its last day; a reopening checks against both
+    assert last["payload"] == {"deadline": "supplement", "start_date": "2025-03-03", "due_date": SUPPLEMENT_DUE}
     assert system.audit() is None
 
 

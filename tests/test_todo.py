@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.http import create_app
-from tests.conftest import at
+from tests.conftest import LEGALITY_READY, at
 from xsflow.access import Actor
 from xsflow.queries import encode_cursor
 from xsflow.tokens import create_token
@@ -18,7 +18,7 @@ NO_DEADLINE = "9999"  # sorts after every last day
 
 def review(system, actor: Actor, title: str, occurred: str) -> int:
     return system.engine.open_case(actor, procedure="legality_review", agency=actor.agency, title=title,
-                                   occurred_at=at(occurred))["id"]
+                                   occurred_at=at(occurred), data=LEGALITY_READY)["id"]
 
 
 def dispute(system, parties: list[str], title: str) -> int:

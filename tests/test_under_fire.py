@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
-from tests.conftest import Server, cli, make_tokens, start_server
+from tests.conftest import LEGALITY_READY, Server, cli, make_tokens, start_server
 from xsflow.store.schema import cases, document_sequences, documents, history
 
 CLIENTS = 8
@@ -167,7 +167,7 @@ def open_cases(server: Server, tokens: dict[str, str], *, legality: int, supervi
     for i in range(legality):
         r = server.call("POST", "/api/v1/cases", tokens["drafter"], {
             "procedure": "legality_review", "agency": DRAFTER, "title": f"规范性文件草案第{i + 1}号",
-            "occurred_at": T})
+            "data": LEGALITY_READY, "occurred_at": T})
         assert r.status == 201, r.body
         ids.append(r.body["id"])
     for i in range(supervision):

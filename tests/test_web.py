@@ -27,7 +27,7 @@ from sqlalchemy import select
 from adapters.http import create_app
 from adapters.web import forms
 from adapters.web.state_svg import svg
-from tests.conftest import Server, at
+from tests.conftest import LEGALITY_READY, Server, at
 from tests.test_users import user_cli
 from xsflow.access import Actor
 from xsflow.calendar import OfficialCalendar, bundled_notices, local_date
@@ -86,7 +86,7 @@ def texts(doc, xpath: str) -> list[str]:
 
 def open_draft(system, title: str, occurred: str) -> int:
     return system.engine.open_case(CLERK, procedure="legality_review", agency=UNIT, title=title,
-                                   occurred_at=at(occurred))["id"]
+                                   occurred_at=at(occurred), data=LEGALITY_READY)["id"]
 
 
 def form_of(doc, trigger: str):
@@ -311,7 +311,7 @@ def test_todo_lists_what_each_person_can_do_soonest_last_day_first(web, system, 
     assert first[3:] == ["待补正材料", "补齐材料／补正部分材料；撤回送审", "补正材料期限", "2025年5月12日（周一）",
                          "剩余 5 个工作日"]
     # Opened 4-29 (Tue): 4-30, then 5-6..5-9, 5-12..5-16, 5-19..5-23 → 15th working day Fri 5-23; 14 after today.
-    assert second[3:] == ["已送审", "撤回送审", "合法性审查办理时限", "2025年5月23日（周五）", "剩余 14 个工作日"]
+    assert second[3:] == ["已送审", "登记送审信息；撤回送审", "合法性审查办理时限", "2025年5月23日（周五）", "剩余 14 个工作日"]
 
     reviewer_rows = tree(signed_in(web, "li").get("/")).xpath('//table[@class="list"]/tbody/tr')
     assert [r.xpath("string(td[1]/a)") for r in reviewer_rows] == ["关于加强城区占道经营管理的通知（送审稿）"]
@@ -326,7 +326,10 @@ def test_todo_lists_what_each_person_can_do_soonest_last_day_first(web, system, 
 def test_case_form_shows_refusals_beside_fields_then_fires_and_records(web, system, clock):
     """An empty checkbox list is refused beside its field, a stale version is refused, then the request is recorded once with its notice, deadline and explanation."""
     clock.move_to(at("2025-04-30T12:00:00+08:00"))
-    case_id = open_draft(system, "关于规范农贸市场管理的通知（送审稿）", "2025-04-29T09:00:00+08:00")
+    # opened with its title only: no list of materials recorded yet
+    case_id = system.engine.open_case(CLERK, procedure="legality_review", agency=UNIT,
+                                      title="关于规范农贸市场管理的通知（送审稿）",
+                                      occurred_at=at("2025-04-29T09:00:00+08:00"))["id"]
     reviewer = signed_in(web, "li")
     page = tree(reviewer.get(f"/cases/{case_id}"))
     form = form_of(page, "request_supplement")

@@ -14,7 +14,9 @@ What the rule leaves open, and what is done here (docs/decisions.md, "Legality r
   the period but was recorded late reopens the case, by the bureau's reviewer, with the reason and
   the date of receipt; the opinion is revoked by a numbered revocation, and both stay in the history;
 - a supplement may be asked for during the review too, with its own 5 working days;
-- `accept` checks the materials of art. 11 recorded as submitted; the notice lists what is missing.
+- `accept` requires the drafting unit, the proposed document number and the list of submitted materials
+  (art. 10–11), given at opening or by the clerk's `record_submission`, and the materials of art. 11
+  (一)–(三) among them; the refusal names what is missing, and the notice lists missing materials.
 """
 from __future__ import annotations
 
@@ -70,16 +72,21 @@ class Stage(StrEnum):
 OPEN = (Stage.SUBMITTED, Stage.AWAITING_SUPPLEMENT, Stage.UNDER_REVIEW, Stage.TERMINATION_DRAFTED)
 
 
-class Submission(Payload):
-    """What the drafting unit sends (art. 10–11): the materials it submits, and who drafted the text
-    when that is not the agency itself (an office inside it). Nothing here is the bureau's."""
+class SubmissionDetails(Payload):
+    """What the drafting unit sends (art. 10–11), given at opening or recorded later by its clerk
+    (`record_submission`): the materials it submits, the drafting unit and the number the document is
+    to carry. Nothing here is the bureau's. The reviewer cannot accept the draft until the drafting unit,
+    the proposed number and the list of materials are recorded (`READY_FOR_REVIEW`)."""
 
     materials = codes(MATERIALS, what="送审材料", required=False, metadata={"title": "报送的材料（第11条）"})
-    drafting_unit = text(max_length=200, metadata={"title": "起草单位（本单位内设机构起草时填写）"})
+    drafting_unit = text(max_length=200, metadata={"title": "起草单位（第10条）"})
     # The number the document is to carry once published (文号) and its uniform number (art. 8): the
     # register (workflows/document_register.py) finds the review of a filed document by them.
     document_number = text(max_length=100, metadata={"title": "拟发文号"})
     uniform_number = text(max_length=100, metadata={"title": "统一编号"})
+
+
+class Submission(SubmissionDetails):
     reference = text(max_length=200, metadata={"title": "外部系统编号"})  # the correlation key of another system's events
 
 
@@ -138,13 +145,22 @@ def note_supplied(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[s
     return {**data, "supplied": supplied}
 
 
+def note_submission(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The clerk records or completes the submission: given fields replace, materials add up."""
+    given = {k: v for k, v in payload.items() if k != "materials" and v not in (None, "")}
+    if payload.get("materials") is not None:
+        given["materials"] = list(dict.fromkeys([*data.get("materials", []), *payload["materials"]]))
+    return {**data, **given}
+
+
 def note_conclusion(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "conclusion": payload["conclusion"]}
 
 
 def note_lapse(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The lapse keeps the period's last day: a reopening checks the date of receipt against it."""
-    return {**data, "supplement_period": {"due_date": payload.get("due_date")}}
+    """The lapse keeps the period's bounds (served on, last day): a reopening checks the date of receipt
+    against them."""
+    return {**data, "supplement_period": {"start_date": payload.get("start_date"), "due_date": payload.get("due_date")}}
 
 
 def note_reopened(data: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,7 +214,33 @@ def _absent_text(data: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
         f"{MATERIALS[c]}（{REQUIRED[c].article}）" for c in absent(data) or []) + "。请一次性告知起草单位补正（第13条）。")
 
 
-MATERIALS_COMPLETE = Guard(lambda data, payload: not absent(data), refusal="送审材料不齐全", explain=_absent_text)
+# What a clerk must supply before review (art. 10–11): recorded, never assumed.
+SUBMISSION_DATA = {
+    "drafting_unit": ("起草单位", RULE.art(10)),
+    "document_number": ("拟发文号", RULE.art(10)),
+    "materials": ("报送的材料清单", RULE.art(11)),
+}
+
+
+def unrecorded(data: Mapping[str, Any]) -> list[str]:
+    """The submission data of art. 10–11 the clerk has not yet recorded."""
+    return [k for k in SUBMISSION_DATA if k not in data or data[k] in (None, "")]
+
+
+def _ready(data: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+    return not unrecorded(data) and not absent(data)
+
+
+def _not_ready_text(data: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
+    missing = unrecorded(data)
+    if missing:
+        return ("送审信息不完整，不能受理审查：尚未登记" + "、".join(
+            f"{SUBMISSION_DATA[k][0]}（{k}，{SUBMISSION_DATA[k][1].article}）" for k in missing)
+            + "。请执法机关经办人员通过“登记送审信息”（record_submission）补录。")
+    return _absent_text(data, payload)
+
+
+READY_FOR_REVIEW = Guard(_ready, refusal="送审信息或材料不齐全", explain=_not_ready_text)
 
 
 def _request_covers(data: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
@@ -223,16 +265,26 @@ COVERS_MISSING = Guard(_request_covers, refusal="补正通知未列全缺少的�
 
 
 def _received_in_period(data: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
-    due = (data.get("supplement_period") or {}).get("due_date")
-    return due is not None and str(payload["received_on"]) <= due
+    period = data.get("supplement_period") or {}
+    due, start = period.get("due_date"), period.get("start_date")
+    received = str(payload["received_on"])
+    return due is not None and received <= due and (start is None or received >= start)
+
+
+def _chinese(day: str) -> str:
+    d = date.fromisoformat(day)
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _received_text(data: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
-    due = (data.get("supplement_period") or {}).get("due_date")
+    period = data.get("supplement_period") or {}
+    due, start = period.get("due_date"), period.get("start_date")
     if due is None:
         return "本案没有届满的补正期限，不能以期限内收到补正材料为由重新审查。"
-    d = date.fromisoformat(due)
-    return (f"收到日期{payload['received_on']}晚于补正期限的最后一日（{d.year}年{d.month}月{d.day}日）："
+    if start is not None and str(payload["received_on"]) < start:
+        return (f"纸质补正材料收到日期（received_on）{payload['received_on']}早于补正期限的起算日"
+                f"（补正通知送达之日，{_chinese(start)}）：只有在补正期限内收到的材料才能据以重新审查，请核对收到日期。")
+    return (f"纸质补正材料收到日期（received_on）{payload['received_on']}晚于补正期限的最后一日（{_chinese(due)}）："
             "期限届满后收到的材料不能使终止审核意见书撤销，请起草单位重新报送审查。")
 
 
@@ -257,7 +309,10 @@ legality_review = procedure(
     ],
     transitions=[
         transition("accept", Stage.SUBMITTED, Stage.UNDER_REVIEW, role="reviewer", basis=RULE.art(11),
-                   guard=MATERIALS_COMPLETE, title="材料齐全，受理审查"),
+                   guard=READY_FOR_REVIEW, title="送审信息和材料齐全，受理审查"),
+        transition("record_submission", Stage.SUBMITTED, None, role="clerk", payload=SubmissionDetails,
+                   effect=note_submission, basis=RULE.art(10, note="起草单位报送送审稿及第11条所列材料"),
+                   title="登记送审信息"),
         transition("request_supplement", (Stage.SUBMITTED, Stage.UNDER_REVIEW), Stage.AWAITING_SUPPLEMENT,
                    role="reviewer", payload=SupplementRequest, guard=COVERS_MISSING, effect=note_missing,
                    issues="supplement_notice",

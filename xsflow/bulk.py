@@ -21,15 +21,16 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, func, insert, select, text, tuple_
 
-from . import deadlines as deadline_rows
+from . import correlation, deadlines as deadline_rows
 from .access import Actor, check_may_open
 from .areas import government_of
 from .audit import GENESIS, entry_hash
 from .calendar import local_date
 from .errors import Forbidden, InvalidPayload, NotFound
 from .links import check_links
+from .opening import check_dated, check_new_case
 from .store.schema import agencies, case_agencies, cases, deadlines, history
-from .validation import validated_data, validated_title
+from .validation import validated_data
 
 __all__ = ["NewCase", "open_cases"]
 
@@ -93,7 +94,7 @@ def open_cases_in(engine: Any, conn: Connection, items: Sequence[NewCase], now: 
     return ids
 
 
-# --- the checks of Engine.open_in, per item, with the database asked once per batch -------------
+# --- the checks of Engine.open_in (xsflow/opening.py), per item, the database asked once per batch -------------
 
 
 def _named(index: int, check: Any, *args: Any) -> Any:
@@ -113,17 +114,10 @@ def _checked(engine: Any, conn: Connection, index: int, item: NewCase, now: date
     occurred = engine.occurred(item.occurred_at, now)
     proc = engine.registry.current(item.procedure, local_date(occurred))
     check_may_open(item.actor, proc, item.agency)
-    where = f"items[{index}]."
+    _named(index, check_dated, proc, item.occurred_at is not None)
     data = _named(index, validated_data, proc, dict(item.data or {}), item.actor.role)
     _named(index, lambda: check_links(conn, engine.registry, item.actor, proc.links, data, data, {},
                                       prefix="data.", message="立案信息有误，请逐项修改。"))
-    problems: dict[str, list[str]] = {}
-    if not item.title or not item.title.strip():
-        problems[where + "title"] = ["请填写案件名称（如规范性文件草案名称）。"]
-    else:
-        problems.update({where + k: v for k, v in validated_title(item.title).items()})
-    if problems:
-        raise InvalidPayload(f"第 {index + 1} 件：立案信息有误，请逐项修改。", problems)
     parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
     value = data.get(proc.correlation_field)
     others = [a for a in parties if a != item.agency]
@@ -133,6 +127,7 @@ def _checked(engine: Any, conn: Connection, index: int, item: NewCase, now: date
             others.append(government)
     return {
         "index": index, "proc": proc, "actor": item.actor, "occurred": occurred, "parties": parties,
+        "title": item.title,
         "others": others, "value": value,
         "row": {"procedure": proc.name, "definition_version": proc.version, "agency_code": item.agency,
                 "title": item.title.strip(), "state": proc.initial, "closed": False, "version": 1, "data": data,
@@ -142,21 +137,15 @@ def _checked(engine: Any, conn: Connection, index: int, item: NewCase, now: date
 
 
 def _check_agencies(conn: Connection, prepared: list[dict[str, Any]]) -> None:
+    """`check_new_case` per item (agency, parties, title), the agencies asked once for the batch."""
     codes = {c for p in prepared for c in (p["row"]["agency_code"], *p["parties"])}
-    known = set(conn.execute(select(agencies.c.code).where(agencies.c.code.in_(codes))).scalars())
+    known = dict(conn.execute(select(agencies.c.code, agencies.c.name).where(agencies.c.code.in_(codes))).all())
     for p in prepared:
-        proc, agency, where = p["proc"], p["row"]["agency_code"], f"items[{p['index']}]."
-        problems: dict[str, list[str]] = {}
-        if agency not in known:
-            problems[where + "agency"] = [f"没有代码为“{agency}”的单位，请从单位名录中选择。"]
-        unknown = [a for a in p["parties"] if a not in known]
-        if unknown:
-            problems[f"{where}data.{proc.parties_field}"] = [f"没有代码为“{'、'.join(unknown)}”的单位。"]
-        elif proc.min_parties and len({agency, *p["parties"]}) < proc.min_parties:
-            problems[f"{where}data.{proc.parties_field}"] = [
-                f"“{proc.title}”须有{proc.min_parties}个以上单位参加：除本单位外，还须列出至少{proc.min_parties - 1}个其他单位。"]
+        problems = check_new_case(p["proc"], agency=p["row"]["agency_code"], title=p["title"],
+                                  parties=p["parties"], known=known)
         if problems:
-            raise InvalidPayload(f"第 {p['index'] + 1} 件：立案信息有误，请逐项修改。", problems)
+            raise InvalidPayload(f"第 {p['index'] + 1} 件：立案信息有误，请逐项修改。",
+                                 {f"items[{p['index']}].{k}": v for k, v in problems.items()})
 
 
 def _check_keys(conn: Connection, prepared: list[dict[str, Any]]) -> None:
@@ -173,11 +162,14 @@ def _check_keys(conn: Connection, prepared: list[dict[str, Any]]) -> None:
         key = (p["row"]["procedure"], p["row"]["correlation_key"])
         if key[1] is None:
             continue
-        if key in taken or key in seen:
-            proc = p["proc"]
+        if key in taken or key in seen:  # refused in the words of one-by-one opening (Engine.open_in)
+            proc, agency = p["proc"], p["row"]["agency_code"]
+            case_id = correlation.case_with_key(conn, proc, key[1]) if key in taken else None
+            name = conn.execute(select(agencies.c.name).where(agencies.c.code == agency)).scalar() or agency
+            shown = case_id if correlation.visible(conn, p["actor"], case_id) else None
             raise InvalidPayload(f"第 {p['index'] + 1} 件：立案信息有误，请逐项修改。", {
                 f"items[{p['index']}].data.{proc.correlation_field}": [
-                    f"“{proc.title}”的关联编号“{key[1]}”已被其他案件使用（或在本批中重复），不能重复立案。"]})
+                    correlation.duplicate_text(proc, name, p["value"], shown)]})
         seen.add(key)
 
 

@@ -25,11 +25,12 @@ from .errors import InvalidPayload, NotFound, TriggerNotAllowed, VersionConflict
 from .json_views import case_view, instant
 from .links import check_links
 from .machine import Step
+from .opening import check_dated, check_new_case
 from .registry import Registry
 from .store.db import Database, Prepared
 from .store.schema import agencies, case_agencies, cases, deadlines, documents, history
 from . import validation
-from .validation import (DEFAULT_BACKDATING_DAYS, acting, validated_title, check_after_last_event, check_not_before, validated_data,
+from .validation import (DEFAULT_BACKDATING_DAYS, acting, check_after_last_event, check_not_before, validated_data,
                          validated_payload)
 from .wording import Templates
 
@@ -118,39 +119,22 @@ class Engine:
         `dated` False: the caller gave no occurred_at (refused when the procedure is `dated_by` one)."""
         proc = self.registry.current(procedure, local_date(occurred))
         check_may_open(actor, proc, agency)
-        if not dated and proc.dated_by is not None:
-            what, why = proc.dated_by
-            raise InvalidPayload(f"请填写{what}。", {"occurred_at": [
-                f"必须填写{what}（occurred_at，如 2025-03-03T09:00:00+08:00），不能默认为今天：{why}。"]})
+        check_dated(proc, dated)
         data = dict(data or {})
         if correlation_key is not None:
             data.setdefault(proc.correlation_field, correlation_key)
         data = validated_data(proc, data, actor.role)
         check_links(conn, self.registry, actor, proc.links, data, data, {}, prefix="data.",
                     message="立案信息有误，请逐项修改。")
-        problems: dict[str, list[str]] = {}
         parties = list(dict.fromkeys(data.get(proc.parties_field, []))) if proc.parties_field else []
         known = dict(conn.execute(select(agencies.c.code, agencies.c.name)
                                   .where(agencies.c.code.in_([agency, *parties]))).all())
-        if agency not in known:
-            problems["agency"] = [f"没有代码为“{agency}”的单位，请从单位名录中选择。"]
-        unknown = [p for p in parties if p not in known]
-        if unknown:
-            problems[f"data.{proc.parties_field}"] = [f"没有代码为“{'、'.join(unknown)}”的单位。"]
-        elif proc.min_parties and len({agency, *parties}) < proc.min_parties:
-            problems[f"data.{proc.parties_field}"] = [
-                f"“{proc.title}”须有{proc.min_parties}个以上单位参加：除本单位外，还须列出至少{proc.min_parties - 1}个其他单位。"]
-        if not title or not title.strip():
-            problems["title"] = ["请填写案件名称（如规范性文件草案名称）。"]
-        else:  # every way in (HTTP, pages, other systems, imports, linked cases) meets the one rule
-            problems.update(validated_title(title))
         value = correlation_key if correlation_key is not None else data.get(proc.correlation_field)
         key = proc.correlation_key(agency, value)
         taken = correlation.case_with_key(conn, proc, key)
-        if taken is not None:
-            shown = taken if correlation.visible(conn, actor, taken) else None
-            problems[f"data.{proc.correlation_field}"] = [
-                correlation.duplicate_text(proc, known.get(agency, agency), value, shown)]
+        duplicate = None if taken is None else correlation.duplicate_text(
+            proc, known.get(agency, agency), value, taken if correlation.visible(conn, actor, taken) else None)
+        problems = check_new_case(proc, agency=agency, title=title, parties=parties, known=known, duplicate=duplicate)
         if problems:
             raise InvalidPayload("立案信息有误，请逐项修改。", problems)
         if value is not None:

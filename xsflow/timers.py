@@ -108,7 +108,8 @@ def _lapse_due(engine: Engine, conn: Connection, case: LoadedCase, now: datetime
             continue
         assert definition.on_lapse is not None
         step = engine.registry.machine(case.proc).step(case.row["state"], definition.on_lapse, case.row["data"], {})
-        payload = {"deadline": d["name"], "due_date": d["due_date"].isoformat()}
+        payload = {"deadline": d["name"], "due_date": d["due_date"].isoformat(),  # the period's bounds
+                   "start_date": d["start_date"].isoformat() if d["start_date"] else None}
         engine.apply(conn, case, step, actor=TIMER_ACTOR, payload=payload, occurred=d["lapses_at"], now=now,
                      lapsed=d)
         report.fired += 1
