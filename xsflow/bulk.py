@@ -78,14 +78,17 @@ def open_cases_in(engine: Any, conn: Connection, items: Sequence[NewCase], now: 
         history_rows.append(entry)
         row["history_seq"], row["history_hash"] = 1, entry["hash"]
         case_rows.append(row)
+        started = []
         for d in proc.deadlines_entered(None, proc.initial):
             try:
-                deadline_list.append(deadline_rows.started_row(
+                started.append(deadline_rows.started_row(
                     calendar, case_id, proc, d, occurred, row["data"], row["data"], None, restarted=False,
                     served_at_issue=engine.served_at_issue))
             except InvalidPayload as err:
                 raise InvalidPayload(f"第 {p['index'] + 1} 件：{err.message}",
                                      {f"items[{p['index']}].data.{k}": v for k, v in err.fields.items()}) from None
+        row["next_due"] = deadline_rows.next_due(started)
+        deadline_list += started
     _write(conn, cases, case_rows)
     _write(conn, case_agencies, party_rows)
     _write(conn, history, history_rows)
