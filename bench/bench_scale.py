@@ -160,7 +160,7 @@ def seed(x, n: int, lapsed: float, now: datetime, chunk: int) -> dict[str, float
     t = time.perf_counter()
     for start in range(0, len(items), chunk):
         try:
-            open_cases(x.engine, items[start:start + chunk])
+            open_cases(x.engine, items[start:start + chunk], analyze=start + chunk >= len(items))
         except InvalidPayload as err:
             raise SystemExit(f"seeding refused: {err.message} {err.fields}") from None
     secs = time.perf_counter() - t
