@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, exists, func, literal, or_, select, tuple_
+from sqlalchemy import Connection, Date, and_, func, literal, or_, select, tuple_
 
 from .access import Actor
 from .calendar import OfficialCalendar, local_date
@@ -40,13 +40,17 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     if not pairs:
         return Page([], None, 0)
     acts = tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state).in_(pairs)
-    if actor.role in SERVICE_RECORDERS:  # the issuer records the service a period waits for (待送达)
-        acts = or_(acts, exists().where(deadlines.c.case_id == cases.c.id, deadlines.c.status == "awaiting_service"))
     narrowed = [c for c, v in ((cases.c.agency_code, agency), (cases.c.procedure, procedure),
                                (cases.c.state, state)) if v]
-    mine = and_(cases.c.closed.is_(False), visible_to(actor), acts,
+    seen = and_(cases.c.closed.is_(False), visible_to(actor),
                 *(c == v for c, v in zip(narrowed, [v for v in (agency, procedure, state) if v])))
+    mine = and_(seen, acts)
     total = conn.execute(select(func.count()).select_from(cases).where(mine)).scalar_one()
+    if actor.role in SERVICE_RECORDERS:  # the issuer records the service a period waits for (待送达)
+        waiting = cases.c.id.in_(select(deadlines.c.case_id).where(deadlines.c.status == "awaiting_service"))
+        # Counted apart: "acts OR waiting" in one count is a filter on every case (1.6 s at 1,000,000).
+        total += conn.execute(select(func.count()).select_from(cases).where(seen, waiting, ~acts)).scalar_one()
+        mine = and_(seen, or_(acts, waiting))
 
     # Ordered by cases.next_due (the nearest pending last day, kept with the case's deadlines), then
     # id: a page is one range of an index on (…, next_due, id). The cases with a last day come first,
