@@ -10,6 +10,7 @@ measured through a real server (issue 14).
 2. The sweep catch-up: the lapsed deadlines fall due in two cohorts; the first is worked off by one
    `xsflow tick` process, the second by two at once. Lapses/s for each, and exactly once: every due
    deadline is closed, with one timer entry in its case's history per lapse (target >= 500/s with 2).
+   `--catch-up N` sweeps only the N earliest lapses (0: none), for a city too large to wait for all.
 3. `xsflow audit verify` over the whole city: history entries/s.
 4. A real server: gunicorn as `xsflow serve --no-scheduler` runs it (adapters.server.run_http, 2
    workers) with one extra trivial JSON route, `/bench/ping`. Each list page and API list is fetched
@@ -160,7 +161,7 @@ def seed(x, n: int, lapsed: float, now: datetime, chunk: int) -> dict[str, float
     t = time.perf_counter()
     for start in range(0, len(items), chunk):
         try:
-            open_cases(x.engine, items[start:start + chunk])
+            open_cases(x.engine, items[start:start + chunk], analyze=start + chunk >= len(items))
         except InvalidPayload as err:
             raise SystemExit(f"seeding refused: {err.message} {err.fields}") from None
     secs = time.perf_counter() - t
@@ -402,10 +403,20 @@ def run(url: str, args, checks: Checks, workdir: Path) -> None:
         conn.execute(text("ANALYZE"))
         lapses = sorted(conn.execute(select(deadlines.c.lapses_at).where(
             deadlines.c.status == "pending", deadlines.c.lapses_at <= now)).scalars())
-    # The catch-up in two cohorts of the same size: the first half of the lapses, then the rest.
-    t1 = lapses[len(lapses) // 2] if lapses else now
+    # The catch-up in two cohorts of the same size: the first half of the lapses, then the rest
+    # (with --catch-up N: of the N earliest only; the later ones stay pending, overdue on the pages).
+    if args.catch_up is not None:
+        lapses = lapses[:args.catch_up]
+    if not lapses:
+        checks.not_measured("sweep catch-up", "--catch-up 0" if args.catch_up == 0 else "nothing due")
+    else:
+        sweep_cohorts(x, url, checks, lapses[len(lapses) // 2], lapses[-1] if args.catch_up is not None else now)
+    audit(x, url, checks)
+    serve_and_measure(x, url, args, checks, workdir, now, opened)
 
-    sweeps = [catch_up(x, url, t1, 1), catch_up(x, url, now, 2)]
+
+def sweep_cohorts(x, url: str, checks: Checks, t1: datetime, t2: datetime) -> None:
+    sweeps = [catch_up(x, url, t1, 1), catch_up(x, url, t2, 2)]
     for s in sweeps:
         print(f"-- sweep catch-up, {s['workers']} worker(s): {s['due']:,} due, {s['left']} left, {s['timer_entries']:,}"
               f" timer history entries, {s['documents']:,} documents, {s['doubles']} doubles,"
@@ -417,6 +428,8 @@ def run(url: str, args, checks: Checks, workdir: Path) -> None:
                  f"{two['rate']:,.0f}/s with 2, {sweeps[0]['rate']:,.0f}/s with 1"
                  f" (ratio {two['rate'] / sweeps[0]['rate'] if sweeps[0]['rate'] else 0:.2f})")
 
+
+def audit(x, url: str, checks: Checks) -> None:
     env = {**os.environ, "XSFLOW_DATABASE_URL": url}
     with x.db.read() as conn:
         entries = conn.execute(select(func.count()).select_from(history)).scalar_one()
@@ -428,8 +441,6 @@ def run(url: str, args, checks: Checks, workdir: Path) -> None:
           f" {secs:.1f}s = {entries / secs:,.0f} entries/s")
     checks.check("audit verifies", audited.returncode == 0, audited.stdout.strip().splitlines()[-1][:120]
                  if audited.stdout.strip() else audited.stderr[-200:])
-
-    serve_and_measure(x, url, args, checks, workdir, now, opened)
 
 
 def serve_and_measure(x, url: str, args, checks: Checks, workdir: Path, now: datetime, opened: list[int]) -> None:
@@ -564,6 +575,8 @@ def main() -> int:
                    help="fresh legality reviews for the event endpoint to accept (one per request)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--catch-up", type=int, default=None, metavar="N",
+                   help="sweep only the N earliest lapses in the catch-up (0: skip it; default: all of them)")
     p.add_argument("--keep", action="store_true", help="keep the schema (its URL is printed)")
     p.add_argument("--existing", default=None,
                    help="the URL of a city kept by --keep: measure the server's pages and endpoints only")

@@ -66,10 +66,10 @@ def test_summary_counts_equal_the_rows_streamed_and_paged(lapsed, clock):
         paged = pages(lapsed, clock, order)
         assert len(paged) == len({key(i) for i in paged}) == len(rows)  # nothing repeated, nothing lost
         assert {key(i) for i in paged} == {key(i) for i in rows}
-    by_band = {}
-    for c in summary["items"]:
-        by_band[c["band"]] = by_band.get(c["band"], 0) + c["count"]
+    by_band = {b["band"]: b["count"] for b in summary["bands"] if b["count"]}
     assert len(by_band) >= 3  # the reviews spread over several bands
+    assert summary["group_by"] == ["agency"] and [(c["agency"], c["band"]) for c in summary["items"]] == [(UNIT, None)]
+    assert sum(by_band.values()) == summary["items"][0]["count"] == summary["total"]
     lows = [b["min_days"] for b in summary["bands"]]
     limits = dict(zip((b["band"] for b in summary["bands"]), zip(lows, [n - 1 for n in lows[1:]] + [10**6])))
     for band, count in by_band.items():
@@ -78,6 +78,20 @@ def test_summary_counts_equal_the_rows_streamed_and_paged(lapsed, clock):
         # The band computed in SQL from due dates is the band of the days counted on the calendar.
         low, high = limits[band]
         assert all(low <= r["working_days_overdue"] <= high for r in banded)
+
+
+def test_summary_of_a_city_per_agency_of_an_agency_in_full(lapsed, clock):
+    """Without an agency or procedure chosen the items are one per agency (a city's summary stays small); a
+    procedure chosen, per agency and procedure; an agency chosen, per procedure and band: the same counts."""
+    summary = read(lapsed, clock)[0]
+    of_procedure = read(lapsed, clock, overdue.Filters(procedure="legality_review"))[0]
+    of_agency = read(lapsed, clock, overdue.Filters(agency=UNIT))[0]
+    assert of_procedure["group_by"] == ["agency", "procedure"] and of_agency["group_by"] == ["agency", "procedure", "band"]
+    assert [(c["agency"], c["procedure"], c["band"]) for c in of_procedure["items"]] == [(UNIT, "legality_review", None)]
+    per_band = {c["band"]: c["count"] for c in of_agency["items"]}
+    assert per_band == {b["band"]: b["count"] for b in summary["bands"] if b["count"]}
+    assert all(c["procedure"] == "legality_review" and c["band_title"] for c in of_agency["items"])
+    assert summary["total"] == of_procedure["total"] == of_agency["total"] == sum(per_band.values())
 
 
 def test_filters_narrow_count_and_rows_alike(lapsed, clock):

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from math import ceil
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from .calendar import SHANGHAI as _SHANGHAI, OfficialCalendar, local_date
 from .calendar.periods import Period
@@ -16,7 +16,7 @@ from .errors import InvalidPayload, TriggerNotAllowed
 from .json_views import instant
 from .machine import Step
 from .store.db import Prepared
-from .store.schema import deadlines
+from .store.schema import cases, deadlines
 
 if TYPE_CHECKING:
     from .engine import LoadedCase
@@ -32,6 +32,34 @@ _SERVED = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline
 
 OPEN = ("pending", "awaiting_service")  # statuses of a period not yet ended
 _CLEAR_OVERDUE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("deadline_id")), ("overdue",))
+
+
+# cases.next_due, the last day of the nearest pending deadline, is what 待办 is ordered by. Every
+# deadline write of a step ends in Engine.save, which writes it with the case row (next_due below);
+# the writes outside a step (a service level lapsing, a recount on a new calendar) end in
+# keep_next_due or refresh_next_due; the bulk opening writes it with the new case.
+_NEXT_DUE = Prepared(update(cases).where(cases.c.id == bindparam("case_id")), ("next_due",))
+
+
+def next_due(rows: list[Mapping[str, Any]]) -> date | None:
+    """The last day of the nearest pending deadline among a case's `rows`; None when none is pending."""
+    return min((d["due_date"] for d in rows if d["status"] == "pending"), default=None)
+
+
+def keep_next_due(conn: Connection, case: LoadedCase) -> None:
+    """Writes `cases.next_due` of a loaded case whose deadlines changed outside `Engine.save`."""
+    day = next_due(case.deadlines)
+    if case.row.get("next_due") != day:
+        _NEXT_DUE.run(conn, {"case_id": case.row["id"], "next_due": day})
+        case.row["next_due"] = day
+
+
+def refresh_next_due(conn: Connection, case_ids: list[int]) -> None:
+    """Recomputes `cases.next_due` of `case_ids` from their stored deadlines (a write by statement)."""
+    nearest = (select(func.min(deadlines.c.due_date))
+               .where(deadlines.c.case_id == cases.c.id, deadlines.c.status == "pending").scalar_subquery())
+    for start in range(0, len(case_ids), 1000):
+        conn.execute(update(cases).where(cases.c.id.in_(case_ids[start:start + 1000])).values(next_due=nearest))
 
 
 def _because(t: Transition | None) -> str:

@@ -64,7 +64,7 @@ _INSERT_HISTORY = Prepared(insert(history), ("case_id", "seq", "trigger", "actor
 _BUMP_CASE = Prepared(update(cases).where(cases.c.id == bindparam("case_id"),
                                           cases.c.version == bindparam("old_version")),
                       ("state", "closed", "version", "data", "last_occurred_at", "history_seq", "history_hash",
-                       "correlation_key"))
+                       "correlation_key", "next_due"))
 
 
 @dataclass
@@ -165,8 +165,9 @@ class Engine:
         self.append_history(conn, case, trigger="open", actor=actor, payload={"title": row["title"], "data": data},
                              source=None, dest=proc.initial, occurred=occurred, now=now)
         self._start_deadlines(conn, case, proc.deadlines_entered(None, proc.initial), occurred, data)
+        row["next_due"] = deadline_rows.next_due(case.deadlines)
         conn.execute(update(cases).where(cases.c.id == row["id"]).values(
-            history_seq=row["history_seq"], history_hash=row["history_hash"]))
+            history_seq=row["history_seq"], history_hash=row["history_hash"], next_due=row["next_due"]))
         return case_view(case.row, proc, case.deadlines, case.documents, actor, case.agencies[1:], now)
 
     def fire(self, actor: Actor, case_id: int, trigger: str, payload: Mapping[str, Any] | None = None, *,
@@ -310,11 +311,12 @@ class Engine:
         """Writes the case row with the next version, if nobody else wrote it since it was read."""
         row = case.row
         row["version"] = old_version + 1
+        row["next_due"] = deadline_rows.next_due(case.deadlines)  # whatever the step did to them
         matched = _BUMP_CASE.rowcount(conn, {
             "case_id": row["id"], "old_version": old_version, "state": row["state"], "closed": row["closed"],
             "version": row["version"], "data": row["data"], "last_occurred_at": row["last_occurred_at"],
             "history_seq": row["history_seq"], "history_hash": row["history_hash"],
-            "correlation_key": row["correlation_key"]})
+            "correlation_key": row["correlation_key"], "next_due": row["next_due"]})
         if matched != 1:
             raise VersionConflict("案件刚被他人更新，请刷新后重新办理。", case_id=row["id"])
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, func, insert, select, update
 
 from .access import TIMER_ACTOR
-from .deadlines import recount
+from .deadlines import keep_next_due, recount, refresh_next_due
 from .engine import Engine, LoadedCase
 from .errors import XsflowError
 from .store.db import insert_or_skip
@@ -113,6 +113,7 @@ def _lapse_due(engine: Engine, conn: Connection, case: LoadedCase, now: datetime
         engine.apply(conn, case, step, actor=TIMER_ACTOR, payload=payload, occurred=d["lapses_at"], now=now,
                      lapsed=d)
         report.fired += 1
+    keep_next_due(conn, case)  # a service level's lapse writes no step
 
 
 def _provisional(now: datetime | None = None):
@@ -145,6 +146,7 @@ def recount_provisional(engine: Engine, conn: Connection, now: datetime, *, only
             conn.execute(update(incidents).where(incidents.c.deadline_id == row["id"],
                                                  incidents.c.resolved_at.is_(None)).values(resolved_at=now))
         changed += 1
+    refresh_next_due(conn, case_ids)
     return changed
 
 

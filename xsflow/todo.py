@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, exists, false, func, literal, or_, select, tuple_
+from sqlalchemy import Connection, Date, and_, false, func, literal, or_, select, tuple_
 
 from .access import Actor, acts_on_side, may_fire
 from .calendar import OfficialCalendar, local_date
@@ -22,7 +22,7 @@ from .store.schema import cases, deadlines
 # A township or street government's user fires nothing; it supervises the teams in its area (附件2 第三条),
 # so its 待办 is what waits for their act: the states in which a clerk acts.
 WATCHES = {"township": "clerk"}
-NO_DEADLINE = date.max  # sorts a case without a pending deadline after every last day
+NO_DEADLINE = date.max  # the cursor's day of a case without a pending deadline: after every last day
 
 
 def actionable(registry: Registry, role: str, agency: str | None = None) -> tuple[list[tuple[str, int, str]],
@@ -57,23 +57,32 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     where = tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state)
     acts = or_(where.in_(anywhere) if anywhere else false(),
                and_(where.in_(owned), cases.c.agency_code == actor.agency) if owned else false())
-    if actor.role in SERVICE_RECORDERS:  # the issuer records the service a period waits for (待送达)
-        acts = or_(acts, exists().where(deadlines.c.case_id == cases.c.id, deadlines.c.status == "awaiting_service"))
     narrowed = [c for c, v in ((cases.c.agency_code, agency), (cases.c.procedure, procedure),
                                (cases.c.state, state)) if v]
-    mine = and_(cases.c.closed.is_(False), visible_to(actor), acts,
+    seen = and_(cases.c.closed.is_(False), visible_to(actor),
                 *(c == v for c, v in zip(narrowed, [v for v in (agency, procedure, state) if v])))
+    mine = and_(seen, acts)
     total = conn.execute(select(func.count()).select_from(cases).where(mine)).scalar_one()
+    if actor.role in SERVICE_RECORDERS:  # the issuer records the service a period waits for (待送达)
+        waiting = cases.c.id.in_(select(deadlines.c.case_id).where(deadlines.c.status == "awaiting_service"))
+        # Counted apart: "acts OR waiting" in one count is a filter on every case (1.6 s at 1,000,000).
+        total += conn.execute(select(func.count()).select_from(cases).where(seen, waiting, ~acts)).scalar_one()
+        mine = and_(seen, or_(acts, waiting))
 
-    # The nearest last day of each listed case only, from the deadlines' case_id index (aggregating every
-    # pending deadline of the database first cost the whole table per page).
-    nearest = (select(func.min(deadlines.c.due_date)).where(deadlines.c.case_id == cases.c.id,
-                                                            deadlines.c.status == "pending").scalar_subquery())
-    due = func.coalesce(nearest, literal(NO_DEADLINE, Date()))
-    stmt = select(cases, due.label("due_key")).where(mine).order_by(due, cases.c.id).limit(limit + 1)
-    if after is not None:
-        stmt = stmt.where(or_(due > after[0], and_(due == after[0], cases.c.id > after[1])))
-    rows = conn.execute(stmt).mappings().all()
+    # Ordered by cases.next_due (the nearest pending last day, kept with the case's deadlines), then
+    # id: a page is one range of an index on (…, next_due, id). The cases with a last day come first,
+    # then those without (NULL), each read by a keyset of its own, so both dialects page alike.
+    rows: list[Any] = []
+    if after is None or after[0] != NO_DEADLINE:
+        dated = select(cases).where(mine, cases.c.next_due.is_not(None))
+        if after is not None:
+            dated = dated.where(tuple_(cases.c.next_due, cases.c.id) > tuple_(literal(after[0], Date()), after[1]))
+        rows = conn.execute(dated.order_by(cases.c.next_due, cases.c.id).limit(limit + 1)).mappings().all()
+    if len(rows) <= limit:
+        undated = select(cases).where(mine, cases.c.next_due.is_(None))
+        if after is not None and after[0] == NO_DEADLINE:
+            undated = undated.where(cases.c.id > after[1])
+        rows = [*rows, *conn.execute(undated.order_by(cases.c.id).limit(limit + 1 - len(rows))).mappings()]
     page = rows[:limit]
 
     soonest: dict[int, Any] = {}
@@ -89,11 +98,8 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     items = [{**_item(r, registry, actor, soonest.get(r["id"]), calendar, today), "awaiting_service": r["id"] in waiting}
              for r in page]
     last = page[-1] if len(rows) > limit else None
-    return Page(items, encode_cursor([_day(last["due_key"]).isoformat(), last["id"]]) if last else None, total)
-
-
-def _day(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite hands COALESCE back as text
+    return Page(items, encode_cursor([(last["next_due"] or NO_DEADLINE).isoformat(), last["id"]]) if last else None,
+                total)
 
 
 def _item(row: Any, registry: Registry, actor: Actor, deadline: Any, calendar: OfficialCalendar,

@@ -61,7 +61,7 @@ def check_not_before(t: Transition, row: Mapping[str, Any], occurred_at: datetim
 def validated_data(proc: Procedure, data: dict[str, Any], role: str | None = None) -> dict[str, Any]:
     """The case data of a new case, as its procedure's schema loads and dumps it; fields that belong to
     another role's act are refused by name (xsflow/field_owners.py)."""
-    allowed = proc.data().fields if proc.data is not None else data
+    allowed = _schema(proc.data).fields if proc.data is not None else data  # not a new schema per case
     check_fields(proc, role, None, data, allowed=allowed, prefix="data.", message="立案信息有误，请逐项修改。")
     if proc.data is None:
         return data

@@ -232,7 +232,8 @@ class OverdueSummary(MethodView):
     @api.response(200, s.OverdueSummary)
     @documented(400, 401, 422)
     def get(self, args):
-        """How many lapsed deadlines the caller may see, per agency × procedure × working-days-overdue band.
+        """How many lapsed deadlines the caller may see: per working-days-overdue band, and per agency;
+        with a procedure chosen per agency × procedure; with an agency chosen per procedure × band (`group_by`).
 
         One aggregate query: the total and the counts match what `GET /overdue` with the same filters lists.
         """

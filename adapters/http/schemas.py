@@ -358,21 +358,25 @@ class OverdueBand(Schema):
     band = fields.String()
     title = fields.String()
     min_days = fields.Integer()
+    count = fields.Integer(metadata={"description": "该逾期天数段的项数（按所选条件）"})
 
 
 class OverdueCount(Schema):
     agency = fields.String()
-    procedure = fields.String()
-    band = fields.String()
-    band_title = fields.String()
+    procedure = fields.String(allow_none=True, metadata={"description": "未按程序分组时为 null（见 group_by）"})
+    band = fields.String(allow_none=True, metadata={"description": "未按逾期天数段分组时为 null（见 group_by）"})
+    band_title = fields.String(allow_none=True)
     count = fields.Integer()
 
 
 class OverdueSummary(Schema):
     as_of = fields.String(metadata={"format": "date", "description": "逾期工作日计算至该日"})
     total = fields.Integer()
+    group_by = fields.List(fields.String(), metadata={"description": (
+        "items 按哪些项分组：未选单位和程序时按单位（agency）；选了程序时按单位、程序；"
+        "选了单位时按单位、程序、逾期天数段（band）")})
     bands = fields.List(fields.Nested(OverdueBand))
-    items = fields.List(fields.Nested(OverdueCount), metadata={"description": "每个单位、程序、逾期天数段的项数"})
+    items = fields.List(fields.Nested(OverdueCount), metadata={"description": "每组的项数（分组见 group_by）"})
 
 
 class TodoOut(Schema):

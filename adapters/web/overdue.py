@@ -132,7 +132,8 @@ def overdue():
         calendar = x.calendars.current(conn)
         labels = Labels(agency_names(conn))
         bands = overdue_bands.bands(calendar, now)
-        summary = core.summary(conn, actor, now=now, filters=core_filters(filters), bands=bands)
+        # In full: the page sums it per agency (chart), per band, per agency and procedure (group totals).
+        summary = core.summary(conn, actor, now=now, filters=core_filters(filters), bands=bands, by=core.IN_FULL)
         page = core.page(conn, x.registry, calendar, actor, now=now, filters=core_filters(filters), bands=bands,
                          order="grouped", cursor=request.args.get("cursor") or None, limit=PAGE_SIZE)
         incidents = queries.open_incidents(conn, actor).items

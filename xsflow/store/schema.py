@@ -127,6 +127,9 @@ cases = Table(
     Column("last_occurred_at", UTC, nullable=False),
     Column("history_seq", Integer, nullable=False),
     Column("history_hash", String(64), nullable=False),
+    # The last day of the nearest pending deadline (NULL: none), kept by every write of the case's
+    # deadlines (xsflow/deadlines.py next_due): what 待办 is ordered by, read from an index (0013).
+    Column("next_due", Date, nullable=True),
     UniqueConstraint("procedure", "correlation_key"),
     Index(None, "agency_code", "procedure", "state"),
     Index(None, "procedure", "state"),
@@ -135,6 +138,11 @@ cases = Table(
     Index(None, "agency_code", "id"),
     Index(None, "procedure", "state", "id"),
     Index(None, "opened_at", "id"),
+    # 待办's keyset pages, soonest last day first (migration 0013): county-wide, an agency's, a filter's.
+    Index(None, "closed", "next_due", "id"),
+    Index(None, "agency_code", "closed", "next_due", "id"),
+    Index(None, "procedure", "closed", "next_due", "id"),
+    Index(None, "procedure", "state", "next_due", "id"),
 )
 
 # Every agency that sees a case: its owner and, for procedures between agencies, the parties.
