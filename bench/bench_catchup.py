@@ -85,7 +85,7 @@ def seed(url: str, n: int, doc_share: float) -> dict[str, int]:
     for start in range(0, n, 2000):
         ids += open_cases(x.engine, items[start:start + 2000])
     for case_id in ids[:n_docs]:
-        x.engine.fire(REVIEWER, case_id, "request_supplement", {})
+        x.engine.fire(REVIEWER, case_id, "request_supplement", {"missing": ["legal_basis"]})
     with x.db.write() as conn:
         conn.execute(text("ANALYZE"))
     with x.db.read() as conn:
