@@ -24,7 +24,7 @@ from .access import TIMER_ACTOR
 from .deadlines import recount
 from .engine import Engine, LoadedCase
 from .errors import XsflowError
-from .store.db import insert_or_skip
+from .store.db import deferred_writes, insert_or_skip
 from .store.schema import cases, deadlines, incidents
 
 log = logging.getLogger("xsflow.timers")
@@ -86,10 +86,11 @@ def _sweep_batch(engine: Engine, now: datetime, size: int, failed: set[int], rep
             ids = _claim(conn, now, failed, size)
             if not ids:
                 return 0
-            for case in _documents_last(engine.load_cases(conn, ids), now):
-                current = case.row["id"]
-                _lapse_due(engine, conn, case, now, part)
-            current = None
+            with deferred_writes(conn):
+                for case in _documents_last(engine.load_cases(conn, ids), now):
+                    current = case.row["id"]
+                    _lapse_due(engine, conn, case, now, part)
+                current = None  # a queued write failing now is no one case's
             _resolve_incidents(conn, ids, "lapse_failed", now)
     except Exception:
         if not ids:  # the claim itself failed: the database, not one case

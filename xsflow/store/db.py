@@ -6,6 +6,7 @@ import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +192,12 @@ class Prepared:
         return self._run(conn, params)[1].lastrowid
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
-        """Runs a statement whose result is not needed, e.g. an INSERT without RETURNING."""
+        """Runs a statement whose result is not needed, e.g. an INSERT without RETURNING; inside
+        `deferred_writes`, queues it."""
+        queue = conn.info.get(_DEFERRED)
+        if queue is not None:
+            queue.append((self, dict(params)))
+            return
         if not _direct(conn):
             conn.execute(self.statement, params)
         else:
@@ -215,6 +221,38 @@ class Prepared:
                 form = self._forms[dialect] = _SqliteForm(self.statement, self.columns, dialect)
             self._last = (dialect, form)
         return form, conn.connection.driver_connection.execute(form.sql, form.arguments(params))
+
+
+_DEFERRED = "xsflow_deferred_writes"
+
+
+@contextmanager
+def deferred_writes(conn: Connection) -> Iterator[None]:
+    """Within: the writes whose result nobody reads (`Prepared.run`: history entries, deadline updates)
+    are queued, then sent when the block ends without error, one executemany per statement (pipelined
+    by the driver) instead of one round trip each. The sweep's batch of lapses runs in one.
+
+    Statements on one table keep their order; tables are written one after another, which is safe
+    because the queued statements are only ever read back by later transactions: nothing in the block
+    reads a row a queued statement writes, and no constraint ties them to another row written later in
+    the block (history and deadlines reference only cases). On error the queue is dropped with the
+    transaction. SQLite writes in process, with no round trip to save: nothing is queued there.
+    """
+    if conn.dialect.name == "sqlite" or _DEFERRED in conn.info:
+        yield
+        return
+    queue: list[tuple[Prepared, dict[str, Any]]] = []
+    conn.info[_DEFERRED] = queue
+    try:
+        yield
+    finally:
+        conn.info.pop(_DEFERRED, None)
+    by_table: dict[Any, list[tuple[Prepared, dict[str, Any]]]] = {}
+    for item in queue:
+        by_table.setdefault(item[0].statement.table, []).append(item)
+    for items in by_table.values():
+        for prepared, group in groupby(items, key=lambda item: item[0]):
+            conn.execute(prepared.statement, [params for _, params in group])
 
 
 def _direct(conn: Connection) -> bool:
