@@ -86,6 +86,7 @@ class LoadedCase:
     agencies: list[str]  # the owner first, then the parties
     new_history: list[dict[str, Any]] = field(default_factory=list)
     calendar_revision: tuple[int, int] | None = None  # as read with the case (CalendarStore.current)
+    agency_names: dict[str, str] | None = None  # of `agencies`, read with a batch (load_cases); else when issuing
 
 
 class Engine:
@@ -257,6 +258,10 @@ class Engine:
         parties: dict[int, list[str]] = {}
         for case_id, code in conn.execute(_CASES_PARTIES, {"case_ids": case_ids}):
             parties.setdefault(case_id, []).append(code)
+        owner = _CASE_KEYS.index("agency_code")
+        codes = {rows[0][owner] for rows in found.values()}
+        codes.update(code for party in parties.values() for code in party)
+        names = dict(conn.execute(select(agencies.c.code, agencies.c.name).where(agencies.c.code.in_(codes))).all())
         loaded = []
         for case_id in case_ids:
             if case_id not in found:
@@ -268,7 +273,8 @@ class Engine:
             named = proc.parties_field is not None or proc.subject_field is not None  # as load_case reads them
             loaded.append(LoadedCase(row, proc, dls, ds.get(case_id, []) if proc.documents else [],
                                      [row["agency_code"], *(parties.get(case_id, []) if named else [])],
-                                     calendar_revision=(first[_REVISION_AT], first[_REVISION_AT + 1])))
+                                     calendar_revision=(first[_REVISION_AT], first[_REVISION_AT + 1]),
+                                     agency_names=names))
         return loaded
 
     # --- the transition -------------------------------------------------------------------
