@@ -11,6 +11,7 @@ from xsflow.clock import Clock
 from xsflow.liaison import LogSender, Sender
 from xsflow.registry import Registry
 from xsflow.system import Xsflow
+from xsflow.timers import BATCH as SWEEP_BATCH
 from xsflow.validation import DEFAULT_BACKDATING_DAYS
 
 
@@ -58,9 +59,20 @@ def served_at_issue() -> frozenset[str]:
     return frozenset(k.strip() for k in text.split(",") if k.strip())
 
 
+def sweep_batch() -> int:
+    """Cases a sweep lapses per transaction (XSFLOW_SWEEP_BATCH, default xsflow.timers.BATCH): fewer
+    hold each case and document counter a shorter time, more cost fewer round trips (docs/performance.md)."""
+    text = os.environ.get("XSFLOW_SWEEP_BATCH", "").strip()
+    if not text:
+        return SWEEP_BATCH
+    if not text.isdigit() or int(text) < 1:
+        raise SystemExit(f"XSFLOW_SWEEP_BATCH 应为正整数，现为“{text}”")
+    return int(text)
+
+
 def open_system(url: str | None = None, *, clock: Clock | None = None, registry: Registry | None = None) -> Xsflow:
     """An xsflow on `url` (else XSFLOW_DATABASE_URL, else ./xsflow.db) with the county's procedures,
     or those of `registry` (benchmarks and samples)."""
     return Xsflow(url, registry=registry or county_registry(), template_folders=template_folders(), clock=clock,
                   backdating_days=backdating_days(), sender=notification_sender(),
-                  served_at_issue=served_at_issue())
+                  served_at_issue=served_at_issue(), sweep_batch=sweep_batch())

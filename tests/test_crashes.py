@@ -52,6 +52,9 @@ from adapters.compose import open_system
 T = "2025-03-03T10:00:00+08:00"  # occurred_at of every request (the seeded notices were served then too)
 LATER = "2025-06-02T09:00:00+08:00"  # the sweeps' `--now`: every supplement period of T has lapsed
 TIME_TRAVEL = {"XSFLOW_ALLOW_TIME_TRAVEL": "1"}
+# Sweeps lapse 3 cases a transaction here (50 by default), so that a sweep killed once it has fired some
+# lapses is killed with more due, and often inside a batch it has not committed.
+SMALL_BATCHES = {"XSFLOW_SWEEP_BATCH": "3"}
 DRAFTER = "fgw"
 ISSUES = {"request_supplement": "supplement_notice", "supplement_lapsed": "termination_opinion",
           "issue_opinion": "legality_review_opinion"}
@@ -191,7 +194,7 @@ class KillableServer:
             self.process = subprocess.Popen(
                 [XSFLOW, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
                  *(["--interval", "1"] if scheduler else ["--no-scheduler"])],
-                env={**os.environ, "XSFLOW_DATABASE_URL": self.database_url},
+                env={**os.environ, "XSFLOW_DATABASE_URL": self.database_url, **SMALL_BATCHES},
                 stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True)
         deadline = time.monotonic() + 60
         while wait and (len(self.worker_pids()) < self.workers or not self.answers()):
@@ -295,7 +298,8 @@ def kill_sweep_midway(server: KillableServer, db, kind: str, round_: int, before
         args = ["tick", "--now", LATER] if kind == "tick" else ["worker", "--interval", "1"]
         with (server.workdir / f"{kind}-{round_}.log").open("w") as log:
             sweeper = subprocess.Popen([XSFLOW, *args], stdout=log, stderr=subprocess.STDOUT,
-                                       env={**os.environ, "XSFLOW_DATABASE_URL": server.database_url, **TIME_TRAVEL})
+                                       env={**os.environ, "XSFLOW_DATABASE_URL": server.database_url, **TIME_TRAVEL,
+                                            **SMALL_BATCHES})
     assert sweeper is not None
     try:
         wait_for(lambda: count(db, LAPSES) >= before + 5 or sweeper.poll() is not None,

@@ -16,6 +16,7 @@ from xsflow import overdue, queries
 from xsflow.access import Actor
 from xsflow.errors import TriggerNotAllowed, http_status
 from xsflow.store.schema import cases, document_sequences, history
+from xsflow.timers import sweep
 from adapters.compose import open_system
 
 CLERK = Actor("发改委经办人", "clerk", "fgw")
@@ -322,3 +323,50 @@ def test_service_level_deadline_lapsing_makes_the_case_overdue_without_moving_it
     clock.move_to(at("2025-03-25T10:00:00+08:00"))
     accepted = system.engine.fire(REVIEWER, case["id"], "accept")
     assert accepted["state"] == "under_review" and accepted["overdue"] is True
+
+
+def install_rejection(system, table: str, case_id: int) -> None:
+    """Makes the database itself refuse to store any row of `table` for `case_id` (a real trigger)."""
+    with system.db.write() as conn:
+        if system.db.is_sqlite:
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER reject_rows BEFORE INSERT ON {table} WHEN NEW.case_id = {case_id} "
+                "BEGIN SELECT RAISE(ABORT, 'the store refused the insert'); END")
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION reject_rows() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'the store refused the insert'; END $$")
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER reject_rows BEFORE INSERT ON {table} FOR EACH ROW "
+                f"WHEN (NEW.case_id = {case_id}) EXECUTE FUNCTION reject_rows()")
+
+
+@pytest.mark.parametrize("table", ["documents", "history"])
+def test_a_lapse_failing_inside_a_batch_holds_back_only_its_own_case(system, clock, table):
+    """Seven lapses swept three to a transaction, the fourth case's document (or history entry, which
+    PostgreSQL writes at the end of the batch) refused: the six others fire once each with opinions
+    numbered 1 to 6, the fourth is one incident and untouched, and it fires with number 7 once fixed."""
+    opened = [awaiting_supplement(system, clock, f"第{i + 1}号文件（送审稿）") for i in range(7)]
+    broken = opened[3]
+    install_rejection(system, table, broken["id"])
+    clock.move_to(at("2025-03-12T09:00:00+08:00"))
+
+    report = sweep(system.engine, clock.now(), batch=3)
+
+    assert report.fired == 6 and report.left_due == 1
+    numbers = sorted(d["number"] for c in opened if c is not broken for d in termination_opinions(get(system, c["id"])))
+    assert numbers == sorted(f"秀山司终〔2025〕{n}号" for n in range(1, 7))
+    for c in opened:
+        triggers = [e["trigger"] for e in entries(system, c["id"])]
+        assert triggers == ["open", "request_supplement"] + ([] if c is broken else ["supplement_lapsed"])
+    still = get(system, broken["id"])
+    assert (still["state"], still["version"]) == ("awaiting_supplement", broken["version"])
+    assert [(i["kind"], i["case_id"]) for i in open_incidents(system)] == [("lapse_failed", broken["id"])]
+
+    with system.db.write() as conn:
+        conn.exec_driver_sql("DROP TRIGGER reject_rows" if system.db.is_sqlite else "DROP TRIGGER reject_rows ON " + table)
+    clock.move_to(at("2025-03-12T09:05:00+08:00"))
+    assert system.tick(clock.now()).fired == 1
+    assert [d["number"] for d in termination_opinions(get(system, broken["id"]))] == ["秀山司终〔2025〕7号"]
+    assert open_incidents(system) == []
+    assert system.audit() is None

@@ -58,6 +58,15 @@ _LOCK_CASE = Prepared(select(cases.c.id).where(cases.c.id == bindparam("case_id"
 _CASE_DOCUMENTS = Prepared(select(documents).where(documents.c.case_id == bindparam("case_id"))
                            .order_by(documents.c.id))
 _CASE_PARTIES = Prepared(select(case_agencies.c.agency_code).where(case_agencies.c.case_id == bindparam("case_id")))
+# The same reads for a batch of cases the sweep has locked (xsflow/timers.py): one statement each.
+_MANY = bindparam("case_ids", expanding=True)
+_CASES = (select(*_CASE.statement.selected_columns)
+          .select_from(cases.outerjoin(deadlines, deadlines.c.case_id == cases.c.id))
+          .where(cases.c.id.in_(_MANY)).order_by(cases.c.id, deadlines.c.id))
+_CASES_DOCUMENTS = select(documents).where(documents.c.case_id.in_(_MANY)).order_by(documents.c.id)
+_CASES_PARTIES = (select(case_agencies.c.case_id, case_agencies.c.agency_code)
+                  .where(case_agencies.c.case_id.in_(_MANY))
+                  .order_by(case_agencies.c.case_id, case_agencies.c.agency_code))
 _INSERT_HISTORY = Prepared(insert(history), ("case_id", "seq", "trigger", "actor", "actor_role", "payload",
                                             "occurred_at", "recorded_at", "from_state", "to_state", "prev_hash",
                                             "hash"))
@@ -78,6 +87,7 @@ class LoadedCase:
     agencies: list[str]  # the owner first, then the parties
     new_history: list[dict[str, Any]] = field(default_factory=list)
     calendar_revision: tuple[int, int] | None = None  # as read with the case (CalendarStore.current)
+    agency_names: dict[str, str] | None = None  # of `agencies`, read with a batch (load_cases); else when issuing
 
 
 class Engine:
@@ -220,6 +230,37 @@ class Engine:
         ds = _CASE_DOCUMENTS.rows(conn, key) if proc.documents else []
         parties = [] if proc.parties_field is None and proc.subject_field is None else [r["agency_code"] for r in _CASE_PARTIES.rows(conn, key)]
         return LoadedCase(row, proc, dls, ds, [row["agency_code"], *parties], calendar_revision=revision)
+
+    def load_cases(self, conn: Connection, case_ids: list[int]) -> list[LoadedCase]:
+        """`load_case` for many cases at once (the sweep's batch, already locked), in `case_ids`' order;
+        a case not found is left out."""
+        found: dict[int, list] = {}
+        for r in conn.execute(_CASES, {"case_ids": case_ids}):
+            found.setdefault(r[0], []).append(r)
+        ds: dict[int, list[dict[str, Any]]] = {}
+        for d in conn.execute(_CASES_DOCUMENTS, {"case_ids": case_ids}).mappings():
+            ds.setdefault(d["case_id"], []).append(dict(d))
+        parties: dict[int, list[str]] = {}
+        for case_id, code in conn.execute(_CASES_PARTIES, {"case_ids": case_ids}):
+            parties.setdefault(case_id, []).append(code)
+        owner = _CASE_KEYS.index("agency_code")
+        codes = {rows[0][owner] for rows in found.values()}
+        codes.update(code for party in parties.values() for code in party)
+        names = dict(conn.execute(select(agencies.c.code, agencies.c.name).where(agencies.c.code.in_(codes))).all())
+        loaded = []
+        for case_id in case_ids:
+            if case_id not in found:
+                continue
+            first = found[case_id][0]
+            row = dict(zip(_CASE_KEYS, first))
+            dls = [dict(zip(_DEADLINE_KEYS, r[_DEADLINE_AT:])) for r in found[case_id] if r[_DEADLINE_AT] is not None]
+            proc = self.registry.get(row["procedure"], row["definition_version"])
+            named = proc.parties_field is not None or proc.subject_field is not None  # as load_case reads them
+            loaded.append(LoadedCase(row, proc, dls, ds.get(case_id, []) if proc.documents else [],
+                                     [row["agency_code"], *(parties.get(case_id, []) if named else [])],
+                                     calendar_revision=(first[_REVISION_AT], first[_REVISION_AT + 1]),
+                                     agency_names=names))
+        return loaded
 
     # --- the transition -------------------------------------------------------------------
 

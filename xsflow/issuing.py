@@ -41,8 +41,8 @@ def issue_documents(engine: Engine, conn: Connection, case: LoadedCase, t: Trans
     # A person's act is dated when it took effect in the world; a lapse, when it is processed.
     dated = local_date(now if lapsed else entry["occurred_at"])
     calendar = engine.calendars.current(conn, case.calendar_revision)
-    names = dict(conn.execute(select(agencies.c.code, agencies.c.name)
-                              .where(agencies.c.code.in_(case.agencies))).all())
+    names = case.agency_names if case.agency_names is not None else dict(conn.execute(
+        select(agencies.c.code, agencies.c.name).where(agencies.c.code.in_(case.agencies))).all())
     agency = {"code": case.row["agency_code"], "name": names[case.row["agency_code"]]}
     common = {
         "case": {"id": case.row["id"], "title": case.row["title"], "procedure": case.proc.title,

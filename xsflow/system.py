@@ -17,7 +17,7 @@ from .reference import BUNDLED, load_agencies, read_agencies
 from .registry import Registry
 from .store import Database, database_url, upgrade
 from .validation import DEFAULT_BACKDATING_DAYS
-from .timers import SweepReport, recount_provisional, sweep
+from .timers import BATCH as SWEEP_BATCH, SweepReport, recount_provisional, sweep
 from .wording import Templates
 
 
@@ -48,8 +48,9 @@ class Xsflow:
     def __init__(self, url: str | None = None, *, registry: Registry, template_folders: Sequence[Path],
                  clock: Clock | None = None, backdating_days: int = DEFAULT_BACKDATING_DAYS,
                  sender: liaison.Sender | None = None,
-                 served_at_issue: frozenset[str] = frozenset()) -> None:
+                 served_at_issue: frozenset[str] = frozenset(), sweep_batch: int = SWEEP_BATCH) -> None:
         self.db = Database(database_url(url))
+        self.sweep_batch = sweep_batch  # cases a sweep lapses per transaction (xsflow/timers.py)
         self.sender = sender or liaison.LogSender()  # the adapters pass the operator's (compose.py)
         self.registry = registry
         self.clock = clock or SystemClock()
@@ -84,7 +85,7 @@ class Xsflow:
 
     def tick(self, now: datetime | None = None) -> SweepReport:
         now = now or self.clock.now()
-        report = sweep(self.engine, now)
+        report = sweep(self.engine, now, batch=self.sweep_batch)
         report.notified = self.notify(now)
         return report
 

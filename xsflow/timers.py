@@ -1,8 +1,14 @@
 """The sweep: fires every due deadline exactly once, in the transaction that marks it lapsed.
 
-A worker claims a case with a due deadline by locking the case row (PostgreSQL: FOR UPDATE
-SKIP LOCKED, so concurrent workers take different cases). The case is locked before its
-deadlines, the same order a person's transition takes, so the two never deadlock.
+A worker claims a batch of cases with a due deadline by locking the case rows (PostgreSQL: FOR
+UPDATE SKIP LOCKED, so concurrent workers take different cases), reads them in one statement per
+table and lapses them in one transaction: after an outage, the catch-up's cost is the lapses' own
+writes, not a transaction, a claim and a read per case. The cases are locked before their deadlines,
+the same order a person's transition takes, so the two never deadlock.
+One broken case must not hold back the others: when a lapse fails, the batch is rolled back whole
+(nothing of it was committed, so nothing is lost or fired twice), the failing case is tried alone in
+a transaction of its own (as a failure in the batch may be another's doing, e.g. a deadlock on a
+document counter) and, failing again, becomes an incident; the rest are claimed again.
 A deadline still counted on a guessed calendar does not fire: it becomes an incident.
 """
 from __future__ import annotations
@@ -18,7 +24,7 @@ from .access import TIMER_ACTOR
 from .deadlines import keep_next_due, recount, refresh_next_due
 from .engine import Engine, LoadedCase
 from .errors import XsflowError
-from .store.db import insert_or_skip
+from .store.db import deferred_writes, insert_or_skip
 from .store.schema import cases, deadlines, incidents
 
 log = logging.getLogger("xsflow.timers")
@@ -37,8 +43,15 @@ class SweepReport:
     notified: int = 0  # notifications handed to the sender after the sweep (xsflow/liaison.py)
 
 
-def sweep(engine: Engine, now: datetime, *, limit: int | None = None) -> SweepReport:
-    """Processes every deadline due at `now`; `limit` caps the number of cases taken."""
+# Cases a worker claims and lapses per transaction. A batch holds its cases (and, once one of them
+# issues a document, that series' counter) until it commits: small enough that a person's transition
+# on one of them, or another worker's document, waits a fraction of a second.
+BATCH = 50
+
+
+def sweep(engine: Engine, now: datetime, *, limit: int | None = None, batch: int = BATCH) -> SweepReport:
+    """Processes every deadline due at `now`; `limit` caps the number of cases taken, `batch` how many
+    are lapsed per transaction."""
     report = SweepReport()
     with engine.db.read() as conn:  # most sweeps find none: take no write lock for nothing
         guessed = conn.execute(select(deadlines.c.id).where(_provisional(now)).limit(1)).first()
@@ -49,28 +62,10 @@ def sweep(engine: Engine, now: datetime, *, limit: int | None = None) -> SweepRe
     failed: set[int] = set()
     taken = 0
     while limit is None or taken < limit:
-        case_id: int | None = None
-        try:
-            with engine.db.write() as conn:
-                case_id = _claim(conn, now, failed)
-                if case_id is None:
-                    break
-                _lapse_due(engine, conn, engine.load_case(conn, case_id), now, report)
-                _resolve_incidents(conn, case_id, "lapse_failed", now)
-        except Exception as err:
-            if case_id is None:  # the claim itself failed: the database, not one case
-                raise
-            # One broken case must not hold back the others: its transaction is rolled back
-            # whole; record why (once per deadline, however often it is retried) and go on.
-            log.exception("lapse of case %s failed", case_id)
-            failed.add(case_id)
-            with engine.db.write() as conn:
-                message = _raise_incident(conn, case_id, "lapse_failed", now,
-                                          f"案件 {case_id} 的期限届满处理失败：{_reason(err)}",
-                                          deadline_id=_first_due(conn, case_id, now))
-            if message is not None:
-                report.incidents.append(message)
-        taken += 1
+        done = _sweep_batch(engine, now, batch if limit is None else min(batch, limit - taken), failed, report)
+        if not done:
+            break
+        taken += done
     with engine.db.read() as conn:
         report.left_due = conn.execute(select(func.count()).select_from(deadlines).where(_due(now))).scalar_one()
     return report
@@ -80,17 +75,85 @@ def _due(now: datetime):
     return and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now, deadlines.c.provisional.is_(False))
 
 
-def _claim(conn: Connection, now: datetime, skip: set[int]) -> int | None:
-    """Locks and returns one case with a due deadline that no other worker holds.
+def _sweep_batch(engine: Engine, now: datetime, size: int, failed: set[int], report: SweepReport) -> int:
+    """Claims up to `size` cases with a due deadline and lapses them in one transaction; how many were
+    taken (0: none is left to take)."""
+    part = SweepReport()  # counted into `report` once committed
+    ids: list[int] = []
+    current: int | None = None
+    try:
+        with engine.db.write() as conn:
+            ids = _claim(conn, now, failed, size)
+            if not ids:
+                return 0
+            with deferred_writes(conn):
+                for case in _documents_last(engine.load_cases(conn, ids), now):
+                    current = case.row["id"]
+                    _lapse_due(engine, conn, case, now, part)
+                current = None  # a queued write failing now is no one case's
+            _resolve_incidents(conn, ids, "lapse_failed", now)
+    except Exception:
+        if not ids:  # the claim itself failed: the database, not one case
+            raise
+        # Rolled back whole. The case that failed is tried alone (if the read or the commit failed,
+        # each case of the batch is); the others are claimed again by the next batch.
+        log.warning("a batch of %s lapses was rolled back; trying case %s alone", len(ids),
+                    current if current is not None else "each")
+        for case_id in [current] if current is not None else ids:
+            _sweep_one(engine, now, case_id, failed, report)
+        return 1 if current is not None else len(ids)
+    report.fired += part.fired
+    report.overdue += part.overdue
+    return len(ids)
+
+
+def _sweep_one(engine: Engine, now: datetime, case_id: int, failed: set[int], report: SweepReport) -> None:
+    """Lapses one case in a transaction of its own; a failure is recorded as an incident (once per deadline,
+    however often it is retried) and the case is left out of the rest of this sweep."""
+    part = SweepReport()
+    try:
+        with engine.db.write() as conn:
+            locked = conn.execute(select(cases.c.id).where(cases.c.id == case_id)
+                                  .with_for_update(skip_locked=True)).scalar()
+            if locked is None:  # another worker holds it now: it is that worker's
+                return
+            _lapse_due(engine, conn, engine.load_case(conn, case_id), now, part)
+            _resolve_incidents(conn, [case_id], "lapse_failed", now)
+    except Exception as err:
+        log.exception("lapse of case %s failed", case_id)
+        failed.add(case_id)
+        with engine.db.write() as conn:
+            message = _raise_incident(conn, case_id, "lapse_failed", now,
+                                      f"案件 {case_id} 的期限届满处理失败：{_reason(err)}",
+                                      deadline_id=_first_due(conn, case_id, now))
+        if message is not None:
+            report.incidents.append(message)
+        return
+    report.fired += part.fired
+    report.overdue += part.overdue
+
+
+def _claim(conn: Connection, now: datetime, skip: set[int], size: int = 1) -> list[int]:
+    """Locks and returns up to `size` cases with a due deadline that no other worker holds, earliest
+    lapse first.
 
     Driven by the (status, lapses_at) index, so the cost follows the due deadlines, not
-    the pending ones.
+    the pending ones. A case with two due deadlines comes twice (locked once).
     """
     stmt = (select(cases.c.id).join(deadlines, deadlines.c.case_id == cases.c.id)
             .where(_due(now), cases.c.id.not_in(skip) if skip else True)
-            .order_by(deadlines.c.lapses_at).limit(1)
+            .order_by(deadlines.c.lapses_at).limit(size)
             .with_for_update(skip_locked=True, of=cases))
-    return conn.execute(stmt).scalar()
+    return list(dict.fromkeys(conn.execute(stmt).scalars()))
+
+
+def _documents_last(batch: list[LoadedCase], now: datetime) -> list[LoadedCase]:
+    """The batch with the cases whose lapse issues a document last: a document takes its series'
+    counter row until the batch commits, and another worker's document waits for it meanwhile."""
+    def issues(case: LoadedCase) -> bool:
+        return any(t.issues for d in case.deadlines if d["status"] == "pending" and d["lapses_at"] <= now
+                   for t in case.proc.transitions_for(case.proc.deadline(d["name"]).on_lapse or ""))
+    return sorted(batch, key=issues)
 
 
 def _lapse_due(engine: Engine, conn: Connection, case: LoadedCase, now: datetime, report: SweepReport) -> None:
@@ -189,8 +252,8 @@ def _raise_incident(conn: Connection, case_id: int, kind: str, now: datetime, me
     return message if conn.execute(stmt).scalar() is not None else None
 
 
-def _resolve_incidents(conn: Connection, case_id: int, kind: str, now: datetime) -> None:
-    conn.execute(update(incidents).where(incidents.c.case_id == case_id, incidents.c.kind == kind,
+def _resolve_incidents(conn: Connection, case_ids: list[int], kind: str, now: datetime) -> None:
+    conn.execute(update(incidents).where(incidents.c.case_id.in_(case_ids), incidents.c.kind == kind,
                                          incidents.c.resolved_at.is_(None)).values(resolved_at=now))
 
 

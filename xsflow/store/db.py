@@ -6,6 +6,7 @@ import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -191,14 +192,24 @@ class Prepared:
         return self._run(conn, params)[1].lastrowid
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
-        """Runs a statement whose result is not needed, e.g. an INSERT without RETURNING."""
+        """Runs a statement whose result is not needed, e.g. an INSERT without RETURNING; inside
+        `deferred_writes`, queues it."""
+        queue = conn.info.get(_DEFERRED)
+        if queue is not None:
+            queue.append((self, dict(params), False))
+            return
         if not _direct(conn):
             conn.execute(self.statement, params)
         else:
             self._run(conn, params)
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
-        """Runs an UPDATE or DELETE: how many rows it matched."""
+        """Runs an UPDATE or DELETE: how many rows it matched. Inside `deferred_writes`, queues it and
+        answers 1: when the queue is sent, the block fails unless each such statement matched one row."""
+        queue = conn.info.get(_DEFERRED)
+        if queue is not None:
+            queue.append((self, dict(params), True))
+            return 1
         if not _direct(conn):
             return conn.execute(self.statement, params).rowcount
         return self._run(conn, params)[1].rowcount
@@ -215,6 +226,45 @@ class Prepared:
                 form = self._forms[dialect] = _SqliteForm(self.statement, self.columns, dialect)
             self._last = (dialect, form)
         return form, conn.connection.driver_connection.execute(form.sql, form.arguments(params))
+
+
+_DEFERRED = "xsflow_deferred_writes"
+
+
+@contextmanager
+def deferred_writes(conn: Connection) -> Iterator[None]:
+    """Within: the writes whose result the block does not read back (`Prepared.run`: history entries,
+    deadline updates; `Prepared.rowcount`: the version-checked case update) are queued, then sent when
+    the block ends without error, one executemany per statement (pipelined by the driver) instead of
+    one round trip each. The sweep's batch of lapses runs in one (xsflow/timers.py).
+
+    Statements on one table keep their order; tables are written one after another, which is safe
+    because no constraint ties a queued row to a row written later in the block (history and
+    deadlines reference only cases, which the block locked before). A read inside the block may not
+    see a queued write: only the sweep uses this, whose reads of the batch's own rows come first,
+    and whose failure (a refusal on a row not yet written, an update that matched no row) rolls the
+    batch back and tries each case alone. On error the queue is dropped with the transaction.
+    SQLite writes in process, with no round trip to save: nothing is queued there.
+    """
+    if conn.dialect.name == "sqlite" or _DEFERRED in conn.info:
+        yield
+        return
+    queue: list[tuple[Prepared, dict[str, Any], bool]] = []
+    conn.info[_DEFERRED] = queue
+    try:
+        yield
+    finally:
+        conn.info.pop(_DEFERRED, None)
+    by_table: dict[Any, list[tuple[Prepared, dict[str, Any], bool]]] = {}
+    for item in queue:
+        by_table.setdefault(item[0].statement.table, []).append(item)
+    for items in by_table.values():
+        for (prepared, one_each), group in groupby(items, key=lambda item: (item[0], item[2])):
+            params = [p for _, p, _ in group]
+            matched = conn.execute(prepared.statement, params).rowcount
+            if one_each and matched != len(params):
+                raise LookupError(f"{len(params) - matched} of {len(params)} queued updates of "
+                                  f"{prepared.statement.table.name} matched no row")
 
 
 def _direct(conn: Connection) -> bool:
