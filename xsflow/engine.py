@@ -189,21 +189,28 @@ class Engine:
              occurred_at: datetime | None = None, expected_version: int | None = None,
              idempotency_key: str | None = None) -> dict[str, Any]:
         """Fires `trigger` on a case for a person or system; raises an XsflowError and changes nothing when refused."""
+        with self.db.write() as conn:
+            return self.fire_in(conn, actor, case_id, trigger, payload, occurred_at=occurred_at,
+                                expected_version=expected_version, idempotency_key=idempotency_key)
+
+    def fire_in(self, conn: Connection, actor: Actor, case_id: int, trigger: str,
+                payload: Mapping[str, Any] | None = None, *, occurred_at: datetime | None = None,
+                expected_version: int | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
+        """`fire` inside `conn`, a write transaction of the caller's (e.g. the one its token was checked in)."""
         payload = dict(payload or {})
         request = {"op": "fire", "case": case_id, "trigger": trigger, "payload": payload,
                    "occurred_at": instant(occurred_at), "version": expected_version}
-        with self.db.write() as conn:
-            replay = idempotency.replay(conn, actor, idempotency_key, request, self.clock.now())
-            if replay is not None:
-                return replay
-            case = self.load_case(conn, case_id, lock=True)
-            # Read under the lock: a request that waited for it is later than the one it waited for,
-            # so "now" never falls before the last event that request recorded.
-            now = self.clock.now()
-            occurred = self.occurred(occurred_at, now)
-            view = self._fire_loaded(conn, case, actor, trigger, payload, occurred, now, expected_version)
-            idempotency.remember(conn, actor, idempotency_key, 200, view)
-            return view
+        replay = idempotency.replay(conn, actor, idempotency_key, request, self.clock.now())
+        if replay is not None:
+            return replay
+        case = self.load_case(conn, case_id, lock=True)
+        # Read under the lock: a request that waited for it is later than the one it waited for,
+        # so "now" never falls before the last event that request recorded.
+        now = self.clock.now()
+        occurred = self.occurred(occurred_at, now)
+        view = self._fire_loaded(conn, case, actor, trigger, payload, occurred, now, expected_version)
+        idempotency.remember(conn, actor, idempotency_key, 200, view)
+        return view
 
     def fire_by_key(self, conn: Connection, actor: Actor, *, procedure: str, correlation_key: str, trigger: str,
                     payload: Mapping[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
