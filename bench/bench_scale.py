@@ -247,9 +247,11 @@ server.run_http(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]), workers=in
 """
 
 
-def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "XSFLOW_DATABASE_URL": url, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, url, str(port), str(workers)], env=env,
+def start_server(url: str, port: int, workers: int, log: Path, root: Path | None = None) -> subprocess.Popen:
+    """`root`: the source tree the server imports (default this one; bench_events.py passes an older copy)."""
+    root = root or Path(__file__).resolve().parent.parent
+    env = {**os.environ, "XSFLOW_DATABASE_URL": url, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen([sys.executable, "-c", SERVE, url, str(port), str(workers)], env=env, cwd=root,
                             stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     for _ in range(300):
         try:
@@ -343,15 +345,31 @@ def measure(client: Client, path: str, n: int) -> dict[str, float]:
 
 def wrk(port: int, path: str, seconds: int, script: Path | None = None) -> float:
     """Requests/s that wrk reaches on `path` (1 thread, 4 connections)."""
+    return wrk_stats(port, path, seconds, script)["rate"]
+
+
+def wrk_stats(port: int, path: str, seconds: int, script: Path | None = None) -> dict[str, float]:
+    """wrk on `path` (1 thread, 4 connections): requests/s, requests, non-2xx answers, p50 and p99 in ms."""
     cmd = ["wrk", "-t1", "-c4", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", str(script)]
     out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         print(f"   wrk {path}: {non2xx.group(1)} non-2xx answers")
-    return float(found.group(1)) if found else 0.0
+    return {"rate": float(found.group(1)) if found else 0.0, "requests": int(total.group(1)) if total else 0,
+            "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "p50": _wrk_latency(out, "50%"), "p99": _wrk_latency(out, "99%")}
+
+
+def _wrk_latency(out: str, percentile: str) -> float:
+    """A percentile of wrk's --latency distribution, in ms."""
+    found = re.search(rf"^\s+{percentile}\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+    if not found:
+        return float("nan")
+    return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
 
 
 WRK_EVENTS = """

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, insert, select, update
 
 from . import correlation, deadlines as deadline_rows, idempotency, issuing, numbering
 from .access import Actor, check_may_fire, check_may_open
@@ -48,9 +48,11 @@ from .wording import Templates
 _CASE_KEYS = tuple(c.key for c in cases.c)
 _DEADLINE_KEYS = tuple(c.key for c in deadlines.c)
 _REVISION_AT = len(_CASE_KEYS)  # the two revision columns follow the case's
-_DEADLINE_AT = _REVISION_AT + 2  # then the deadline's (NULL when the case has none)
+_HAS_DOCUMENTS_AT = _REVISION_AT + 2  # then whether the case has documents: if not, they are not asked for
+_DEADLINE_AT = _HAS_DOCUMENTS_AT + 1  # then the deadline's (NULL when the case has none)
 _CASE = Prepared(
     select(*cases.c, NOTICE_COUNT.label("calendar_notices"), LAST_NOTICE_ID.label("calendar_last_notice"),
+           exists().where(documents.c.case_id == cases.c.id).label("has_documents"),
            *(c.label(f"deadline_{c.key}") for c in deadlines.c))
     .select_from(cases.outerjoin(deadlines, deadlines.c.case_id == cases.c.id))
     .where(cases.c.id == bindparam("case_id")).order_by(deadlines.c.id))
@@ -184,21 +186,28 @@ class Engine:
              occurred_at: datetime | None = None, expected_version: int | None = None,
              idempotency_key: str | None = None) -> dict[str, Any]:
         """Fires `trigger` on a case for a person or system; raises an XsflowError and changes nothing when refused."""
+        with self.db.write() as conn:
+            return self.fire_in(conn, actor, case_id, trigger, payload, occurred_at=occurred_at,
+                                expected_version=expected_version, idempotency_key=idempotency_key)
+
+    def fire_in(self, conn: Connection, actor: Actor, case_id: int, trigger: str,
+                payload: Mapping[str, Any] | None = None, *, occurred_at: datetime | None = None,
+                expected_version: int | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
+        """`fire` inside `conn`, a write transaction of the caller's (e.g. the one its token was checked in)."""
         payload = dict(payload or {})
         request = {"op": "fire", "case": case_id, "trigger": trigger, "payload": payload,
                    "occurred_at": instant(occurred_at), "version": expected_version}
-        with self.db.write() as conn:
-            replay = idempotency.replay(conn, actor, idempotency_key, request, self.clock.now())
-            if replay is not None:
-                return replay
-            case = self.load_case(conn, case_id, lock=True)
-            # Read under the lock: a request that waited for it is later than the one it waited for,
-            # so "now" never falls before the last event that request recorded.
-            now = self.clock.now()
-            occurred = self.occurred(occurred_at, now)
-            view = self._fire_loaded(conn, case, actor, trigger, payload, occurred, now, expected_version)
-            idempotency.remember(conn, actor, idempotency_key, 200, view)
-            return view
+        replay = idempotency.replay(conn, actor, idempotency_key, request, self.clock.now())
+        if replay is not None:
+            return replay
+        case = self.load_case(conn, case_id, lock=True)
+        # Read under the lock: a request that waited for it is later than the one it waited for,
+        # so "now" never falls before the last event that request recorded.
+        now = self.clock.now()
+        occurred = self.occurred(occurred_at, now)
+        view = self._fire_loaded(conn, case, actor, trigger, payload, occurred, now, expected_version)
+        idempotency.remember(conn, actor, idempotency_key, 200, view)
+        return view
 
     def fire_by_key(self, conn: Connection, actor: Actor, *, procedure: str, correlation_key: str, trigger: str,
                     payload: Mapping[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
@@ -227,7 +236,7 @@ class Engine:
         revision = (first[_REVISION_AT], first[_REVISION_AT + 1])
         dls = [dict(zip(_DEADLINE_KEYS, r[_DEADLINE_AT:])) for r in found if r[_DEADLINE_AT] is not None]
         proc = self.registry.get(row["procedure"], row["definition_version"])
-        ds = _CASE_DOCUMENTS.rows(conn, key) if proc.documents else []
+        ds = _CASE_DOCUMENTS.rows(conn, key) if proc.documents and first[_HAS_DOCUMENTS_AT] else []
         parties = [] if proc.parties_field is None and proc.subject_field is None else [r["agency_code"] for r in _CASE_PARTIES.rows(conn, key)]
         return LoadedCase(row, proc, dls, ds, [row["agency_code"], *parties], calendar_revision=revision)
 

@@ -5,13 +5,14 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .access import Actor
 from .areas import township_problems, with_area
 from .definitions import OBSERVER_ROLES, ROLES
 from .errors import InvalidPayload, NotAuthenticated, NotFound
 from .payloads import limit, unprintable
+from .store.db import Prepared
 from .store.schema import agencies, tokens
 
 PREFIX = "xsf_"
@@ -47,6 +48,9 @@ def create_token(conn: Connection, *, name: str, role: str, agency: str | None, 
     return secret
 
 
+_TOKEN = Prepared(select(tokens).where(tokens.c.token_hash == bindparam("token_hash")))  # every request: built once
+
+
 def authenticate(conn: Connection, header: str | None, now: datetime) -> Actor:
     """The caller behind an `Authorization: Bearer …` header, or NotAuthenticated."""
     if not header:
@@ -54,7 +58,8 @@ def authenticate(conn: Connection, header: str | None, now: datetime) -> Actor:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise NotAuthenticated("访问令牌格式有误：应为 Authorization: Bearer <令牌>。")
-    row = conn.execute(select(tokens).where(tokens.c.token_hash == token_hash(secret.strip()))).mappings().first()
+    found = _TOKEN.rows(conn, {"token_hash": token_hash(secret.strip())})
+    row = found[0] if found else None
     if row is None:
         raise NotAuthenticated("访问令牌无效：请向系统管理员申领令牌。")
     if row["revoked_at"] is not None:

@@ -65,9 +65,15 @@ def xs() -> Xsflow:
 
 
 def caller() -> Actor:
+    with xs().db.read() as conn:
+        return caller_in(conn)
+
+
+def caller_in(conn) -> Actor:
+    """The caller, its token checked in `conn`: a write can take it in its own transaction (one
+    connection and one commit for the request), and a revoked token is refused as at once as ever."""
     x = xs()
-    with x.db.read() as conn:
-        return in_scope(authenticate(conn, request.headers.get("Authorization"), x.clock.now()), x.registry)
+    return in_scope(authenticate(conn, request.headers.get("Authorization"), x.clock.now()), x.registry)
 
 
 def documented(*statuses: int):
@@ -171,10 +177,11 @@ class CaseEvents(MethodView):
     @documented(400, 401, 403, 404, 409, 413, 415, 422)
     def post(self, _query, body, case_id):
         """Fires a trigger. `If-Match: "<version>"` refuses a stale view; `Idempotency-Key` a repeat."""
-        actor = caller()
-        return xs().engine.fire(actor, case_id, body["trigger"], body["payload"], occurred_at=body["occurred_at"],
-                                expected_version=if_match(),
-                                idempotency_key=request.headers.get("Idempotency-Key"))
+        x = xs()
+        with x.db.write() as conn:
+            return x.engine.fire_in(conn, caller_in(conn), case_id, body["trigger"], body["payload"],
+                                    occurred_at=body["occurred_at"], expected_version=if_match(),
+                                    idempotency_key=request.headers.get("Idempotency-Key"))
 
 
 @api.route("/events")

@@ -163,6 +163,21 @@ class Parser(FlaskParser):
     answer every agency's cases as if the filter held.
     """
 
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        self._schemas: dict[type[Schema], Schema] = {}
+
+    def _get_schema(self, argmap, req) -> Schema:
+        # One instance per schema class, built at its first request: webargs would build one per
+        # request (a deep copy of every field), a good part of a small request's cost. The schemas
+        # keep no state between loads (no `context`), so threads can share them.
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
+
     def _raw_load_json(self, req) -> Any:
         raw = req.get_data(cache=True)
         if not is_json_request(req):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import select
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -10,7 +11,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, event
+from sqlalchemy import Connection, Table, create_engine, event, exc, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -37,12 +38,15 @@ class Database:
             self.engine: Engine = create_engine(url)
             _sqlite_discipline(self.engine, sqlite_synchronous)
         else:
-            self.engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+            psycopg = make_url(url).get_driver_name() == "psycopg"
+            self.engine = create_engine(url, pool_size=pool_size, pool_pre_ping=not psycopg)
+            if psycopg:
+                _drop_dead_connections(self.engine)
         # The same engine and pool, its connections marked for writing once here rather than per call.
         self._writer = self.engine.execution_options(xsflow_write=True)
         # SQLite: one write connection kept checked out, for whichever thread finds it free. A
         # pool check-out and check-in costs ~30-50 µs, more than the BEGIN and COMMIT it wraps
-        # (SQLite writes one at a time anyway). Not on PostgreSQL: its check-out pings the server.
+        # (SQLite writes one at a time anyway). Not on PostgreSQL, where connections are many.
         self._kept_lock = threading.Lock()
         self._kept: Connection | None = None
         self._kept_pid = 0
@@ -102,6 +106,35 @@ def insert_or_skip(dialect: str, table: Table) -> Any:
     """An INSERT that can take ON CONFLICT, for `dialect` ("postgresql" or "sqlite"): both databases
     spell it the same, but SQLAlchemy builds it per dialect."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _drop_dead_connections(engine: Engine) -> None:
+    """psycopg: a pooled PostgreSQL connection that the server has closed is replaced at check-out, unseen by the caller.
+
+    Instead of `pool_pre_ping` (a `SELECT 1` round trip on every check-out, a tenth of a transition's
+    round trips) the socket is looked at: an idle connection has nothing to read, so anything readable
+    is the server's goodbye (FATAL on pg_terminate_backend, shutdown or idle timeout, then end of
+    file). DisconnectionError makes the pool connect afresh and check again (SQLAlchemy's recipe for
+    pessimistic disconnect handling). A server that closes the connection after the check is what
+    pre-ping could not catch either.
+    """
+    from psycopg.pq import ConnStatus
+
+    @event.listens_for(engine.pool, "checkout")
+    def _on_checkout(dbapi_conn, _record, _proxy) -> None:
+        pgconn = dbapi_conn.pgconn
+        try:
+            if dbapi_conn.closed or pgconn.status != ConnStatus.OK:
+                raise exc.DisconnectionError("connection closed")
+            poller = select.poll()  # not select.select, which fails on descriptors past 1023
+            poller.register(pgconn.socket, select.POLLIN)
+            readable = poller.poll(0)
+        except exc.DisconnectionError:
+            raise
+        except Exception as err:  # noqa: BLE001 - the socket is gone
+            raise exc.DisconnectionError(str(err)) from err
+        if readable:
+            raise exc.DisconnectionError("the server closed the connection while it was idle in the pool")
 
 
 def _sqlite_discipline(engine: Engine, synchronous: str) -> None:
