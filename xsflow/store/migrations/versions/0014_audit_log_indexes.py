@@ -4,7 +4,7 @@
 with or without an actor filter, one index range whatever the size of the history.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-04
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0014'
-down_revision: Union[str, Sequence[str], None] = '0012'
+down_revision: Union[str, Sequence[str], None] = '0013'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
