@@ -109,7 +109,7 @@ class Desk:
         """A period waiting for a document's service (送达) starts the same day: served in person."""
         with self.system.db.read() as conn:
             case = self.system.engine.load_case(conn, case_id)
-        waiting = {case.proc.deadline(d["name"]).from_service for d in case.deadlines if d["status"] == "awaiting_service"}
+        waiting = {d["awaits_service"] for d in case.deadlines if d["status"] == "awaiting_service"}
         for kind in waiting:
             document_id = max(d["id"] for d in case.documents if d["kind"] == kind)
             record_service(self.system.engine, SUPERVISOR, document_id,

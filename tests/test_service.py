@@ -138,6 +138,55 @@ def test_a_notice_served_by_post_on_friday_starts_its_period_on_the_day_of_recei
     assert period["end_reason"].startswith("届满：逾期未补正，终止审核")
 
 
+def test_a_filing_correction_period_runs_from_the_service_of_the_opinion_then_of_the_notice(faithful: Server):
+    """Filing review (art. 5): the correction period the examination opinion sets waits for its service and runs
+    from the day of receipt; after a rejected feedback the new period waits for the correction notice's service."""
+    from .test_filing_review import ALL_MATERIALS, docx_lines
+
+    server = faithful
+    t = make_tokens(server.database_url, clerk=("clerk", UNIT), reviewer=("reviewer", BUREAU))
+    r = server.call("POST", "/api/v1/cases", t["clerk"], {
+        "procedure": "filing_review", "agency": UNIT, "title": "关于规范集贸市场摊位管理的通知",
+        "data": {"document_number": "秀山市监发〔2025〕21号"}, "occurred_at": "2025-10-20T09:00:00+08:00"})
+    assert r.status == 201, r.body
+    cid = r.body["id"]
+    fire(server, t["clerk"], cid, "file", {"materials": ALL_MATERIALS, "report_number": "秀山市监文〔2025〕30号"},
+         "2025-10-27T10:00:00+08:00")
+    fire(server, t["reviewer"], cid, "register", None, "2025-10-28T10:00:00+08:00")
+    case = fire(server, t["reviewer"], cid, "require_correction",
+                {"grounds": ["content"], "problems": "第三条无依据设定收费。", "rectification_days": 30},
+                "2025-11-07T16:00:00+08:00")  # a Friday
+    [period] = periods(case, "rectification")
+    assert (period["status"], period["due_date"], period["awaits_service"]) == (
+        "awaiting_service", None, "filing_examination_opinion")
+    [opinion] = [d for d in case["documents"] if d["kind"] == "filing_examination_opinion"]
+    body = "\n".join(docx_lines(server, t["clerk"], opinion["id"]))
+    assert "自本意见书送达之日起30日内将纠正情况书面反馈本局" in body and "24时前" not in body
+    assert fired(server, "2026-03-01T00:00:00+08:00") == 0  # waiting for service, nothing lapses
+
+    answer = serve(server, t["reviewer"], opinion["id"], {"mode": "post", "served_on": "2025-11-11"})
+    assert answer["deadlines_started"] == ["rectification"]
+    [period] = periods(answer["case"], "rectification")
+    assert period["period"] == {"kind": "days", "length": 30, "start_date": "2025-11-11"}
+    assert period["due_date"] == "2025-12-11"  # 30 days from the receipt, not from the Friday of issue
+
+    assert fired(server, "2025-12-11T23:59:00+08:00") == 0
+    assert fired(server, "2025-12-12T00:00:01+08:00") == 1  # no feedback by 11 December
+    # Recording the service is an act of today: what follows happens today too.
+    fire(server, t["clerk"], cid, "submit_feedback", {"measure": "amended", "report": "已修改第三条。"})
+    case = fire(server, t["reviewer"], cid, "reject_feedback", {"reasons": "修改后仍设定收费。", "rectification_days": 10})
+    first, second = periods(case, "rectification")
+    assert first["status"] == "lapsed"
+    assert (second["status"], second["awaits_service"]) == ("awaiting_service", "correction_notice")
+    [notice] = [d for d in case["documents"] if d["kind"] == "correction_notice"]
+    assert "自本通知送达之日起10日内将纠正情况书面反馈本局" in "\n".join(docx_lines(server, t["clerk"], notice["id"]))
+    today = datetime.now(SHANGHAI).date().isoformat()
+    answer = serve(server, t["reviewer"], notice["id"], {"mode": "direct", "served_on": today})
+    assert answer["deadlines_started"] == ["rectification"]
+    [_, second] = periods(answer["case"], "rectification")
+    assert (second["status"], second["period"]["start_date"]) == ("pending", today) and second["due_date"] > today
+
+
 # --- restarted and suspended periods ----------------------------------------------------------------
 
 

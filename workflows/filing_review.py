@@ -337,6 +337,9 @@ filing_review = procedure(
                       setting=service_level_setting("filing_review", "supplement")),
         deadline("rectification", title="纠正期限", while_in=Stage.AWAITING_RECTIFICATION,
                  set_by="rectification_days", set_unit="days", on_lapse="rectification_lapsed",
+                 # The period the opinion (or, after a rejected feedback, the correction notice) sets runs
+                 # from its service on the agency, as every period a notice sets (docs/decisions.md).
+                 from_service=("filing_examination_opinion", "correction_notice"),
                  basis=RULE.art(5, note="整改意见所定期限")),
     ],
     documents=[

@@ -65,7 +65,7 @@ def verify_all(conn: Connection, progress: Callable[[int], None] | None = None) 
     heads = conn.execution_options(yield_per=1000).execute(
         select(cases.c.id, cases.c.history_seq, cases.c.history_hash).order_by(cases.c.id))
     entries = conn.execution_options(yield_per=1000).execute(
-        select(history).order_by(history.c.case_id, history.c.seq, history.c.id)).mappings()
+        select(history).order_by(history.c.case_id, history.c.seq)).mappings()  # the unique (case_id, seq) index, no sort
     groups = groupby(entries, key=lambda e: e["case_id"])
     group = next(groups, None)
     done = 0

@@ -93,13 +93,14 @@ def started_row(calendar: OfficialCalendar, case_id: int, proc: Procedure, d: De
                 payload: Mapping[str, Any], data: Mapping[str, Any], t: Transition | None, *, restarted: bool,
                 served_at_issue: frozenset[str]) -> dict[str, Any]:
     """A new period of `d` with the reason it started (the bulk opening writes the same rows)."""
-    row = deadline_row(calendar, case_id, d, occurred, payload, data,
-                       served_at_issue=d.from_service in served_at_issue or "*" in served_at_issue)
+    awaited = d.awaited(t)
+    row = deadline_row(calendar, case_id, d, occurred, payload, data, awaits=awaited,
+                       served_at_issue=awaited in served_at_issue or "*" in served_at_issue)
     how = "重新起算" if restarted else "起算"
     if row["status"] == "awaiting_service":
-        how = f"{how}（待{_document_title(proc, d.from_service)}送达后自送达之日起算）"
-    elif d.from_service is not None and row["period_kind"] != "fixed_date":
-        how = f"{how}（{_document_title(proc, d.from_service)}出具之日视为送达：本系统电子送达，见配置）"
+        how = f"{how}（待{_document_title(proc, awaited)}送达后自送达之日起算）"
+    elif awaited is not None and row["period_kind"] != "fixed_date":
+        how = f"{how}（{_document_title(proc, awaited)}出具之日视为送达：本系统电子送达，见配置）"
     row["reason"] = f"{how}：{_because(t)}"[:500]
     return row
 
@@ -225,12 +226,12 @@ def clear_overdue(conn: Connection, case: LoadedCase, step: Step) -> None:
 
 def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred: datetime,
                  payload: Mapping[str, Any], data: Mapping[str, Any] | None = None, *,
-                 served_at_issue: bool = False) -> dict[str, Any]:
+                 awaits: str | None = None, served_at_issue: bool = False) -> dict[str, Any]:
     """A new pending deadline counted from the local date of the event that started it (N hours: from
-    its instant); one that runs from a document's service waits for it (awaiting_service), unless the
-    operator deems that document served at issue (`served_at_issue`)."""
+    its instant); one that runs from the service of a document (`awaits`, Deadline.awaited) waits for it
+    (awaiting_service), unless the operator deems that document served at issue (`served_at_issue`)."""
     start_day = local_date(occurred)
-    waits = d.from_service is not None and not served_at_issue
+    waits = awaits is not None and not served_at_issue
     if d.set_date_by is not None and payload.get(d.set_date_by):  # a last day the act names (限于某日前)
         last = date.fromisoformat(str(payload[d.set_date_by]))
         if last <= start_day:
@@ -258,7 +259,7 @@ def deadline_row(calendar: OfficialCalendar, case_id: int, d: Deadline, occurred
                 "case_id": case_id, "name": d.name, "period_kind": kind, "period": length, "start_date": None,
                 "due_date": None, "lapses_at": None, "provisional": False, "service_level": d.service_level,
                 "basis": str(d.basis), "status": "awaiting_service", "overdue": False, "closed_at": None,
-                "awaits_service": d.from_service, "reason": None, "ended_at": None, "end_reason": None,
+                "awaits_service": awaits, "reason": None, "ended_at": None, "end_reason": None,
             }
         period = count(calendar, kind, start_day, length)
     return {
@@ -294,7 +295,7 @@ def deadline_facts(calendar: OfficialCalendar, proc: Procedure, row: Mapping[str
     return {
         "name": row["name"], "title": proc.deadline(row["name"]).title, "basis": row["basis"],
         "period_kind": row["period_kind"], "period": row["period"], "status": row["status"],
-        "from_service": row.get("awaits_service") or proc.deadline(row["name"]).from_service,
+        "from_service": row.get("awaits_service") or proc.deadline(row["name"]).awaited(None),
         "start_date": row["start_date"].isoformat() if row["start_date"] else None,
         "due_date": row["due_date"].isoformat() if row["due_date"] else None,
         "lapses_at": instant(row["lapses_at"]), "explanation": explanation,

@@ -221,9 +221,10 @@ class Deadline:
     fixed: Callable[[date], date] | None = None  # a date deadline (每年12月31日之前) from the entering date
     on_date: str | None = None  # a date deadline on the ISO date at this (dotted) path of the case data (有效期届满)
     hours: int | None = None  # N小时, counted from the entering event's instant, not in days (24小时内移送)
-    # A document kind the entering transition issues: the period runs from its service (送达), recorded
-    # by POST /documents/{id}/service, not from the entering event; until then it waits (awaiting_service).
-    from_service: str | None = None
+    # The document kinds the entering transitions issue (each one at least one of them): the period runs
+    # from the service (送达) of the one the entering step issued, recorded by POST /documents/{id}/service,
+    # not from the entering event; until then it waits (awaiting_service).
+    from_service: tuple[str, ...] = ()
     # States in which the period is suspended (中止), not ended: back in `while_in` it resumes with the
     # days it had left; each part is a period of its own in the deadline history.
     suspended_in: frozenset[str] = frozenset()
@@ -231,7 +232,13 @@ class Deadline:
     @property
     def period_text(self) -> str:
         text = self._count_text
-        return f"自送达之日起{text}" if self.from_service is not None else text
+        return f"自送达之日起{text}" if self.from_service else text
+
+    def awaited(self, t: Transition | None) -> str | None:
+        """The document whose service starts this period when `t` enters it: the first of `from_service`
+        that `t` issues (the first declared when no step is known), None for a period that does not wait."""
+        issued = [k for k in self.from_service if t is not None and k in t.issues]
+        return (issued or list(self.from_service) or [None])[0]
 
     @property
     def _count_text(self) -> str:
@@ -421,15 +428,17 @@ def deadline(
     on_date: str | None = None,
     on_lapse: str | None = None,
     hours: int | None = None,
-    from_service: str | None = None,
+    from_service: str | Iterable[str] = (),
     suspended_in: str | Iterable[str] = (),
 ) -> Deadline:
     """A statutory deadline: N working days, N days (rolled over a rest day), N hours (from the event's
     instant), a period the entering transition sets (`set_by`, e.g. 责令限期改正), or a fixed date
-    computed from the entering date. `from_service`: counted from the service of that document."""
+    computed from the entering date. `from_service`: counted from the service of that document (of the one
+    the entering step issues, when several steps enter with different documents)."""
     return Deadline(name, title, _names(while_in), basis, working_days, days, on_lapse,
                     set_by=set_by, set_unit=set_unit, fixed=fixed, on_date=on_date, set_date_by=set_date_by,
-                    hours=hours, from_service=from_service, suspended_in=_names(suspended_in))
+                    hours=hours, from_service=(from_service,) if isinstance(from_service, str) else tuple(from_service),
+                    suspended_in=_names(suspended_in))
 
 
 def service_level(
@@ -582,14 +591,15 @@ def check(proc: Procedure) -> list[str]:
             problems.append(f"{where} needs exactly one of working_days, days, hours, set_by, fixed or on_date")
         if d.hours is not None and d.hours < 1:
             problems.append(f"{where} has a period of {d.hours} hours, which is not at least 1")
-        if d.from_service is not None:
-            if d.from_service not in kinds:
-                problems.append(f"{where} runs from the service of undeclared document {d.from_service!r}")
+        if d.from_service:
+            for kind in d.from_service:
+                if kind not in kinds:
+                    problems.append(f"{where} runs from the service of undeclared document {kind!r}")
             entering = [t for t in proc.transitions if t.dest in d.while_in and not set(t.sources) & d.while_in
                         and not set(t.sources) & d.suspended_in]
             for t in entering:
-                if d.from_service not in t.issues:
-                    problems.append(f"{where} runs from the service of {d.from_service!r}, "
+                if not set(d.from_service) & set(t.issues):
+                    problems.append(f"{where} runs from the service of {' or '.join(map(repr, d.from_service))}, "
                                     f"which transition {t.trigger!r} entering it does not issue")
             if d.fixed is not None or d.on_date is not None:
                 problems.append(f"{where}: a fixed date does not run from a service")

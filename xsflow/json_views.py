@@ -117,7 +117,7 @@ def procedure_view(proc: Procedure) -> dict[str, Any]:
             "name": d.name, "title": d.title, "while_in": sorted(d.while_in),
             "period": d.period_text,
             "on_lapse": d.on_lapse, "service_level": d.service_level, "basis": str(d.basis),
-            "from_service": d.from_service, "suspended_in": sorted(d.suspended_in),
+            "from_service": list(d.from_service), "suspended_in": sorted(d.suspended_in),
             "verified": not unverified(d.basis),
         } for d in proc.deadlines],
         "documents": [{"kind": d.name, "title": d.title, "prefix": d.prefix, "basis": str(d.basis),
