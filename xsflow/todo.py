@@ -17,7 +17,7 @@ from .queries import Page, after_key, check_limit, encode_cursor, working_days_a
 from .queries import _scoped as visible_to  # the one definition of who sees a case
 from .registry import Registry
 from .service import RECORDERS as SERVICE_RECORDERS
-from .store.schema import cases, deadlines
+from .store.schema import case_agencies, cases, deadlines
 
 # A township or street government's user fires nothing; it supervises the teams in its area (附件2 第三条),
 # so its 待办 is what waits for their act: the states in which a clerk acts.
@@ -57,32 +57,23 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     where = tuple_(cases.c.procedure, cases.c.definition_version, cases.c.state)
     acts = or_(where.in_(anywhere) if anywhere else false(),
                and_(where.in_(owned), cases.c.agency_code == actor.agency) if owned else false())
-    narrowed = [c for c, v in ((cases.c.agency_code, agency), (cases.c.procedure, procedure),
-                               (cases.c.state, state)) if v]
-    seen = and_(cases.c.closed.is_(False), visible_to(actor),
-                *(c == v for c, v in zip(narrowed, [v for v in (agency, procedure, state) if v])))
-    mine = and_(seen, acts)
-    total = conn.execute(select(func.count()).select_from(cases).where(mine)).scalar_one()
-    if actor.role in SERVICE_RECORDERS:  # the issuer records the service a period waits for (待送达)
-        waiting = cases.c.id.in_(select(deadlines.c.case_id).where(deadlines.c.status == "awaiting_service"))
-        # Counted apart: "acts OR waiting" in one count is a filter on every case (1.6 s at 1,000,000).
-        total += conn.execute(select(func.count()).select_from(cases).where(seen, waiting, ~acts)).scalar_one()
-        mine = and_(seen, or_(acts, waiting))
-
-    # Ordered by cases.next_due (the nearest pending last day, kept with the case's deadlines), then
-    # id: a page is one range of an index on (…, next_due, id). The cases with a last day come first,
-    # then those without (NULL), each read by a keyset of its own, so both dialects page alike.
-    rows: list[Any] = []
-    if after is None or after[0] != NO_DEADLINE:
-        dated = select(cases).where(mine, cases.c.next_due.is_not(None))
-        if after is not None:
-            dated = dated.where(tuple_(cases.c.next_due, cases.c.id) > tuple_(literal(after[0], Date()), after[1]))
-        rows = conn.execute(dated.order_by(cases.c.next_due, cases.c.id).limit(limit + 1)).mappings().all()
-    if len(rows) <= limit:
-        undated = select(cases).where(mine, cases.c.next_due.is_(None))
-        if after is not None and after[0] == NO_DEADLINE:
-            undated = undated.where(cases.c.id > after[1])
-        rows = [*rows, *conn.execute(undated.order_by(cases.c.id).limit(limit + 1 - len(rows))).mappings()]
+    narrowed = [c == v for c, v in ((cases.c.agency_code, agency), (cases.c.procedure, procedure),
+                                    (cases.c.state, state)) if v]
+    total, rows = 0, []
+    for part in _visible_parts(actor):
+        seen = and_(cases.c.closed.is_(False), part, *narrowed)
+        mine = and_(seen, acts)
+        total += conn.execute(select(func.count()).select_from(cases).where(mine)).scalar_one()
+        if actor.role in SERVICE_RECORDERS:  # the issuer records the service a period waits for (待送达)
+            awaiting = cases.c.id.in_(select(deadlines.c.case_id).where(deadlines.c.status == "awaiting_service"))
+            # Counted apart: "acts OR awaiting" in one count is a filter on every case (1.6 s at 1,000,000).
+            total += conn.execute(select(func.count()).select_from(cases).where(seen, awaiting, ~acts)).scalar_one()
+            mine = and_(seen, or_(acts, awaiting))
+        rows += _first_rows(conn, mine, after, limit)
+    # Each part's first rows in (next_due, id) order, the cases without a last day after all others:
+    # merged, the first of them are the page.
+    rows.sort(key=lambda r: (r["next_due"] or NO_DEADLINE, r["id"]))
+    rows = rows[:limit + 1]
     page = rows[:limit]
 
     soonest: dict[int, Any] = {}
@@ -100,6 +91,36 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     last = page[-1] if len(rows) > limit else None
     return Page(items, encode_cursor([(last["next_due"] or NO_DEADLINE).isoformat(), last["id"]]) if last else None,
                 total)
+
+
+def _visible_parts(actor: Actor) -> list[Any]:
+    """Who sees a case, as disjoint conditions that each read one index range: an agency's own cases,
+    then the others it is a party to. As one "own OR party" the planner joined every case the clerk may
+    act on before the first page (2.8 s at 1,000,000 cases)."""
+    if actor.county_wide or actor.read_only:
+        return [visible_to(actor)]
+    codes = sorted(actor.codes)
+    parties = select(case_agencies.c.case_id).where(case_agencies.c.agency_code.in_(codes))
+    return [cases.c.agency_code.in_(codes), and_(cases.c.agency_code.not_in(codes), cases.c.id.in_(parties))]
+
+
+def _first_rows(conn: Connection, mine: Any, after: tuple[date, int] | None, limit: int) -> list[Any]:
+    """The first `limit + 1` cases of `mine` after the cursor, ordered by cases.next_due (the nearest pending
+    last day, kept with the case's deadlines), then id: a range of an index on (…, next_due, id). The cases
+    with a last day come first, then those without (NULL), each read by a keyset of its own, so both
+    dialects page alike."""
+    rows: list[Any] = []
+    if after is None or after[0] != NO_DEADLINE:
+        dated = select(cases).where(mine, cases.c.next_due.is_not(None))
+        if after is not None:
+            dated = dated.where(tuple_(cases.c.next_due, cases.c.id) > tuple_(literal(after[0], Date()), after[1]))
+        rows = list(conn.execute(dated.order_by(cases.c.next_due, cases.c.id).limit(limit + 1)).mappings())
+    if len(rows) <= limit:
+        undated = select(cases).where(mine, cases.c.next_due.is_(None))
+        if after is not None and after[0] == NO_DEADLINE:
+            undated = undated.where(cases.c.id > after[1])
+        rows += conn.execute(undated.order_by(cases.c.id).limit(limit + 1 - len(rows))).mappings()
+    return rows
 
 
 def _item(row: Any, registry: Registry, actor: Actor, deadline: Any, calendar: OfficialCalendar,
