@@ -499,10 +499,14 @@ def serve_and_measure(x, url: str, args, checks: Checks, workdir: Path, now: dat
             ("API GET /register", api["supervisor"], "/api/v1/register"),
             ("API GET /cases/{id}/history", api["supervisor"], f"/api/v1/cases/{some_case}/history"),
             ("API GET /events (inbound)", api["supervisor"], "/api/v1/events"),
+            ("API GET /audit-log", api["supervisor"], "/api/v1/audit-log"),
+            ("API GET /audit-log (clerk)", api["clerk"], "/api/v1/audit-log"),
             ("web / (待办)", web, "/"),
             ("web /cases", web, "/cases"),
             ("web /cases?procedure", web, "/cases?procedure=filing_review"),
             ("web /overdue (summary + page)", web, "/overdue"),
+            ("web /register (登记簿)", web, "/register"),
+            ("web /audit-log (操作记录)", web, "/audit-log"),
         ]
         for name, client, path in pages:
             table.append((name, measure(client, path, args.requests)))
