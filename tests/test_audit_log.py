@@ -16,7 +16,7 @@ from xsflow.bulk import NewCase, open_cases
 from xsflow.tokens import create_token
 
 from .test_users import user_cli
-from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD, screenshot_folder
+from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD, browser_page, screenshot_folder
 
 OWN, OTHER = "scjgj", "gaj"
 CLERK, OTHER_CLERK = Actor("市场监管局经办人", "clerk", OWN), Actor("公安局经办人", "clerk", OTHER)
@@ -108,12 +108,7 @@ def test_the_audit_log_page_in_the_browser(server: Server, tmp_path: Path):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
-        page.goto(server.url + "/login")
-        page.get_by_label("用户名").fill("jiandu")
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(server.url + "/")
+        page = browser_page(browser, server, "jiandu")
         page.get_by_role("link", name="操作记录", exact=True).click()
         assert page.locator("h1").inner_text() == "操作记录"
         assert page.locator("p.total").inner_text() == "共 3 项"

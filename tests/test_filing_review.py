@@ -23,7 +23,7 @@ from xsflow.tokens import create_token
 
 from .conftest import LEGALITY_READY, Server, at, make_tokens, fire, get_case
 from .test_users import user_cli
-from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD, screenshot_folder
+from .test_web import CHROMIUM, CHROMIUM_ARGS, PASSWORD, browser_page, screenshot_folder
 
 FR = "filing_review"
 UNIT = "scjgj"  # 县市场监管局, the issuing agency
@@ -252,12 +252,7 @@ def register_page_in_the_browser(server: Server, entry: dict[str, Any], shots: P
     assert made.returncode == 0, made.stderr
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
-        page.goto(server.url + "/login")
-        page.get_by_label("用户名").fill("shencha")
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(server.url + "/")
+        page = browser_page(browser, server, "shencha")
         page.get_by_role("link", name="登记簿", exact=True).click()
         assert page.locator("h1").inner_text() == "规范性文件登记簿"
         assert page.locator("p.total").inner_text() == "共 1 件"

@@ -624,6 +624,18 @@ def test_state_diagram_has_every_state_once_and_survives_cycles():
 # --- in the browser ------------------------------------------------------------------------------
 
 
+def browser_page(browser, server: Server, username: str, password: str = PASSWORD):
+    """A new page in `browser`, signed in as `username` on the 待办 list (zh-CN, Beijing time)."""
+    page = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN",
+                               timezone_id="Asia/Shanghai").new_page()
+    page.goto(server.url + "/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(server.url + "/")
+    return page
+
+
 def screenshot_folder(server: Server, tmp_path: Path) -> Path:
     """docs/screenshots when XSFLOW_SCREENSHOTS=1 (SQLite run only), else a temporary folder."""
     if os.environ.get("XSFLOW_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
