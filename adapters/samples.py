@@ -155,7 +155,9 @@ def legality_review(desk: Desk) -> None:
     desk.fire(REVIEWER, draft, "reopen", "2025-10-13 15:00", {"received_on": "2025-10-10", "reason": (
         "起草单位于2025年10月10日将征求意见及意见采纳情况的纸质材料送至本局收发室，因收文登记延误，"
         "未在补正期限届满前录入系统。")})
-    other = desk.open(police, "legality_review", "gaj", "关于加强城区餐饮油烟污染防治管理的通知", "2025-10-14 09:00")
+    other = desk.open(police, "legality_review", "gaj", "关于加强城区餐饮油烟污染防治管理的通知", "2025-10-14 09:00",
+                      {"drafting_unit": "县公安局治安管理大队", "document_number": "秀山公发〔2025〕8号",
+                       "materials": ["draft_and_explanation", "legal_basis", "consultation_record"]})
     desk.fire(REVIEWER, other, "accept", "2025-10-15 09:00")
     desk.fire(REVIEWER, other, "issue_opinion", "2025-10-24 10:00", {"conclusion": "revise", "reasons": (
         "一、第三条设定的罚款缺乏法律、法规依据，应当删除。\n"
