@@ -18,7 +18,7 @@ from xsflow.payloads import Payload, day, text
 
 from ..assessment_export import XLSX, write_table
 from .routes import ApiBlueprint, caller, documented, xs
-from .schemas import NoQuery, Query, _when
+from .schemas import NoQuery, Query, _when, page_of
 
 blp = ApiBlueprint("assessments", __name__, url_prefix="/api/v1", description="年度行政执法考核（依办案记录计算）")
 
@@ -74,8 +74,7 @@ ItemOut = Schema.from_dict({
     "cases_total": fields.Integer(), "cases_next": fields.String(allow_none=True),
     "corrections": fields.List(fields.Nested(CorrectionOut)),
 }, name="AssessmentItem")
-CasePageOut = Schema.from_dict({"items": fields.List(fields.Nested(CaseRef)), "next": fields.String(allow_none=True),
-                                "total": fields.Integer()}, name="AssessmentCasePage")
+CasePageOut = page_of(CaseRef, "AssessmentCasePage", total="该项所涉案件总数（所有页）")
 CaseQuery = Query.from_dict({
     "cursor": fields.String(metadata={"description": "上一页答复中的 next"}),
     "limit": fields.Integer(validate=validate.Range(min=1, max=200, error="每页条数应在 1 至 200 之间。"),

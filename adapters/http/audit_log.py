@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from xsflow.audit_log import audit_log
 from xsflow.payloads import day
 
 from .routes import ApiBlueprint, caller, documented, xs
-from .schemas import Query, _page_args
+from .schemas import Query, RecordedAct, _page_args, page_of
 
 blp = ApiBlueprint("audit_log", __name__, url_prefix="/api/v1", description="操作记录")
 
-_INSTANT = {"format": "date-time"}
 
 AuditLogQuery = Query.from_dict({
     **_page_args(),
@@ -26,28 +25,19 @@ AuditLogQuery = Query.from_dict({
 }, name="AuditLogQuery")
 
 
-class AuditEntry(Schema):
+class AuditEntry(RecordedAct):
     id = fields.Integer(metadata={"description": "记录编号"})
-    case_id = fields.Integer()
     seq = fields.Integer(metadata={"description": "在该案件办理经过中的序号"})
+    case_id = fields.Integer()
     case_title = fields.String()
     procedure = fields.String()
     definition_version = fields.Integer()
     procedure_title = fields.String()
     agency = fields.String()
-    trigger = fields.String()
-    actor = fields.String()
-    actor_role = fields.String()
-    occurred_at = fields.String(metadata=_INSTANT)
-    recorded_at = fields.String(metadata=_INSTANT)
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
     to_state_title = fields.String()
 
 
-AuditLogPage = Schema.from_dict({
-    "items": fields.List(fields.Nested(AuditEntry)), "next": fields.String(allow_none=True),
-    "total": fields.Integer(metadata={"description": "符合条件的记录总数（所有页）"})}, name="AuditLogPage")
+AuditLogPage = page_of(AuditEntry, "AuditLogPage", total="符合条件的记录总数（所有页）")
 
 
 @blp.route("/audit-log")

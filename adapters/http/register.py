@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from workflows.document_register import FILING_STATUS, register_page
 
 from .routes import ApiBlueprint, caller, documented, xs
-from .schemas import Query
+from .schemas import Query, page_of
 
 blp = ApiBlueprint("register", __name__, url_prefix="/api/v1", description="规范性文件登记簿")
 
@@ -68,9 +68,7 @@ class RegisterEntry(Schema):
                                     metadata={"description": "数据中载有同一文号或统一编号的合法性审查案件"})
 
 
-RegisterPage = Schema.from_dict({
-    "items": fields.List(fields.Nested(RegisterEntry)), "next": fields.String(allow_none=True),
-    "total": fields.Integer(metadata={"description": "符合条件的文件总数（所有页）"})}, name="RegisterPage")
+RegisterPage = page_of(RegisterEntry, "RegisterPage", total="符合条件的文件总数（所有页）")
 
 
 @blp.route("/register")

@@ -339,16 +339,20 @@ class CaseOut(Schema):
     services = fields.List(fields.Dict(), metadata={"description": "how and when each document was served (GET only)"})
 
 
-class HistoryOut(Schema):
+class RecordedAct(Schema):
+    """One entry of a case's history, as the history and the audit log both show it."""
     seq = fields.Integer()
     trigger = fields.String()
     actor = fields.String()
     actor_role = fields.String()
-    payload = fields.Dict()
     occurred_at = fields.String(metadata=_INSTANT)
     recorded_at = fields.String(metadata=_INSTANT)
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
+
+
+class HistoryOut(RecordedAct):
+    payload = fields.Dict()
     hash = fields.String()
 
 
@@ -477,19 +481,19 @@ class DeadlineAnswer(Schema):
     explanation = fields.String(allow_none=True)
 
 
-def page_of(item: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict({"items": fields.List(fields.Nested(item)), "next": fields.String(allow_none=True)},
-                            name=name)
+def page_of(item: type[Schema], name: str, total: str | None = None) -> type[Schema]:
+    """A keyset page of `item`s; with `total` (its description), the count of every page's rows."""
+    shape = {"items": fields.List(fields.Nested(item)), "next": fields.String(allow_none=True)}
+    if total is not None:
+        shape["total"] = fields.Integer(metadata={"description": total})
+    return Schema.from_dict(shape, name=name)
 
 
-CasePage = Schema.from_dict({"items": fields.List(fields.Nested(CaseOut)), "next": fields.String(allow_none=True),
-                             "total": fields.Integer(metadata={"description": "符合条件的案件总数（所有页）"})},
-                            name="CasePage")
+CasePage = page_of(CaseOut, "CasePage", total="符合条件的案件总数（所有页）")
 HistoryPage = page_of(HistoryOut, "HistoryPage")
 OverduePage = page_of(OverdueOut, "OverduePage")
 AgencyPage = page_of(AgencyOut, "AgencyPage")
 ProcedurePage = page_of(ProcedureOut, "ProcedurePage")
 IncidentPage = page_of(IncidentOut, "IncidentPage")
 InboundPage = page_of(InboundOut, "InboundPage")
-TodoPage = Schema.from_dict({"items": fields.List(fields.Nested(TodoOut)), "next": fields.String(allow_none=True),
-                             "total": fields.Integer(metadata={"description": "rows on all pages"})}, name="TodoPage")
+TodoPage = page_of(TodoOut, "TodoPage", total="rows on all pages")

@@ -9,7 +9,7 @@ from xsflow.payloads import Payload
 
 from ..statistics import ACT_TYPES, csv_lines, open_period, totals
 from .routes import ApiBlueprint, caller, documented, xs
-from .schemas import NoQuery, Query
+from .schemas import NoQuery, Query, page_of
 
 blp = ApiBlueprint("statistics", __name__, url_prefix="/api/v1", description="行政执法统计")
 
@@ -32,8 +32,7 @@ Total = Schema.from_dict({
     "counts": fields.Dict(keys=fields.String(), values=fields.Integer(),
                           metadata={"description": "已报送数据之和：" + "、".join(f"{k}（{v}）" for k, v in ACT_TYPES.items())}),
 }, name="StatisticsTotal")
-TotalsOut = Schema.from_dict({"items": fields.List(fields.Nested(Total)), "next": fields.String(allow_none=True)},
-                             name="StatisticsTotals")
+TotalsOut = page_of(Total, "StatisticsTotals")
 
 
 @blp.route("/statistics/periods")
