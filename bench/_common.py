@@ -38,6 +38,9 @@ from xsflow.definitions import Rule, deadline, procedure, state, transition  # n
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_ENV = ("XSFLOW_BENCH_DATABASE_URL", "XSFLOW_TEST_DATABASE_URL")
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Shanghai; 2025 notice is bundled
+# What a legality review must carry before `accept` (art. 10, 11): a bench that accepts opens with it.
+LEGALITY_SUBMISSION = {"drafting_unit": "县市场监督管理局法规科", "document_number": "秀山市监发〔2025〕1号",
+                       "materials": ["draft_and_explanation", "legal_basis", "consultation_record"]}
 
 
 # --- machine notes ---------------------------------------------------------------------------

@@ -30,7 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Checks, loadavg, pg_available, pg_base_url, pg_schema, print_notes  # noqa: E402
+from _common import (LEGALITY_SUBMISSION, Checks, loadavg, pg_available, pg_base_url, pg_schema,  # noqa: E402
+                     print_notes)
 from bench_scale import WRK_EVENTS, _free_port, clerk, start_server, stop_server, wrk_stats  # noqa: E402
 
 from sqlalchemy import event, func, select, text  # noqa: E402
@@ -49,6 +50,7 @@ def seed(x, n: int, now: datetime, chunk: int = 5000) -> list[int]:
     ids: list[int] = []
     for start in range(0, n, chunk):
         ids += open_cases(x.engine, [NewCase(clerk("gaj"), "legality_review", "gaj", f"待受理送审稿{i}",
+                                             LEGALITY_SUBMISSION,
                                              occurred_at=now - timedelta(minutes=30))
                                      for i in range(start, min(n, start + chunk))])
     return ids

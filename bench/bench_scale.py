@@ -44,7 +44,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Checks, loadavg, pg_available, pg_base_url, pg_schema, print_notes  # noqa: E402
+from _common import (LEGALITY_SUBMISSION, Checks, loadavg, pg_available, pg_base_url, pg_schema,  # noqa: E402
+                     print_notes)
 
 from sqlalchemy import func, select, text  # noqa: E402
 
@@ -93,7 +94,8 @@ def make_case(i: int, agency: str, occurred: datetime, rng: random.Random) -> Ne
     k = i % 20
     c = clerk(agency)
     if k < 7:
-        return NewCase(c, "legality_review", agency, f"关于规范第{i}号事项管理的通知（送审稿）", occurred_at=occurred)
+        return NewCase(c, "legality_review", agency, f"关于规范第{i}号事项管理的通知（送审稿）", LEGALITY_SUBMISSION,
+                       occurred_at=occurred)
     if k < 10:
         return NewCase(c, "filing_review", agency, f"关于加强第{i}号事项管理的通知",
                        {"document_number": f"{agency}发〔{occurred.year}〕{i}号"}, occurred_at=occurred)
@@ -415,7 +417,7 @@ def run(url: str, args, checks: Checks, workdir: Path) -> None:
     moved = move_on(x, args.move)
     print(f"-- moved on {moved['fired']:,} cases by Engine.fire (accept / withdraw): {moved['rate']:,.0f}/s")
     # Recent legality reviews for the event endpoint to accept, one per request (not in the tables above).
-    opened = open_cases(x.engine, [NewCase(clerk("gaj"), "legality_review", "gaj", f"待受理送审稿{i}",
+    opened = open_cases(x.engine, [NewCase(clerk("gaj"), "legality_review", "gaj", f"待受理送审稿{i}", LEGALITY_SUBMISSION,
                                            occurred_at=now - timedelta(minutes=30)) for i in range(args.event_cases)])
     with x.db.write() as conn:
         conn.execute(text("ANALYZE"))
@@ -619,6 +621,7 @@ def main() -> int:
             now = datetime.now(timezone.utc).replace(microsecond=0)
             x = open_system(args.existing, clock=FixedClock(now))
             opened = open_cases(x.engine, [NewCase(clerk("gaj"), "legality_review", "gaj", f"待受理送审稿{i}",
+                                                   LEGALITY_SUBMISSION,
                                                    occurred_at=now - timedelta(minutes=30))
                                            for i in range(args.event_cases)])
             serve_and_measure(x, args.existing, args, checks, workdir, now, opened)
