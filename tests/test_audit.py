@@ -3,7 +3,9 @@ an untouched database and names the case and entry after any direct edit of the 
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
+from contextlib import closing
 
 import pytest
 from sqlalchemy import text, update
@@ -114,3 +116,27 @@ def test_later_case_is_named_when_earlier_ones_are_intact(system, cases):
     b = cases[1]
     assert sql(system, "UPDATE history SET actor = '他人' WHERE case_id = :c AND seq = 2", c=b) == 1
     assert_broken(verify(system), b, 2)
+
+
+def delete_case_rows(system, *case_ids: int) -> None:
+    """Deletes cases with their foreign keys unchecked, as someone with direct database access could."""
+    if system.db.engine.dialect.name == "sqlite":  # a plain sqlite3 connection does not enforce them
+        with closing(sqlite3.connect(system.db.engine.url.database)) as conn, conn:
+            conn.executemany("DELETE FROM cases WHERE id = ?", [(c,) for c in case_ids])
+        return
+    with system.db.engine.connect() as conn:
+        conn.execute(text("SET session_replication_role = replica"))  # foreign keys are not enforced
+        for case_id in case_ids:
+            conn.execute(text("DELETE FROM cases WHERE id = :c"), {"c": case_id})
+        conn.commit()
+    system.db.engine.dispose()  # that session's setting goes with it
+
+
+@pytest.mark.parametrize("which", [1, 2], ids=["a case in the middle", "the last case"])
+def test_a_deleted_case_whose_history_remains_is_named(system, cases, which):
+    """History entries left by a case row deleted with SQL make verify fail, naming that case."""
+    gone = cases[which]
+    delete_case_rows(system, gone)
+    p = verify(system)
+    assert p.returncode != 0, p.stdout
+    assert f"历史记录指向不存在的案件 {gone}" in p.stdout + p.stderr

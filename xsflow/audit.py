@@ -60,8 +60,10 @@ def verify_all(conn: Connection, progress: Callable[[int], None] | None = None) 
     """None when every case's history verifies, else the first broken entry, named (cases in id order).
 
     The heads and the entries are each read in one streamed query, in case order, and walked side
-    by side: one case's entries in memory at a time, and no query per case. `progress` is told how
-    many more cases were verified, every thousand cases and at the end (a progress bar)."""
+    by side: one case's entries in memory at a time, and no query per case. Entries whose case is
+    missing show up in the walk as a case id no head has (a query "case_id NOT IN cases" was a
+    nested loop over both tables: it had not answered after 6 minutes at a million cases).
+    `progress` is told how many more cases were verified, every thousand cases and at the end."""
     heads = conn.execution_options(yield_per=1000).execute(
         select(cases.c.id, cases.c.history_seq, cases.c.history_hash).order_by(cases.c.id))
     entries = conn.execution_options(yield_per=1000).execute(
@@ -70,8 +72,8 @@ def verify_all(conn: Connection, progress: Callable[[int], None] | None = None) 
     group = next(groups, None)
     done = 0
     for case_id, seq, head in heads:
-        while group is not None and group[0] < case_id:  # entries of no case: reported below
-            group = next(groups, None)
+        if group is not None and group[0] < case_id:
+            return _orphaned(group[0])
         own: Iterable[Mapping[str, Any]] = ()
         if group is not None and group[0] == case_id:
             own, group = list(group[1]), None
@@ -86,8 +88,8 @@ def verify_all(conn: Connection, progress: Callable[[int], None] | None = None) 
             done = 0
     if progress is not None and done:
         progress(done)
-    orphan = conn.execute(select(history.c.case_id).where(history.c.case_id.not_in(
-        select(cases.c.id))).limit(1)).scalar()
-    if orphan is not None:
-        return f"历史记录指向不存在的案件 {orphan}：案件记录被删除"
-    return None
+    return _orphaned(group[0]) if group is not None else None
+
+
+def _orphaned(case_id: int) -> str:
+    return f"历史记录指向不存在的案件 {case_id}：案件记录被删除"
