@@ -70,6 +70,38 @@ def test_pages_filters_and_scope(system, clock):
     assert get(f"?agency={OWN}", token=other_clerk)["total"] == 0  # scoped, not refused
 
 
+
+@pytest.mark.parametrize("walked", [False, True], ids=["sorted from its cases", "walked newest first"])
+def test_a_clerks_pages_are_the_same_however_they_are_found(system, clock, monkeypatch, walked):
+    """A clerk's log lists the entries of its own cases and of those it is a party to, once each, newest first,
+    whether its page is sorted from its cases' entries or found by walking the whole history (as for an agency
+    with many entries; here the threshold and the chunk are made small)."""
+    import xsflow.audit_log as log
+    if walked:
+        monkeypatch.setattr(log, "SPARSE_ABOVE", 0)
+        monkeypatch.setattr(log, "WALK_CHUNK", 3)
+    clock.move_to(at("2025-03-03T09:00:00+08:00"))
+    mine = []
+    for i in range(5):  # the clerk's cases interleaved with others', so chunks hold some of each
+        mine += open_cases(system.engine, [NewCase(CLERK, "legality_review", OWN, f"送审稿{i}")])
+        open_cases(system.engine, [NewCase(OTHER_CLERK, "legality_review", OTHER, f"公安送审稿{i}{j}")
+                                   for j in range(4)])
+        clock.move_to(clock.now() + timedelta(minutes=1))
+    system.engine.fire(CLERK, mine[1], "withdraw", {})
+    with system.db.write() as conn:
+        token = create_token(conn, name="市场监管局法制科", role="clerk", agency=OWN, now=clock.now())
+    client = create_app(system).test_client()
+    listed, cursor = [], None
+    while True:
+        r = client.get(f"/api/v1/audit-log?limit=2{f'&cursor={cursor}' if cursor else ''}",
+                       headers={"Authorization": f"Bearer {token}"}).get_json()
+        assert r["total"] == 6
+        listed += [(e["case_id"], e["trigger"]) for e in r["items"]]
+        if (cursor := r["next"]) is None:
+            break
+    assert listed == [(mine[1], "withdraw")] + [(c, "open") for c in reversed(mine)]
+
+
 def test_filters_naming_nothing_are_refused_in_chinese(system):
     """An unknown role or procedure, a reversed date range, an actor past the column's length or with a control character: 422 naming each parameter in Chinese; a forged cursor 400."""
     with system.db.write() as conn:

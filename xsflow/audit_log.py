@@ -16,7 +16,7 @@ from . import filters
 from .access import ROLE_TITLES, Actor
 from .json_views import instant
 from .payloads import limit as column_limit, unprintable
-from .queries import Page, _scoped, after_key, check_limit, encode_cursor
+from .queries import Page, _scoped, after_key, agency_case_ids, check_limit, encode_cursor
 from .registry import Registry
 from .store.schema import cases, history
 
@@ -44,21 +44,59 @@ def audit_log(conn: Connection, registry: Registry, actor: Actor, *, agency: str
         on_history.append(history.c.recorded_at < filters.day_start(recorded_to + timedelta(days=1)))
     where = [*on_cases, *on_history]
     joined = history.join(cases, cases.c.id == history.c.case_id)
-    total = conn.execute(select(func.count()).select_from(joined if on_cases else history).where(*where)).scalar_one()
-    stmt = (select(history.c.id, history.c.case_id, history.c.seq, history.c.trigger, history.c.actor,
-                   history.c.actor_role, history.c.occurred_at, history.c.recorded_at, history.c.from_state,
-                   history.c.to_state, cases.c.title, cases.c.procedure, cases.c.definition_version,
-                   cases.c.agency_code)
-            .select_from(joined).where(*where)
-            .order_by(history.c.recorded_at.desc(), history.c.id.desc()).limit(limit + 1))
-    if after is not None:
-        stmt = stmt.where(or_(history.c.recorded_at < after[0],
-                              and_(history.c.recorded_at == after[0], history.c.id < after[1])))
-    rows = conn.execute(stmt).mappings().all()
+    # Counted as "entries of these cases" (each case's entries from the (case_id, seq) index): as a join
+    # the planner read every case (0.4 s for a clerk at a million cases, 0.2 s so).
+    only_agency_scope = not (actor.county_wide or actor.read_only or agency or procedure)
+    ids = agency_case_ids(actor) if only_agency_scope else select(cases.c.id).where(*on_cases)
+    of_cases = [history.c.case_id.in_(ids)] if on_cases else []
+    total = conn.execute(select(func.count()).select_from(history).where(*of_cases, *on_history)).scalar_one()
+    if on_cases and total > SPARSE_ABOVE:
+        rows = _newest_walked(conn, and_(*on_cases), on_history, after, limit)
+    else:
+        stmt = select(*_COLUMNS).select_from(joined).where(*where)
+        rows = conn.execute(_after(stmt, history, after).order_by(*_NEWEST).limit(limit + 1)).mappings().all()
     page = rows[:limit]
     items = [_item(r, registry) for r in page]
     last = page[-1] if len(rows) > limit else None
     return Page(items, encode_cursor([last["recorded_at"].isoformat(), last["id"]]) if last else None, total)
+
+
+# A caller limited to some cases (an agency's, or one procedure's) whose entries are many: its page is
+# found by walking the whole history newest first, a chunk at a time, keeping the entries of its cases;
+# with that many, a chunk or two holds a page. With few, they are read through their cases and sorted:
+# walking would pass over most of the history for them (1 s at a million entries for an agency of 3
+# cases), and sorting many is what a clerk's page cost before (0.8 s for 57,000 entries at a million).
+SPARSE_ABOVE = 5_000
+WALK_CHUNK = 2_000
+_COLUMNS = (history.c.id, history.c.case_id, history.c.seq, history.c.trigger, history.c.actor, history.c.actor_role,
+            history.c.occurred_at, history.c.recorded_at, history.c.from_state, history.c.to_state,
+            cases.c.title, cases.c.procedure, cases.c.definition_version, cases.c.agency_code)
+_NEWEST = (history.c.recorded_at.desc(), history.c.id.desc())
+
+
+def _after(stmt, table, after: tuple[datetime, int] | None):
+    if after is None:
+        return stmt
+    return stmt.where(or_(table.c.recorded_at < after[0], and_(table.c.recorded_at == after[0], table.c.id < after[1])))
+
+
+def _newest_walked(conn: Connection, on_cases: Any, on_history: list[Any], after: tuple[datetime, int] | None,
+                   limit: int) -> list[Any]:
+    """The first `limit + 1` entries after `after` that meet both conditions: chunks of the newest entries
+    meeting `on_history` (a range of the (recorded_at, id) index), each joined with its cases and marked
+    whether the case meets `on_cases`."""
+    rows: list[Any] = []
+    while len(rows) <= limit:
+        chunk = _after(select(history).where(*on_history), history, after).order_by(*_NEWEST).limit(WALK_CHUNK).subquery()
+        columns = [chunk.c[c.name] if c.table is history else c for c in _COLUMNS]
+        fetched = conn.execute(select(*columns, on_cases.label("shown"))
+                               .select_from(chunk.join(cases, cases.c.id == chunk.c.case_id))
+                               .order_by(chunk.c.recorded_at.desc(), chunk.c.id.desc())).mappings().all()
+        rows += [r for r in fetched if r["shown"]]
+        if len(fetched) < WALK_CHUNK:
+            break
+        after = (fetched[-1]["recorded_at"], fetched[-1]["id"])
+    return rows[:limit + 1]
 
 
 def _aware(text: str) -> datetime:

@@ -51,27 +51,29 @@ WRITTEN = (cases, case_agencies, history, deadlines)
 
 def open_cases(engine: Any, items: Sequence[NewCase], *, analyze: bool = True) -> list[int]:
     """Opens every case of `items` in one transaction; their ids, in order. Raises an XsflowError
-    naming the first refused item, and then changes nothing. `analyze`: then gathers the planner's
-    statistics of the tables written (`analyze_written`); a load in several calls asks for it on the last."""
+    naming the first refused item, and then changes nothing. `analyze`: then vacuums the tables written
+    and gathers the planner's statistics (`vacuum_written`); a load in several calls asks for it on the last."""
     if not items:
         return []
     now = engine.clock.now()
     with engine.db.write() as conn:
         ids = open_cases_in(engine, conn, items, now)
     if analyze:
-        analyze_written(engine)
+        vacuum_written(engine)
     return ids
 
 
-def analyze_written(engine: Any) -> None:
-    """ANALYZE of the tables a bulk load writes. Rows added by COPY leave PostgreSQL's planner without
-    statistics until autovacuum comes by (minutes on a busy server): 待办 on 50,000 cases just loaded
-    took 45 s, and 0.3 s after ANALYZE (docs/performance.md). SQLite plans without statistics: nothing there."""
+def vacuum_written(engine: Any) -> None:
+    """VACUUM (ANALYZE) of the tables a bulk load writes. Rows added by COPY leave PostgreSQL's planner
+    without statistics, and its visibility map unset, until autovacuum comes by (minutes on a busy
+    server): 待办 on 50,000 cases just loaded took 45 s, and 0.3 s after ANALYZE; a count a page shows
+    read every row it counted from the table too (a clerk's audit-log total at a million cases: 574 ms,
+    193 ms once vacuumed: docs/performance.md). 4 s after a million cases. SQLite: nothing to do."""
     if engine.db.is_sqlite:
         return
-    with engine.db.write() as conn:
+    with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # not in a transaction
         for table in WRITTEN:
-            conn.execute(text(f"ANALYZE {table.name}"))
+            conn.execute(text(f"VACUUM (ANALYZE) {table.name}"))
 
 
 def open_cases_in(engine: Any, conn: Connection, items: Sequence[NewCase], now: datetime) -> list[int]:
