@@ -144,6 +144,9 @@ cases = Table(
     Index(None, "procedure", "closed", "next_due", "id"),
     Index(None, "procedure", "state", "next_due", "id"),
 )
+# The register finds the legality review of a filed document by the numbers its data names (0015).
+for _key in ("document_number", "uniform_number"):
+    Index(f"ix_cases_data_{_key}", cases.c.data[_key].as_string())
 
 # Every agency that sees a case: its owner and, for procedures between agencies, the parties.
 case_agencies = Table(
