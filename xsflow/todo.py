@@ -69,12 +69,11 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
                                            after, limit)
             total, rows = total + n, rows + found
             continue
-        # County-wide, counted from the (procedure, definition_version, state) index alone, without reading
-        # the cases: a state someone acts in is never terminal, so `closed` is left out, and the procedures
-        # named apart let the planner range over the index (a reviewer at a million cases: 0.51 s -> 0.20 s).
-        # An agency's cases are counted from its own index (asked the same way, a clerk's took 3x longer).
-        counted = [part, *narrowed, cases.c.procedure.in_(procedures), acts] if actor.county_wide else [mine]
-        total += conn.execute(select(func.count()).select_from(cases).where(*counted)).scalar_one()
+        # Counted from the (procedure, definition_version, state) index alone, without reading the cases:
+        # a state someone acts in is never terminal, so `closed` is left out, and the procedures named
+        # apart let the planner range over the index (a reviewer at a million cases: 0.44 s -> 0.18 s).
+        total += conn.execute(select(func.count()).select_from(cases).where(
+            part, *narrowed, cases.c.procedure.in_(procedures), acts)).scalar_one()
         if actor.role in SERVICE_RECORDERS:  # the issuer records the service a period waits for (待送达)
             awaiting = cases.c.id.in_(select(deadlines.c.case_id).where(deadlines.c.status == "awaiting_service"))
             # Counted apart: "acts OR awaiting" in one count is a filter on every case (1.6 s at 1,000,000).
