@@ -143,8 +143,6 @@ cases = Table(
     Index(None, "agency_code", "closed", "next_due", "id"),
     Index(None, "procedure", "closed", "next_due", "id"),
     Index(None, "procedure", "state", "next_due", "id"),
-    # 待办's total: the cases in the states a role acts in, counted from this index alone (0016).
-    Index(None, "procedure", "definition_version", "state"),
 )
 # The register finds the legality review of a filed document by the numbers its data names (0015).
 for _key in ("document_number", "uniform_number"):
