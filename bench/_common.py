@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -107,6 +108,21 @@ def pg_available(base: str) -> str | None:
         return None
     except Exception as err:  # noqa: BLE001 - any failure means "not measured"
         return f"{type(err).__name__}: {str(err).splitlines()[0]}"
+
+
+def served_bench_ready(checks: Checks, what: str) -> str | None:
+    """The PostgreSQL base URL for a benchmark through a real server and wrk, or None (said why, and
+    `what` recorded as not measured) when either is missing."""
+    if not shutil.which("wrk"):
+        print("   wrk not found: apt-get install -y wrk")
+        checks.not_measured(what, "wrk not installed")
+        return None
+    base = pg_base_url()
+    why = pg_available(base)
+    if why:
+        checks.not_measured(what, f"{base}: {why}")
+        return None
+    return base
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (LEGALITY_SUBMISSION, Checks, loadavg, pg_available, pg_base_url, pg_schema,  # noqa: E402
+from _common import (LEGALITY_SUBMISSION, Checks, loadavg, pg_schema, served_bench_ready,  # noqa: E402
                      print_notes)
 from bench_scale import WRK_EVENTS, _free_port, clerk, start_server, stop_server, wrk_stats  # noqa: E402
 
@@ -104,13 +104,8 @@ def main() -> int:
     args = p.parse_args()
     print_notes("bench_events", {"old": str(args.old) if args.old else "-"})
     checks = Checks()
-    if not shutil.which("wrk"):
-        print("   wrk not found: apt-get install -y wrk")
-        return 2
-    base = pg_base_url()
-    why = pg_available(base)
-    if why:
-        checks.not_measured("event endpoint (PostgreSQL)", f"{base}: {why}")
+    base = served_bench_ready(checks, "event endpoint (PostgreSQL)")
+    if base is None:
         return checks.finish()
     servers = {"new": HERE, **({"old": args.old.resolve()} if args.old else {})}
     per_run = 1500 * args.seconds  # more than one server answers in a run on this machine

@@ -44,7 +44,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (LEGALITY_SUBMISSION, Checks, loadavg, pg_available, pg_base_url, pg_schema,  # noqa: E402
+from _common import (LEGALITY_SUBMISSION, Checks, loadavg, pg_schema, served_bench_ready,  # noqa: E402
                      print_notes)
 
 from sqlalchemy import func, select, text  # noqa: E402
@@ -607,13 +607,8 @@ def main() -> int:
     args = p.parse_args()
     print_notes("bench_scale", {"cases": f"{args.cases:,}"})
     checks = Checks()
-    if not shutil.which("wrk"):
-        print("   wrk not found: apt-get install -y wrk")
-        return 2
-    base = pg_base_url()
-    why = pg_available(base)
-    if why:
-        checks.not_measured("everything (PostgreSQL)", f"{base}: {why}")
+    base = served_bench_ready(checks, "everything (PostgreSQL)")
+    if base is None:
         return checks.finish()
     workdir = Path(tempfile.mkdtemp(prefix="xsflow-bench-scale-"))
     try:
