@@ -21,13 +21,13 @@ What the rule leaves open, and what is done here (docs/decisions.md, "Legality r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from xsflow.definitions import (TIMER, Guard, Rule, deadline, procedure, service_level, state,
                                 transition)
 from xsflow.payloads import Payload, choice, codes, day, text
+from xsflow.wording import cn_date
 
 from .numbering import document
 from .settings import choice_setting, service_level_setting
@@ -271,11 +271,6 @@ def _received_in_period(data: Mapping[str, Any], payload: Mapping[str, Any]) -> 
     return due is not None and received <= due and (start is None or received >= start)
 
 
-def _chinese(day: str) -> str:
-    d = date.fromisoformat(day)
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def _received_text(data: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
     period = data.get("supplement_period") or {}
     due, start = period.get("due_date"), period.get("start_date")
@@ -283,8 +278,8 @@ def _received_text(data: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
         return "本案没有届满的补正期限，不能以期限内收到补正材料为由重新审查。"
     if start is not None and str(payload["received_on"]) < start:
         return (f"纸质补正材料收到日期（received_on）{payload['received_on']}早于补正期限的起算日"
-                f"（补正通知送达之日，{_chinese(start)}）：只有在补正期限内收到的材料才能据以重新审查，请核对收到日期。")
-    return (f"纸质补正材料收到日期（received_on）{payload['received_on']}晚于补正期限的最后一日（{_chinese(due)}）："
+                f"（补正通知送达之日，{cn_date(start)}）：只有在补正期限内收到的材料才能据以重新审查，请核对收到日期。")
+    return (f"纸质补正材料收到日期（received_on）{payload['received_on']}晚于补正期限的最后一日（{cn_date(due)}）："
             "期限届满后收到的材料不能使终止审核意见书撤销，请起草单位重新报送审查。")
 
 
