@@ -200,7 +200,8 @@ def notice_of(world: World, case_id: int) -> int:
 
 def filing(world: World, agency: str, occurred_at: str | None = None) -> tuple[int, str]:
     """A published normative document of `agency` awaiting its filing; its id and document number."""
-    number = world.tag(agency, f"秀山{'市监' if agency == OWN else '公'}发〔2025〕{uuid.uuid4().int % 1000}号")
+    # Numbers drawn from 1,000 collided now and then among the matrix's filings: from a billion, never in practice.
+    number = world.tag(agency, f"秀山{'市监' if agency == OWN else '公'}发〔2025〕{uuid.uuid4().int % 10**9}号")
     body: dict[str, Any] = {"procedure": "filing_review", "agency": agency,
                             "title": world.tag(agency, "关于加强农村集市秩序管理的通知"),
                             "data": {"document_number": number}}
