@@ -532,6 +532,34 @@ def test_overdue_exports_keep_formula_like_titles_as_text(web, system, clock):
     assert [r[8] for r in rows] == ["3", "3", "3"]
 
 
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_overdue_csv_written_by_postgresql_matches_the_row_by_row_export(web, system, clock, monkeypatch):
+    """On PostgreSQL the CSV is written by COPY; it holds the very fields the row-by-row writer (SQLite's
+    path) writes: titles with commas, quotes, formula starts and spaces, the days overdue, a clerk's
+    scope and a filter, in the same order."""
+    clock.move_to(at("2025-05-28T10:00:00+08:00"))
+    titles = ['关于"城区"占道经营，管理的通知', "-1 号文", " 前后有空格 ", "@SUM(1)", "普通标题"]
+    for i, title in enumerate(titles):
+        open_draft(system, title, f"2025-04-{22 + i}T09:00:00+08:00")
+    clients = {name: signed_in(web, name) for name in ("wang", "zhang", "zhao")}
+    for name, query in [("wang", ""), ("zhang", ""), ("zhao", ""), ("wang", "?min_days=4"),
+                        ("wang", f"?agency={UNIT}&kind=service_level")]:
+        copied = clients[name].get("/overdue/export.csv" + query).data.decode("utf-8")
+        with monkeypatch.context() as m:
+            m.setattr("adapters.web.overdue.copies_csv", lambda conn: False)
+            written = clients[name].get("/overdue/export.csv" + query).data.decode("utf-8")
+        assert copied.startswith("\ufeff单位,程序")
+        rows = list(csv.reader(io.StringIO(copied.lstrip("\ufeff"))))
+        assert rows == list(csv.reader(io.StringIO(written.lstrip("\ufeff")))), (name, query)
+        assert copied == written, (name, query)  # the same bytes, line ends included
+    everything = list(csv.reader(io.StringIO(clients["wang"].get("/overdue/export.csv").data.decode("utf-8-sig"))))
+    expected = ["'" + t if t[0] in "-@" else t.strip() for t in titles]  # a title is stored trimmed
+    assert sorted(r[3] for r in everything[1:]) == sorted(expected)
+    # Opened Tue 4-22 … Sat 4-26: one working day apart, but Friday's and Saturday's run from the same day.
+    assert sorted(r[8] for r in everything[1:]) == ["6", "6", "7", "8", "9"]
+    assert len(list(csv.reader(io.StringIO(clients["zhao"].get("/overdue/export.csv").data.decode("utf-8-sig"))))) == 1
+
+
 # --- the calendar ------------------------------------------------------------------------------
 
 

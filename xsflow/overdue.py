@@ -8,22 +8,25 @@ never a row is counted in a Python loop to be filtered or grouped.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, false, func, select, tuple_
+from sqlalchemy import (Date, Integer, String, Connection, and_, any_, bindparam, case, cast, false, func, literal,
+                        select, tuple_)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .access import Actor
 from .calendar import OfficialCalendar, local_date
+from .calendar.table import FIRST_DAY
 from .errors import BadRequest
 from .json_views import day, instant
 from .payloads import limit as column_limit, unprintable
 from .queries import (BAD_CURSOR, MAX_ID, Page, _overdue_deadline, _scoped, check_limit, decode_cursor,
                       encode_cursor, working_days_after)
 from .registry import Registry
-from .store.schema import cases, deadlines
+from .store.schema import agencies, cases, deadlines
 
 DEFAULT_BANDS = (0, 1, 6, 11, 21)  # lower limits in working days overdue; the last band has no upper limit
 XLSX_MAX_ROWS = 1_048_575  # an .xlsx sheet holds 1,048,576 rows, one of them the header
@@ -261,6 +264,80 @@ def stream_tuples(conn: Connection, registry: Registry, calendar: OfficialCalend
             days = overdue[due] = working_days_after(calendar, due, today)
         yield (case_id, agency, procedure, title, state_title, deadline_title, due, days, bool(provisional),
                bool(service_level), basis)
+
+
+@dataclass(frozen=True)
+class ExportWords:
+    """What a person reads in an export for the codes a row holds: the adapter's words."""
+    procedures: Mapping[str, str]  # procedure → its title
+    kinds: tuple[str, str]  # (a statutory period's, a service level's)
+    provisional: tuple[str, str]  # (not provisional, provisional)
+    date: Callable[[date], str]  # a due date as written
+    formula_starts: tuple[str, ...]  # text starting so is written with a leading ' (a spreadsheet would run it)
+
+
+def export_select(registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
+                  filters: Filters = Filters(), bands: Bands | None = None, words: ExportWords):
+    """The rows of `stream_tuples` as the export writes them, every column worded in SQL, for the
+    database to write out by itself (`xsflow.store.copy_out`): labels come from small tables passed
+    as parameters (procedures, states, deadlines) and from `agencies`, joined by hash; "working
+    days overdue" and the due date's wording from one table of every day from the calendar's first
+    to today (a few thousand rows, each counted once here). Columns: agency_name, procedure_title,
+    case_id, case_title, state_title, deadline_title, kind_title, due_text, working_days_overdue,
+    basis, provisional_text; an empty text is NULL, so CSV writes nothing for it, as csv.writer does."""
+    today = local_date(now)
+    bands = bands or Bands(calendar, today)
+    versions = [p for name in registry.names() for p in registry.versions(name)]
+    procedures = _parameter_table("procedure_words", procedure=[p.name for p in registry.all()],
+                                  title=[words.procedures.get(p.name, p.name) for p in registry.all()])
+    states = _parameter_table("state_words", **_columns(("procedure", "version", "key", "title"), [
+        (p.name, p.version, s.name, s.title) for p in versions for s in p.states]))
+    names = _parameter_table("deadline_words", **_columns(("procedure", "version", "key", "title"), [
+        (p.name, p.version, d.name, d.title) for p in versions for d in p.deadlines]))
+    days = [date.fromordinal(n) for n in range(FIRST_DAY.toordinal(), today.toordinal() + 1)]
+    overdue = _parameter_table("due_words", due=days, days=[working_days_after(calendar, d, today) for d in days],
+                               text=[words.date(d) for d in days])
+
+    def safe(text):
+        starts = bindparam("formula_starts", list(words.formula_starts), type_=ARRAY(String))
+        return func.nullif(case((func.left(text, 1) == any_(starts), literal("'") + text), else_=text), "")
+
+    def worded(pair: tuple[str, str], flag):
+        return case((flag, literal(pair[1])), else_=literal(pair[0]))
+
+    return (select(safe(func.coalesce(agencies.c.name, cases.c.agency_code)).label("agency_name"),
+                   safe(func.coalesce(procedures.c.title, cases.c.procedure)).label("procedure_title"),
+                   deadlines.c.case_id, safe(cases.c.title).label("case_title"),
+                   safe(states.c.title).label("state_title"), safe(names.c.title).label("deadline_title"),
+                   safe(worded(words.kinds, deadlines.c.service_level)).label("kind_title"),
+                   safe(overdue.c.text).label("due_text"), overdue.c.days.label("working_days_overdue"),
+                   safe(deadlines.c.basis).label("basis"),
+                   safe(worded(words.provisional, deadlines.c.provisional)).label("provisional_text"))
+            .join_from(deadlines, cases, cases.c.id == deadlines.c.case_id)
+            .outerjoin(agencies, agencies.c.code == cases.c.agency_code)
+            .outerjoin(procedures, procedures.c.procedure == cases.c.procedure)
+            .outerjoin(states, and_(states.c.procedure == cases.c.procedure,
+                                    states.c.version == cases.c.definition_version, states.c.key == cases.c.state))
+            .outerjoin(names, and_(names.c.procedure == cases.c.procedure,
+                                   names.c.version == cases.c.definition_version, names.c.key == deadlines.c.name))
+            .outerjoin(overdue, overdue.c.due == deadlines.c.due_date)
+            .where(*conditions(actor, now, filters, bands)).order_by(*ORDERS["grouped"]))
+
+
+_ARRAY_TYPES = {str: String, int: Integer, date: Date}
+
+
+def _columns(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
+    return {name: [row[i] for row in rows] for i, name in enumerate(names)}
+
+
+def _parameter_table(alias: str, **columns: list[Any]):
+    """unnest(array, array, …) AS name(column, …): a table sent with the statement (PostgreSQL)."""
+    arrays = []
+    for column, values in columns.items():
+        kind = _ARRAY_TYPES[type(values[0])] if values else String
+        arrays.append(cast(bindparam(f"{alias}_{column}", values, type_=ARRAY(kind)), ARRAY(kind)))
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
 
 
 def check_xlsx(total: int, limit: int = XLSX_MAX_ROWS) -> None:
