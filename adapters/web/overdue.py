@@ -3,17 +3,17 @@ days-overdue band, from one aggregate query, with a bar chart per agency), the f
 grouped by agency and procedure, and exports streamed to CSV or written in constant memory to .xlsx."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from html import escape
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Response, current_app, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from markupsafe import Markup
 
 from xsflow import overdue as core
@@ -25,6 +25,7 @@ from xsflow.payloads import xml_safe
 from xsflow.store.copy_out import copies_csv, copy_csv
 
 from .. import overdue_bands
+from ..xlsx_stream import FORMULA_STARTS, stream_xlsx
 from .auth import current_actor, signed_in
 from .blueprint import web, xs
 from .cases import agency_names
@@ -160,10 +161,7 @@ def overdue():
 
 
 # Case titles, agency names and the like are typed by clerks. A spreadsheet program runs a cell that
-# starts with one of these as a formula (OWASP "CSV injection"), e.g. =HYPERLINK("http://evil","点击").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
+# starts with one of FORMULA_STARTS as a formula (OWASP "CSV injection"), e.g. =HYPERLINK("http://evil","点击").
 def looks_like_formula(value: Any) -> bool:
     """Text Excel or WPS would evaluate; numbers are never text, so a negative number is left alone."""
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
@@ -245,9 +243,10 @@ def csv_lines(rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def copied_csv(filters: dict[str, Any]) -> Iterator[bytes] | None:
-    """The CSV as PostgreSQL writes it (COPY), the same fields csv_lines writes from export_rows; None
-    where the database cannot (SQLite). The header goes first, before the query runs."""
+def copied(filters: dict[str, Any], formula_starts: tuple[str, ...]) -> Iterator[bytes] | None:
+    """The export's rows as CSV written by PostgreSQL (COPY): the fields export_rows gives, text a
+    spreadsheet would run marked with a leading ' when `formula_starts` names its starts; None where the
+    database cannot write them (SQLite). The statement is built here, run when the first chunk is asked for."""
     actor, x = current_actor(), xs()
     now = x.clock.now()
     with x.db.read() as conn:
@@ -256,61 +255,49 @@ def copied_csv(filters: dict[str, Any]) -> Iterator[bytes] | None:
         calendar = x.calendars.current(conn)
         words = core.ExportWords(procedures={p.name: p.title for p in x.registry.all()},
                                  kinds=(KINDS["statutory"], KINDS["service_level"]), provisional=("", "是"),
-                                 date=cn_date, formula_starts=FORMULA_STARTS)
+                                 date=cn_date, formula_starts=formula_starts)
         stmt = core.export_select(x.registry, calendar, actor, now=now, filters=core_filters(filters),
                                   bands=overdue_bands.bands(calendar, now), words=words)
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow([title for _, title in COLUMNS])
 
-    def body() -> Iterator[bytes]:
-        yield ("\ufeff" + header.getvalue()).encode("utf-8")
+    def chunks() -> Iterator[bytes]:
         with x.db.read() as conn:
             yield from copy_csv(conn, stmt)
 
-    return body()
+    return chunks()
+
+
+def csv_rows(chunks: Iterator[bytes]) -> Iterator[list[str]]:
+    """The rows of CSV text arriving in chunks (a chunk may end inside a line)."""
+    def lines() -> Iterator[str]:
+        rest = ""
+        for text in codecs.iterdecode(chunks, "utf-8"):
+            *complete, rest = (rest + text).split("\n")
+            for line in complete:
+                yield line + "\n"
+        if rest:
+            yield rest
+    return csv.reader(lines())
+
+
+def csv_header() -> bytes:
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow([title for _, title in COLUMNS])
+    return ("\ufeff" + header.getvalue()).encode("utf-8")
 
 
 @web.route("/overdue/export.csv")
 @signed_in
 def overdue_csv():
     filters = read_filters()
-    body = copied_csv(filters) or (chunk.encode("utf-8") for chunk in csv_lines(export_rows(filters, csv_safe)))
+    copy = copied(filters, FORMULA_STARTS)
+    body = (chain([csv_header()], copy) if copy is not None
+            else (chunk.encode("utf-8") for chunk in csv_lines(export_rows(filters, csv_safe))))
     return _download(stream_with_context(body), "text/csv", "csv")
 
 
 XLSX_WIDTHS = {"单位": 26, "程序": 22, "案件编号": 10, "案件名称": 40, "当前状态": 14, "期限": 20, "类别": 10,
                "最后一日": 16, "逾期工作日": 12, "依据": 50, "推定": 6}
-
-
-def write_xlsx(rows: Iterator[tuple[Any, ...]], out) -> None:
-    """The workbook, written by XlsxWriter in constant memory: each row goes to a temporary file as it
-    is written, and the file is zipped into `out` at the end. Rows come as export_rows(..., xml_safe)
-    gives them: text XML can hold. Text is always written as text (never a formula); text a spreadsheet
-    program would take for a formula carries Excel's quote prefix, so it stays text when edited."""
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(out, {"constant_memory": True})
-    sheet = book.add_worksheet("逾期事项")
-    for index, (_, title) in enumerate(COLUMNS):
-        sheet.set_column(index, index, XLSX_WIDTHS.get(title, 14))
-    sheet.freeze_panes(1, 0)
-    bold = book.add_format({"bold": True, "align": "center"})
-    quoted = book.add_format({"quote_prefix": True})
-    for index, (_, title) in enumerate(COLUMNS):
-        sheet.write_string(0, index, title, bold)
-    write_string, write_number = sheet.write_string, sheet.write_number
-    n = 0
-    for n, row in enumerate(rows, start=1):
-        for index, value in enumerate(row):
-            if type(value) is str:
-                if value.startswith(FORMULA_STARTS):
-                    write_string(n, index, value, quoted)
-                elif value:
-                    write_string(n, index, value)
-            elif value is not None:
-                write_number(n, index, value)
-    sheet.autofilter(0, 0, n, len(COLUMNS) - 1)
-    book.close()
+XLSX_NUMBERS = frozenset(i for i, (name, _) in enumerate(COLUMNS) if name in ("case_id", "working_days_overdue"))
 
 
 def _xlsx_cell(sheet, value: Any, cell_type) -> Any:
@@ -336,10 +323,13 @@ def overdue_xlsx():
     except BadRequest as refused:
         flash(refused.message, "error")
         return redirect(url_for("web.overdue", **{k: v for k, v in request.args.items() if k in FILTER_NAMES}))
-    out = tempfile.TemporaryFile()
-    write_xlsx(export_rows(filters, xml_safe), out)
-    out.seek(0)
-    return _download(send_file(out, mimetype=XLSX), XLSX, "xlsx")
+    # Streamed as it is written (the browser shows the download growing); text a spreadsheet would run
+    # is marked by the cell's quote prefix, not a leading ', so the rows come unmarked.
+    copy = copied(filters, ())
+    rows = csv_rows(copy) if copy is not None else export_rows(filters)
+    columns = [(title, XLSX_WIDTHS.get(title, 14)) for _, title in COLUMNS]
+    body = stream_xlsx("逾期事项", columns, rows, numeric=XLSX_NUMBERS)
+    return _download(stream_with_context(body), XLSX, "xlsx")
 
 
 def _download(content: Any, mimetype: str, ext: str) -> Response:
