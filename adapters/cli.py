@@ -403,9 +403,11 @@ def audit() -> None:
 @audit.command("verify")
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
-    """Exit 0 when every case history verifies, else name the first broken entry."""
+    """Exit 0 when every case history verifies and the overdue counts agree with the deadlines, else
+    name the first broken entry (or the differing counts)."""
     from sqlalchemy import func, select
 
+    from xsflow import overdue_counts
     from xsflow.store.schema import cases
 
     x = _system(ctx)
@@ -416,6 +418,22 @@ def audit_verify(ctx: click.Context) -> None:
     if problem:
         _fail(f"审计校验未通过：{problem}")
     click.echo("审计校验通过：全部案件历史记录完整、未被改动。")
+    with x.db.read() as conn:
+        differing = overdue_counts.check(conn)
+    if differing:
+        _fail("\n".join([*differing, "逾期汇总的计数与期限记录不符（案件历史不受影响）：请运行 xsflow audit recount-overdue 重新计数。"]))
+
+
+@audit.command("recount-overdue")
+@click.pass_context
+def audit_recount_overdue(ctx: click.Context) -> None:
+    """Count the overdue summary's kept counts afresh from the deadlines (PostgreSQL)."""
+    from xsflow import overdue_counts
+
+    x = _system(ctx)
+    with x.db.write() as conn:
+        keys = overdue_counts.rebuild(conn)
+    click.echo(f"已重新计数：逾期汇总共 {keys} 组（单位、程序、最后一日、期限类别）。")
 
 
 from .cli_assessment import assessment  # noqa: E402

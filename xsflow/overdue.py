@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (Date, Integer, String, Connection, and_, any_, bindparam, case, cast, false, func, literal,
-                        select, tuple_)
+                        or_, select, tuple_)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .access import Actor
+from . import overdue_counts
 from .calendar import OfficialCalendar, local_date
+from .calendar.timezone import lapse_instant
 from .calendar.table import FIRST_DAY
 from .errors import BadRequest
 from .json_views import day, instant
@@ -59,23 +61,23 @@ class Bands:
                          for lo, hi in zip(self.lower, uppers))
         self.titles = tuple(_title(lo, hi) for lo, hi in zip(self.lower, uppers))
 
-    def at_least(self, n: int):
-        """Overdue by n working days or more, as a comparison of due dates."""
+    def at_least(self, n: int, due=deadlines.c.due_date):
+        """Overdue by n working days or more, as a comparison of the last day `due`."""
         if n <= 0:
-            return deadlines.c.due_date.is_not(None)
+            return due.is_not(None)
         cutoff = self.calendar.nth_working_day_back(self.today, n)
-        return deadlines.c.due_date < cutoff if cutoff else false()
+        return due < cutoff if cutoff else false()
 
-    def condition(self, band: str):
+    def condition(self, band: str, due=deadlines.c.due_date):
         if band not in self.ids:
             raise BadRequest(f"逾期天数段 band 应为以下之一：{'、'.join(self.ids)}。", fields={"band": ["无此逾期天数段。"]})
         i = self.ids.index(band)
-        upper = [~self.at_least(self.lower[i + 1])] if i + 1 < len(self.lower) else []
-        return and_(self.at_least(self.lower[i]), *upper)
+        upper = [~self.at_least(self.lower[i + 1], due)] if i + 1 < len(self.lower) else []
+        return and_(self.at_least(self.lower[i], due), *upper)
 
-    def index(self):
+    def index(self, due=deadlines.c.due_date):
         """The band's position as an SQL expression: the highest lower limit the row reaches."""
-        whens = [(self.at_least(n), i) for i, n in reversed(list(enumerate(self.lower)))]
+        whens = [(self.at_least(n, due), i) for i, n in reversed(list(enumerate(self.lower)))]
         return case(*whens, else_=0)
 
 
@@ -87,9 +89,10 @@ def _title(lo: int, hi: int | None) -> str:
     return f"{lo} 个工作日" if lo == hi else f"{lo}—{hi} 个工作日"
 
 
-def conditions(actor: Actor, now: datetime, filters: Filters, bands: Bands) -> list:
-    """Lapsed deadlines of open cases the actor may see, narrowed by the filters."""
-    out = [cases.c.closed.is_(False), _scoped(actor), _overdue_deadline(now)]
+def conditions(actor: Actor, now: datetime, filters: Filters, bands: Bands, lapsed=None) -> list:
+    """Lapsed deadlines of open cases the actor may see, narrowed by the filters (`lapsed`: which
+    deadlines count as lapsed, by default every overdue one)."""
+    out = [cases.c.closed.is_(False), _scoped(actor), _overdue_deadline(now) if lapsed is None else lapsed]
     if filters.agency:
         out.append(cases.c.agency_code == filters.agency)
     if filters.procedure:
@@ -122,11 +125,23 @@ def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, 
     what `by` names (`group_by`; by default as above: the keys not counted per are null), all from
     one GROUP BY; the total is their sum."""
     by = by or (IN_FULL if filters.agency else BY_PROCEDURE if filters.procedure else BY_AGENCY)
-    inner = (select(cases.c.agency_code.label("agency"), cases.c.procedure, bands.index().label("band"))
+    lapsed = None
+    if overdue_counts.kept(conn) and actor.county_wide and not actor.read_only:
+        # The kept counts give every last day before today (overdue_counts.py); today's lapses are counted here.
+        lapsed = _lapsed_today(now, bands.today)
+    inner = (select(cases.c.agency_code.label("agency"), cases.c.procedure, bands.index().label("band"),
+                    literal(1).label("n"))
              .join_from(deadlines, cases, cases.c.id == deadlines.c.case_id)
-             .where(*conditions(actor, now, filters, bands)).subquery())
+             .where(*conditions(actor, now, filters, bands, lapsed)))
+    if lapsed is not None:
+        kept = overdue_counts.rows()
+        inner = inner.union_all(
+            select(kept.c.agency_code.label("agency"), kept.c.procedure, bands.index(kept.c.due_date).label("band"),
+                   kept.c.n).where(*_kept_conditions(kept, filters, bands)))
+    inner = inner.subquery()
     keys = [inner.c.agency, *([inner.c.procedure] if "procedure" in by else []), inner.c.band]
-    rows = conn.execute(select(*keys, func.count().label("count")).group_by(*keys).order_by(*keys)).mappings().all()
+    rows = conn.execute(select(*keys, func.sum(inner.c.n).label("count")).group_by(*keys)
+                        .having(func.sum(inner.c.n) != 0).order_by(*keys)).mappings().all()
     per_band = [0] * len(bands.ids)
     counted: dict[tuple[Any, ...], int] = {}  # in the query's order: agency, procedure, band
     for r in rows:
@@ -139,6 +154,37 @@ def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, 
             "bands": [{"band": b, "title": t, "min_days": n, "count": c}
                       for b, t, n, c in zip(bands.ids, bands.titles, bands.lower, per_band)],
             "items": items}
+
+
+def _lapsed_today(now: datetime, today: date):
+    """The overdue deadlines whose last day is today or later (hours-long periods lapse in the day),
+    each side found by an index: the flagged by ix_deadlines_overdue_due_date, the pending by
+    (status, lapses_at) from today's 0时 (a period whose last day is today lapses at the earliest then)."""
+    start_of_today = lapse_instant(today - timedelta(days=1))
+    return and_(deadlines.c.due_date >= today,
+                or_(deadlines.c.overdue.is_(True),
+                    and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now,
+                         deadlines.c.lapses_at >= start_of_today)))
+
+
+def _kept_conditions(kept, filters: Filters, bands: Bands) -> list:
+    """`conditions` on the kept counts: their last days before today, narrowed by the filters."""
+    out = [kept.c.due_date < bands.today]
+    if filters.agency:
+        out.append(kept.c.agency_code == filters.agency)
+    if filters.procedure:
+        out.append(kept.c.procedure == filters.procedure)
+    if filters.band:
+        out.append(bands.condition(filters.band, kept.c.due_date))
+    if filters.due_from:
+        out.append(kept.c.due_date >= filters.due_from)
+    if filters.due_to:
+        out.append(kept.c.due_date <= filters.due_to)
+    if filters.service_level is not None:
+        out.append(kept.c.service_level.is_(filters.service_level))
+    if filters.min_days:
+        out.append(bands.at_least(filters.min_days, kept.c.due_date))
+    return out
 
 
 def _select(actor: Actor, now: datetime, filters: Filters, bands: Bands):

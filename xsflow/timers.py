@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, select, update
 
+from . import overdue_counts
 from .access import TIMER_ACTOR
 from .deadlines import keep_next_due, recount, refresh_next_due
 from .engine import Engine, LoadedCase
@@ -68,6 +69,9 @@ def sweep(engine: Engine, now: datetime, *, limit: int | None = None, batch: int
         taken += done
     with engine.db.read() as conn:
         report.left_due = conn.execute(select(func.count()).select_from(deadlines).where(_due(now))).scalar_one()
+    if not engine.db.is_sqlite:
+        with engine.db.write() as conn:  # the overdue summary's counts: the changes since the last sweep folded in
+            overdue_counts.fold(conn)
     return report
 
 

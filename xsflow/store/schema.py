@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        MetaData, String, Table, Text, UniqueConstraint)
+                        MetaData, PrimaryKeyConstraint, String, Table, Text, UniqueConstraint, text)
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(naming_convention={
@@ -200,7 +200,34 @@ deadlines = Table(
     Column("end_reason", String(500), nullable=True),  # the act that ended it, with its basis
     Index(None, "status", "lapses_at"),
     Index(None, "case_id"),
+    # The lapses flagged overdue, by last day: the overdue summary's part for today (0016).
+    Index("ix_deadlines_overdue_due_date", "due_date", postgresql_where=text("overdue"), sqlite_where=text("overdue")),
 )
+
+# The overdue summary at any size (xsflow/overdue_counts.py, migration 0016; PostgreSQL only: on SQLite
+# these stay empty and the summary counts the deadlines). How many deadlines that are overdue or may
+# become so (overdue, or pending with a last day) open cases hold per key; PostgreSQL triggers on
+# `deadlines` and `cases` append each statement's net change to `overdue_count_changes` (no row is
+# updated by two writers, so none waits), and the sweep folds the changes into `overdue_counts`.
+# Derived data: not backed up; a restore's inserts rebuild it through the triggers.
+def _overdue_key() -> list[Column]:
+    return [Column("agency_code", String(40), nullable=False), Column("procedure", String(60), nullable=False),
+            Column("due_date", Date, nullable=False), Column("service_level", Boolean, nullable=False)]
+
+
+overdue_counts = Table(
+    "overdue_counts", metadata,
+    *_overdue_key(),
+    Column("n", Integer, nullable=False),
+    PrimaryKeyConstraint("agency_code", "procedure", "due_date", "service_level"),
+)
+overdue_count_changes = Table(
+    "overdue_count_changes", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_overdue_key(),
+    Column("n", Integer, nullable=False),
+)
+DERIVED_TABLES = frozenset({"overdue_counts", "overdue_count_changes"})
 
 documents = Table(
     "documents", metadata,

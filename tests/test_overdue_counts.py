@@ -1,0 +1,110 @@
+"""The overdue summary's kept counts (xsflow/overdue_counts.py, PostgreSQL triggers of migration 0016):
+after every kind of change — cases opened one by one and in bulk, lapses swept, deadlines met or
+cancelled, cases closed or moved to another agency by any writer, days passing — the summary read
+from the counts equals the summary counted from the deadlines, for every filter; `xsflow audit verify`
+names a count that no longer agrees, and `xsflow audit recount-overdue` mends it."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+
+from xsflow import overdue, overdue_counts
+from xsflow.access import Actor
+from xsflow.bulk import NewCase, open_cases
+from xsflow.calendar import local_date
+from xsflow.store.schema import cases, overdue_count_changes
+
+from .conftest import LEGALITY_READY, at, cli
+
+pytestmark = pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                                     indirect=True)
+
+UNIT, OTHER = "scjgj", "gaj"
+SUPERVISOR = Actor("王五（wang）", "supervisor")
+FILTERS = [overdue.Filters(), overdue.Filters(agency=UNIT), overdue.Filters(procedure="legality_review"),
+           overdue.Filters(band="1-5"), overdue.Filters(band="21+"), overdue.Filters(min_days=3),
+           overdue.Filters(service_level=True), overdue.Filters(service_level=False),
+           overdue.Filters(due_from=date(2025, 4, 1), due_to=date(2025, 5, 20))]
+
+
+def clerk(agency: str) -> Actor:
+    return Actor(f"{agency}经办人", "clerk", agency)
+
+
+def summaries(system, now, monkeypatch) -> list[tuple[dict, dict]]:
+    """(from the kept counts, counted from the deadlines) for every filter."""
+    out = []
+    with system.db.read() as conn:
+        bands = overdue.Bands(system.calendars.current(conn), local_date(now))
+        for filters in FILTERS:
+            kept = overdue.summary(conn, SUPERVISOR, now=now, filters=filters, bands=bands)
+            with monkeypatch.context() as m:
+                m.setattr(overdue_counts, "kept", lambda conn: False)
+                counted = overdue.summary(conn, SUPERVISOR, now=now, filters=filters, bands=bands)
+            out.append((kept, counted))
+    return out
+
+
+def assert_agree(system, clock, monkeypatch) -> int:
+    pairs = summaries(system, clock.now(), monkeypatch)
+    for filters, (kept, counted) in zip(FILTERS, pairs):
+        assert kept == counted, filters
+    with system.db.read() as conn:
+        assert overdue_counts.check(conn) == []
+    return pairs[0][0]["total"]
+
+
+def test_the_kept_counts_follow_every_change(system, clock, monkeypatch):
+    ids = []
+    for n in range(12):  # one by one, every third day from 3 March 2025, in two agencies
+        clock.move_to(at((date(2025, 3, 3) + timedelta(days=3 * n)).isoformat() + "T09:00:00+08:00"))
+        agency = UNIT if n % 3 else OTHER
+        ids.append(system.engine.open_case(clerk(agency), procedure="legality_review", agency=agency,
+                                           title=f"第{n}号送审稿", occurred_at=clock.now(), data=LEGALITY_READY)["id"])
+    clock.move_to(at("2025-05-28T10:00:00+08:00"))
+    total = assert_agree(system, clock, monkeypatch)
+    assert total >= 8  # most review periods have lapsed, before the sweep marks them
+
+    system.tick()  # lapses marked overdue, and the changes folded in
+    with system.db.read() as conn:
+        assert conn.execute(select(overdue_count_changes)).first() is None
+    assert assert_agree(system, clock, monkeypatch) == total
+
+    system.engine.fire(clerk(UNIT), ids[1], "withdraw")  # closed, its deadline cancelled
+    system.engine.fire(Actor("李四（li）", "reviewer"), ids[2], "accept")  # the acceptance period met
+    assert assert_agree(system, clock, monkeypatch) < total
+
+    with system.db.write() as conn:  # any writer: the case table itself, as a repair script would
+        conn.execute(update(cases).where(cases.c.id == ids[4]).values(closed=True))
+        conn.execute(update(cases).where(cases.c.id == ids[5]).values(agency_code=OTHER))
+        conn.execute(update(cases).where(cases.c.id == ids[4]).values(closed=False))
+    assert_agree(system, clock, monkeypatch)
+
+    open_cases(system.engine, [NewCase(clerk(OTHER), "legality_review", OTHER, f"批量送审稿{i}",
+                                       occurred_at=at("2025-04-1%dT09:00:00+08:00" % i), data=LEGALITY_READY)
+                               for i in range(5)])
+    assert_agree(system, clock, monkeypatch)
+
+    for day in ("2025-05-29T23:30:00+08:00", "2025-06-09T08:00:00+08:00", "2025-07-01T10:00:00+08:00"):
+        clock.move_to(at(day))  # the bands move with the days; today's lapses come from the deadlines
+        assert_agree(system, clock, monkeypatch)
+        system.tick()
+        assert_agree(system, clock, monkeypatch)
+
+
+def test_verify_names_a_count_gone_wrong_and_recount_mends_it(system, clock, db_url):
+    clock.move_to(at("2025-03-03T09:00:00+08:00"))
+    system.engine.open_case(clerk(UNIT), procedure="legality_review", agency=UNIT, title="送审稿",
+                            occurred_at=clock.now(), data=LEGALITY_READY)
+    with system.db.write() as conn:
+        conn.execute(text("INSERT INTO overdue_count_changes (agency_code, procedure, due_date, service_level, n) "
+                          "VALUES ('scjgj', 'legality_review', DATE '2025-03-04', true, 2)"))
+    broken = cli(db_url, "audit", "verify")
+    assert broken.returncode == 1
+    assert "逾期计数不符：单位 scjgj、程序 legality_review、最后一日 2025-03-04（办理时限）记为 2 项，实有 0 项。" in broken.stderr
+    assert "xsflow audit recount-overdue" in broken.stderr
+    mended = cli(db_url, "audit", "recount-overdue")
+    assert mended.returncode == 0 and "已重新计数" in mended.stdout
+    assert cli(db_url, "audit", "verify").returncode == 0
