@@ -63,6 +63,14 @@ def test_the_kept_counts_follow_every_change(system, clock, monkeypatch):
         agency = UNIT if n % 3 else OTHER
         ids.append(system.engine.open_case(clerk(agency), procedure="legality_review", agency=agency,
                                            title=f"第{n}号送审稿", occurred_at=clock.now(), data=LEGALITY_READY)["id"])
+    # A transfer approved at 15时 on 27 May must reach the police within 24 hours: its last day is the
+    # day it lapses on, so on 28 May after 15时 it is one of today's lapses, counted from the deadlines.
+    clock.move_to(at("2025-05-27T15:00:00+08:00"))
+    transfer = system.engine.open_case(clerk(UNIT), procedure="criminal_transfer", agency=UNIT, title="某商行销售假冒商品案",
+                                       data={"case_number": "秀山市监罚〔2025〕9号", "suspected_offence": "销售假冒注册商标的商品罪"},
+                                       occurred_at=clock.now())["id"]
+    system.engine.fire(clerk(UNIT), transfer, "submit_report", {"team": "执法人员张某、李某", "facts": "销售金额逾十万元。"})
+    system.engine.fire(clerk(UNIT), transfer, "approve", {"reasons": "同意移送。"})
     clock.move_to(at("2025-05-28T10:00:00+08:00"))
     total = assert_agree(system, clock, monkeypatch)
     assert total >= 8  # most review periods have lapsed, before the sweep marks them
@@ -87,6 +95,11 @@ def test_the_kept_counts_follow_every_change(system, clock, monkeypatch):
                                for i in range(5)])
     assert_agree(system, clock, monkeypatch)
 
+    before = assert_agree(system, clock, monkeypatch)
+    clock.move_to(at("2025-05-28T16:00:00+08:00"))  # the transfer lapsed an hour ago: pending, then marked
+    assert assert_agree(system, clock, monkeypatch) == before + 1
+    system.tick()
+    assert assert_agree(system, clock, monkeypatch) == before + 1
     for day in ("2025-05-29T23:30:00+08:00", "2025-06-09T08:00:00+08:00", "2025-07-01T10:00:00+08:00"):
         clock.move_to(at(day))  # the bands move with the days; today's lapses come from the deadlines
         assert_agree(system, clock, monkeypatch)

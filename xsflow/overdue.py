@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (Date, Integer, String, Connection, and_, any_, bindparam, case, cast, false, func, literal,
-                        or_, select, tuple_)
+                        select, tuple_, union_all)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .access import Actor
@@ -125,20 +125,21 @@ def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, 
     what `by` names (`group_by`; by default as above: the keys not counted per are null), all from
     one GROUP BY; the total is their sum."""
     by = by or (IN_FULL if filters.agency else BY_PROCEDURE if filters.procedure else BY_AGENCY)
-    lapsed = None
+    def counted(lapsed=None):
+        return (select(cases.c.agency_code.label("agency"), cases.c.procedure, bands.index().label("band"),
+                       literal(1).label("n"))
+                .join_from(deadlines, cases, cases.c.id == deadlines.c.case_id)
+                .where(*conditions(actor, now, filters, bands, lapsed)))
+
     if overdue_counts.kept(conn) and actor.county_wide and not actor.read_only:
         # The kept counts give every last day before today (overdue_counts.py); today's lapses are counted here.
-        lapsed = _lapsed_today(now, bands.today)
-    inner = (select(cases.c.agency_code.label("agency"), cases.c.procedure, bands.index().label("band"),
-                    literal(1).label("n"))
-             .join_from(deadlines, cases, cases.c.id == deadlines.c.case_id)
-             .where(*conditions(actor, now, filters, bands, lapsed)))
-    if lapsed is not None:
         kept = overdue_counts.rows()
-        inner = inner.union_all(
-            select(kept.c.agency_code.label("agency"), kept.c.procedure, bands.index(kept.c.due_date).label("band"),
-                   kept.c.n).where(*_kept_conditions(kept, filters, bands)))
-    inner = inner.subquery()
+        inner = union_all(*(counted(lapsed) for lapsed in _lapsed_today(now, bands.today)),
+                          select(kept.c.agency_code.label("agency"), kept.c.procedure,
+                                 bands.index(kept.c.due_date).label("band"), kept.c.n)
+                          .where(*_kept_conditions(kept, filters, bands))).subquery()
+    else:
+        inner = counted().subquery()
     keys = [inner.c.agency, *([inner.c.procedure] if "procedure" in by else []), inner.c.band]
     rows = conn.execute(select(*keys, func.sum(inner.c.n).label("count")).group_by(*keys)
                         .having(func.sum(inner.c.n) != 0).order_by(*keys)).mappings().all()
@@ -156,15 +157,15 @@ def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, 
             "items": items}
 
 
-def _lapsed_today(now: datetime, today: date):
-    """The overdue deadlines whose last day is today or later (hours-long periods lapse in the day),
-    each side found by an index: the flagged by ix_deadlines_overdue_due_date, the pending by
-    (status, lapses_at) from today's 0时 (a period whose last day is today lapses at the earliest then)."""
+def _lapsed_today(now: datetime, today: date) -> tuple:
+    """The overdue deadlines whose last day is today or later (hours-long periods lapse in the day), in
+    two parts each read by an index: those flagged overdue (ix_deadlines_overdue_due_date), and the
+    pending ones by (status, lapses_at) from today's 0时 (a period whose last day is today lapses at
+    the earliest then)."""
     start_of_today = lapse_instant(today - timedelta(days=1))
-    return and_(deadlines.c.due_date >= today,
-                or_(deadlines.c.overdue.is_(True),
-                    and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now,
-                         deadlines.c.lapses_at >= start_of_today)))
+    return (and_(deadlines.c.overdue, deadlines.c.due_date >= today),
+            and_(deadlines.c.status == "pending", deadlines.c.lapses_at >= start_of_today, deadlines.c.lapses_at <= now,
+                 deadlines.c.due_date >= today, ~deadlines.c.overdue))
 
 
 def _kept_conditions(kept, filters: Filters, bands: Bands) -> list:
