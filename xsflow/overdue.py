@@ -209,8 +209,12 @@ def _item(r: Any, registry: Registry, calendar: OfficialCalendar, today: date) -
 
 def page(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
          filters: Filters = Filters(), bands: Bands | None = None, order: str = "oldest",
-         cursor: str | None = None, limit: int | None = None) -> Page:
-    """One page of lapsed deadlines of open cases, with working days overdue, after `cursor`."""
+         cursor: str | None = None, limit: int | None = None, counted: Sequence[dict[str, Any]] | None = None) -> Page:
+    """One page of lapsed deadlines of open cases, with working days overdue, after `cursor`.
+
+    `counted`: for the grouped order, the items of a `summary` by IN_FULL or BY_PROCEDURE with the same
+    filters: the page then reads only the (agency, procedure) groups that hold its rows, instead of
+    sorting every lapse the filters leave (1 s at a million cases)."""
     limit = check_limit(limit)
     today = local_date(now)
     bands = bands or Bands(calendar, today)
@@ -219,12 +223,44 @@ def page(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     after = _after(cursor, order)
     if after is not None:
         stmt = stmt.where(tuple_(*keys) > tuple_(*after))
-    rows = conn.execute(stmt).mappings().all()
+    ahead = _groups_ahead(counted, after, limit + 1) if order == "grouped" and counted is not None else None
+    if ahead is not None and ahead[0]:
+        groups, last = ahead
+        rows = conn.execute(stmt.where(tuple_(cases.c.agency_code, cases.c.procedure).in_(groups))).mappings().all()
+        if len(rows) <= limit and not last:  # the groups held fewer than counted (changed since): read on
+            rows = conn.execute(stmt).mappings().all()
+    else:
+        rows = conn.execute(stmt).mappings().all()
     items = [_item(r, registry, calendar, today) for r in rows[:limit]]
     if len(rows) <= limit:
         return Page(items, None)
     last = rows[limit - 1]
     return Page(items, encode_cursor([_plain(last[k.name]) for k in keys]))
+
+
+def _groups_ahead(counted: Sequence[dict[str, Any]], after: list[Any] | None,
+                  rows: int) -> tuple[list[tuple[str, str]], bool] | None:
+    """The (agency, procedure) groups from the one the cursor is in, in the summary's order (the
+    database's, as the page sorts), until they hold `rows` rows (the cursor's own group counted whole),
+    and whether they are all the groups left. None when the summary cannot tell: not counted per
+    procedure, or the cursor's group gone from it."""
+    per_group: dict[tuple[str, str], int] = {}
+    for item in counted:
+        if item["procedure"] is None:
+            return None
+        key = (item["agency"], item["procedure"])
+        per_group[key] = per_group.get(key, 0) + item["count"]
+    ordered = list(per_group)
+    if after is not None:
+        if (after[0], after[1]) not in per_group:
+            return None
+        ordered = ordered[ordered.index((after[0], after[1])):]
+    held = 0
+    for n, key in enumerate(ordered, start=1):
+        held += per_group[key]
+        if held >= rows:
+            return ordered[:n], n == len(ordered)
+    return ordered, True
 
 
 def _plain(value: Any) -> Any:

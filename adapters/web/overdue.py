@@ -137,7 +137,8 @@ def overdue():
         # In full: the page sums it per agency (chart), per band, per agency and procedure (group totals).
         summary = core.summary(conn, actor, now=now, filters=core_filters(filters), bands=bands, by=core.IN_FULL)
         page = core.page(conn, x.registry, calendar, actor, now=now, filters=core_filters(filters), bands=bands,
-                         order="grouped", cursor=request.args.get("cursor") or None, limit=PAGE_SIZE)
+                         order="grouped", cursor=request.args.get("cursor") or None, limit=PAGE_SIZE,
+                         counted=summary["items"])
         incidents = queries.open_incidents(conn, actor).items
     for incident in incidents:
         incident["created_text"] = cn_instant(incident["created_at"])
