@@ -9,6 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from sqlalchemy import text
+
 from xsflow import overdue
 from xsflow.access import Actor
 from xsflow.errors import BadRequest
@@ -130,37 +132,19 @@ def test_unknown_band_and_oversized_xlsx_are_refused_in_chinese(lapsed, clock):
         overdue.check_xlsx(overdue.XLSX_MAX_ROWS + 1)
 
 
-def test_grouped_pages_read_through_the_summary_lose_nothing(system, clock):
-    """The overdue page reads only the (agency, procedure) groups its summary says hold its rows: walked
-    page by page, with the summary's counts true, too low or too high (changed since), it lists every
-    lapse once, in the same order as sorting them all."""
-    for n in range(24):
-        agency = ("scjgj", "gaj", "jtj", "sfj")[n % 4]
-        clock.move_to(at(f"{(date(2025, 3, 3) + timedelta(days=n)).isoformat()}T09:00:00+08:00"))
-        system.engine.open_case(Actor("经办人", "clerk", agency), procedure="legality_review", agency=agency,
-                                title=f"第{n}号送审稿", occurred_at=clock.now())
+
+def test_oldest_first_merges_the_marked_and_the_unswept_lapses(lapsed, clock):
+    """The API's order, oldest lapse first, reads the lapses a sweep has marked overdue and those past
+    their instant that no sweep has reached yet each in that order, merged: walked in pages of any
+    size, every lapse once, in lapse order (the id breaking ties)."""
+    clock.move_to(at("2025-04-20T10:00:00+08:00"))
+    marked = lapsed.tick()  # the early ones marked overdue; the later ones lapse unswept
     clock.move_to(at("2025-05-28T10:00:00+08:00"))
-
-    def walk(limit, adjust=None):
-        out, cursor = [], None
-        while True:
-            with system.db.read() as conn:
-                calendar = system.calendars.current(conn)
-                bands = overdue.Bands(calendar, date(2025, 5, 28))
-                counted = None
-                if adjust is not None:
-                    items = overdue.summary(conn, SUPERVISOR, now=clock.now(), filters=overdue.Filters(), bands=bands,
-                                            by=overdue.IN_FULL)["items"]
-                    counted = [{**i, "count": adjust(i["count"])} for i in items]
-                page = overdue.page(conn, system.registry, calendar, SUPERVISOR, now=clock.now(), bands=bands,
-                                    order="grouped", cursor=cursor, limit=limit, counted=counted)
-            out += [key(i) for i in page.items]
-            if page.next is None:
-                return out
-            cursor = page.next
-
-    everything = walk(5)
-    assert len(everything) == len(set(everything)) == 24
-    for limit in (1, 3, 7, 30):
-        for adjust in (lambda n: n, lambda n: max(1, n // 3), lambda n: n * 3):
-            assert walk(limit, adjust) == everything, limit
+    rows = read(lapsed, clock)[1]
+    with lapsed.db.read() as conn:
+        flagged = {r.id for r in conn.execute(text("SELECT id FROM deadlines WHERE overdue"))}
+    assert marked.overdue and 0 < len(flagged) < len(rows)  # both kinds are there to merge
+    expected = sorted(rows, key=lambda r: (r["lapses_at"], r["case_id"]))
+    for limit in (1, 4, 7, 50):
+        paged = pages(lapsed, clock, "oldest", limit=limit)
+        assert [key(i) for i in paged] == [key(r) for r in expected], limit

@@ -120,16 +120,17 @@ IN_FULL = ("agency", "procedure", "band")
 
 
 def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, bands: Bands,
-            by: tuple[str, ...] | None = None) -> dict[str, Any]:
+            by: tuple[str, ...] | None = None, within: Sequence[str] | None = None) -> dict[str, Any]:
     """Counts of the lapsed deadlines the filters leave: per band (`bands[].count`), and in `items` per
     what `by` names (`group_by`; by default as above: the keys not counted per are null), all from
-    one GROUP BY; the total is their sum."""
+    one GROUP BY; the total is their sum. `within`: only these agencies' (a page's groups)."""
     by = by or (IN_FULL if filters.agency else BY_PROCEDURE if filters.procedure else BY_AGENCY)
     def counted(lapsed=None):
         return (select(cases.c.agency_code.label("agency"), cases.c.procedure, bands.index().label("band"),
                        literal(1).label("n"))
                 .join_from(deadlines, cases, cases.c.id == deadlines.c.case_id)
-                .where(*conditions(actor, now, filters, bands, lapsed)))
+                .where(*conditions(actor, now, filters, bands, lapsed),
+                       *([cases.c.agency_code.in_(within)] if within is not None else [])))
 
     if overdue_counts.kept(conn) and actor.county_wide and not actor.read_only:
         # The kept counts give every last day before today (overdue_counts.py); today's lapses are counted here.
@@ -137,7 +138,8 @@ def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, 
         inner = union_all(*(counted(lapsed) for lapsed in _lapsed_today(now, bands.today)),
                           select(kept.c.agency_code.label("agency"), kept.c.procedure,
                                  bands.index(kept.c.due_date).label("band"), kept.c.n)
-                          .where(*_kept_conditions(kept, filters, bands))).subquery()
+                          .where(*_kept_conditions(kept, filters, bands),
+                                 *([kept.c.agency_code.in_(within)] if within is not None else []))).subquery()
     else:
         inner = counted().subquery()
     keys = [inner.c.agency, *([inner.c.procedure] if "procedure" in by else []), inner.c.band]
@@ -188,11 +190,27 @@ def _kept_conditions(kept, filters: Filters, bands: Bands) -> list:
     return out
 
 
-def _select(actor: Actor, now: datetime, filters: Filters, bands: Bands):
+def _select(actor: Actor, now: datetime, filters: Filters, bands: Bands, lapsed=None):
     return (select(deadlines, cases.c.procedure, cases.c.definition_version, cases.c.agency_code,
                    cases.c.title.label("case_title"), cases.c.state)
             .join(cases, cases.c.id == deadlines.c.case_id)
-            .where(*conditions(actor, now, filters, bands)))
+            .where(*conditions(actor, now, filters, bands, lapsed)))
+
+
+def _oldest_first(actor: Actor, now: datetime, filters: Filters, bands: Bands, after: list[Any] | None, rows: int):
+    """The first `rows` lapses after `after` by lapse instant, merged from the two kinds, each read in
+    that order from an index (a walk that stops at `rows`, not a sort of every lapse): the flagged ones
+    by ix_deadlines_overdue_lapses_at, the pending ones by (status, lapses_at)."""
+    keys = ORDERS["oldest"]
+    parts = []
+    for lapsed in (deadlines.c.overdue,
+                   and_(deadlines.c.status == "pending", deadlines.c.lapses_at <= now, ~deadlines.c.overdue)):
+        part = _select(actor, now, filters, bands, lapsed).order_by(*keys).limit(rows)
+        if after is not None:
+            part = part.where(tuple_(*keys) > tuple_(*after))
+        parts.append(select(part.subquery()))
+    merged = union_all(*parts).subquery()
+    return select(merged).order_by(merged.c.lapses_at, merged.c.id).limit(rows)
 
 
 def _item(r: Any, registry: Registry, calendar: OfficialCalendar, today: date) -> dict[str, Any]:
@@ -209,58 +227,25 @@ def _item(r: Any, registry: Registry, calendar: OfficialCalendar, today: date) -
 
 def page(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor: Actor, *, now: datetime,
          filters: Filters = Filters(), bands: Bands | None = None, order: str = "oldest",
-         cursor: str | None = None, limit: int | None = None, counted: Sequence[dict[str, Any]] | None = None) -> Page:
-    """One page of lapsed deadlines of open cases, with working days overdue, after `cursor`.
-
-    `counted`: for the grouped order, the items of a `summary` by IN_FULL or BY_PROCEDURE with the same
-    filters: the page then reads only the (agency, procedure) groups that hold its rows, instead of
-    sorting every lapse the filters leave (1 s at a million cases)."""
+         cursor: str | None = None, limit: int | None = None) -> Page:
+    """One page of lapsed deadlines of open cases, with working days overdue, after `cursor`."""
     limit = check_limit(limit)
     today = local_date(now)
     bands = bands or Bands(calendar, today)
     keys = ORDERS[order]
-    stmt = _select(actor, now, filters, bands).order_by(*keys).limit(limit + 1)
     after = _after(cursor, order)
-    if after is not None:
-        stmt = stmt.where(tuple_(*keys) > tuple_(*after))
-    ahead = _groups_ahead(counted, after, limit + 1) if order == "grouped" and counted is not None else None
-    if ahead is not None and ahead[0]:
-        groups, last = ahead
-        rows = conn.execute(stmt.where(tuple_(cases.c.agency_code, cases.c.procedure).in_(groups))).mappings().all()
-        if len(rows) <= limit and not last:  # the groups held fewer than counted (changed since): read on
-            rows = conn.execute(stmt).mappings().all()
+    if order == "oldest":
+        stmt = _oldest_first(actor, now, filters, bands, after, limit + 1)
     else:
-        rows = conn.execute(stmt).mappings().all()
+        stmt = _select(actor, now, filters, bands).order_by(*keys).limit(limit + 1)
+        if after is not None:
+            stmt = stmt.where(tuple_(*keys) > tuple_(*after))
+    rows = conn.execute(stmt).mappings().all()
     items = [_item(r, registry, calendar, today) for r in rows[:limit]]
     if len(rows) <= limit:
         return Page(items, None)
     last = rows[limit - 1]
     return Page(items, encode_cursor([_plain(last[k.name]) for k in keys]))
-
-
-def _groups_ahead(counted: Sequence[dict[str, Any]], after: list[Any] | None,
-                  rows: int) -> tuple[list[tuple[str, str]], bool] | None:
-    """The (agency, procedure) groups from the one the cursor is in, in the summary's order (the
-    database's, as the page sorts), until they hold `rows` rows (the cursor's own group counted whole),
-    and whether they are all the groups left. None when the summary cannot tell: not counted per
-    procedure, or the cursor's group gone from it."""
-    per_group: dict[tuple[str, str], int] = {}
-    for item in counted:
-        if item["procedure"] is None:
-            return None
-        key = (item["agency"], item["procedure"])
-        per_group[key] = per_group.get(key, 0) + item["count"]
-    ordered = list(per_group)
-    if after is not None:
-        if (after[0], after[1]) not in per_group:
-            return None
-        ordered = ordered[ordered.index((after[0], after[1])):]
-    held = 0
-    for n, key in enumerate(ordered, start=1):
-        held += per_group[key]
-        if held >= rows:
-            return ordered[:n], n == len(ordered)
-    return ordered, True
 
 
 def _plain(value: Any) -> Any:

@@ -134,29 +134,31 @@ def overdue():
         calendar = x.calendars.current(conn)
         labels = Labels(agency_names(conn))
         bands = overdue_bands.bands(calendar, now)
-        # In full: the page sums it per agency (chart), per band, per agency and procedure (group totals).
-        summary = core.summary(conn, actor, now=now, filters=core_filters(filters), bands=bands, by=core.IN_FULL)
+        # The chart (per agency) and the bands from the summary; the group totals (per agency and
+        # procedure) only for the agencies this page shows (counted per procedure for the whole city,
+        # the summary took 0.24 s at a million cases, three times as long).
+        summary = core.summary(conn, actor, now=now, filters=core_filters(filters), bands=bands)
         page = core.page(conn, x.registry, calendar, actor, now=now, filters=core_filters(filters), bands=bands,
-                         order="grouped", cursor=request.args.get("cursor") or None, limit=PAGE_SIZE,
-                         counted=summary["items"])
+                         order="grouped", cursor=request.args.get("cursor") or None, limit=PAGE_SIZE)
+        shown = sorted({i["agency"] for i in page.items})
+        groups = core.summary(conn, actor, now=now, filters=core_filters(filters), bands=bands, by=core.BY_PROCEDURE,
+                              within=shown)["items"] if shown else []
         incidents = queries.open_incidents(conn, actor).items
     for incident in incidents:
         incident["created_text"] = cn_instant(incident["created_at"])
     items = [labels.row(i) for i in page.items]
     per_agency: Counter = Counter()
     per_group: Counter = Counter()
-    per_band: Counter = Counter()
     for c in summary["items"]:
         per_agency[labels.names.get(c["agency"], c["agency"])] += c["count"]
+    for c in groups:
         per_group[c["agency"], c["procedure"]] += c["count"]
-        per_band[c["band"]] += c["count"]
     counts = top_agencies(per_agency)
     query = {k: v for k, v in request.args.items() if k in FILTER_NAMES and v}
     next_url = url_for("web.overdue", **query, cursor=page.next) if page.next else None
     return render_template("web/overdue.html", items=items, groups=grouped(items, per_group), incidents=incidents,
                            names=labels.names, filters=filters, kinds=KINDS, chart=chart(counts), counts=counts,
-                           total=summary["total"], bands=[(b["band"], b["title"], per_band[b["band"]])
-                                                          for b in summary["bands"]],
+                           total=summary["total"], bands=[(b["band"], b["title"], b["count"]) for b in summary["bands"]],
                            procedures=labels.procedures, today=local_date(now), next_url=next_url,
                            first_page=not request.args.get("cursor"), query=urlencode(query))
 

@@ -202,6 +202,9 @@ deadlines = Table(
     Index(None, "case_id"),
     # The lapses flagged overdue, by last day: the overdue summary's part for today (0016).
     Index("ix_deadlines_overdue_due_date", "due_date", postgresql_where=text("overdue"), sqlite_where=text("overdue")),
+    # … and by lapse instant: the overdue list's pages, oldest first (0016).
+    Index("ix_deadlines_overdue_lapses_at", "lapses_at", "id", postgresql_where=text("overdue"),
+          sqlite_where=text("overdue")),
 )
 
 # The overdue summary at any size (xsflow/overdue_counts.py, migration 0016; PostgreSQL only: on SQLite

@@ -7,7 +7,8 @@ triggers on `deadlines` (insert, update, delete) and on `cases` (closed or moved
 append each statement's net change to `overdue_count_changes`; the sweep folds them into
 `overdue_counts` (xsflow/overdue_counts.py). A summary then sums these rows for the last days before
 today and counts today's lapses from the deadlines (ix_deadlines_overdue_due_date and the
-(status, lapses_at) index). On SQLite the tables stay empty: there the summary counts the deadlines.
+(status, lapses_at) index). The overdue list, oldest first, reads its pages by lapse instant from
+ix_deadlines_overdue_lapses_at and (status, lapses_at). On SQLite the tables stay empty: there the summary counts the deadlines.
 
 Revision ID: 0016
 Revises: 0015
@@ -103,6 +104,10 @@ def upgrade() -> None:
                     sa.PrimaryKeyConstraint('id', name=op.f('pk_overdue_count_changes')))
     op.create_index('ix_deadlines_overdue_due_date', 'deadlines', ['due_date'], postgresql_where=sa.text('overdue'),
                     sqlite_where=sa.text('overdue'))
+    # The overdue list, oldest first, reads the flagged lapses in this order (and the pending ones by
+    # the (status, lapses_at) index), merged: a page walks as many as it shows.
+    op.create_index('ix_deadlines_overdue_lapses_at', 'deadlines', ['lapses_at', 'id'],
+                    postgresql_where=sa.text('overdue'), sqlite_where=sa.text('overdue'))
     if op.get_bind().dialect.name != 'postgresql':
         return
     for function in FUNCTIONS:
@@ -121,6 +126,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {name} ON {table}")
         op.execute("DROP FUNCTION xsflow_overdue_counts_deadlines()")
         op.execute("DROP FUNCTION xsflow_overdue_counts_cases()")
+    op.drop_index('ix_deadlines_overdue_lapses_at', table_name='deadlines')
     op.drop_index('ix_deadlines_overdue_due_date', table_name='deadlines')
     op.drop_table('overdue_count_changes')
     op.drop_table('overdue_counts')
