@@ -307,11 +307,17 @@ class Client:
         first = r.read(1)
         ttfb = time.perf_counter() - t
         size, head = len(first), first
+        lines = first.count(b"\n")
+        self.first_row = None  # for a CSV: seconds until the first line after the header had come
         while True:
-            chunk = r.read(65536)
+            chunk = r.read1(65536)
             if not chunk:
                 break
             size += len(chunk)
+            if self.first_row is None:
+                lines += chunk.count(b"\n")
+                if lines >= 2:
+                    self.first_row = time.perf_counter() - t
             if len(head) < 4096:
                 head += chunk[:4096]
         return r.status, size, ttfb, time.perf_counter() - t, head
@@ -515,6 +521,8 @@ def serve_and_measure(x, url: str, args, checks: Checks, workdir: Path, now: dat
         exports = []
         for name, path in (("export CSV", "/overdue/export.csv"), ("export XLSX", "/overdue/export.xlsx")):
             status, size, ttfb, secs, _ = web.get(path)
+            if path.endswith(".csv"):  # the header comes at once: what a person waits for is the first row
+                ttfb = web.first_row or secs
             exports.append((name, status, size, ttfb, secs, overdue_rows / secs if secs else 0.0))
 
         print()
@@ -527,13 +535,14 @@ def serve_and_measure(x, url: str, args, checks: Checks, workdir: Path, now: dat
             print(f"   {name:34} {m['status']:>7} {1000 * m['p50']:8.1f} {1000 * m['p95']:8.1f} {m['bytes'] / 1024:8.1f}")
             worst, biggest = max(worst, m["p95"]), max(biggest, m["bytes"])
         for name, status, size, ttfb, secs, rate in exports:
-            print(f"   {name:34} {status:>7} first byte {1000 * ttfb:7.1f} ms, {secs:6.2f}s for {overdue_rows:,} rows"
+            first = "first row " if name.endswith("CSV") else "first byte"
+            print(f"   {name:34} {status:>7} {first} {1000 * ttfb:7.1f} ms, {secs:6.2f}s for {overdue_rows:,} rows"
                   f" ({size / 1024:,.0f} kB) = {rate:,.0f} rows/s")
         checks.check("pages p95 <= 300 ms", worst <= 0.3, f"worst p95 {1000 * worst:.0f} ms")
         checks.check("pages <= 300 kB", biggest <= 300 * 1024, f"largest {biggest / 1024:.0f} kB")
         csv_rate, xlsx_rate = exports[0][5], exports[1][5]
-        checks.check("CSV export >= 50,000 rows/s, first byte < 1 s", csv_rate >= 50_000 and exports[0][3] < 1,
-                     f"{csv_rate:,.0f} rows/s, first byte {1000 * exports[0][3]:.0f} ms")
+        checks.check("CSV export >= 50,000 rows/s, first row < 1 s", csv_rate >= 50_000 and exports[0][3] < 1,
+                     f"{csv_rate:,.0f} rows/s, first row {1000 * exports[0][3]:.0f} ms")
         checks.check("XLSX export >= 10,000 rows/s", xlsx_rate >= 10_000, f"{xlsx_rate:,.0f} rows/s")
 
         # The event endpoint vs a trivial JSON endpoint, same server, same load generator, same run.
