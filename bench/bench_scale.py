@@ -310,7 +310,7 @@ class Client:
         lines = first.count(b"\n")
         self.first_row = None  # for a CSV: seconds until the first line after the header had come
         while True:
-            chunk = r.read1(65536)
+            chunk = r.read(65536)
             if not chunk:
                 break
             size += len(chunk)
