@@ -404,10 +404,10 @@ def audit() -> None:
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
     """Exit 0 when every case history verifies and the overdue counts agree with the deadlines, else
-    name the first broken entry (or the differing counts)."""
+    name the first broken entry (or the kept counts that differ)."""
     from sqlalchemy import func, select
 
-    from xsflow import overdue_counts
+    from xsflow import kept_counts
     from xsflow.store.schema import cases
 
     x = _system(ctx)
@@ -419,21 +419,21 @@ def audit_verify(ctx: click.Context) -> None:
         _fail(f"审计校验未通过：{problem}")
     click.echo("审计校验通过：全部案件历史记录完整、未被改动。")
     with x.db.read() as conn:
-        differing = overdue_counts.check(conn)
+        differing = kept_counts.check(conn)
     if differing:
-        _fail("\n".join([*differing, "逾期汇总的计数与期限记录不符（案件历史不受影响）：请运行 xsflow audit recount-overdue 重新计数。"]))
+        _fail("\n".join([*differing, "待办或逾期汇总的计数与案件、期限记录不符（案件历史不受影响）：请运行 xsflow audit recount 重新计数。"]))
 
 
-@audit.command("recount-overdue")
+@audit.command("recount")
 @click.pass_context
-def audit_recount_overdue(ctx: click.Context) -> None:
-    """Count the overdue summary's kept counts afresh from the deadlines (PostgreSQL)."""
-    from xsflow import overdue_counts
+def audit_recount(ctx: click.Context) -> None:
+    """Count the totals PostgreSQL keeps for 待办 and the overdue summary afresh from the cases and deadlines."""
+    from xsflow import kept_counts
 
     x = _system(ctx)
     with x.db.write() as conn:
-        keys = overdue_counts.rebuild(conn)
-    click.echo(f"已重新计数：逾期汇总共 {keys} 组（单位、程序、最后一日、期限类别）。")
+        keys = kept_counts.rebuild(conn)
+    click.echo(f"已重新计数：待办与逾期汇总共 {keys} 组。")
 
 
 from .cli_assessment import assessment  # noqa: E402

@@ -38,7 +38,7 @@ def _decoder(column):
     return lambda v: v
 
 
-# Counts kept by triggers (overdue_counts) are not written: a restore's inserts rebuild them.
+# Counts kept by triggers (xsflow/kept_counts.py) are not written: a restore's inserts rebuild them.
 BACKED_UP = [t for t in metadata.sorted_tables if t.name not in DERIVED_TABLES]
 
 

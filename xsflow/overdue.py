@@ -18,7 +18,7 @@ from sqlalchemy import (Date, Integer, String, Connection, and_, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .access import Actor
-from . import overdue_counts
+from . import kept_counts
 from .calendar import OfficialCalendar, local_date
 from .calendar.timezone import lapse_instant
 from .calendar.table import FIRST_DAY
@@ -132,9 +132,9 @@ def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, 
                 .where(*conditions(actor, now, filters, bands, lapsed),
                        *([cases.c.agency_code.in_(within)] if within is not None else [])))
 
-    if overdue_counts.kept(conn) and actor.county_wide and not actor.read_only:
-        # The kept counts give every last day before today (overdue_counts.py); today's lapses are counted here.
-        kept = overdue_counts.rows()
+    if kept_counts.kept(conn) and actor.county_wide and not actor.read_only:
+        # The kept counts give every last day before today (kept_counts.py); today's lapses are counted here.
+        kept = kept_counts.rows(kept_counts.OVERDUE)
         inner = union_all(*(counted(lapsed) for lapsed in _lapsed_today(now, bands.today)),
                           select(kept.c.agency_code.label("agency"), kept.c.procedure,
                                  bands.index(kept.c.due_date).label("band"), kept.c.n)

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, select, update
 
-from . import overdue_counts
+from . import kept_counts
 from .access import TIMER_ACTOR
 from .deadlines import keep_next_due, recount, refresh_next_due
 from .engine import Engine, LoadedCase
@@ -70,8 +70,8 @@ def sweep(engine: Engine, now: datetime, *, limit: int | None = None, batch: int
     with engine.db.read() as conn:
         report.left_due = conn.execute(select(func.count()).select_from(deadlines).where(_due(now))).scalar_one()
     if not engine.db.is_sqlite:
-        with engine.db.write() as conn:  # the overdue summary's counts: the changes since the last sweep folded in
-            overdue_counts.fold(conn)
+        with engine.db.write() as conn:  # the kept counts (待办, 逾期): the changes since the last sweep folded in
+            kept_counts.fold(conn)
     return report
 
 

@@ -207,17 +207,16 @@ deadlines = Table(
           sqlite_where=text("overdue")),
 )
 
-# The overdue summary at any size (xsflow/overdue_counts.py, migration 0016; PostgreSQL only: on SQLite
-# these stay empty and the summary counts the deadlines). How many deadlines that are overdue or may
-# become so (overdue, or pending with a last day) open cases hold per key; PostgreSQL triggers on
-# `deadlines` and `cases` append each statement's net change to `overdue_count_changes` (no row is
-# updated by two writers, so none waits), and the sweep folds the changes into `overdue_counts`.
+# Counts PostgreSQL keeps with triggers (xsflow/kept_counts.py; migrations 0016, 0017; on SQLite these
+# stay empty and readers count the rows): each statement's net change is appended to a *_changes table
+# (no row is updated by two writers, so none waits) and the sweep folds the changes into the counts.
 # Derived data: not backed up; a restore's inserts rebuild it through the triggers.
 def _overdue_key() -> list[Column]:
     return [Column("agency_code", String(40), nullable=False), Column("procedure", String(60), nullable=False),
             Column("due_date", Date, nullable=False), Column("service_level", Boolean, nullable=False)]
 
 
+# The overdue summary's: deadlines of open cases that are overdue or pending with a last day.
 overdue_counts = Table(
     "overdue_counts", metadata,
     *_overdue_key(),
@@ -230,7 +229,27 @@ overdue_count_changes = Table(
     *_overdue_key(),
     Column("n", Integer, nullable=False),
 )
-DERIVED_TABLES = frozenset({"overdue_counts", "overdue_count_changes"})
+
+
+def _open_case_key() -> list[Column]:
+    return [Column("agency_code", String(40), nullable=False), Column("procedure", String(60), nullable=False),
+            Column("definition_version", Integer, nullable=False), Column("state", String(60), nullable=False)]
+
+
+# 待办's totals: open cases per agency, procedure version and state.
+open_case_counts = Table(
+    "open_case_counts", metadata,
+    *_open_case_key(),
+    Column("n", Integer, nullable=False),
+    PrimaryKeyConstraint("agency_code", "procedure", "definition_version", "state"),
+)
+open_case_count_changes = Table(
+    "open_case_count_changes", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_open_case_key(),
+    Column("n", Integer, nullable=False),
+)
+DERIVED_TABLES = frozenset({"overdue_counts", "overdue_count_changes", "open_case_counts", "open_case_count_changes"})
 
 documents = Table(
     "documents", metadata,

@@ -1,8 +1,9 @@
-"""The overdue summary's kept counts (xsflow/overdue_counts.py, PostgreSQL triggers of migration 0016):
-after every kind of change — cases opened one by one and in bulk, lapses swept, deadlines met or
-cancelled, cases closed or moved to another agency by any writer, days passing — the summary read
-from the counts equals the summary counted from the deadlines, for every filter; `xsflow audit verify`
-names a count that no longer agrees, and `xsflow audit recount-overdue` mends it."""
+"""The counts PostgreSQL keeps for the overdue summary and 待办 (xsflow/kept_counts.py, the triggers of
+migrations 0016 and 0017): after every kind of change — cases opened one by one and in bulk, lapses
+swept, deadlines met or cancelled, cases closed or moved to another agency by any writer, days
+passing — the summary and the 待办 totals read from the counts equal those counted from the rows, for
+every filter and role; `xsflow audit verify` names a count that no longer agrees, and
+`xsflow audit recount` mends it."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -10,11 +11,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, text, update
 
-from xsflow import overdue, overdue_counts
+from xsflow import kept_counts, overdue
+from xsflow.todo import todo
 from xsflow.access import Actor
 from xsflow.bulk import NewCase, open_cases
 from xsflow.calendar import local_date
-from xsflow.store.schema import cases, overdue_count_changes
+from xsflow.store.schema import cases, open_case_count_changes, overdue_count_changes
 
 from .conftest import LEGALITY_READY, at, cli
 
@@ -41,9 +43,31 @@ def summaries(system, now, monkeypatch) -> list[tuple[dict, dict]]:
         for filters in FILTERS:
             kept = overdue.summary(conn, SUPERVISOR, now=now, filters=filters, bands=bands)
             with monkeypatch.context() as m:
-                m.setattr(overdue_counts, "kept", lambda conn: False)
+                m.setattr(kept_counts, "kept", lambda conn: False)
                 counted = overdue.summary(conn, SUPERVISOR, now=now, filters=filters, bands=bands)
             out.append((kept, counted))
+    return out
+
+
+TODO_READERS = [Actor("李四（li）", "reviewer"), SUPERVISOR, Actor(f"{UNIT}经办人", "clerk", UNIT),
+                Actor(f"{OTHER}经办人", "clerk", OTHER),
+                Actor("中和街道办事处监督员", "township", "zhjd-zf", area=frozenset({"zhjd-zfdd"}))]
+NARROWED = [{}, {"procedure": "legality_review"}, {"state": "submitted"}, {"agency": UNIT},
+            {"procedure": "criminal_transfer", "state": "approved"}]
+
+
+def todo_totals(system, now, monkeypatch) -> list[tuple[int, int]]:
+    """(from the kept counts, counted from the cases) for each reader and narrowing of 待办."""
+    out = []
+    with system.db.read() as conn:
+        calendar = system.calendars.current(conn)
+        for actor in TODO_READERS:
+            for narrowed in NARROWED:
+                kept = todo(conn, system.registry, calendar, actor, now=now, limit=2, **narrowed).total
+                with monkeypatch.context() as m:
+                    m.setattr(kept_counts, "kept", lambda conn: False)
+                    counted = todo(conn, system.registry, calendar, actor, now=now, limit=2, **narrowed).total
+                out.append((kept, counted))
     return out
 
 
@@ -51,8 +75,11 @@ def assert_agree(system, clock, monkeypatch) -> int:
     pairs = summaries(system, clock.now(), monkeypatch)
     for filters, (kept, counted) in zip(FILTERS, pairs):
         assert kept == counted, filters
+    totals = todo_totals(system, clock.now(), monkeypatch)
+    assert [kept for kept, _ in totals] == [counted for _, counted in totals]
+    assert any(kept for kept, _ in totals)
     with system.db.read() as conn:
-        assert overdue_counts.check(conn) == []
+        assert kept_counts.check(conn) == []
     return pairs[0][0]["total"]
 
 
@@ -78,6 +105,7 @@ def test_the_kept_counts_follow_every_change(system, clock, monkeypatch):
     system.tick()  # lapses marked overdue, and the changes folded in
     with system.db.read() as conn:
         assert conn.execute(select(overdue_count_changes)).first() is None
+        assert conn.execute(select(open_case_count_changes)).first() is None
     assert assert_agree(system, clock, monkeypatch) == total
 
     system.engine.fire(clerk(UNIT), ids[1], "withdraw")  # closed, its deadline cancelled
@@ -114,10 +142,14 @@ def test_verify_names_a_count_gone_wrong_and_recount_mends_it(system, clock, db_
     with system.db.write() as conn:
         conn.execute(text("INSERT INTO overdue_count_changes (agency_code, procedure, due_date, service_level, n) "
                           "VALUES ('scjgj', 'legality_review', DATE '2025-03-04', true, 2)"))
+        conn.execute(text("UPDATE open_case_counts SET n = n + 1"))  # none yet: the first change is unfolded
+        conn.execute(text("INSERT INTO open_case_count_changes (agency_code, procedure, definition_version, state, n) "
+                          "VALUES ('scjgj', 'legality_review', 1, 'submitted', -1)"))
     broken = cli(db_url, "audit", "verify")
     assert broken.returncode == 1
-    assert "逾期计数不符：单位 scjgj、程序 legality_review、最后一日 2025-03-04（办理时限）记为 2 项，实有 0 项。" in broken.stderr
-    assert "xsflow audit recount-overdue" in broken.stderr
-    mended = cli(db_url, "audit", "recount-overdue")
+    assert "逾期计数：单位 scjgj、程序 legality_review、最后一日 2025-03-04（办理时限） 记为 2 项，实有 0 项。" in broken.stderr
+    assert "待办计数：单位 scjgj、程序 legality_review（第 1 版）、状态 submitted 记为 0 项，实有 1 项。" in broken.stderr
+    assert "xsflow audit recount" in broken.stderr
+    mended = cli(db_url, "audit", "recount")
     assert mended.returncode == 0 and "已重新计数" in mended.stdout
     assert cli(db_url, "audit", "verify").returncode == 0
