@@ -92,21 +92,28 @@ def _title(lo: int, hi: int | None) -> str:
 def conditions(actor: Actor, now: datetime, filters: Filters, bands: Bands, lapsed=None) -> list:
     """Lapsed deadlines of open cases the actor may see, narrowed by the filters (`lapsed`: which
     deadlines count as lapsed, by default every overdue one)."""
-    out = [cases.c.closed.is_(False), _scoped(actor), _overdue_deadline(now) if lapsed is None else lapsed]
+    return [cases.c.closed.is_(False), _scoped(actor), _overdue_deadline(now) if lapsed is None else lapsed,
+            *_narrowed(filters, bands, cases.c.agency_code, cases.c.procedure, deadlines.c.due_date,
+                       deadlines.c.service_level)]
+
+
+def _narrowed(filters: Filters, bands: Bands, agency, procedure, due, service_level) -> list:
+    """The filters as conditions on the given columns (of the deadlines and cases, or of the kept counts)."""
+    out = []
     if filters.agency:
-        out.append(cases.c.agency_code == filters.agency)
+        out.append(agency == filters.agency)
     if filters.procedure:
-        out.append(cases.c.procedure == filters.procedure)
+        out.append(procedure == filters.procedure)
     if filters.band:
-        out.append(bands.condition(filters.band))
+        out.append(bands.condition(filters.band, due))
     if filters.due_from:
-        out.append(deadlines.c.due_date >= filters.due_from)
+        out.append(due >= filters.due_from)
     if filters.due_to:
-        out.append(deadlines.c.due_date <= filters.due_to)
+        out.append(due <= filters.due_to)
     if filters.service_level is not None:
-        out.append(deadlines.c.service_level.is_(filters.service_level))
+        out.append(service_level.is_(filters.service_level))
     if filters.min_days:
-        out.append(bands.at_least(filters.min_days))
+        out.append(bands.at_least(filters.min_days, due))
     return out
 
 
@@ -172,22 +179,8 @@ def _lapsed_today(now: datetime, today: date) -> tuple:
 
 def _kept_conditions(kept, filters: Filters, bands: Bands) -> list:
     """`conditions` on the kept counts: their last days before today, narrowed by the filters."""
-    out = [kept.c.due_date < bands.today]
-    if filters.agency:
-        out.append(kept.c.agency_code == filters.agency)
-    if filters.procedure:
-        out.append(kept.c.procedure == filters.procedure)
-    if filters.band:
-        out.append(bands.condition(filters.band, kept.c.due_date))
-    if filters.due_from:
-        out.append(kept.c.due_date >= filters.due_from)
-    if filters.due_to:
-        out.append(kept.c.due_date <= filters.due_to)
-    if filters.service_level is not None:
-        out.append(kept.c.service_level.is_(filters.service_level))
-    if filters.min_days:
-        out.append(bands.at_least(filters.min_days, kept.c.due_date))
-    return out
+    return [kept.c.due_date < bands.today,
+            *_narrowed(filters, bands, kept.c.agency_code, kept.c.procedure, kept.c.due_date, kept.c.service_level)]
 
 
 def _select(actor: Actor, now: datetime, filters: Filters, bands: Bands, lapsed=None):

@@ -211,44 +211,23 @@ deadlines = Table(
 # stay empty and readers count the rows): each statement's net change is appended to a *_changes table
 # (no row is updated by two writers, so none waits) and the sweep folds the changes into the counts.
 # Derived data: not backed up; a restore's inserts rebuild it through the triggers.
-def _overdue_key() -> list[Column]:
-    return [Column("agency_code", String(40), nullable=False), Column("procedure", String(60), nullable=False),
-            Column("due_date", Date, nullable=False), Column("service_level", Boolean, nullable=False)]
+def _kept(name: str, key: list[Column]) -> tuple[Table, Table]:
+    """A kept count's two tables: the counts (one row per key) and the changes appended to it."""
+    counts = Table(f"{name}_counts", metadata, *key, Column("n", Integer, nullable=False),
+                   PrimaryKeyConstraint(*(c.name for c in key)))
+    changes = Table(f"{name}_count_changes", metadata, Column("id", Id, primary_key=True, autoincrement=True),
+                    *(Column(c.name, c.type, nullable=False) for c in key), Column("n", Integer, nullable=False))
+    return counts, changes
 
 
 # The overdue summary's: deadlines of open cases that are overdue or pending with a last day.
-overdue_counts = Table(
-    "overdue_counts", metadata,
-    *_overdue_key(),
-    Column("n", Integer, nullable=False),
-    PrimaryKeyConstraint("agency_code", "procedure", "due_date", "service_level"),
-)
-overdue_count_changes = Table(
-    "overdue_count_changes", metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    *_overdue_key(),
-    Column("n", Integer, nullable=False),
-)
-
-
-def _open_case_key() -> list[Column]:
-    return [Column("agency_code", String(40), nullable=False), Column("procedure", String(60), nullable=False),
-            Column("definition_version", Integer, nullable=False), Column("state", String(60), nullable=False)]
-
-
+overdue_counts, overdue_count_changes = _kept("overdue", [
+    Column("agency_code", String(40), nullable=False), Column("procedure", String(60), nullable=False),
+    Column("due_date", Date, nullable=False), Column("service_level", Boolean, nullable=False)])
 # 待办's totals: open cases per agency, procedure version and state.
-open_case_counts = Table(
-    "open_case_counts", metadata,
-    *_open_case_key(),
-    Column("n", Integer, nullable=False),
-    PrimaryKeyConstraint("agency_code", "procedure", "definition_version", "state"),
-)
-open_case_count_changes = Table(
-    "open_case_count_changes", metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    *_open_case_key(),
-    Column("n", Integer, nullable=False),
-)
+open_case_counts, open_case_count_changes = _kept("open_case", [
+    Column("agency_code", String(40), nullable=False), Column("procedure", String(60), nullable=False),
+    Column("definition_version", Integer, nullable=False), Column("state", String(60), nullable=False)])
 DERIVED_TABLES = frozenset({"overdue_counts", "overdue_count_changes", "open_case_counts", "open_case_count_changes"})
 
 documents = Table(
