@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (Date, Integer, String, Connection, and_, any_, bindparam, case, cast, false, func, literal,
                         select, tuple_, union_all)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql.expression import Grouping
 
 from .access import Actor
 from . import kept_counts
@@ -343,8 +342,8 @@ def export_select(registry: Registry, calendar: OfficialCalendar, actor: Actor, 
     """The rows of `stream_tuples` as the export writes them, every column worded in SQL, for the
     database to write out by itself (`xsflow.store.copy_out`): labels come from small tables passed
     as parameters (procedures, states, deadlines) and from `agencies`, joined by hash; "working
-    days overdue" and the due date's wording from two arrays of every day from the calendar's first
-    to today (a few thousand values, each counted once here). Columns: agency_name, procedure_title,
+    days overdue" and the due date's wording from one table of every day from the calendar's first
+    to today (a few thousand rows, each counted once here). Columns: agency_name, procedure_title,
     case_id, case_title, state_title, deadline_title, kind_title, due_text, working_days_overdue,
     basis, provisional_text; an empty text is NULL, so CSV writes nothing for it, as csv.writer does."""
     today = local_date(now)
@@ -356,12 +355,9 @@ def export_select(registry: Registry, calendar: OfficialCalendar, actor: Actor, 
         (p.name, p.version, s.name, s.title) for p in versions for s in p.states]))
     names = _parameter_table("deadline_words", **_columns(("procedure", "version", "key", "title"), [
         (p.name, p.version, d.name, d.title) for p in versions for d in p.deadlines]))
-    # Per day from the calendar's first to today, looked up by the last day's distance from the first (an
-    # array subscript: O(1), and no join whose size the planner cannot guess).
-    span = [date.fromordinal(n) for n in range(FIRST_DAY.toordinal(), today.toordinal() + 1)]
-    day_index = deadlines.c.due_date - literal(FIRST_DAY, Date) + 1
-    overdue_days = _parameter_array("overdue_days", [working_days_after(calendar, d, today) for d in span])[day_index]
-    due_text = _parameter_array("due_texts", [words.date(d) for d in span])[day_index]
+    days = [date.fromordinal(n) for n in range(FIRST_DAY.toordinal(), today.toordinal() + 1)]
+    overdue = _parameter_table("due_words", due=days, days=[working_days_after(calendar, d, today) for d in days],
+                               text=[words.date(d) for d in days])
 
     def safe(text):
         starts = bindparam("formula_starts", list(words.formula_starts), type_=ARRAY(String))
@@ -375,7 +371,7 @@ def export_select(registry: Registry, calendar: OfficialCalendar, actor: Actor, 
                    deadlines.c.case_id, safe(cases.c.title).label("case_title"),
                    safe(states.c.title).label("state_title"), safe(names.c.title).label("deadline_title"),
                    safe(worded(words.kinds, deadlines.c.service_level)).label("kind_title"),
-                   safe(due_text).label("due_text"), overdue_days.label("working_days_overdue"),
+                   safe(overdue.c.text).label("due_text"), overdue.c.days.label("working_days_overdue"),
                    safe(deadlines.c.basis).label("basis"),
                    safe(worded(words.provisional, deadlines.c.provisional)).label("provisional_text"))
             .join_from(deadlines, cases, cases.c.id == deadlines.c.case_id)
@@ -385,6 +381,7 @@ def export_select(registry: Registry, calendar: OfficialCalendar, actor: Actor, 
                                     states.c.version == cases.c.definition_version, states.c.key == cases.c.state))
             .outerjoin(names, and_(names.c.procedure == cases.c.procedure,
                                    names.c.version == cases.c.definition_version, names.c.key == deadlines.c.name))
+            .outerjoin(overdue, overdue.c.due == deadlines.c.due_date)
             .where(*conditions(actor, now, filters, bands)).order_by(*ORDERS["grouped"]))
 
 
@@ -395,15 +392,12 @@ def _columns(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> dict[str, l
     return {name: [row[i] for row in rows] for i, name in enumerate(names)}
 
 
-def _parameter_array(name: str, values: list[Any]):
-    """An array sent with the statement, in parentheses so that it can be subscripted (PostgreSQL)."""
-    kind = _ARRAY_TYPES[type(values[0])] if values else String
-    return Grouping(cast(bindparam(name, values, type_=ARRAY(kind)), ARRAY(kind)))
-
-
 def _parameter_table(alias: str, **columns: list[Any]):
     """unnest(array, array, …) AS name(column, …): a table sent with the statement (PostgreSQL)."""
-    arrays = [_parameter_array(f"{alias}_{column}", values) for column, values in columns.items()]
+    arrays = []
+    for column, values in columns.items():
+        kind = _ARRAY_TYPES[type(values[0])] if values else String
+        arrays.append(cast(bindparam(f"{alias}_{column}", values, type_=ARRAY(kind)), ARRAY(kind)))
     return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
 
 
