@@ -18,6 +18,7 @@ from xsflow.payloads import xml_safe
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # text Excel or WPS would run as a formula (OWASP "CSV injection")
 CHUNK_BYTES = 1 << 16
+RENDERED_PER_COLUMN = 5_000
 PLAIN, HEADER, QUOTED = 0, 1, 2  # cellXfs of STYLES
 
 CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -98,7 +99,8 @@ def stream_xlsx(sheet: str, columns: Sequence[tuple[str, float]], rows: Iterable
                 numeric: frozenset[int] = frozenset(), chunk: int = CHUNK_BYTES) -> Iterator[bytes]:
     """The workbook of one sheet named `sheet`: a bold, frozen header of `columns` (title, width), then
     `rows`. Values in the `numeric` positions are numbers (int, or digits as text); other values are
-    text; None and "" leave the cell empty. Text values repeated across rows (labels) are rendered once."""
+    text; None and "" leave the cell empty. Text values repeated across rows (labels) are rendered once.
+    Memory holds one chunk and the remembered cells, whatever the number of rows."""
     pipe = _Pipe()
     book = zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
     for name, body in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", PACKAGE_RELS),
@@ -114,22 +116,24 @@ def stream_xlsx(sheet: str, columns: Sequence[tuple[str, float]], rows: Iterable
                    '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
                    ' state="frozen"/></sheetView></sheetViews>'
                    f'<cols>{widths}</cols><sheetData><row>{header}</row>').encode())
-        rendered: dict[Any, str] = {}  # a repeated text's cell, rendered once
+        # Per column, each text's cell rendered once: labels repeat on every row. A column of distinct
+        # texts (titles) stops being remembered at RENDERED_PER_COLUMN, so memory stays flat.
+        rendered: list[dict[str, str]] = [{} for _ in columns]
         numbers = [i in numeric for i in range(len(columns))]
         lines: list[str] = []
         for count, row in enumerate(rows, start=1):
             cells = []
-            for is_number, value in zip(numbers, row):
+            for is_number, seen, value in zip(numbers, rendered, row):
                 if value is None or value == "":
                     cells.append("<c/>")
                 elif is_number:
                     cells.append(f"<c><v>{int(value)}</v></c>")
                 else:
-                    cell = rendered.get(value)
+                    cell = seen.get(value)
                     if cell is None:
                         cell = text_cell(value)
-                        if len(rendered) < 100_000:
-                            rendered[value] = cell
+                        if len(seen) < RENDERED_PER_COLUMN:
+                            seen[value] = cell
                     cells.append(cell)
             lines.append("<row>" + "".join(cells) + "</row>")
             if len(lines) == 500:
