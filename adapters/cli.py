@@ -403,7 +403,7 @@ def audit() -> None:
 @audit.command("verify")
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
-    """Exit 0 when every case history verifies and the overdue counts agree with the deadlines, else
+    """Exit 0 when every case history verifies and the kept counts (待办, 逾期) agree with the rows, else
     name the first broken entry (or the kept counts that differ)."""
     from sqlalchemy import func, select
 

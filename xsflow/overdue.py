@@ -17,8 +17,8 @@ from sqlalchemy import (Date, Integer, String, Connection, and_, any_, bindparam
                         select, tuple_, union_all)
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .access import Actor
 from . import kept_counts
+from .access import Actor
 from .calendar import OfficialCalendar, local_date
 from .calendar.timezone import lapse_instant
 from .calendar.table import FIRST_DAY
@@ -132,7 +132,8 @@ def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, 
     what `by` names (`group_by`; by default as above: the keys not counted per are null), all from
     one GROUP BY; the total is their sum. `within`: only these agencies' (a page's groups)."""
     by = by or (IN_FULL if filters.agency else BY_PROCEDURE if filters.procedure else BY_AGENCY)
-    def counted(lapsed=None):
+
+    def from_deadlines(lapsed=None):
         return (select(cases.c.agency_code.label("agency"), cases.c.procedure, bands.index().label("band"),
                        literal(1).label("n"))
                 .join_from(deadlines, cases, cases.c.id == deadlines.c.case_id)
@@ -142,13 +143,13 @@ def summary(conn: Connection, actor: Actor, *, now: datetime, filters: Filters, 
     if kept_counts.kept(conn) and actor.county_wide and not actor.read_only:
         # The kept counts give every last day before today (kept_counts.py); today's lapses are counted here.
         kept = kept_counts.rows(kept_counts.OVERDUE)
-        inner = union_all(*(counted(lapsed) for lapsed in _lapsed_today(now, bands.today)),
+        inner = union_all(*(from_deadlines(lapsed) for lapsed in _lapsed_today(now, bands.today)),
                           select(kept.c.agency_code.label("agency"), kept.c.procedure,
                                  bands.index(kept.c.due_date).label("band"), kept.c.n)
                           .where(*_kept_conditions(kept, filters, bands),
                                  *([kept.c.agency_code.in_(within)] if within is not None else []))).subquery()
     else:
-        inner = counted().subquery()
+        inner = from_deadlines().subquery()
     keys = [inner.c.agency, *([inner.c.procedure] if "procedure" in by else []), inner.c.band]
     rows = conn.execute(select(*keys, func.sum(inner.c.n).label("count")).group_by(*keys)
                         .having(func.sum(inner.c.n) != 0).order_by(*keys)).mappings().all()

@@ -10,7 +10,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -20,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from xsflow.definitions import Procedure
 from xsflow.errors import BadRequest
 from xsflow.payloads import LONG_TEXT
+from xsflow.wording import cn_date
 
 from .dates import DATE_HINT, INSTANT_HINT, parse_form_date, parse_form_instant
 
@@ -365,10 +365,9 @@ def _value_text(value: Any, names: Mapping[str, str]) -> str:
     if isinstance(value, str):
         if _ISO_DATE.fullmatch(value):
             try:
-                day = date.fromisoformat(value)
+                return cn_date(value)
             except ValueError:  # stored before dates were checked strictly: shown as it was typed
                 return value
-            return f"{day.year}年{day.month}月{day.day}日"
         return names.get(value, value)
     if isinstance(value, list):
         return "、".join(_value_text(v, names) for v in value) if value else "（无）"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from xsflow import wording
 from xsflow.access import ROLE_TITLES
 from xsflow.calendar import SHANGHAI
 
@@ -34,7 +35,7 @@ def cn_date(value: str | date | None, *, weekday: bool = False) -> str:
         return str(value)
     if d is None:
         return "—"
-    text = f"{d.year}年{d.month}月{d.day}日"
+    text = wording.cn_date(d)
     return f"{text}（周{WEEKDAYS[d.weekday()]}）" if weekday else text
 
 
