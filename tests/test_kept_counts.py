@@ -52,8 +52,7 @@ def summaries(system, now, monkeypatch) -> list[tuple[dict, dict]]:
 TODO_READERS = [Actor("李四（li）", "reviewer"), SUPERVISOR, Actor(f"{UNIT}经办人", "clerk", UNIT),
                 Actor(f"{OTHER}经办人", "clerk", OTHER),
                 Actor("中和街道办事处监督员", "township", "zhjd-zf", area=frozenset({"zhjd-zfdd"}))]
-NARROWED = [{}, {"procedure": "legality_review"}, {"state": "submitted"}, {"agency": UNIT},
-            {"procedure": "criminal_transfer", "state": "approved"}]
+NARROWED = [{}, {"state": "submitted"}, {"procedure": "criminal_transfer", "agency": UNIT}]
 
 
 def todo_totals(system, now, monkeypatch) -> list[tuple[int, int]]:
