@@ -1,6 +1,7 @@
 """逾期: the summary of lapsed deadlines the person may see (counts per agency × procedure ×
 days-overdue band, from one aggregate query, with a bar chart per agency), the first page of rows
-grouped by agency and procedure, and exports streamed to CSV or written in constant memory to .xlsx."""
+grouped by agency and procedure, and exports streamed to CSV and .xlsx (their rows written by PostgreSQL's
+COPY where it runs, read one by one on SQLite)."""
 from __future__ import annotations
 
 import codecs
