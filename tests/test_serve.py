@@ -250,8 +250,11 @@ def test_nothing_outlives_a_killed_serve(tmp_path):
     server = Readme(tmp_path, None)
     server.init()
     server.start()
-    everyone = _tree(server.process.pid)
-    assert len(everyone) >= 4  # gunicorn, its two workers, the sweep
+    # The server answers through its first worker; the second and the sweep may come a moment later.
+    deadline = time.monotonic() + 20
+    while len(everyone := _tree(server.process.pid)) < 4:  # gunicorn, its two workers, the sweep
+        assert time.monotonic() < deadline, [_cmdline(p) for p in everyone]
+        time.sleep(0.1)
     server.process.kill()
     server.process.wait()
     deadline = time.monotonic() + STOP_WITHIN
