@@ -25,7 +25,8 @@ FAIL = {"evidence": 20, "procedure": 20, "documents": 0.01}  # 59.99
 @pytest.mark.skipif(not Path(CHROMIUM).exists(),
                     reason="浏览器测试需要 Debian 的 Chromium：apt-get install -y chromium（不使用 playwright install）")
 def test_self_review_list_scoring_page_campaign_chart_export_and_links(server: Server, tmp_path: Path):
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    sync_playwright, expect = playwright_api.sync_playwright, playwright_api.expect
     for username, name, role, agency in [("zhang", "张三", "clerk", "scjgj"), ("li", "李四", "reviewer", None),
                                          ("wang", "王五", "supervisor", None)]:
         made = user_cli(server.database_url, "create", "--username", username, "--name", name, "--role", role,
@@ -103,12 +104,13 @@ def test_self_review_list_scoring_page_campaign_chart_export_and_links(server: S
         assert reviewer.locator("#total").inner_text() == "100.00"
         first, second = files[failing]["reviewers"]
         reviewer.get_by_label("评查人员").select_option(first)
+        # The total is the script's: it may load a moment after the typing, so the check waits for it.
         reviewer.get_by_label("证据").fill("20")
-        assert reviewer.locator("#total").inner_text() == "80.00"
+        expect(reviewer.locator("#total")).to_have_text("80.00")
         reviewer.get_by_label("执法程序").fill("20")
         reviewer.get_by_label("文书与立卷").fill("0.01")
-        assert reviewer.locator("#total").inner_text() == "59.99"
-        assert reviewer.locator("#grade").inner_text() == "（不合格）"
+        expect(reviewer.locator("#total")).to_have_text("59.99")
+        expect(reviewer.locator("#grade")).to_have_text("（不合格）")
         reviewer.screenshot(path=shots / "case-file-score.png", full_page=True)
         # Deductions without their reasons are refused and nothing is recorded; what was typed stays.
         reviewer.get_by_role("button", name="提交评分").click()
