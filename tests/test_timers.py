@@ -16,6 +16,7 @@ from xsflow import overdue, queries
 from xsflow.access import Actor
 from xsflow.errors import TriggerNotAllowed, http_status
 from xsflow.store.schema import cases, document_sequences, history
+from xsflow.store.schema import documents as documents_table
 from xsflow.timers import sweep
 from adapters.compose import open_system
 
@@ -370,3 +371,43 @@ def test_a_lapse_failing_inside_a_batch_holds_back_only_its_own_case(system, clo
     assert [d["number"] for d in termination_opinions(get(system, broken["id"]))] == ["秀山司终〔2025〕7号"]
     assert open_incidents(system) == []
     assert system.audit() is None
+
+
+@pytest.mark.postgres
+def test_a_batch_numbers_its_documents_at_its_end_so_the_series_is_free_while_it_lapses(pg_url, clock):
+    """PostgreSQL: the documents a sweep's batch issues are numbered when it ends, in the order issued.
+    While it runs, a person's step may take the series' next number (the counter is not held from the
+    batch's first document on); the batch's numbers follow it, with no gap and no number twice. A batch
+    that fails consumes no number."""
+    from xsflow import documents
+    from xsflow.numbering import next_sequence
+
+    system = open_system(pg_url, clock=clock)
+    system.init()
+    opened = [open_case(system, clock, f"第{i + 1}号文件（送审稿）") for i in range(3)]
+    kind = system.engine.registry.versions("legality_review")[-1].document("termination_opinion")
+    person = create_engine(pg_url)
+    try:
+        def issue(conn, case: dict) -> dict:
+            return documents.issue(conn, case_id=case["id"], kind=kind, issued_at=clock.now(), year=2025,
+                                   legal_instant=None, facts={}, history_seq=1)
+
+        with pytest.raises(RuntimeError), system.db.write() as conn, documents.numbered_at_end(conn):
+            issue(conn, opened[0])
+            raise RuntimeError("the batch fails")
+        with system.db.write() as conn:
+            with documents.numbered_at_end(conn):
+                held = [issue(conn, c) for c in opened]
+                assert [d["number"] for d in held] == [None, None, None]
+                with person.connect() as other, other.begin():  # would wait for the batch if it held the counter
+                    other.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                    assert next_sequence(other, kind.prefix, 2025) == 1
+            assert [d["number"] for d in held] == [f"秀山司终〔2025〕{n}号" for n in (2, 3, 4)]
+        with system.db.read() as conn:
+            stored = conn.execute(select(documents_table.c.case_id, documents_table.c.number)
+                                  .order_by(documents_table.c.seq)).all()
+            assert stored == [(c["id"], f"秀山司终〔2025〕{n}号") for c, n in zip(opened, (2, 3, 4))]
+            assert conn.execute(select(document_sequences.c.last)).scalar_one() == 4
+    finally:
+        person.dispose()
+        system.db.dispose()

@@ -38,6 +38,8 @@ def issue_documents(engine: Engine, conn: Connection, case: LoadedCase, t: Trans
             f"“{case.proc.deadline(d['name']).title}”的计算涉及尚未载入国务院节假日安排通知的年份，"
             f"届满日（暂按{d['due_date']:%Y年%-m月%-d日}推定）不能确定，不能据此出具法律文书。"
             "请系统管理员载入该年度的节假日安排通知（xsflow calendar load）后再办理。")
+    if any(d["number"] is None for d in case.documents):  # held by a sweep's batch: this step names them
+        docs.number_held(conn)
     # A person's act is dated when it took effect in the world; a lapse, when it is processed.
     dated = local_date(now if lapsed else entry["occurred_at"])
     calendar = engine.calendars.current(conn, case.calendar_revision)
@@ -69,6 +71,8 @@ def issue_documents(engine: Engine, conn: Connection, case: LoadedCase, t: Trans
                          history_seq=entry["seq"], given=(numbers or {}).get(kind.name),
                          field=f"{NUMBERS_FIELD}.{kind.name}")
         case.documents.append(doc)
+    if t.opens is not None:  # the cases it opens name its documents by number
+        docs.number_held(conn)
 
 
 def layout(kind: DocumentKind, dated: date) -> dict[str, Any] | None:

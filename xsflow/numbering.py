@@ -129,6 +129,16 @@ def next_sequence(conn: Connection, prefix: str, year: int) -> int:
     return int(_next_statement(conn.dialect.name).scalar(conn, {"seq_prefix": prefix, "seq_year": year}))
 
 
+def next_sequences(conn: Connection, prefix: str, year: int, count: int) -> range:
+    """The next `count` numbers for (prefix, year), taken in one statement; the row stays locked until
+    the transaction ends."""
+    last = conn.execute(insert_or_skip(conn.dialect.name, document_sequences).values(
+        prefix=prefix, year=year, last=count).on_conflict_do_update(
+        index_elements=["prefix", "year"], set_={"last": document_sequences.c.last + count},
+    ).returning(document_sequences.c.last)).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
 def claim_sequence(conn: Connection, numbering: Numbering, year: int, text: str, field: str) -> int:
     """Takes the number the OA assigned, if it is the series' next one (or a later one where gaps are
     allowed); a duplicate, an earlier number or a gap is refused (422 on `field`), changing nothing."""

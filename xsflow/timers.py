@@ -4,7 +4,8 @@ A worker claims a batch of cases with a due deadline by locking the case rows (P
 UPDATE SKIP LOCKED, so concurrent workers take different cases), reads them in one statement per
 table and lapses them in one transaction: after an outage, the catch-up's cost is the lapses' own
 writes, not a transaction, a claim and a read per case. The cases are locked before their deadlines,
-the same order a person's transition takes, so the two never deadlock.
+the same order a person's transition takes, so the two never deadlock. The batch's documents are
+numbered at its end (documents.numbered_at_end): a series' counter is locked only while it commits.
 One broken case must not hold back the others: when a lapse fails, the batch is rolled back whole
 (nothing of it was committed, so nothing is lost or fired twice), the failing case is tried alone in
 a transaction of its own (as a failure in the batch may be another's doing, e.g. a deadlock on a
@@ -24,6 +25,7 @@ from . import kept_counts
 from .access import TIMER_ACTOR
 from .deadlines import keep_next_due, recount, refresh_next_due
 from .engine import Engine, LoadedCase
+from .documents import numbered_at_end
 from .errors import XsflowError
 from .store.db import deferred_writes, insert_or_skip
 from .store.schema import cases, deadlines, incidents
@@ -44,9 +46,9 @@ class SweepReport:
     notified: int = 0  # notifications handed to the sender after the sweep (xsflow/liaison.py)
 
 
-# Cases a worker claims and lapses per transaction. A batch holds its cases (and, once one of them
-# issues a document, that series' counter) until it commits: small enough that a person's transition
-# on one of them, or another worker's document, waits a fraction of a second.
+# Cases a worker claims and lapses per transaction. A batch holds its cases until it commits (the
+# counters of the series it numbers, only while it commits): small enough that a person's transition
+# on one of them waits a fraction of a second.
 BATCH = 50
 
 
@@ -90,11 +92,11 @@ def _sweep_batch(engine: Engine, now: datetime, size: int, failed: set[int], rep
             ids = _claim(conn, now, failed, size)
             if not ids:
                 return 0
-            with deferred_writes(conn):
-                for case in _documents_last(engine.load_cases(conn, ids), now):
+            with numbered_at_end(conn), deferred_writes(conn):
+                for case in engine.load_cases(conn, ids):
                     current = case.row["id"]
                     _lapse_due(engine, conn, case, now, part)
-                current = None  # a queued write failing now is no one case's
+                current = None  # a queued write or a numbering failing now is no one case's
             _resolve_incidents(conn, ids, "lapse_failed", now)
     except Exception:
         if not ids:  # the claim itself failed: the database, not one case
@@ -149,15 +151,6 @@ def _claim(conn: Connection, now: datetime, skip: set[int], size: int = 1) -> li
             .order_by(deadlines.c.lapses_at).limit(size)
             .with_for_update(skip_locked=True, of=cases))
     return list(dict.fromkeys(conn.execute(stmt).scalars()))
-
-
-def _documents_last(batch: list[LoadedCase], now: datetime) -> list[LoadedCase]:
-    """The batch with the cases whose lapse issues a document last: a document takes its series'
-    counter row until the batch commits, and another worker's document waits for it meanwhile."""
-    def issues(case: LoadedCase) -> bool:
-        return any(t.issues for d in case.deadlines if d["status"] == "pending" and d["lapses_at"] <= now
-                   for t in case.proc.transitions_for(case.proc.deadline(d["name"]).on_lapse or ""))
-    return sorted(batch, key=issues)
 
 
 def _lapse_due(engine: Engine, conn: Connection, case: LoadedCase, now: datetime, report: SweepReport) -> None:
