@@ -80,7 +80,7 @@ def seed(url: str, n: int, doc_share: float) -> dict[str, int]:
             items.append(NewCase(clerk, "legality_review", agency, f"关于规范第{i}号事项管理的通知（送审稿）"))
         else:
             items.append(NewCase(clerk, "filing_review", agency, f"关于加强第{i}号事项管理的通知",
-                                 {"document_number": f"{agency}发〔2025〕{i}号"}))
+                                 {"document_number": f"{agency}发〔2025〕{i}号"}, occurred_at=SEEDED))
     ids = []
     for start in range(0, n, 2000):
         ids += open_cases(x.engine, items[start:start + 2000])
