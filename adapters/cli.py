@@ -407,7 +407,7 @@ def audit_verify(ctx: click.Context) -> None:
     name the first broken entry (or the kept counts that differ)."""
     from sqlalchemy import func, select
 
-    from xsflow import kept_counts
+    from xsflow import kept_counts, party_places
     from xsflow.store.schema import cases
 
     x = _system(ctx)
@@ -419,21 +419,24 @@ def audit_verify(ctx: click.Context) -> None:
         _fail(f"审计校验未通过：{problem}")
     click.echo("审计校验通过：全部案件历史记录完整、未被改动。")
     with x.db.read() as conn:
-        differing = kept_counts.check(conn)
+        differing = kept_counts.check(conn) + party_places.check(conn)
     if differing:
-        _fail("\n".join([*differing, "待办或逾期汇总的计数与案件、期限记录不符（案件历史不受影响）：请运行 xsflow audit recount 重新计数。"]))
+        _fail("\n".join([*differing, "待办或逾期汇总的计数（或当事单位名下的案件状态）与案件、期限记录不符"
+                                     "（案件历史不受影响）：请运行 xsflow audit recount 重新计数。"]))
 
 
 @audit.command("recount")
 @click.pass_context
 def audit_recount(ctx: click.Context) -> None:
-    """Count the totals PostgreSQL keeps for 待办 and the overdue summary afresh from the cases and deadlines."""
-    from xsflow import kept_counts
+    """Count the totals PostgreSQL keeps for 待办 and the overdue summary afresh from the cases and deadlines,
+    and copy each case's state to its parties' rows afresh."""
+    from xsflow import kept_counts, party_places
 
     x = _system(ctx)
     with x.db.write() as conn:
         keys = kept_counts.rebuild(conn)
-    click.echo(f"已重新计数：待办与逾期汇总共 {keys} 组。")
+        copied = party_places.rewrite(conn)
+    click.echo(f"已重新计数：待办与逾期汇总共 {keys} 组；当事单位名下的案件状态更正 {copied} 条。")
 
 
 from .cli_assessment import assessment  # noqa: E402

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, and_, false, func, literal, or_, select, tuple_
 
-from . import kept_counts
+from . import kept_counts, party_places
 from .access import Actor, acts_on_side, may_fire
 from .calendar import OfficialCalendar, local_date
 from .json_views import deadline_view, instant
@@ -18,7 +18,7 @@ from .queries import Page, after_key, check_limit, encode_cursor, working_days_a
 from .queries import _scoped as visible_to  # the one definition of who sees a case
 from .registry import Registry
 from .service import RECORDERS as SERVICE_RECORDERS
-from .store.schema import case_agencies, cases, deadlines
+from .store.schema import cases, deadlines
 
 # A township or street government's user fires nothing; it supervises the teams in its area (附件2 第三条),
 # so its 待办 is what waits for their act: the states in which a clerk acts.
@@ -61,7 +61,7 @@ def todo(conn: Connection, registry: Registry, calendar: OfficialCalendar, actor
     narrowed = [c == v for c, v in ((cases.c.agency_code, agency), (cases.c.procedure, procedure),
                                     (cases.c.state, state)) if v]
     total, rows = 0, []
-    for i, part in enumerate(_visible_parts(actor)):
+    for i, part in enumerate(_visible_parts(actor, anywhere)):
         seen = and_(cases.c.closed.is_(False), part, *narrowed)
         mine = and_(seen, acts)
         if i == PARTY_PART and actor.role not in SERVICE_RECORDERS:
@@ -119,15 +119,17 @@ def _kept_total(conn: Connection, actor: Actor, anywhere: list[tuple[str, int, s
     return conn.execute(select(func.coalesce(func.sum(kept.c.n), 0)).where(acts, *seen, *narrowed)).scalar_one()
 
 
-def _visible_parts(actor: Actor) -> list[Any]:
+def _visible_parts(actor: Actor, anywhere: list[tuple[str, int, str]]) -> list[Any]:
     """Who sees a case, as disjoint conditions that each read one index range: an agency's own cases,
-    then the others it is a party to. As one "own OR party" the planner joined every case the clerk may
-    act on before the first page (2.8 s at 1,000,000 cases)."""
+    then the open others it is a party to in a state where it acts (`anywhere`: a party never acts
+    where only the case's own agency does), found by the copies of their place beside the party
+    (xsflow/party_places.py). As one "own OR party" the planner joined every case the clerk may act
+    on before the first page (2.8 s at 1,000,000 cases)."""
     if actor.county_wide or actor.read_only:
         return [visible_to(actor)]
     codes = sorted(actor.codes)
-    parties = select(case_agencies.c.case_id).where(case_agencies.c.agency_code.in_(codes))
-    return [cases.c.agency_code.in_(codes), and_(cases.c.agency_code.not_in(codes), cases.c.id.in_(parties))]
+    return [cases.c.agency_code.in_(codes),
+            and_(cases.c.agency_code.not_in(codes), cases.c.id.in_(party_places.open_in(codes, anywhere)))]
 
 
 def _first_rows(conn: Connection, source: Any, where: list[Any], after: tuple[date, int] | None, limit: int,
@@ -153,8 +155,9 @@ def _first_rows(conn: Connection, source: Any, where: list[Any], after: tuple[da
 def _counted_first_rows(conn: Connection, party: Any, after: tuple[date, int] | None,
                         limit: int) -> tuple[int, list[Any]]:
     """How many cases the set `party` holds, and its first rows, the set read once per statement. The cases
-    an agency is a party to are found from case_agencies; paged through the next_due index instead, the
-    planner checked every actionable case of the city for the party (0.5 s at 1,000,000 cases)."""
+    an agency is a party to are found from case_agencies, by the copies of their place there
+    (xsflow/party_places.py); paged through the next_due index instead, the planner checked every
+    actionable case of the city for the party (0.5 s at 1,000,000 cases)."""
     counted = select(func.count()).select_from(party).scalar_subquery().label("_part_total")
     rows = _first_rows(conn, party, [], after, limit, counted)
     if not rows:  # past the last page: counted alone
