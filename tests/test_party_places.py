@@ -6,12 +6,13 @@ exactly while it is in a state where the party acts. `xsflow audit verify` names
 `xsflow audit recount` mends it."""
 from __future__ import annotations
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from xsflow import party_places
 from xsflow.access import Actor
+from xsflow.audit_log import audit_log
 from xsflow.bulk import NewCase, open_cases
-from xsflow.store.schema import case_agencies, cases
+from xsflow.store.schema import case_agencies, cases, history
 from xsflow.todo import todo
 
 from .conftest import at, cli
@@ -35,18 +36,19 @@ def copies(system, case_id: int) -> list[tuple]:
     with system.db.read() as conn:
         return conn.execute(
             select(case_agencies.c.agency_code,
-                   *(case_agencies.c[k] for k in party_places.PLACE), *(cases.c[k] for k in party_places.PLACE))
+                   *(case_agencies.c[t] for t in party_places.COPIED),
+                   *(cases.c[s] for s in party_places.COPIED.values()))
             .join(cases, cases.c.id == case_agencies.c.case_id)
             .where(case_agencies.c.case_id == case_id).order_by(case_agencies.c.agency_code)).all()
 
 
 def assert_follows(system, case_id: int, state: str, closed: bool) -> None:
     rows = copies(system, case_id)
-    n = len(party_places.PLACE)
+    n = len(party_places.COPIED)
     assert [r[0] for r in rows] == sorted([PARTY, OTHER_PARTY])
     for r in rows:
         assert tuple(r[1:1 + n]) == tuple(r[1 + n:]), r
-        assert (r[1 + n + 2], r[1 + n + 3]) == (state, closed)
+        assert (r[1 + n + 3], r[1 + n + 4]) == (state, closed)
     with system.db.read() as conn:
         assert party_places.check(conn) == []
 
@@ -83,6 +85,17 @@ def test_each_party_row_follows_its_case_and_the_party_todo_with_it(system, cloc
         conn.execute(update(cases).where(cases.c.id == bulk).values(state="negotiating", closed=False))
     assert_follows(system, bulk, "negotiating", False)
     assert bulk in party_todo(system, clock)
+
+    # The party's audit log counts the entries of its own cases and of those it is a party to from the
+    # copies: as many as there are, with a case of its own among them.
+    system.engine.open_case(clerk(PARTY), procedure="dispute_coordination", agency=PARTY, title="本单位提起的争议",
+                            data={"category": "duty", "parties": [OWNER]})
+    with system.db.read() as conn:
+        seen = select(cases.c.id).where(cases.c.agency_code == PARTY).union(
+            select(case_agencies.c.case_id).where(case_agencies.c.agency_code == PARTY))
+        entries = conn.execute(select(func.count()).select_from(history).where(history.c.case_id.in_(seen))).scalar_one()
+        logged = audit_log(conn, system.registry, clerk(PARTY), limit=2)
+    assert logged.total == entries == 3 + 2 + 1  # opened, applied, accepted; opened, withdrawn; its own opened
 
 
 def test_verify_names_a_copy_gone_wrong_and_recount_mends_it(system, clock, db_url):

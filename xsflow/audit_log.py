@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from . import filters
+from . import filters, party_places
 from .access import ROLE_TITLES, Actor
 from .json_views import instant
 from .payloads import limit as column_limit, unprintable
@@ -47,9 +47,12 @@ def audit_log(conn: Connection, registry: Registry, actor: Actor, *, agency: str
     # Counted as "entries of these cases" (each case's entries from the (case_id, seq) index): counted over
     # a join with cases, the planner read every case (a clerk at a million cases: 0.4 s; 0.2 s so).
     only_agency_scope = not (actor.county_wide or actor.read_only or agency or procedure)
-    ids = agency_case_ids(actor) if only_agency_scope else select(cases.c.id).where(*on_cases)
-    of_cases = [history.c.case_id.in_(ids)] if on_cases else []
-    total = conn.execute(select(func.count()).select_from(history).where(*of_cases, *on_history)).scalar_one()
+    if only_agency_scope and not on_history:
+        total = conn.execute(select(_entries_seen(sorted(actor.codes)))).scalar_one()
+    else:
+        ids = agency_case_ids(actor) if only_agency_scope else select(cases.c.id).where(*on_cases)
+        of_cases = [history.c.case_id.in_(ids)] if on_cases else []
+        total = conn.execute(select(func.count()).select_from(history).where(*of_cases, *on_history)).scalar_one()
     if on_cases and total > SPARSE_ABOVE:
         rows = _newest_walked(conn, and_(*on_cases), on_history, after, limit)
     else:
@@ -59,6 +62,15 @@ def audit_log(conn: Connection, registry: Registry, actor: Actor, *, agency: str
     items = [_item(r, registry) for r in page]
     last = page[-1] if len(rows) > limit else None
     return Page(items, encode_cursor([last["recorded_at"].isoformat(), last["id"]]) if last else None, total)
+
+
+def _entries_seen(codes: list[str]):
+    """How many entries the cases of an agency's own and those it is a party to hold: a case's entries are
+    numbered 1, 2, … without a gap (the chain `xsflow audit verify` checks), so its last number counts them,
+    summed from the cases it owns and from the copies beside it as a party (xsflow/party_places.py).
+    Counting the entries was 0.2–0.3 s for the county police (party to 50,000 cases at a million)."""
+    own = select(func.coalesce(func.sum(cases.c.history_seq), 0)).where(cases.c.agency_code.in_(codes))
+    return own.scalar_subquery() + party_places.history_entries(codes)
 
 
 # A caller limited to some cases (an agency's, or one procedure's) whose entries are many: its page is

@@ -149,18 +149,20 @@ for _key in ("document_number", "uniform_number"):
     Index(f"ix_cases_data_{_key}", cases.c.data[_key].as_string())
 
 # The agencies other than its owner that see a case: the parties of procedures between agencies, a
-# township over its teams. Each row carries the case's place (procedure, state, closed, next_due),
-# copied from `cases` by triggers (migration 0018, xsflow/party_places.py), so that the cases an
+# township over its teams. Each row carries the case's place (owner, procedure, state, closed, next_due,
+# history length), copied from `cases` by triggers (migration 0018, xsflow/party_places.py), so that the cases an
 # agency acts on as a party are found by an index, without reading every case it is a party to.
 case_agencies = Table(
     "case_agencies", metadata,
     Column("case_id", Id, ForeignKey("cases.id"), primary_key=True),
     Column("agency_code", String(40), ForeignKey("agencies.code"), primary_key=True),
+    Column("owner_code", String(40), nullable=True),  # cases.agency_code
     Column("procedure", String(60), nullable=True),
     Column("definition_version", Integer, nullable=True),
     Column("state", String(60), nullable=True),
     Column("closed", Boolean, nullable=True),
     Column("next_due", Date, nullable=True),
+    Column("history_seq", Integer, nullable=True),  # how many history entries the case has
     Index(None, "agency_code", "case_id"),
     Index("ix_case_agencies_open_places", "agency_code", "state", "procedure", "definition_version",
           postgresql_where=text("closed IS false"), sqlite_where=text("closed IS false")),
