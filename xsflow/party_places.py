@@ -1,6 +1,6 @@
 """Each party row of a case (case_agencies) carries the case's place: owner, procedure, definition
-version, state, closed, next_due and history length, copied from `cases` by database triggers (migration 0018) whenever a
-party is added or the case moves. 待办 finds the cases an agency acts on as a party through an index
+version, state, closed, next_due and history length, copied from `cases` by database triggers
+(migration 0018) whenever a party is added or the case moves. 待办 finds the cases an agency acts on as a party through an index
 on these copies instead of reading every case it is a party to (0.2–0.3 s for a party to 50,000
 cases at a million), and a party's audit log counts their history entries from the copies
 (`history_entries`). `xsflow audit verify` checks them; `xsflow audit recount` copies them afresh
@@ -50,7 +50,8 @@ def history_entries(codes: list[str]):
     """How many history entries the cases that an agency of `codes` is a party to (and does not own)
     hold, summed from the copies: one index range, not one count per case."""
     ca = case_agencies
-    of_party = select(ca.c.case_id, ca.c.history_seq).where(ca.c.agency_code.in_(codes), ca.c.owner_code.not_in(codes))
+    of_party = select(ca.c.case_id, ca.c.history_seq).where(ca.c.agency_code.in_(codes),
+                                                            ca.c.owner_code.not_in(codes))
     if len(codes) > 1:  # a case two of them are parties to counts once
         of_party = of_party.distinct()
     counted = of_party.subquery("of_party")
