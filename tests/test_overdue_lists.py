@@ -148,3 +148,44 @@ def test_oldest_first_merges_the_marked_and_the_unswept_lapses(lapsed, clock):
     for limit in (1, 4, 7, 50):
         paged = pages(lapsed, clock, "oldest", limit=limit)
         assert [key(i) for i in paged] == [key(r) for r in expected], limit
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_the_export_cut_in_two_writes_the_same_rows_in_the_same_order(system, clock, monkeypatch):
+    """PostgreSQL writes the export in two parts cut by agency (the first rows leave before the rest is
+    sorted): together they are the bytes of the whole export, in its order, every overdue row once, with
+    agencies on both sides of the cut and at it (here cut at half of the agencies)."""
+    from sqlalchemy import select
+
+    from xsflow.store.copy_out import copy_csv, snapshot
+    from xsflow.store.schema import agencies
+
+    monkeypatch.setattr(overdue, "FIRST_PART_SHARE", 2)
+    with system.db.read() as conn:
+        codes = conn.execute(select(agencies.c.code).order_by(agencies.c.code)).scalars().all()
+        units = conn.execute(select(agencies.c.code).where(agencies.c.kind == "enforcement_agency")
+                             .order_by(agencies.c.code)).scalars().all()
+    cut = codes[len(codes) // 2]
+    chosen = [units[0], units[1], *(u for u in units if u >= cut)][:6]
+    assert min(chosen) < cut <= max(chosen)
+    for n, unit in enumerate(chosen * 2):
+        clock.move_to(at(f"2025-03-{3 + n:02d}T09:00:00+08:00"))
+        system.engine.open_case(Actor(f"{unit}经办人", "clerk", unit), procedure="legality_review", agency=unit,
+                                title=f"{unit}第{n}号送审稿", occurred_at=clock.now())
+    clock.move_to(at("2025-05-28T10:00:00+08:00"))
+    with system.db.read() as conn:
+        calendar = system.calendars.current(conn)
+        bands = overdue.Bands(calendar, date(2025, 5, 28))
+        words = overdue.ExportWords(procedures={}, kinds=("法定期限", "办理时限"), provisional=("", "是"),
+                                    date=str, formula_starts=("=",))
+        stmt = overdue.export_select(system.registry, calendar, SUPERVISOR, now=clock.now(), bands=bands, words=words)
+        total = overdue.summary(conn, SUPERVISOR, now=clock.now(), filters=overdue.Filters(), bands=bands)["total"]
+    with system.db.read() as conn:
+        whole = b"".join(copy_csv(conn, stmt))
+    with system.db.read() as conn:
+        snapshot(conn)
+        parts = [b"".join(copy_csv(conn, part)) for part in overdue.export_parts(conn, stmt)]
+    assert len(parts) == 2 and all(parts)
+    assert b"".join(parts) == whole
+    assert whole.count(b"\n") == total == 2 * len(chosen)

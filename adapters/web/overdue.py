@@ -23,7 +23,7 @@ from xsflow.calendar import local_date
 from xsflow.errors import BadRequest
 from xsflow.json_views import day
 from xsflow.payloads import xml_safe
-from xsflow.store.copy_out import copies_csv, copy_csv
+from xsflow.store.copy_out import copies_csv, copy_csv, snapshot
 
 from .. import overdue_bands
 from ..xlsx_stream import FORMULA_STARTS, stream_xlsx
@@ -265,7 +265,9 @@ def copied(filters: dict[str, Any], formula_starts: tuple[str, ...]) -> Iterator
 
     def chunks() -> Iterator[bytes]:
         with x.db.read() as conn:
-            yield from copy_csv(conn, stmt)
+            snapshot(conn)
+            for part in core.export_parts(conn, stmt):  # the first rows leave before the others are sorted
+                yield from copy_csv(conn, part)
 
     return chunks()
 

@@ -15,6 +15,12 @@ def copies_csv(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+def snapshot(conn: Connection) -> None:
+    """Makes every statement of the transaction read one snapshot (REPEATABLE READ, READ ONLY): for an
+    export written by several COPYs. The transaction's first statement."""
+    conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
 def copy_csv(conn: Connection, stmt: Select, *, chunk: int = CHUNK_BYTES) -> Iterator[bytes]:
     """The rows of `stmt` as CSV lines ("\\n" ends a line; NULL is an empty field, "" a quoted one),
     in chunks of about `chunk` bytes, as PostgreSQL sends them. The statement's parameters go
