@@ -113,3 +113,22 @@ def test_verify_names_a_copy_gone_wrong_and_recount_mends_it(system, clock, db_u
     assert mended.returncode == 0 and "当事单位名下的案件状态更正 1 条" in mended.stdout, mended.stdout
     assert cli(db_url, "audit", "verify").returncode == 0
     assert case_id in party_todo(system, clock)
+
+
+def test_a_clerk_filtering_cases_by_agency_sees_its_own_whole_and_of_others_what_it_is_party_to(system, clock):
+    from xsflow.queries import list_cases
+
+    clock.move_to(at("2025-09-01T09:00:00+08:00"))
+    shared = dispute(system, "占道经营查处职责争议")["id"]
+    system.engine.open_case(clerk(OWNER), procedure="dispute_coordination", agency=OWNER, title="与本单位无关的争议",
+                            data={"category": "duty", "parties": [OTHER_PARTY]})
+    own = system.engine.open_case(clerk(PARTY), procedure="dispute_coordination", agency=PARTY, title="本单位提起的争议",
+                                  data={"category": "duty", "parties": [OTHER_PARTY]})["id"]
+
+    def listed(agency: str) -> tuple[int, set[int]]:
+        with system.db.read() as conn:
+            page = list_cases(conn, system.registry, clerk(PARTY), now=clock.now(), agency=agency, limit=50)
+        return page.total, {c["id"] for c in page.items}
+
+    assert listed(PARTY) == (1, {own})
+    assert listed(OWNER) == (1, {shared})  # the owner's other case is not the party's to see

@@ -154,7 +154,9 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
     after = after_id(cursor)
     filters.check(conn, registry, procedure=procedure, state=state, agency=agency, date_from=opened_from,
                   date_to=opened_to)
-    where = [_scoped(actor)]
+    # Every case one of the caller's own agencies owns is the caller's to see: the scope (the union of its
+    # own and its party cases, 70 ms for the county police at a million cases) would only repeat that.
+    where = [_scoped(actor)] if actor.read_only or agency not in actor.codes else []
     if procedure:
         where.append(cases.c.procedure == procedure)
     if state:
