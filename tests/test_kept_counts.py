@@ -1,8 +1,8 @@
-"""The counts PostgreSQL keeps for the overdue summary and 待办 (xsflow/kept_counts.py, the triggers of
-migrations 0016 and 0017): after every kind of change — cases opened one by one and in bulk, lapses
-swept, deadlines met or cancelled, cases closed or moved to another agency by any writer, days
-passing — the summary and the 待办 totals read from the counts equal those counted from the rows, for
-every filter and role; `xsflow audit verify` names a count that no longer agrees, and
+"""The counts PostgreSQL keeps for the overdue summary, 待办 and the audit log (xsflow/kept_counts.py, the
+triggers of migrations 0016, 0017 and 0019): after every kind of change — cases opened one by one and
+in bulk, lapses swept, deadlines met or cancelled, cases closed or moved to another agency by any
+writer, days passing — the summary, the 待办 and the audit log totals read from the counts equal those
+counted from the rows, for every filter and role; `xsflow audit verify` names a count that no longer agrees, and
 `xsflow audit recount` mends it."""
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from xsflow import kept_counts, overdue
+from xsflow.audit_log import audit_log
 from xsflow.todo import todo
 from xsflow.access import Actor
 from xsflow.bulk import NewCase, open_cases
@@ -70,6 +71,22 @@ def todo_totals(system, now, monkeypatch) -> list[tuple[int, int]]:
     return out
 
 
+AUDIT_NARROWED = [{}, {"procedure": "legality_review"}, {"agency": UNIT}, {"agency": OTHER, "procedure": "complaint"}]
+
+
+def audit_log_totals(system, monkeypatch) -> list[tuple[int, int]]:
+    """(from the kept counts, counted from the entries) of a supervisor's audit log, for each narrowing."""
+    out = []
+    with system.db.read() as conn:
+        for narrowed in AUDIT_NARROWED:
+            kept = audit_log(conn, system.registry, SUPERVISOR, limit=2, **narrowed).total
+            with monkeypatch.context() as m:
+                m.setattr(kept_counts, "kept", lambda conn: False)
+                counted = audit_log(conn, system.registry, SUPERVISOR, limit=2, **narrowed).total
+            out.append((kept, counted))
+    return out
+
+
 def assert_agree(system, clock, monkeypatch) -> int:
     pairs = summaries(system, clock.now(), monkeypatch)
     for filters, (kept, counted) in zip(FILTERS, pairs):
@@ -77,6 +94,9 @@ def assert_agree(system, clock, monkeypatch) -> int:
     totals = todo_totals(system, clock.now(), monkeypatch)
     assert [kept for kept, _ in totals] == [counted for _, counted in totals]
     assert any(kept for kept, _ in totals)
+    logged = audit_log_totals(system, monkeypatch)
+    assert [kept for kept, _ in logged] == [counted for _, counted in logged]
+    assert all(kept for kept, _ in logged[:2])
     with system.db.read() as conn:
         assert kept_counts.check(conn) == []
     return pairs[0][0]["total"]

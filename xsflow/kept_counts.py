@@ -1,11 +1,13 @@
 """Counts PostgreSQL keeps with triggers, so that the totals people see cost the number of keys, not
-the number of cases (issue 14; the triggers are in migrations 0016 and 0017):
+the number of cases (issue 14; the triggers are in migrations 0016, 0017 and 0019):
 
 - OVERDUE: per (agency, procedure, last day, kind), the deadlines of open cases that are overdue or
   may become so (overdue, or pending with a last day). One whose last day is before today has lapsed
   (its lapse instant is at the latest the end of its last day), so `overdue.summary` takes those from
   here and counts only today's from the deadlines.
 - OPEN_CASES: per (agency, procedure, definition version, state), the open cases: 待办's totals.
+- HISTORY_ENTRIES: per (agency, procedure), the cases' history entries (the sum of their history_seq:
+  a case's entries are numbered without a gap): the audit log's totals (migration 0019).
 
 The triggers append each statement's net change to a changes table, so two writers never update one
 row (nothing waits, nothing deadlocks); `fold` moves the changes into the counts table, from the
@@ -20,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, and_, func, literal_column, or_, select, text, union_all
 
-from .store.schema import (cases, deadlines, open_case_count_changes, open_case_counts, overdue_count_changes,
-                           overdue_counts)
+from .store.schema import (cases, deadlines, history_entry_count_changes, history_entry_counts,
+                           open_case_count_changes, open_case_counts, overdue_count_changes, overdue_counts)
 
 FOLD_LOCK = 0x78736F64  # the advisory lock one folding transaction holds ("xsod")
 
@@ -52,6 +54,12 @@ def _fresh_open_cases() -> Select:
     return select(*key, func.count().label("n")).where(cases.c.closed.is_(False)).group_by(*key)
 
 
+def _fresh_history_entries() -> Select:
+    key = (cases.c.agency_code, cases.c.procedure)
+    n = func.sum(cases.c.history_seq)
+    return select(*key, n.label("n")).group_by(*key).having(n != 0)
+
+
 OVERDUE = Kept(overdue_counts, overdue_count_changes, ("agency_code", "procedure", "due_date", "service_level"),
                _fresh_overdue,
                lambda r: f"逾期计数：单位 {r.agency_code}、程序 {r.procedure}、最后一日 {r.due_date.isoformat()}"
@@ -60,7 +68,10 @@ OPEN_CASES = Kept(open_case_counts, open_case_count_changes, ("agency_code", "pr
                   _fresh_open_cases,
                   lambda r: f"待办计数：单位 {r.agency_code}、程序 {r.procedure}（第 {r.definition_version} 版）、"
                             f"状态 {r.state}")
-ALL = (OVERDUE, OPEN_CASES)
+HISTORY_ENTRIES = Kept(history_entry_counts, history_entry_count_changes, ("agency_code", "procedure"),
+                       _fresh_history_entries,
+                       lambda r: f"操作记录计数：单位 {r.agency_code}、程序 {r.procedure}")
+ALL = (OVERDUE, OPEN_CASES, HISTORY_ENTRIES)
 
 
 def kept(conn: Connection) -> bool:
