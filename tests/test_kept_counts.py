@@ -1,9 +1,9 @@
-"""The counts PostgreSQL keeps for the overdue summary, 待办 and the audit log (xsflow/kept_counts.py, the
-triggers of migrations 0016, 0017 and 0019): after every kind of change — cases opened one by one and
-in bulk, lapses swept, deadlines met or cancelled, cases closed or moved to another agency by any
-writer, days passing — the summary, the 待办 and the audit log totals read from the counts equal those
-counted from the rows, for every filter and role; `xsflow audit verify` names a count that no longer agrees, and
-`xsflow audit recount` mends it."""
+"""The counts PostgreSQL keeps for the overdue summary, 待办, the audit log and the case list
+(xsflow/kept_counts.py, the triggers of migrations 0016, 0017, 0019 and 0020): after every kind of
+change — cases opened one by one and in bulk, lapses swept, deadlines met or cancelled, cases closed
+or moved to another agency by any writer, days passing — the totals read from the counts equal those
+counted from the rows, for every filter and role; `xsflow audit verify` names a count that no longer
+agrees, and `xsflow audit recount` mends it."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -13,6 +13,7 @@ from sqlalchemy import select, text, update
 
 from xsflow import kept_counts, overdue
 from xsflow.audit_log import audit_log
+from xsflow.queries import list_cases
 from xsflow.todo import todo
 from xsflow.access import Actor
 from xsflow.bulk import NewCase, open_cases
@@ -74,6 +75,25 @@ def todo_totals(system, now, monkeypatch) -> list[tuple[int, int]]:
 AUDIT_NARROWED = [{}, {"procedure": "legality_review"}, {"agency": UNIT}, {"agency": OTHER, "procedure": "complaint"}]
 
 
+LIST_READERS = [SUPERVISOR, Actor(f"{UNIT}经办人", "clerk", UNIT)]
+LIST_NARROWED = [{}, {"agency": UNIT}, {"procedure": "legality_review", "state": "submitted"},
+                 {"agency": OTHER, "procedure": "legality_review"}]
+
+
+def case_list_totals(system, now, monkeypatch) -> list[tuple[int, int]]:
+    """(from the kept counts, counted from the cases) of the case list, for each reader and narrowing."""
+    out = []
+    with system.db.read() as conn:
+        for actor in LIST_READERS:
+            for narrowed in LIST_NARROWED:
+                kept = list_cases(conn, system.registry, actor, now=now, limit=2, **narrowed).total
+                with monkeypatch.context() as m:
+                    m.setattr(kept_counts, "kept", lambda conn: False)
+                    counted = list_cases(conn, system.registry, actor, now=now, limit=2, **narrowed).total
+                out.append((kept, counted))
+    return out
+
+
 def audit_log_totals(system, monkeypatch) -> list[tuple[int, int]]:
     """(from the kept counts, counted from the entries) of a supervisor's audit log, for each narrowing."""
     out = []
@@ -97,6 +117,9 @@ def assert_agree(system, clock, monkeypatch) -> int:
     logged = audit_log_totals(system, monkeypatch)
     assert [kept for kept, _ in logged] == [counted for _, counted in logged]
     assert all(kept for kept, _ in logged[:2])
+    listed = case_list_totals(system, clock.now(), monkeypatch)
+    assert [kept for kept, _ in listed] == [counted for _, counted in listed]
+    assert all(kept for kept, _ in listed[:2])
     with system.db.read() as conn:
         assert kept_counts.check(conn) == []
     return pairs[0][0]["total"]

@@ -1,5 +1,5 @@
 """Counts PostgreSQL keeps with triggers, so that the totals people see cost the number of keys, not
-the number of cases (issue 14; the triggers are in migrations 0016, 0017 and 0019):
+the number of cases (issue 14; the triggers are in migrations 0016, 0017, 0019 and 0020):
 
 - OVERDUE: per (agency, procedure, last day, kind), the deadlines of open cases that are overdue or
   may become so (overdue, or pending with a last day). One whose last day is before today has lapsed
@@ -8,6 +8,7 @@ the number of cases (issue 14; the triggers are in migrations 0016, 0017 and 001
 - OPEN_CASES: per (agency, procedure, definition version, state), the open cases: 待办's totals.
 - HISTORY_ENTRIES: per (agency, procedure), the cases' history entries (the sum of their history_seq:
   a case's entries are numbered without a gap): the audit log's totals (migration 0019).
+- CASES: per (agency, procedure, state), every case, open or closed: the case list's totals (0020).
 
 The triggers append each statement's net change to a changes table, so two writers never update one
 row (nothing waits, nothing deadlocks); `fold` moves the changes into the counts table, from the
@@ -22,8 +23,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, and_, func, literal_column, or_, select, text, union_all
 
-from .store.schema import (cases, deadlines, history_entry_count_changes, history_entry_counts,
-                           open_case_count_changes, open_case_counts, overdue_count_changes, overdue_counts)
+from .store.schema import (case_count_changes, case_counts, cases, deadlines, history_entry_count_changes,
+                           history_entry_counts, open_case_count_changes, open_case_counts, overdue_count_changes,
+                           overdue_counts)
 
 FOLD_LOCK = 0x78736F64  # the advisory lock one folding transaction holds ("xsod")
 
@@ -71,7 +73,11 @@ OPEN_CASES = Kept(open_case_counts, open_case_count_changes, ("agency_code", "pr
 HISTORY_ENTRIES = Kept(history_entry_counts, history_entry_count_changes, ("agency_code", "procedure"),
                        _fresh_history_entries,
                        lambda r: f"操作记录计数：单位 {r.agency_code}、程序 {r.procedure}")
-ALL = (OVERDUE, OPEN_CASES, HISTORY_ENTRIES)
+CASES = Kept(case_counts, case_count_changes, ("agency_code", "procedure", "state"),
+             lambda: select(cases.c.agency_code, cases.c.procedure, cases.c.state, func.count().label("n"))
+             .group_by(cases.c.agency_code, cases.c.procedure, cases.c.state),
+             lambda r: f"案件计数：单位 {r.agency_code}、程序 {r.procedure}、状态 {r.state}")
+ALL = (OVERDUE, OPEN_CASES, HISTORY_ENTRIES, CASES)
 
 
 def kept(conn: Connection) -> bool:

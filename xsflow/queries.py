@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, false, func, or_, select, true, union
 
-from . import filters, private
+from . import filters, kept_counts, private
 from .access import Actor
 from .calendar import OfficialCalendar
 from .errors import BadRequest, NotFound
@@ -156,7 +156,8 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
                   date_to=opened_to)
     # Every case one of the caller's own agencies owns is the caller's to see: the scope (the union of its
     # own and its party cases, 70 ms for the county police at a million cases) would only repeat that.
-    where = [_scoped(actor)] if actor.read_only or agency not in actor.codes else []
+    whole_agencies = actor.county_wide or (not actor.read_only and agency in actor.codes)
+    where = [] if whole_agencies else [_scoped(actor)]
     if procedure:
         where.append(cases.c.procedure == procedure)
     if state:
@@ -170,7 +171,11 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
     if overdue is not None:
         cond = and_(cases.c.closed.is_(False), exists().where(_overdue_condition(now)))
         where.append(cond if overdue else ~cond)
-    total = conn.execute(select(func.count()).select_from(cases).where(*where)).scalar_one()
+    # Whole agencies' cases narrowed by agency, procedure and state alone: the kept counts hold the total.
+    if whole_agencies and not (opened_from or opened_to or overdue is not None) and kept_counts.kept(conn):
+        total = _kept_case_total(conn, agency, procedure, state)
+    else:
+        total = conn.execute(select(func.count()).select_from(cases).where(*where)).scalar_one()
     stmt = select(cases).where(*where, cases.c.id > after).order_by(cases.c.id).limit(limit + 1)
     rows = [dict(r) for r in conn.execute(stmt).mappings()]
     page, more = rows[:limit], len(rows) > limit
@@ -184,6 +189,15 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
     items = [case_view(r, registry.get(r["procedure"], r["definition_version"]), dls.get(r["id"], []),
                        docs.get(r["id"], []), actor, parties.get(r["id"], []), now) for r in page]
     return Page(items, encode_cursor(page[-1]["id"]) if more else None, total)
+
+
+def _kept_case_total(conn: Connection, agency: str | None, procedure: str | None, state: str | None) -> int:
+    """The cases PostgreSQL counts per (agency, procedure, state) (kept_counts.CASES), summed over the keys
+    the filters name: as many rows read as keys (counting the cases took 40 ms at a million)."""
+    kept = kept_counts.rows(kept_counts.CASES)
+    narrowed = [c == v for c, v in ((kept.c.agency_code, agency), (kept.c.procedure, procedure),
+                                    (kept.c.state, state)) if v]
+    return conn.execute(select(func.coalesce(func.sum(kept.c.n), 0)).where(*narrowed)).scalar_one()
 
 
 def group_by_case(result) -> dict[int, list[dict[str, Any]]]:

@@ -219,7 +219,7 @@ deadlines = Table(
           sqlite_where=text("overdue")),
 )
 
-# Counts PostgreSQL keeps with triggers (xsflow/kept_counts.py; migrations 0016, 0017, 0019; on SQLite these
+# Counts PostgreSQL keeps with triggers (xsflow/kept_counts.py; migrations 0016, 0017, 0019, 0020; on SQLite these
 # stay empty and readers count the rows): each statement's net change is appended to a *_changes table
 # (no row is updated by two writers, so none waits) and the sweep folds the changes into the counts.
 # Derived data: not backed up; a restore's inserts rebuild it through the triggers.
@@ -243,7 +243,11 @@ open_case_counts, open_case_count_changes = _kept("open_case", [
 # The audit log's totals: history entries per agency and procedure (the sum of the cases' history_seq).
 history_entry_counts, history_entry_count_changes = _kept("history_entry", [
     Column("agency_code", String(40), nullable=False), Column("procedure", String(60), nullable=False)])
-DERIVED_TABLES = frozenset(f"{name}_{table}" for name in ("overdue", "open_case", "history_entry")
+# The case list's totals: every case (open or closed) per agency, procedure and state.
+case_counts, case_count_changes = _kept("case", [
+    Column("agency_code", String(40), nullable=False), Column("procedure", String(60), nullable=False),
+    Column("state", String(60), nullable=False)])
+DERIVED_TABLES = frozenset(f"{name}_{table}" for name in ("overdue", "open_case", "history_entry", "case")
                            for table in ("counts", "count_changes"))
 
 documents = Table(
