@@ -1,5 +1,5 @@
 """The counts PostgreSQL keeps for the overdue summary, 待办, the audit log and the case list
-(xsflow/kept_counts.py, the triggers of migrations 0016, 0017, 0019 and 0020): after every kind of
+(xsflow/kept_counts.py, the triggers of migrations 0016, 0017 and 0019): after every kind of
 change — cases opened one by one and in bulk, lapses swept, deadlines met or cancelled, cases closed
 or moved to another agency by any writer, days passing — the totals read from the counts equal those
 counted from the rows, for every filter and role; `xsflow audit verify` names a count that no longer

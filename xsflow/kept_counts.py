@@ -1,5 +1,5 @@
 """Counts PostgreSQL keeps with triggers, so that the totals people see cost the number of keys, not
-the number of cases (issue 14; the triggers are in migrations 0016, 0017, 0019 and 0020):
+the number of cases (issue 14; the triggers are in migrations 0016, 0017 and 0019):
 
 - OVERDUE: per (agency, procedure, last day, kind), the deadlines of open cases that are overdue or
   may become so (overdue, or pending with a last day). One whose last day is before today has lapsed
@@ -8,7 +8,7 @@ the number of cases (issue 14; the triggers are in migrations 0016, 0017, 0019 a
 - OPEN_CASES: per (agency, procedure, definition version, state), the open cases: 待办's totals.
 - HISTORY_ENTRIES: per (agency, procedure), the cases' history entries (the sum of their history_seq:
   a case's entries are numbered without a gap): the audit log's totals (migration 0019).
-- CASES: per (agency, procedure, state), every case, open or closed: the case list's totals (0020).
+- CASES: per (agency, procedure, state), every case, open or closed: the case list's totals (0019).
 
 The triggers append each statement's net change to a changes table, so two writers never update one
 row (nothing waits, nothing deadlocks); `fold` moves the changes into the counts table, from the
@@ -62,20 +62,23 @@ def _fresh_history_entries() -> Select:
     return select(*key, n.label("n")).group_by(*key).having(n != 0)
 
 
+def _fresh_cases() -> Select:
+    key = (cases.c.agency_code, cases.c.procedure, cases.c.state)
+    return select(*key, func.count().label("n")).group_by(*key)
+
+
 OVERDUE = Kept(overdue_counts, overdue_count_changes, ("agency_code", "procedure", "due_date", "service_level"),
                _fresh_overdue,
                lambda r: f"逾期计数：单位 {r.agency_code}、程序 {r.procedure}、最后一日 {r.due_date.isoformat()}"
                          f"（{'办理时限' if r.service_level else '法定期限'}）")
-OPEN_CASES = Kept(open_case_counts, open_case_count_changes, ("agency_code", "procedure", "definition_version", "state"),
-                  _fresh_open_cases,
+OPEN_CASES = Kept(open_case_counts, open_case_count_changes,
+                  ("agency_code", "procedure", "definition_version", "state"), _fresh_open_cases,
                   lambda r: f"待办计数：单位 {r.agency_code}、程序 {r.procedure}（第 {r.definition_version} 版）、"
                             f"状态 {r.state}")
 HISTORY_ENTRIES = Kept(history_entry_counts, history_entry_count_changes, ("agency_code", "procedure"),
                        _fresh_history_entries,
                        lambda r: f"操作记录计数：单位 {r.agency_code}、程序 {r.procedure}")
-CASES = Kept(case_counts, case_count_changes, ("agency_code", "procedure", "state"),
-             lambda: select(cases.c.agency_code, cases.c.procedure, cases.c.state, func.count().label("n"))
-             .group_by(cases.c.agency_code, cases.c.procedure, cases.c.state),
+CASES = Kept(case_counts, case_count_changes, ("agency_code", "procedure", "state"), _fresh_cases,
              lambda r: f"案件计数：单位 {r.agency_code}、程序 {r.procedure}、状态 {r.state}")
 ALL = (OVERDUE, OPEN_CASES, HISTORY_ENTRIES, CASES)
 

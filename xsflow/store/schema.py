@@ -150,8 +150,9 @@ for _key in ("document_number", "uniform_number"):
 
 # The agencies other than its owner that see a case: the parties of procedures between agencies, a
 # township over its teams. Each row carries the case's place (owner, procedure, state, closed, next_due,
-# history length), copied from `cases` by triggers (migration 0018, xsflow/party_places.py), so that the cases an
-# agency acts on as a party are found by an index, without reading every case it is a party to.
+# history length), copied from `cases` by triggers (migration 0018, xsflow/party_places.py), so that
+# the cases an agency acts on as a party are found by an index, without reading every case it is a
+# party to.
 case_agencies = Table(
     "case_agencies", metadata,
     Column("case_id", Id, ForeignKey("cases.id"), primary_key=True),
@@ -219,8 +220,8 @@ deadlines = Table(
           sqlite_where=text("overdue")),
 )
 
-# Counts PostgreSQL keeps with triggers (xsflow/kept_counts.py; migrations 0016, 0017, 0019, 0020; on SQLite these
-# stay empty and readers count the rows): each statement's net change is appended to a *_changes table
+# Counts PostgreSQL keeps with triggers (xsflow/kept_counts.py; migrations 0016, 0017, 0019; on SQLite
+# these stay empty and readers count the rows): each statement's net change is appended to a *_changes table
 # (no row is updated by two writers, so none waits) and the sweep folds the changes into the counts.
 # Derived data: not backed up; a restore's inserts rebuild it through the triggers.
 def _kept(name: str, key: list[Column]) -> tuple[Table, Table]:
