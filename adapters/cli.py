@@ -403,8 +403,8 @@ def audit() -> None:
 @audit.command("verify")
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
-    """Exit 0 when every case history verifies and the kept counts (待办, 逾期) agree with the rows, else
-    name the first broken entry (or the kept counts that differ)."""
+    """Exit 0 when every case history verifies and the kept counts and the parties' copies agree with the
+    rows, else name the first broken entry (or the counts and copies that differ)."""
     from sqlalchemy import func, select
 
     from xsflow import kept_counts, party_places
@@ -421,22 +421,22 @@ def audit_verify(ctx: click.Context) -> None:
     with x.db.read() as conn:
         differing = kept_counts.check(conn) + party_places.check(conn)
     if differing:
-        _fail("\n".join([*differing, "待办或逾期汇总的计数（或当事单位名下的案件状态）与案件、期限记录不符"
-                                     "（案件历史不受影响）：请运行 xsflow audit recount 重新计数。"]))
+        _fail("\n".join([*differing, "以上计数或当事单位名下的案件状态与案件、期限记录不符（案件历史不受影响）："
+                                     "请运行 xsflow audit recount 重新计数。"]))
 
 
 @audit.command("recount")
 @click.pass_context
 def audit_recount(ctx: click.Context) -> None:
-    """Count the totals PostgreSQL keeps for 待办 and the overdue summary afresh from the cases and deadlines,
-    and copy each case's state to its parties' rows afresh."""
+    """Count the totals PostgreSQL keeps (待办, the overdue summary, the audit log, the case list) afresh
+    from the cases and deadlines, and copy each case's state to its parties' rows afresh."""
     from xsflow import kept_counts, party_places
 
     x = _system(ctx)
     with x.db.write() as conn:
         keys = kept_counts.rebuild(conn)
         copied = party_places.rewrite(conn)
-    click.echo(f"已重新计数：待办与逾期汇总共 {keys} 组；当事单位名下的案件状态更正 {copied} 条。")
+    click.echo(f"已重新计数：待办、逾期汇总、操作记录和案件列表的计数共 {keys} 组；当事单位名下的案件状态更正 {copied} 条。")
 
 
 from .cli_assessment import assessment  # noqa: E402
