@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Integer, bindparam, select, update
 
 from .errors import InvalidPayload
 from .store.db import Prepared, insert_or_skip
@@ -107,10 +107,11 @@ def given_numbers(raw: Any, kinds: Mapping[str, Any]) -> dict[str, str]:
 
 @cache
 def _next_statement(dialect: str) -> Prepared:
-    """Built once per dialect; prefix and year come as execution parameters."""
+    """Built once per dialect; prefix, year and how many numbers come as execution parameters."""
+    count = bindparam("seq_count", type_=Integer)
     return Prepared(insert_or_skip(dialect, document_sequences).values(
-        prefix=bindparam("seq_prefix"), year=bindparam("seq_year"), last=1).on_conflict_do_update(
-        index_elements=["prefix", "year"], set_={"last": document_sequences.c.last + 1},
+        prefix=bindparam("seq_prefix"), year=bindparam("seq_year"), last=count).on_conflict_do_update(
+        index_elements=["prefix", "year"], set_={"last": document_sequences.c.last + count},
     ).returning(document_sequences.c.last))
 
 
@@ -126,16 +127,14 @@ def _lock_statement(dialect: str) -> Prepared:
 
 def next_sequence(conn: Connection, prefix: str, year: int) -> int:
     """The next number for (prefix, year); the row stays locked until the transaction ends."""
-    return int(_next_statement(conn.dialect.name).scalar(conn, {"seq_prefix": prefix, "seq_year": year}))
+    return next_sequences(conn, prefix, year, 1)[0]
 
 
 def next_sequences(conn: Connection, prefix: str, year: int, count: int) -> range:
     """The next `count` numbers for (prefix, year), taken in one statement; the row stays locked until
     the transaction ends."""
-    last = conn.execute(insert_or_skip(conn.dialect.name, document_sequences).values(
-        prefix=prefix, year=year, last=count).on_conflict_do_update(
-        index_elements=["prefix", "year"], set_={"last": document_sequences.c.last + count},
-    ).returning(document_sequences.c.last)).scalar_one()
+    last = int(_next_statement(conn.dialect.name).scalar(
+        conn, {"seq_prefix": prefix, "seq_year": year, "seq_count": count}))
     return range(last - count + 1, last + 1)
 
 
