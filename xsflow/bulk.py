@@ -46,7 +46,8 @@ class NewCase:
     occurred_at: datetime | None = None
 
 
-WRITTEN = (cases, case_agencies, history, deadlines, *(t for kind in kept_counts.ALL for t in (kind.counts, kind.changes)))
+WRITTEN = (cases, case_agencies, history, deadlines,
+           *(t for kind in kept_counts.ALL for t in (kind.counts, kind.changes)))
 
 
 def open_cases(engine: Any, items: Sequence[NewCase], *, analyze: bool = True) -> list[int]:
