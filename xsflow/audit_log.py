@@ -50,7 +50,9 @@ def audit_log(conn: Connection, registry: Registry, actor: Actor, *, agency: str
     if only_agency_scope and not on_history:
         total = conn.execute(select(_entries_seen(sorted(actor.codes)))).scalar_one()
     elif actor.county_wide and not actor.read_only and not on_history and kept_counts.kept(conn):
-        total = _kept_total(conn, agency, procedure)
+        # Entries PostgreSQL counts per (agency, procedure): as many rows read as keys, however long the
+        # history (counting them took 43 ms at a million and grows with every step ever recorded).
+        total = kept_counts.total(conn, kept_counts.HISTORY_ENTRIES, agency_code=agency, procedure=procedure)
     else:
         ids = agency_case_ids(actor) if only_agency_scope else select(cases.c.id).where(*on_cases)
         of_cases = [history.c.case_id.in_(ids)] if on_cases else []
@@ -73,15 +75,6 @@ def _entries_seen(codes: list[str]):
     Counting the entries was 0.2–0.3 s for the county police (party to 50,000 cases at a million)."""
     own = select(func.coalesce(func.sum(cases.c.history_seq), 0)).where(cases.c.agency_code.in_(codes))
     return own.scalar_subquery() + party_places.history_entries(codes)
-
-
-def _kept_total(conn: Connection, agency: str | None, procedure: str | None) -> int:
-    """A county-wide reader's total from the entries PostgreSQL counts per (agency, procedure)
-    (kept_counts.HISTORY_ENTRIES): as many rows read as keys, however long the history (counting the
-    entries took 43 ms at a million and grows with every step ever recorded)."""
-    kept = kept_counts.rows(kept_counts.HISTORY_ENTRIES)
-    narrowed = [c == v for c, v in ((kept.c.agency_code, agency), (kept.c.procedure, procedure)) if v]
-    return conn.execute(select(func.coalesce(func.sum(kept.c.n), 0)).where(*narrowed)).scalar_one()
 
 
 # A caller limited to some cases (an agency's, or one procedure's) whose entries are many: its page is

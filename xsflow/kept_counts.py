@@ -94,6 +94,13 @@ def rows(kind: Kept):
                      select(*(kind.changes.c[k] for k in kind.key), kind.changes.c.n)).subquery("counts")
 
 
+def total(conn: Connection, kind: Kept, **narrowed: Any) -> int:
+    """The sum of `kind`'s counts over the keys whose columns equal the values given (None: any)."""
+    counts = rows(kind)
+    where = [counts.c[column] == value for column, value in narrowed.items() if value is not None]
+    return conn.execute(select(func.coalesce(func.sum(counts.c.n), 0)).where(*where)).scalar_one()
+
+
 def fold(conn: Connection) -> int:
     """Moves the appended changes into the counts tables (one row per key; a key whose count is 0
     goes); how many changes were moved. One folding transaction at a time: a second finds the lock
