@@ -72,7 +72,10 @@ def todo_totals(system, now, monkeypatch) -> list[tuple[int, int]]:
     return out
 
 
-AUDIT_NARROWED = [{}, {"procedure": "legality_review"}, {"agency": UNIT}, {"agency": OTHER, "procedure": "complaint"}]
+AUDIT_NARROWED = [(SUPERVISOR, {}), (SUPERVISOR, {"procedure": "legality_review"}), (SUPERVISOR, {"agency": UNIT}),
+                  (SUPERVISOR, {"agency": OTHER, "procedure": "complaint"}),
+                  (clerk(UNIT), {"agency": UNIT}), (clerk(UNIT), {"agency": UNIT, "procedure": "legality_review"}),
+                  (clerk(UNIT), {"agency": OTHER})]
 
 
 LIST_READERS = [SUPERVISOR, Actor(f"{UNIT}经办人", "clerk", UNIT)]
@@ -95,14 +98,15 @@ def case_list_totals(system, now, monkeypatch) -> list[tuple[int, int]]:
 
 
 def audit_log_totals(system, monkeypatch) -> list[tuple[int, int]]:
-    """(from the kept counts, counted from the entries) of a supervisor's audit log, for each narrowing."""
+    """(from the kept counts, counted from the entries) of the audit log, for each reader and narrowing
+    (a clerk's own agency is read from the counts too; another agency's, through the clerk's scope)."""
     out = []
     with system.db.read() as conn:
-        for narrowed in AUDIT_NARROWED:
-            kept = audit_log(conn, system.registry, SUPERVISOR, limit=2, **narrowed).total
+        for reader, narrowed in AUDIT_NARROWED:
+            kept = audit_log(conn, system.registry, reader, limit=2, **narrowed).total
             with monkeypatch.context() as m:
                 m.setattr(kept_counts, "kept", lambda conn: False)
-                counted = audit_log(conn, system.registry, SUPERVISOR, limit=2, **narrowed).total
+                counted = audit_log(conn, system.registry, reader, limit=2, **narrowed).total
             out.append((kept, counted))
     return out
 

@@ -16,7 +16,7 @@ from . import filters, kept_counts, party_places
 from .access import ROLE_TITLES, Actor
 from .json_views import instant
 from .payloads import limit as column_limit, unprintable
-from .queries import Page, _scoped, after_key, agency_case_ids, check_limit, encode_cursor
+from .queries import Page, _scoped, after_key, agency_case_ids, check_limit, encode_cursor, sees_every_case_of
 from .registry import Registry
 from .store.schema import cases, history
 
@@ -34,7 +34,7 @@ def audit_log(conn: Connection, registry: Registry, actor: Actor, *, agency: str
                   found=_problems(by=by, role=role, trigger=trigger))
     # What narrows the cases and what narrows the entries: a county-wide caller's count over no case filter
     # reads the history alone (joining every entry with its case is the one cost that grows with the database).
-    on_cases = [] if actor.county_wide else [_scoped(actor)]
+    on_cases = [] if sees_every_case_of(actor, agency) else [_scoped(actor)]
     on_cases += [c == v for c, v in ((cases.c.agency_code, agency), (cases.c.procedure, procedure)) if v]
     on_history = [c == v for c, v in ((history.c.actor, by), (history.c.actor_role, role),
                                       (history.c.trigger, trigger)) if v]
@@ -49,7 +49,7 @@ def audit_log(conn: Connection, registry: Registry, actor: Actor, *, agency: str
     only_agency_scope = not (actor.county_wide or actor.read_only or agency or procedure)
     if only_agency_scope and not on_history:
         total = conn.execute(select(_entries_seen(sorted(actor.codes)))).scalar_one()
-    elif actor.county_wide and not actor.read_only and not on_history and kept_counts.kept(conn):
+    elif sees_every_case_of(actor, agency) and not on_history and kept_counts.kept(conn):
         # Entries PostgreSQL counts per (agency, procedure): as many rows read as keys, however long the
         # history (counting them took 43 ms at a million and grows with every step ever recorded).
         total = kept_counts.total(conn, kept_counts.HISTORY_ENTRIES, agency_code=agency, procedure=procedure)

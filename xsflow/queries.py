@@ -110,6 +110,16 @@ def _scoped(actor: Actor):
     return _agency_scoped(actor)
 
 
+def sees_every_case_of(actor: Actor, agency: str | None) -> bool:
+    """Whether every case of `agency` (None: of any agency) is the caller's to see, so that a query
+    narrowed to it needs no scope: a county-wide caller's, or one of the caller's own agencies (the
+    scope's union of its own and its party cases, 70 ms for the county police at a million cases,
+    would only repeat that)."""
+    if actor.read_only:
+        return False
+    return actor.county_wide or (agency is not None and agency in actor.codes)
+
+
 def _agency_scoped(actor: Actor):
     # The ids of the agency's own cases and of those it is a party to, each from its index: written as
     # "owner = X OR EXISTS (party X)" the planner scans every case and probes each (1.5 s at 100,000).
@@ -154,9 +164,7 @@ def list_cases(conn: Connection, registry: Registry, actor: Actor, *, now: datet
     after = after_id(cursor)
     filters.check(conn, registry, procedure=procedure, state=state, agency=agency, date_from=opened_from,
                   date_to=opened_to)
-    # Every case one of the caller's own agencies owns is the caller's to see: the scope (the union of its
-    # own and its party cases, 70 ms for the county police at a million cases) would only repeat that.
-    whole_agencies = actor.county_wide or (not actor.read_only and agency in actor.codes)
+    whole_agencies = sees_every_case_of(actor, agency)
     where = [] if whole_agencies else [_scoped(actor)]
     if procedure:
         where.append(cases.c.procedure == procedure)
